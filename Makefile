@@ -1,0 +1,54 @@
+# Two commands do all the set-up: `make run` and `make test`.
+# Each builds .venv with pip from the package index and installs what it needs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE := sample_data
+OUT := out
+AS_OF := 2011-01-17
+
+.PHONY: run test venv docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamps re-run the install when the package's metadata changes.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+
+# The main job on the sample study: the plan, every window, every status as of a
+# mid-study Monday, and the nurse's worklist for that day.
+run: $(VENV)/.installed
+	@mkdir -p $(OUT)
+	@echo "== The protocol (built-in NCT01143168 plan, from $(SAMPLE)/)"
+	@$(BIN)/visit-scheduler protocol --study $(SAMPLE)
+	@$(BIN)/visit-scheduler schedule --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/schedule.csv
+	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.csv
+	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.xlsx
+	@echo
+	@echo "== Deviations as of $(AS_OF)"
+	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) --deviations-only
+	@echo
+	@echo "== Who is due in the 14 days from $(AS_OF)"
+	@$(BIN)/visit-scheduler due --study $(SAMPLE) --as-of $(AS_OF)
+	@echo
+	@echo "Outputs: $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx"
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+# Regenerate the generated parts of docs/ (the CLI reference and the protocol keys).
+docs: $(VENV)/.installed
+	$(BIN)/python tools/gen_docs.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

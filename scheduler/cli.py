@@ -1,0 +1,406 @@
+"""The command line: each command parses its options, calls the core once, renders the result.
+
+Heavy libraries (pandas, openpyxl) are imported inside the commands that use them, so
+``--help``, ``protocol`` and ``init`` start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scheduler import __version__
+from scheduler.errors import (EXIT_DATA_PROBLEMS, EXIT_INTERNAL_ERROR, EXIT_OK, OptionError,
+                              SchedulerError)
+
+MAX_LISTED_WARNINGS = 20
+
+
+class _Failure(click.ClickException):
+    """A SchedulerError on its way out: its message on standard error, its exit code."""
+
+    def __init__(self, error: SchedulerError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.message}", err=True)
+
+
+class _Group(click.Group):
+    """Translates every error into one message and an exit code: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SchedulerError as error:
+            raise _Failure(error) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted: nothing was written.", err=True)
+            ctx.exit(130)
+        except Exception as error:  # a bug: say so plainly, details only on request
+            if os.environ.get("VISIT_SCHEDULER_DEBUG"):
+                raise
+            click.echo(f"Internal error (a bug in visit-scheduler, not a problem with your "
+                       f"files): {type(error).__name__}: {error}\n"
+                       "Run again with VISIT_SCHEDULER_DEBUG=1 to see the details, and report it.",
+                       err=True)
+            ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
+                                           "max_content_width": 100})
+@click.version_option(__version__, prog_name="visit-scheduler")
+def cli() -> None:
+    """Visit windows, calendars and protocol-deviation checks for a clinical trial.
+
+    Run a command inside a study folder (or name it with --study DIR). The folder's
+    protocol.toml, participants.csv and visits.csv are used when they exist; without a
+    protocol file the built-in NCT01143168 protocol applies.
+
+    Exit codes: 0 done; 1 done, but the visits file has data problems (or deviations,
+    with --fail-on-deviation); 2 an input or option cannot be used, nothing written;
+    3 an internal error.
+    """
+
+
+def main() -> None:
+    cli(prog_name="visit-scheduler")
+
+
+# --------------------------------------------------------------------------- shared options
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from scheduler.dates import parse_one
+
+    parsed = parse_one(value)
+    if parsed is None:
+        raise click.BadParameter(f"'{value}' is not a date — write it as YYYY-MM-DD, "
+                                 "for example 2010-09-13")
+    return parsed
+
+
+def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--study, --protocol, --participants, --visits and how site files are read."""
+    path = click.Path(path_type=Path, dir_okay=False)
+    options = [
+        click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
+                     help="The study folder (default: the current folder)."),
+        click.option("--protocol", type=path,
+                     help="Protocol file (default: the study folder's protocol.toml, "
+                          "else the built-in NCT01143168 protocol)."),
+        click.option("--participants", type=path,
+                     help="Participants file, CSV or .xlsx (default: participants.csv)."),
+        click.option("--visits", type=path,
+                     help="Visits file, CSV or .xlsx (default: visits.csv, when there is one)."),
+        click.option("--date-format", metavar="PATTERN",
+                     help="strftime pattern for dates written day- or month-first, "
+                          "e.g. '%d/%m/%Y'. Year-first dates need none."),
+        click.option("--encoding", metavar="NAME",
+                     help="Text encoding of CSV files (default: UTF-8 with or without BOM, "
+                          "else GB18030)."),
+        click.option("--sheet", metavar="NAME", help="Worksheet to read in .xlsx files "
+                                                     "(default: the first)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def as_of_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--as-of", "as_of", callback=_date, metavar="DATE",
+                        help="Judge as of this date (default: today in the study's time zone).")(func)
+
+
+def output_option(formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+                        help=f"Write to FILE; the extension picks the format ({formats}). "
+                             "Without it, a table on the terminal.")
+
+
+def _inputs(study: Path | None, protocol: Path | None, participants: Path | None,
+            visits: Path | None) -> Any:
+    from scheduler.studyfolder import resolve
+
+    if study is not None and not study.is_dir():
+        raise OptionError(f"--study {study}: no such folder — "
+                          "create one with: visit-scheduler init DIR")
+    return resolve(study, protocol, participants, visits)
+
+
+def _load(options: dict[str, Any], as_of: Any = None, use_visits: bool = True) -> Any:
+    from scheduler.study import ReadOptions, load_study
+
+    inputs = _inputs(options["study"], options["protocol"], options["participants"],
+                     options["visits"])
+    read = ReadOptions(options["date_format"], options["encoding"], options["sheet"])
+    return load_study(inputs, as_of, read, use_visits=use_visits)
+
+
+def _report_problems(study: Any) -> int:
+    """Warnings and data problems on standard error; the exit code they call for."""
+    for warning in study.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    problems = study.problems
+    if not problems:
+        return EXIT_OK
+    count = len(problems)
+    click.echo(f"{study.visits_label}: {count} data problem{'s' if count != 1 else ''} "
+               "(each record named is left out, unless it says it is used):", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    return EXIT_DATA_PROBLEMS
+
+
+def _echo_or_write(frame: Any, output: Path | None, title: str, sheet: str,
+                   highlight: Any = None, colour_column: str | None = "status") -> None:
+    if output is None:
+        from scheduler.outputs.terminal import render
+
+        click.echo(render(frame, title, colour_column))
+        return
+    from scheduler.outputs.files import write_table
+    from scheduler.studyfolder import label
+
+    write_table(frame, output, sheet=sheet, highlight=highlight)
+    click.echo(f"Wrote {label(output)} ({len(frame)} rows)", err=True)
+
+
+def _with_reason_missing(frame: Any) -> Any:
+    """For tables people read: a deviation without a reason says so."""
+    from scheduler.status import DEVIATIONS
+
+    shown = frame.copy()
+    missing = shown["status"].isin(DEVIATIONS) & (shown["reason"] == "")
+    shown.loc[missing, "reason"] = "reason missing"
+    return shown
+
+
+def _pass_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Gather the study options into one dict so commands stay short."""
+    names = ("study", "protocol", "participants", "visits", "date_format", "encoding", "sheet")
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        options = {name: kwargs.pop(name) for name in names}
+        return func(options, **kwargs)
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+def init(folder: Path) -> None:
+    """Make a new study folder FOLDER: protocol.toml (the built-in NCT01143168 plan, to
+    edit) and empty participants.csv and visits.csv with their headers."""
+    from scheduler.studyfolder import init_folder
+
+    for written in init_folder(folder):
+        click.echo(f"Wrote {written}")
+    click.echo(f"Next: add participants to {folder / 'participants.csv'}, then run "
+               f"'visit-scheduler schedule --study {folder}'.")
+
+
+@cli.command()
+@click.option("--protocol", type=click.Path(path_type=Path, dir_okay=False),
+              help="Protocol file to check and show (default: the study folder's "
+                   "protocol.toml, else the built-in NCT01143168 protocol).")
+@click.option("--study", type=click.Path(path_type=Path, file_okay=False),
+              help="The study folder (default: the current folder).")
+def protocol(protocol: Path | None, study: Path | None) -> None:
+    """Show the visit plan as a table ("Day 7 ± 1 from D0") after checking the protocol
+    file; every problem in it is explained (exit 2)."""
+    from scheduler.protocol import ENROLLMENT
+    from scheduler.study import load_protocol_for
+
+    inputs = _inputs(study, protocol, None, None)
+    plan = load_protocol_for(inputs)
+    rows = [("code", "visit", "when", "anchor", "window", "kind")]
+    for visit in plan.visits:
+        anchor = "enrollment" if visit.anchor == ENROLLMENT else visit.anchor
+        width = visit.minus + visit.plus + 1
+        rows.append((visit.code, visit.name, visit.timing, anchor,
+                     f"{width} day{'s' if width > 1 else ''}", visit.kind))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    click.echo(f"{plan.study_id}: {len(plan.visits)} visits, time zone {plan.timezone}, "
+               f"Day 0 = {plan.day0} ({plan.source})")
+    for number, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if number == 0:
+            click.echo("  ".join("-" * width for width in widths))
+
+
+@cli.command()
+@study_options
+@as_of_option
+@output_option(".csv, .xlsx, .json")
+@_pass_options
+def schedule(options: dict[str, Any], as_of: Any, output: Path | None) -> None:
+    """Every participant's visit windows: target date and window, per visit.
+
+    When a visits file is present, windows anchored on a visit move with that visit's
+    actual date (a late Day 0 moves Day 7, Day 14 …)."""
+    from scheduler.schedule import SCHEDULE_COLUMNS, compute_schedule
+
+    study = _load(options, as_of)
+    table = compute_schedule(study.protocol, study.participants, study.records)
+    columns = list(SCHEDULE_COLUMNS)
+    if study.visits_label is not None:
+        table["as_of"] = study.as_of
+        columns.append("as_of")
+    code = _report_problems(study)
+    title = f"Schedule, {study.protocol.study_id}" + (
+        f", re-anchored on visits recorded up to {study.as_of}" if study.visits_label else "")
+    _echo_or_write(table[columns], output, title, "Schedule", colour_column=None)
+    sys.exit(code)
+
+
+@cli.command()
+@study_options
+@as_of_option
+@output_option(".csv, .xlsx, .json")
+@click.option("--deviations-only", is_flag=True, help="Only early, late and missed visits.")
+@click.option("--fail-on-deviation", is_flag=True,
+              help="Exit 1 when there is any deviation (for scripts).")
+@_pass_options
+def check(options: dict[str, Any], as_of: Any, output: Path | None, deviations_only: bool,
+          fail_on_deviation: bool) -> None:
+    """Every expected visit's status as of a date: in_window, early, late, missed, due,
+    upcoming or withdrawn, with days outside the window and the recorded reason.
+
+    Data problems in the visits file are listed on standard error and do not stop the
+    check; the exit code is then 1."""
+    from scheduler.status import CHECK_COLUMNS, DEVIATIONS, compute_check
+
+    study = _load(options, as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    code = _report_problems(study)
+    is_deviation = table["status"].isin(DEVIATIONS)
+    count = int(is_deviation.sum())
+    if deviations_only:
+        table = table[is_deviation]
+    table = table.reset_index(drop=True)
+    _warn_reason_missing(table)
+    if output is None:
+        shown = _with_reason_missing(table)[list(CHECK_COLUMNS[:-1])]
+        title = (f"{study.protocol.study_id}: as of {study.as_of}, {count} deviation"
+                 f"{'s' if count != 1 else ''} in {len(is_deviation)} expected visits")
+        _echo_or_write(shown, None, title, "Check")
+    else:
+        _echo_or_write(table, output, "", "Check", highlight=table["status"].isin(DEVIATIONS))
+    if code == EXIT_OK and fail_on_deviation and count:
+        code = EXIT_DATA_PROBLEMS
+    sys.exit(code)
+
+
+def _warn_reason_missing(table: Any) -> None:
+    from scheduler.status import DEVIATIONS
+
+    missing = table[table["status"].isin(DEVIATIONS) & (table["reason"] == "")]
+    if not len(missing):
+        return
+    named = [f"{row.participant_id} {row.visit_code} ({row.status})"
+             for row in missing.head(MAX_LISTED_WARNINGS).itertuples()]
+    more = len(missing) - len(named)
+    click.echo(f"Warning: reason missing for {len(missing)} deviation"
+               f"{'s' if len(missing) != 1 else ''}: {', '.join(named)}"
+               f"{f' and {more} more' if more else ''} — add the reason in the visits file",
+               err=True)
+
+
+@cli.command()
+@study_options
+@as_of_option
+@output_option(".csv, .xlsx, .json")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(0, 3660),
+              help="Also list windows that open within this many days.")
+@_pass_options
+def due(options: dict[str, Any], as_of: Any, output: Path | None, days: int) -> None:
+    """The worklist: visits not yet done whose window is open, or opens within --days
+    days, most urgent first (the window that closes soonest), with days left."""
+    from scheduler.status import compute_check, due_list
+
+    study = _load(options, as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    code = _report_problems(study)
+    worklist = due_list(table, study.as_of, days)
+    if output is None:
+        shown = worklist.drop(columns=["as_of"])
+        title = (f"Due as of {study.as_of} (windows open now or within {days} days): "
+                 f"{len(worklist)} visit{'s' if len(worklist) != 1 else ''}")
+        _echo_or_write(shown, None, title, "Due")
+    else:
+        _echo_or_write(worklist, output, "", "Due")
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("participant_id")
+@study_options
+@as_of_option
+@_pass_options
+def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
+    """One participant's year at a glance: every visit, its window, the actual date,
+    status and reason."""
+    from scheduler.status import DEVIATIONS, compute_check
+
+    study = _load(options, as_of)
+    roster = study.participants
+    match = roster[roster["participant_id"] == participant_id]
+    if not len(match):
+        close = [pid for pid in roster["participant_id"]
+                 if pid.lstrip("0") == participant_id.lstrip("0")
+                 or pid.casefold() == participant_id.casefold()]
+        hint = f"did you mean {close[0]}?" if close else "check the ID in the participants file"
+        raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
+    table = compute_check(study.protocol, match.reset_index(drop=True), _records_for(study, match),
+                          study.as_of)
+    code = _report_problems(study)
+    person = match.iloc[0]
+    click.echo(f"Participant {participant_id} — {study.protocol.study_id}, as of {study.as_of}")
+    click.echo(f"  enrolled {str(person['enrollment_date'])[:10]}"
+               + (f", site {person['site']}" if person["site"] else ""))
+    if str(person["withdrawal_date"]) != "NaT":
+        reason = person["withdrawal_reason"] or "reason not recorded"
+        click.echo(f"  withdrew {str(person['withdrawal_date'])[:10]} ({reason})")
+    counts = table["status"].value_counts()
+    summary = ", ".join(f"{counts[s]} {s}" for s in counts.index)
+    deviations = int(table["status"].isin(DEVIATIONS).sum())
+    click.echo(f"  {len(table)} visits: {summary}; {deviations} deviation{'s' if deviations != 1 else ''}")
+    click.echo("")
+    shown = _with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
+                                         "window_close", "actual_date", "status", "days_outside",
+                                         "reason"]]
+    click.echo(render_table(shown))
+    sys.exit(code)
+
+
+def render_table(frame: Any) -> str:
+    from scheduler.outputs.terminal import render
+
+    return render(frame)
+
+
+def _records_for(study: Any, match: Any) -> Any:
+    """The study's used visit records for one participant, renumbered for a one-row roster."""
+    from scheduler.records import Records
+
+    position = int(match.index[0])
+    records = study.records
+    mine = records.participant == position
+    return Records(records.participant[mine] * 0, records.visit[mine], records.actual_date[mine],
+                   records.reason[mine], ())

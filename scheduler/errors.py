@@ -1,0 +1,90 @@
+"""One exception hierarchy, translated to a message and an exit code in one place (cli.main).
+
+Exit codes (documented in docs/exit-codes.md):
+  0  the command did its job (warnings leave it at 0)
+  1  it did its job but found data problems in the visits file (or deviations, with
+     --fail-on-deviation)
+  2  an input could not be used at all: nothing was written
+  3  an internal error: a bug in visit-scheduler, never a problem with the data
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_DATA_PROBLEMS = 1
+EXIT_UNUSABLE_INPUT = 2
+EXIT_INTERNAL_ERROR = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in an input file, located as precisely as we can.
+
+    Rendered as ``FILE:LINE: column COLUMN: what is wrong (value 'V') — how to fix it``.
+    ``line`` is the line an editor shows (header = line 1) or, in a workbook, the row.
+    """
+
+    file: str
+    message: str
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+    fix: str | None = None
+    sheet: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.sheet is not None:
+            where += f" (sheet {self.sheet})"
+        if self.line is not None:
+            where += f":{self.line}"
+        text = f"{where}: "
+        if self.column is not None:
+            text += f"column {self.column}: "
+        text += self.message
+        if self.value is not None:
+            text += f" (value {_quote(self.value)})"
+        if self.fix:
+            text += f" — {self.fix}"
+        return text
+
+
+def _quote(value: str) -> str:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    # Control characters would garble a terminal; show them escaped.
+    shown = shown.encode("unicode_escape").decode("ascii") if not shown.isprintable() else shown
+    return f"'{shown}'"
+
+
+class SchedulerError(Exception):
+    """Base of every error a person can act on. Carries its exit code."""
+
+    exit_code = EXIT_UNUSABLE_INPUT
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] | list[Problem] = ()):
+        super().__init__(message)
+        self.message = message
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        lines = [self.message]
+        lines.extend(str(problem) for problem in self.problems)
+        return "\n".join(lines)
+
+
+class ProtocolError(SchedulerError):
+    """The protocol file cannot be used: every problem in it is listed."""
+
+
+class InputFileError(SchedulerError):
+    """A participants or visits file cannot be used at all (missing, unreadable, day-first...)."""
+
+
+class OptionError(SchedulerError):
+    """A command-line option cannot be used."""
+
+
+class OutputError(SchedulerError):
+    """An output cannot be written (missing folder, unknown format, permissions)."""

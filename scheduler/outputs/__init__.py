@@ -1,0 +1,1 @@
+"""Writers at the edge: terminal tables and CSV / JSON / Excel files."""

@@ -1,0 +1,1 @@
+"""Built-in protocol files shipped inside the package."""

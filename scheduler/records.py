@@ -1,0 +1,222 @@
+"""Visit records checked against the roster, the protocol, today and the as-of date.
+
+Data problems never stop the check: each is listed (file:line, what, how to fix) and the
+record is left out, except visits done out of protocol order, which are listed and used.
+Which record is used, in order of the rules (PRODUCT.md, "Data problems"):
+
+1. unknown participant, unknown visit code, a date that cannot be read or does not exist,
+   an empty date without a reason, a date after today, before enrollment or after the
+   participant withdrew: listed, left out;
+2. a date after an explicit past as-of date: left out silently (it had not happened yet);
+3. two records for the same visit: both listed, the earliest date used (a dated record
+   before a "did not happen" record);
+4. visits dated before a visit that comes earlier in the protocol: listed, used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scheduler import dates as datelib
+from scheduler.errors import Problem
+from scheduler.protocol import Protocol
+from scheduler.sources import Table
+
+
+@dataclass(frozen=True)
+class Records:
+    """The visit records the check uses: one per participant and visit at most.
+
+    ``participant`` and ``visit`` are positions in the roster and in the protocol;
+    ``actual_date`` is NaT for a visit recorded as not done (its ``reason`` says why).
+    """
+
+    participant: np.ndarray
+    visit: np.ndarray
+    actual_date: np.ndarray
+    reason: np.ndarray
+    problems: tuple[Problem, ...]
+
+    @classmethod
+    def empty(cls) -> Records:
+        return cls(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+                   np.array([], dtype="M8[D]"), np.array([], dtype=object), ())
+
+
+def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFrame,
+                  protocol: Protocol, today: np.datetime64, as_of: np.datetime64) -> Records:
+    """Sort visit records into used and problems. Vectorized; loops only over problems."""
+    roster_ids = pd.Index(participants["participant_id"])
+    codes = pd.Index(protocol.codes)
+    participant = roster_ids.get_indexer(records["participant_id"])
+    visit = codes.get_indexer(records["visit_code"])
+    actual = records["actual_date"].to_numpy().astype("M8[D]")
+    date_code = records["date_code"].to_numpy()
+    reason = records["reason"].to_numpy(dtype=object)
+    lines = records["line"].to_numpy()
+    known = participant >= 0
+    enrollment = np.where(known, participants["enrollment_date"].to_numpy().astype("M8[D]")
+                          [np.clip(participant, 0, None)], np.datetime64("NaT"))
+    withdrawal = np.where(known, participants["withdrawal_date"].to_numpy().astype("M8[D]")
+                          [np.clip(participant, 0, None)], np.datetime64("NaT"))
+    has_date = ~np.isnat(actual)
+
+    # Each record gets the first rule it breaks; the order is the order of the checks.
+    rules = [
+        (~known, "unknown participant"),
+        (visit < 0, "unknown visit"),
+        (~np.isin(date_code, (datelib.OK, datelib.EMPTY)), "bad date"),
+        ((date_code == datelib.EMPTY) & (reason == ""), "empty without reason"),
+        (has_date & (actual > today), "after today"),
+        (has_date & (actual < enrollment), "before enrollment"),
+        (has_date & ~np.isnat(withdrawal) & (actual > withdrawal), "after withdrawal"),
+    ]
+    broken = np.full(len(records), -1, dtype=np.int8)
+    for number, (mask, _) in enumerate(rules):
+        broken[(broken < 0) & mask] = number
+
+    problems: list[Problem] = []
+    describe = _Describer(table, records, participants, protocol, today)
+    for position in np.flatnonzero(broken >= 0):
+        problems.append(describe.rule(rules[broken[position]][1], position,
+                                      enrollment[position], withdrawal[position]))
+
+    # Records dated after an explicit past as-of date had not happened yet: not problems.
+    usable = (broken < 0) & ~(has_date & (actual > as_of))
+    index = np.flatnonzero(usable)
+    # Earliest date first, a "did not happen" record (NaT) last, then the file's order.
+    order = np.lexsort((lines[index], np.isnat(actual[index]),
+                        actual[index].astype(np.int64), visit[index], participant[index]))
+    index = index[order]
+    pairs = pd.MultiIndex.from_arrays([participant[index], visit[index]])
+    repeated = pairs.duplicated(keep=False)
+    if repeated.any():
+        problems += describe.duplicates(index[repeated], participant, visit, actual)
+    index = index[~pairs.duplicated(keep="first")]
+
+    used = Records(participant[index], visit[index], actual[index], reason[index], ())
+    problems += describe.out_of_order(used, lines[index], len(participants), len(codes))
+    problems.sort(key=lambda problem: problem.line or 0)
+    return Records(used.participant, used.visit, used.actual_date, used.reason, tuple(problems))
+
+
+class _Describer:
+    """Turns a broken rule into a message a nurse can act on. Runs per problem only."""
+
+    def __init__(self, table: Table, records: pd.DataFrame, participants: pd.DataFrame,
+                 protocol: Protocol, today: np.datetime64):
+        self.table = table
+        self.records = records
+        self.roster = list(participants["participant_id"])
+        self.protocol = protocol
+        self.today = today
+
+    def _value(self, position: int, column: str) -> str:
+        return str(self.records[column].iloc[position])
+
+    def _line(self, position: int) -> int:
+        return int(self.records["line"].iloc[position])
+
+    def rule(self, rule: str, position: int, enrollment: np.datetime64,
+             withdrawal: np.datetime64) -> Problem:
+        line = self._line(position)
+        problem = self.table.problem
+        participant = self._value(position, "participant_id")
+        code = self._value(position, "visit_code")
+        date_text = self._value(position, "date_text")
+        if rule == "unknown participant":
+            return problem("participant not in the participants file", line, "participant_id",
+                           participant, self._id_hint(participant))
+        if rule == "unknown visit":
+            return problem("visit code not in the protocol", line, "visit_code", code,
+                           self._code_hint(code))
+        if rule == "bad date":
+            date_code = int(self.records["date_code"].iloc[position])
+            return problem(datelib.WHAT[date_code], line, "actual_date", date_text,
+                           datelib.HINTS[date_code])
+        if rule == "empty without reason":
+            return problem(f"no date and no reason for {participant} {code}", line,
+                           "actual_date", None,
+                           "fill in the date the visit was done, or give in column reason "
+                           "why it did not happen")
+        if rule == "after today":
+            return problem(f"the date is after today ({_day(self.today)})", line, "actual_date",
+                           date_text, "a visit cannot be done in the future: check the year, "
+                           "month and day")
+        if rule == "before enrollment":
+            return problem(f"the date is before {participant} was enrolled ({_day(enrollment)})",
+                           line, "actual_date", date_text,
+                           "check this date and the enrollment date")
+        return problem(f"visit recorded after {participant} withdrew ({_day(withdrawal)})", line,
+                       "actual_date", date_text,
+                       "check this date and the withdrawal date; the record is left out")
+
+    def _id_hint(self, participant: str) -> str:
+        stripped = participant.lstrip("0")
+        for candidate in self.roster:
+            if candidate.lstrip("0") == stripped and candidate != participant:
+                return (f"did you mean {candidate}? IDs are compared as text (Excel drops "
+                        "leading zeros: format the column as Text)")
+            if candidate.casefold() == participant.casefold():
+                return f"did you mean {candidate}?"
+        return "check the ID, or add the participant to the participants file"
+
+    def _code_hint(self, code: str) -> str:
+        for candidate in self.protocol.codes:
+            if candidate.casefold() == code.casefold():
+                return f"did you mean {candidate}? Visit codes are case-sensitive"
+        return f"use one of the protocol's codes: {', '.join(self.protocol.codes)}"
+
+    def duplicates(self, index: np.ndarray, participant: np.ndarray, visit: np.ndarray,
+                   actual: np.ndarray) -> list[Problem]:
+        problems = []
+        groups: dict[tuple[int, int], list[int]] = {}
+        for position in index:  # sorted: the used record comes first in each group
+            groups.setdefault((participant[position], visit[position]), []).append(int(position))
+        for members in groups.values():
+            used = members[0]
+            lines = [self._line(p) for p in members]
+            chosen = (f"the earliest date ({_day(actual[used])}) is used" if not np.isnat(actual[used])
+                      else "the first record is used")
+            for position in members:
+                others = ", ".join(str(n) for n in lines if n != self._line(position))
+                problems.append(self.table.problem(
+                    f"{len(members)} records for {self._value(position, 'participant_id')} "
+                    f"{self._value(position, 'visit_code')} (also line {others})",
+                    self._line(position), "visit_code", self._value(position, "visit_code"),
+                    f"keep one record per visit; {chosen}"))
+        return problems
+
+    def out_of_order(self, used: Records, lines: np.ndarray, participants: int,
+                     visits: int) -> list[Problem]:
+        """Visits dated before a visit that comes earlier in the protocol (D7 before D0)."""
+        if not len(used.participant):
+            return []
+        grid = np.full((participants, visits), np.datetime64("NaT"), dtype="M8[D]")
+        grid[used.participant, used.visit] = used.actual_date
+        # Latest date among the earlier visits of the protocol, per participant and visit.
+        filled = np.where(np.isnat(grid), np.datetime64("0001-01-01"), grid)
+        before = np.maximum.accumulate(filled, axis=1)
+        latest_earlier = np.concatenate(
+            [np.full((participants, 1), np.datetime64("0001-01-01"), dtype="M8[D]"), before[:, :-1]],
+            axis=1)
+        early = ~np.isnat(used.actual_date) & (
+            used.actual_date < latest_earlier[used.participant, used.visit])
+        problems = []
+        codes = self.protocol.codes
+        for position in np.flatnonzero(early):
+            row, column = used.participant[position], used.visit[position]
+            earlier = max(range(column), key=lambda k: filled[row, k])
+            problems.append(self.table.problem(
+                f"{self.roster[row]} {codes[column]} is dated before {codes[earlier]} "
+                f"({_day(grid[row, earlier])}), which comes earlier in the protocol",
+                int(lines[position]), "actual_date", _day(used.actual_date[position]),
+                "check both dates; the record is used as it is"))
+        return problems
+
+
+def _day(value: np.datetime64) -> str:
+    return str(np.datetime64(value, "D"))

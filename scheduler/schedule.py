@@ -1,0 +1,105 @@
+"""Every participant's visit windows at once, with re-anchoring on actual dates.
+
+The computation is a grid: one row per participant, one column per protocol visit. The
+only loop is over the protocol's visits (a handful), in file order, which is anchor order
+(validation guarantees that every anchor is an earlier visit). Each column is computed for
+all participants at once with numpy:
+
+    anchor date = enrollment, or the anchor visit's actual date when it has one, else its
+                  target date (re-anchoring: a late Day 0 moves every window hung on it)
+    target      = anchor date + offset (days, weeks, or calendar months clamped to the
+                  month's end: 2011-01-31 + 1 month = 2011-02-28)
+    window      = target − minus … target + plus, both ends inclusive
+
+The grid is then laid out long (participant × visit, in roster and protocol order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scheduler.protocol import ENROLLMENT, Protocol, Visit
+from scheduler.records import Records
+
+NOT_A_DATE = np.datetime64("NaT")
+
+
+def add_months(dates: np.ndarray, months: int) -> np.ndarray:
+    """Calendar-month arithmetic, clamped to the month's end (2012-01-31 + 1 → 2012-02-29)."""
+    days = np.asarray(dates, dtype="M8[D]")
+    month_start = days.astype("M8[M]")
+    day_of_month = days - month_start.astype("M8[D]")
+    target_month = month_start + np.timedelta64(months, "M")
+    month_length = (target_month + 1).astype("M8[D]") - target_month.astype("M8[D]")
+    return target_month.astype("M8[D]") + np.minimum(day_of_month, month_length - np.timedelta64(1, "D"))
+
+
+def shift(dates: np.ndarray, visit: Visit) -> np.ndarray:
+    """The target dates of ``visit`` for these anchor dates."""
+    if visit.unit == "month":
+        return add_months(dates, visit.amount)
+    days = visit.amount * (7 if visit.unit == "week" else 1)
+    return np.asarray(dates, dtype="M8[D]") + np.timedelta64(days, "D")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Windows and actual dates as participant × visit arrays of datetime64[D]."""
+
+    target: np.ndarray
+    window_open: np.ndarray
+    window_close: np.ndarray
+    actual: np.ndarray
+    reason: np.ndarray
+
+
+def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records) -> Grid:
+    """Windows for every participant and visit; anchors hang on actual dates where known."""
+    participants, visits = len(enrollment), len(protocol.visits)
+    actual = np.full((participants, visits), NOT_A_DATE, dtype="M8[D]")
+    actual[records.participant, records.visit] = records.actual_date
+    reason = np.full((participants, visits), "", dtype=object)
+    reason[records.participant, records.visit] = records.reason
+    target = np.empty((participants, visits), dtype="M8[D]")
+    # The date each visit's dependants hang on: its actual date, or its target until done.
+    effective = np.empty((participants, visits), dtype="M8[D]")
+    column = {code: index for index, code in enumerate(protocol.codes)}
+    enrollment = np.asarray(enrollment, dtype="M8[D]")
+    for index, visit in enumerate(protocol.visits):
+        anchor = enrollment if visit.anchor == ENROLLMENT else effective[:, column[visit.anchor]]
+        target[:, index] = shift(anchor, visit)
+        done = ~np.isnat(actual[:, index])
+        effective[:, index] = np.where(done, actual[:, index], target[:, index])
+    minus = np.array([visit.minus for visit in protocol.visits], dtype="m8[D]")
+    plus = np.array([visit.plus for visit in protocol.visits], dtype="m8[D]")
+    return Grid(target, target - minus, target + plus, actual, reason)
+
+
+def long_frame(protocol: Protocol, participants: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+    """One row per participant and visit, roster order then protocol order."""
+    visits = len(protocol.visits)
+    ids = participants["participant_id"].to_numpy(dtype=object)
+    return pd.DataFrame({
+        "participant_id": np.repeat(ids, visits),
+        "visit_code": np.tile(np.array(protocol.codes, dtype=object), len(ids)),
+        "visit_name": np.tile(np.array([v.name for v in protocol.visits], dtype=object), len(ids)),
+        "target_date": grid.target.ravel(),
+        "window_open": grid.window_open.ravel(),
+        "window_close": grid.window_close.ravel(),
+    })
+
+
+SCHEDULE_COLUMNS = ("participant_id", "visit_code", "visit_name", "target_date", "window_open",
+                    "window_close")
+
+
+def compute_schedule(protocol: Protocol, participants: pd.DataFrame,
+                     records: Records | None = None) -> pd.DataFrame:
+    """The schedule table: participant_id, visit_code, visit_name, target_date, window_open,
+    window_close — re-anchored on the actual dates in ``records`` when given."""
+    grid = compute_grid(protocol, participants["enrollment_date"].to_numpy(),
+                        records if records is not None else Records.empty())
+    return long_frame(protocol, participants, grid)

@@ -1,0 +1,364 @@
+"""Participants and visits in: CSV or Excel, encodings, headers, date forms, line numbers.
+
+Everything a site file can get wrong is caught here, at the edge, and said with the file
+and the line an editor shows (the header is line 1; in a workbook, the row and the sheet).
+What comes out is a small DataFrame with only the columns the core uses: any other roster
+column (a name, a phone number) is dropped here and never travels further.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scheduler import dates as datelib
+from scheduler.errors import InputFileError, Problem
+
+PARTICIPANT_COLUMNS = ("participant_id", "enrollment_date")
+PARTICIPANT_OPTIONAL = ("withdrawal_date", "withdrawal_reason", "site")
+VISIT_COLUMNS = ("participant_id", "visit_code", "actual_date")
+VISIT_OPTIONAL = ("reason",)
+
+# An ID starts with a letter or a digit: this also shuts the door on spreadsheet formulas
+# (=, +, -, @) travelling from a roster into a report.
+ID_PATTERN = r"^[^\W_]"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A site file read as text: normalised headers, trimmed cells, a `line` column."""
+
+    frame: pd.DataFrame
+    label: str
+    sheet: str | None = None
+
+    def problem(self, message: str, line: int | None = None, column: str | None = None,
+                value: str | None = None, fix: str | None = None) -> Problem:
+        return Problem(self.label, message, line=line, column=column, value=value, fix=fix,
+                       sheet=self.sheet)
+
+
+def read_table(path: Path, label: str, required: tuple[str, ...], optional: tuple[str, ...],
+               encoding: str | None = None, sheet: str | None = None) -> Table:
+    """Read a CSV or .xlsx file into text columns; refuse it (exit 2) if it cannot be used."""
+    if not path.exists():
+        raise InputFileError(f"{label}: file not found — check the name and the folder "
+                             "(--study names the study folder)")
+    if path.is_dir():
+        raise InputFileError(f"{label}: this is a folder, not a file — name the CSV or .xlsx file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        frame, sheet_name = _read_workbook(path, label, sheet)
+    elif suffix == ".xls":
+        raise InputFileError(f"{label}: old Excel 97–2003 workbooks (.xls) cannot be read — "
+                             "in Excel, Save As 'Excel Workbook (.xlsx)' or 'CSV UTF-8'")
+    else:
+        frame, sheet_name = _read_csv(path, label, encoding), None
+    table = Table(frame, label, sheet_name)
+    missing = [name for name in required if name not in frame.columns]
+    if missing:
+        found = ", ".join(c for c in frame.columns if c != "line") or "none"
+        raise InputFileError(
+            f"{label}: required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} missing (columns found: {found}) — "
+            f"the header line needs {', '.join(required)}")
+    for name in optional:
+        if name not in frame.columns:
+            frame[name] = ""
+    keep = list(required) + list(optional) + ["line"]
+    # Other columns (names, phone numbers…) stop here: they never reach the core.
+    return Table(frame[keep].copy(), label, sheet_name)
+
+
+def _decode(raw: bytes, label: str, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except LookupError:
+            raise InputFileError(f"{label}: unknown encoding '{encoding}' — "
+                                 "use utf-8, utf-8-sig or gb18030") from None
+        except UnicodeDecodeError as error:
+            raise InputFileError(f"{label}: the file is not {encoding} text (byte {error.start}) "
+                                 "— leave out --encoding to let the file's encoding be found") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")  # Excel's "CSV UTF-8"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")  # Excel's "Unicode Text"
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # Excel's plain "CSV" on Chinese Windows writes GBK; GB18030 is its superset.
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InputFileError(f"{label}: the text encoding cannot be recognised — save the file "
+                             "as 'CSV UTF-8' in Excel, or give --encoding") from None
+
+
+def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputFileError(f"{label}: cannot read the file ({error.strerror})") from None
+    text = _decode(raw, label, encoding)
+    if "\x00" in text:
+        raise InputFileError(f"{label}: this is not a text file — save it as CSV or .xlsx")
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
+        raise InputFileError(f"{label}: the file is empty or its first line is blank — "
+                             "the first line must be the header")
+    separator = ","
+    if "," not in first_line:
+        separator = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=False, engine="c")
+    except pd.errors.ParserError as error:
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if match:
+            expected, line, saw = match.groups()
+            raise InputFileError(
+                f"{label}:{_physical_line(text, separator, int(line))}: the line has {saw} cells where the "
+                f"header has {expected} — a value holding a comma needs double quotes") from None
+        raise InputFileError(f"{label}: the file cannot be read as CSV ({error})") from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{label}: the file is empty — the first line must be the header") from None
+    frame = _normalise_headers(frame, label)
+    frame["line"] = _line_numbers(text, separator, len(frame))
+    return _drop_blank_rows(_trim(frame))
+
+
+def _physical_line(text: str, separator: str, record: int) -> int:
+    """pandas counts records, not lines, when quoted values hold line breaks."""
+    starts = _record_lines(text, separator)
+    return starts[record - 1] if record - 1 < len(starts) else record
+
+
+def _line_numbers(text: str, separator: str, rows: int) -> np.ndarray:
+    """The editor's line of each record (header = line 1)."""
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if physical == rows + 1:
+        return np.arange(2, rows + 2)
+    # Quoted values hold line breaks: ask the csv module where each record starts.
+    starts = _record_lines(text, separator)[1:]
+    return np.asarray(starts[:rows] + [0] * (rows - len(starts)))
+
+
+def _record_lines(text: str, separator: str) -> list[int]:
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    starts, previous = [], 0
+    for _ in reader:
+        starts.append(previous + 1)
+        previous = reader.line_num
+    return starts
+
+
+def _normalise_headers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    names = [str(name).strip().lstrip("\ufeff").strip().lower() for name in frame.columns]
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            raise InputFileError(f"{label}:1: column {name} appears twice in the header — "
+                                 "keep one column of that name")
+        seen.add(name)
+    frame.columns = names
+    return frame
+
+
+def _trim(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in frame.columns:
+        if column != "line":
+            frame[column] = frame[column].astype(str).str.strip()
+    return frame
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    cells = frame.drop(columns="line")
+    blank = (cells == "").all(axis=1)
+    return frame[~blank].reset_index(drop=True)
+
+
+def _read_workbook(path: Path, label: str, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    import datetime
+    import zipfile
+
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
+        raise InputFileError(f"{label}: cannot be opened as an Excel workbook ({error}) — "
+                             "save it again from Excel as .xlsx") from None
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            raise InputFileError(f"{label}: no sheet named '{sheet}' (sheets: "
+                                 f"{', '.join(workbook.sheetnames)}) — check --sheet")
+        rows = worksheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None or all(cell is None for cell in header):
+            raise InputFileError(f"{label} (sheet {worksheet.title}): the sheet is empty — "
+                                 "row 1 must be the header")
+
+        def text(cell: object) -> str:
+            if cell is None:
+                return ""
+            if isinstance(cell, datetime.datetime):
+                return cell.date().isoformat()
+            if isinstance(cell, datetime.date):
+                return cell.isoformat()
+            if isinstance(cell, float) and cell.is_integer():
+                return str(int(cell))
+            return str(cell)
+
+        width = len(header)
+        records = [[text(cell) for cell in row[:width]] + [""] * (width - len(row)) for row in rows]
+        title = worksheet.title
+    finally:
+        workbook.close()
+    columns = [text(name) for name in header]
+    frame = pd.DataFrame(records, columns=columns, dtype=object) if records else \
+        pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+    frame = _normalise_headers(frame, f"{label} (sheet {title})")
+    frame["line"] = np.arange(2, len(frame) + 2)
+    return _drop_blank_rows(_trim(frame)), title
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def read_date_column(table: Table, column: str, date_format: str | None,
+                     allow_empty: bool) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """Parse one date column. A day-first form refuses the whole file (exit 2).
+
+    Returns (dates, codes, problems): problems for values that are not dates (and for
+    empty values when they are not allowed); the caller decides whether they stop it.
+    """
+    values = table.frame[column]
+    parsed, codes = datelib.parse_dates(values, date_format)
+    swapped = np.flatnonzero(codes == datelib.DAY_FIRST)
+    if len(swapped):
+        first = swapped[0]
+        line = int(table.frame["line"].iloc[first])
+        raise InputFileError(
+            f"{table.label}: dates written day-first or month-first cannot be read safely, "
+            f"so the whole file is refused ({len(swapped)} such date{'s' if len(swapped) > 1 else ''})",
+            [table.problem("day and month could be swapped", line, column, values.iloc[first],
+                           "give the form with --date-format, for example "
+                           "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)")])
+    bad = codes != datelib.OK
+    if allow_empty:
+        bad &= codes != datelib.EMPTY
+    problems = []
+    lines = table.frame["line"].to_numpy()
+    for position in np.flatnonzero(bad):
+        code = int(codes[position])
+        if code == datelib.EMPTY:
+            problems.append(table.problem("the date is empty", int(lines[position]), column,
+                                          None, "fill in the date as YYYY-MM-DD"))
+        else:
+            problems.append(table.problem(datelib.WHAT[code], int(lines[position]), column,
+                                          values.iloc[position], datelib.HINTS[code]))
+    return parsed, codes, problems
+
+
+# --------------------------------------------------------------------------- participants
+
+
+def read_participants(path: Path, label: str, encoding: str | None = None,
+                      sheet: str | None = None, date_format: str | None = None) -> pd.DataFrame:
+    """The roster. Any problem in it stops the command (exit 2): nobody silently drops out.
+
+    Columns out: participant_id, enrollment_date, withdrawal_date (datetime64, NaT when
+    none), withdrawal_reason, site, line.
+    """
+    table = read_table(path, label, PARTICIPANT_COLUMNS, PARTICIPANT_OPTIONAL, encoding, sheet)
+    frame = table.frame
+    problems: list[Problem] = []
+    lines = frame["line"].to_numpy()
+    ids = frame["participant_id"]
+
+    empty_id = (ids == "").to_numpy()
+    bad_id = ~empty_id & ~ids.str.contains(ID_PATTERN, regex=True).to_numpy(dtype=bool)
+    for position in np.flatnonzero(empty_id):
+        problems.append(table.problem("the participant ID is empty", int(lines[position]),
+                                      "participant_id", None, "give every participant an ID"))
+    for position in np.flatnonzero(bad_id):
+        problems.append(table.problem("a participant ID must start with a letter or a digit",
+                                      int(lines[position]), "participant_id", ids.iloc[position],
+                                      "remove the leading sign or space"))
+    duplicated = ids.duplicated(keep=False).to_numpy() & ~empty_id
+    if duplicated.any():
+        groups = pd.Series(lines[duplicated]).groupby(ids[duplicated].to_numpy()).agg(list)
+        for participant, group_lines in groups.items():
+            others = ", ".join(str(n) for n in group_lines[1:])
+            problems.append(table.problem(
+                f"participant {participant} is listed twice (also on line{'s' if len(group_lines) > 2 else ''} {others})",
+                int(group_lines[0]), "participant_id", str(participant),
+                "keep one line per participant"))
+
+    enrollment, _, enrollment_problems = read_date_column(table, "enrollment_date", date_format,
+                                                          allow_empty=False)
+    withdrawal, _, withdrawal_problems = read_date_column(table, "withdrawal_date", date_format,
+                                                          allow_empty=True)
+    problems += enrollment_problems + withdrawal_problems
+    before = ~np.isnat(withdrawal) & ~np.isnat(enrollment) & (withdrawal < enrollment)
+    for position in np.flatnonzero(before):
+        problems.append(table.problem(
+            f"withdrawal before enrollment ({frame['enrollment_date'].iloc[position]})",
+            int(lines[position]), "withdrawal_date", frame["withdrawal_date"].iloc[position],
+            "check both dates"))
+    if problems:
+        problems.sort(key=lambda problem: (problem.line or 0))
+        count = len(problems)
+        raise InputFileError(
+            f"{label}: the participants file cannot be used until "
+            f"{'this problem is' if count == 1 else f'these {count} problems are'} fixed "
+            "(a participant who cannot be scheduled must not silently drop out)", problems)
+    return pd.DataFrame({
+        "participant_id": ids.to_numpy(dtype=object),
+        "enrollment_date": enrollment,
+        "withdrawal_date": withdrawal,
+        "withdrawal_reason": frame["withdrawal_reason"].to_numpy(dtype=object),
+        "site": frame["site"].to_numpy(dtype=object),
+        "line": lines,
+    })
+
+
+# --------------------------------------------------------------------------- visits
+
+
+def read_visits(path: Path, label: str, encoding: str | None = None, sheet: str | None = None,
+                date_format: str | None = None) -> tuple[pd.DataFrame, Table]:
+    """Visit records as read, with the reason each date could not be read.
+
+    Columns out: participant_id, visit_code, actual_date (NaT when empty or unreadable),
+    date_code (a scheduler.dates code), date_text, reason, line. Problems with single
+    records are the check's business (scheduler.records): they do not stop the command.
+    """
+    table = read_table(path, label, VISIT_COLUMNS, VISIT_OPTIONAL, encoding, sheet)
+    frame = table.frame
+    actual, codes = datelib.parse_dates(frame["actual_date"], date_format)
+    swapped = np.flatnonzero(codes == datelib.DAY_FIRST)
+    if len(swapped):
+        read_date_column(table, "actual_date", date_format, allow_empty=True)  # raises
+    records = pd.DataFrame({
+        "participant_id": frame["participant_id"].to_numpy(dtype=object),
+        "visit_code": frame["visit_code"].to_numpy(dtype=object),
+        "actual_date": actual,
+        "date_code": codes,
+        "date_text": frame["actual_date"].to_numpy(dtype=object),
+        "reason": frame["reason"].to_numpy(dtype=object),
+        "line": frame["line"].to_numpy(),
+    })
+    return records, table

@@ -1,0 +1,108 @@
+"""Every expected visit's status as of a date (PRODUCT.md, "Visit status, as of a date").
+
+| status    | when                                                            | days_outside        |
+| --------- | --------------------------------------------------------------- | ------------------- |
+| in_window | actual date within the window                                   | 0                   |
+| early     | actual date before window_open                                  | window_open − actual |
+| late      | actual date after window_close                                  | actual − window_close |
+| missed    | no actual date and as_of after window_close                     | as_of − window_close |
+| due       | no actual date, window_open ≤ as_of ≤ window_close              | empty               |
+| upcoming  | no actual date, as_of before window_open                        | empty               |
+| withdrawn | no actual date and withdrawal_date < window_open                | empty               |
+
+A withdrawal applies whatever the as-of date. Participants enrolled after the as-of date
+have all their visits ``upcoming``. Classification is one ``numpy.select`` over the grid.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from scheduler.protocol import Protocol
+from scheduler.records import Records
+from scheduler.schedule import Grid, compute_grid, long_frame
+
+Status = Literal["in_window", "early", "late", "missed", "due", "upcoming", "withdrawn"]
+STATUSES: tuple[Status, ...] = ("in_window", "early", "late", "missed", "due", "upcoming",
+                                "withdrawn")
+DEVIATIONS: tuple[Status, ...] = ("early", "late", "missed")
+CHECK_COLUMNS = ("participant_id", "visit_code", "target_date", "window_open", "window_close",
+                 "actual_date", "status", "days_outside", "reason", "as_of")
+
+
+def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
+             as_of: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
+    """Status and days outside the window for every cell of the grid (−1: no days_outside)."""
+    as_of = np.datetime64(as_of, "D")
+    enrollment = np.asarray(enrollment, dtype="M8[D]")[:, None]
+    withdrawal = np.asarray(withdrawal, dtype="M8[D]")[:, None]
+    actual, opens, closes = grid.actual, grid.window_open, grid.window_close
+    done = ~np.isnat(actual)
+    conditions = [
+        done & (actual < opens),
+        done & (actual > closes),
+        done,
+        ~np.isnat(withdrawal) & (withdrawal < opens),
+        np.broadcast_to(enrollment > as_of, actual.shape),
+        as_of > closes,
+        as_of >= opens,
+    ]
+    choices = ["early", "late", "in_window", "withdrawn", "upcoming", "missed", "due"]
+    status = np.select(conditions, choices, default="upcoming").astype(object)
+    # Differences of datetime64[D] are whole days; NaT cells are never chosen below.
+    none = np.full(actual.shape, -1, dtype=np.int64)
+    days = np.select(
+        conditions[:6],
+        [(opens - actual).astype(np.int64), (actual - closes).astype(np.int64),
+         np.zeros(actual.shape, dtype=np.int64), none, none, (as_of - closes).astype(np.int64)],
+        default=-1,
+    )
+    return status, days
+
+
+def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Records,
+                  as_of: np.datetime64) -> pd.DataFrame:
+    """The check table: the contract's columns (CHECK_COLUMNS), then visit_name."""
+    enrollment = participants["enrollment_date"].to_numpy()
+    grid = compute_grid(protocol, enrollment, records)
+    status, days = classify(grid, enrollment, participants["withdrawal_date"].to_numpy(), as_of)
+    frame = long_frame(protocol, participants, grid)
+    days_outside = pd.array(days.ravel(), dtype="Int64")
+    days_outside[days.ravel() < 0] = pd.NA
+    frame["actual_date"] = grid.actual.ravel()
+    frame["status"] = status.ravel()
+    frame["days_outside"] = days_outside
+    frame["reason"] = grid.reason.ravel()
+    frame["as_of"] = np.datetime64(as_of, "D")
+    visit_name = frame.pop("visit_name")
+    frame["visit_name"] = visit_name
+    return frame
+
+
+def deviations(check: pd.DataFrame) -> pd.DataFrame:
+    return check[check["status"].isin(DEVIATIONS)]
+
+
+def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int) -> pd.DataFrame:
+    """The worklist: visits not done whose window is open, or opens within ``days`` days
+    (inclusive), most urgent first (window closes soonest). A visit recorded as not done
+    (no date, a reason) is not on it: it will not happen."""
+    as_of = np.datetime64(as_of, "D")
+    horizon = as_of + np.timedelta64(days, "D")
+    opens = check["window_open"].to_numpy().astype("M8[D]")
+    closes = check["window_close"].to_numpy().astype("M8[D]")
+    pending = check["status"].isin(("due", "upcoming")).to_numpy() & (check["reason"] == "").to_numpy()
+    selected = pending & (opens <= horizon) & (closes >= as_of)
+    worklist = check.loc[selected, ["participant_id", "visit_code", "target_date", "window_open",
+                                    "window_close", "status", "visit_name"]].copy()
+    worklist["days_left"] = ((worklist["window_close"].to_numpy().astype("M8[D]") - as_of)
+                             // np.timedelta64(1, "D")).astype(np.int64)
+    worklist["as_of"] = as_of
+    worklist = worklist.sort_values(["window_close", "window_open", "participant_id", "visit_code"],
+                                    kind="stable")
+    columns = ["participant_id", "visit_code", "target_date", "window_open", "window_close",
+               "days_left", "as_of", "status", "visit_name"]
+    return worklist[columns].reset_index(drop=True)
