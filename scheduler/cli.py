@@ -123,9 +123,16 @@ def as_of_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Judge as of this date (default: today in the study's time zone).")(func)
 
 
-def output_option(formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def output_option(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def check_format(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is not None and value.suffix.lower() not in formats:
+            raise click.BadParameter(f"'{value}': the extension picks the format; use one of "
+                                     f"{', '.join(formats)}")
+        return value
+
     return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-                        help=f"Write to FILE; the extension picks the format ({formats}). "
+                        callback=check_format, metavar="FILE",
+                        help=f"Write to FILE; the extension picks the format ({', '.join(formats)}). "
                              "Without it, a table on the terminal.")
 
 
@@ -148,10 +155,15 @@ def _load(options: dict[str, Any], as_of: Any = None, use_visits: bool = True) -
     return load_study(inputs, as_of, read, use_visits=use_visits)
 
 
-def _report_problems(study: Any) -> int:
+def _report_problems(study: Any, participant: str | None = None) -> int:
     """Warnings and data problems on standard error; the exit code they call for."""
-    for warning in study.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+    later = [p for p in study.enrolled_after_as_of if participant in (None, p)]
+    if later:
+        shown = ", ".join(later[:MAX_LISTED_WARNINGS])
+        more = len(later) - MAX_LISTED_WARNINGS
+        click.echo(f"Warning: enrolled after the as-of date {study.as_of}: {shown}"
+                   f"{f' and {more} more' if more > 0 else ''} — their visits are listed as upcoming",
+                   err=True)
     problems = study.problems
     if not problems:
         return EXIT_OK
@@ -247,7 +259,7 @@ def protocol(protocol: Path | None, study: Path | None) -> None:
 @cli.command()
 @study_options
 @as_of_option
-@output_option(".csv, .xlsx, .json")
+@output_option(".csv", ".xlsx", ".json")
 @_pass_options
 def schedule(options: dict[str, Any], as_of: Any, output: Path | None) -> None:
     """Every participant's visit windows: target date and window, per visit.
@@ -272,7 +284,7 @@ def schedule(options: dict[str, Any], as_of: Any, output: Path | None) -> None:
 @cli.command()
 @study_options
 @as_of_option
-@output_option(".csv, .xlsx, .json")
+@output_option(".csv", ".xlsx", ".json")
 @click.option("--deviations-only", is_flag=True, help="Only early, late and missed visits.")
 @click.option("--fail-on-deviation", is_flag=True,
               help="Exit 1 when there is any deviation (for scripts).")
@@ -325,7 +337,7 @@ def _warn_reason_missing(table: Any) -> None:
 @cli.command()
 @study_options
 @as_of_option
-@output_option(".csv, .xlsx, .json")
+@output_option(".csv", ".xlsx", ".json")
 @click.option("--days", default=14, show_default=True, type=click.IntRange(0, 3660),
               help="Also list windows that open within this many days.")
 @_pass_options
@@ -369,7 +381,7 @@ def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
         raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
     table = compute_check(study.protocol, match.reset_index(drop=True), _records_for(study, match),
                           study.as_of)
-    code = _report_problems(study)
+    code = _report_problems(study, participant_id)
     person = match.iloc[0]
     click.echo(f"Participant {participant_id} — {study.protocol.study_id}, as of {study.as_of}")
     click.echo(f"  enrolled {str(person['enrollment_date'])[:10]}"

@@ -11,6 +11,7 @@ This module imports neither pandas nor click: ``visit-scheduler protocol`` must 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -188,6 +189,8 @@ def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> P
     checker = _Checker(source, text)
     protocol = checker.check(data, base_folder)
     if checker.problems or protocol is None:
+        # In file order, as the reader goes through the file; problems of the whole file first.
+        checker.problems.sort(key=lambda problem: problem.line or 0)
         count = len(checker.problems)
         raise ProtocolError(
             f"{source}: the protocol file cannot be used: "
@@ -417,7 +420,7 @@ class _Checker:
                          'write "enrollment" or the code of an earlier visit', value)
             else:
                 anchor = value.strip()
-                if anchor != ENROLLMENT and anchor not in seen:
+                if anchor != ENROLLMENT and (anchor not in seen or anchor == code):
                     if anchor == code:
                         self.add(f"{label}: the visit is anchored on itself", line("anchor"),
                                  'anchor it on "enrollment" or on an earlier visit', anchor)
@@ -474,7 +477,14 @@ class _Checker:
 
 
 def _show(value: Any) -> str:
-    return value if isinstance(value, str) else repr(value) if not isinstance(value, bool) else str(value).lower()
+    """A value as it is written in TOML, for messages."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _example(table: str, key: str) -> str:

@@ -39,7 +39,7 @@ class Study:
     protocol_label: str
     participants_label: str
     visits_label: str | None
-    warnings: tuple[str, ...]
+    enrolled_after_as_of: tuple[str, ...]
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -72,14 +72,8 @@ def load_study(inputs: Inputs, as_of: np.datetime64 | None, options: ReadOptions
         visit_rows, table = read_visits(inputs.visits, visits_label, options.encoding,
                                         options.sheet, options.date_format)
         records = check_records(visit_rows, table, participants, protocol, today, as_of)
-    warnings = []
-    late_enrolled = participants.loc[
+    enrolled_later = participants.loc[
         participants["enrollment_date"].to_numpy().astype("M8[D]") > as_of, "participant_id"]
-    if len(late_enrolled):
-        shown = ", ".join(late_enrolled.head(10))
-        more = f" and {len(late_enrolled) - 10} more" if len(late_enrolled) > 10 else ""
-        warnings.append(f"enrolled after the as-of date {as_of}: {shown}{more} — "
-                        "their visits are listed as upcoming")
     return Study(protocol, participants, records, today, as_of,
                  protocol.source if inputs.protocol is None else label(inputs.protocol),
-                 participants_label, visits_label, tuple(warnings))
+                 participants_label, visits_label, tuple(enrolled_later))

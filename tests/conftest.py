@@ -1,0 +1,68 @@
+"""Shared helpers: write a study's files into a temporary folder and run the real CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scheduler.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> Run:
+    """Invoke the click command in-process (fast), with stdout and stderr apart."""
+    runner = CliRunner()
+    if cwd is not None:
+        import os
+
+        old = os.getcwd()
+        os.chdir(cwd)
+        try:
+            result = runner.invoke(cli, list(args), catch_exceptions=False)
+        finally:
+            os.chdir(old)
+    else:
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def run_process(*args: str, cwd: Path | None = None) -> Run:
+    """Run the installed command as a separate process, as a nurse would."""
+    done = subprocess.run([sys.executable, "-m", "scheduler", *args], cwd=cwd,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def study(tmp_path: Path):
+    """A factory: study(participants=..., visits=..., protocol=...) writes the files."""
+
+    def make(participants: str, visits: str | None = None, protocol: str | None = None) -> Path:
+        write(tmp_path, "participants.csv", participants)
+        if visits is not None:
+            write(tmp_path, "visits.csv", visits)
+        if protocol is not None:
+            write(tmp_path, "protocol.toml", protocol)
+        return tmp_path
+
+    return make

@@ -1,0 +1,249 @@
+"""Protocol files: the built-in plan, the nurse's table, and validation of every mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scheduler.errors import ProtocolError
+from scheduler.protocol import load_built_in, load_protocol, parse_protocol
+
+from .conftest import run_cli, run_process, write
+
+DEMO = """\
+[study]
+id = "DEMO"
+timezone = "Europe/London"
+
+[[visits]]
+code = "BL"
+day = 0
+
+[[visits]]
+code = "W2"
+anchor = "BL"
+week = 2
+minus = 2
+
+[[visits]]
+code = "M1"
+anchor = "BL"
+month = 1
+plus = 3
+
+[[visits]]
+code = "M2"
+anchor = "M1"
+month = 1
+minus = 1
+plus = 1
+
+[[visits]]
+code = "M13"
+anchor = "BL"
+month = 13
+plus = 10
+"""
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(ProtocolError) as raised:
+        parse_protocol(text, source="protocol.toml")
+    return [str(problem) for problem in raised.value.problems]
+
+
+def test_built_in_protocol_is_the_registry_plan():
+    """The built-in plan: Day 0, Day 7 ± 1 and Day 14 ± 2 transplants, then the follow-up."""
+    protocol = load_built_in()
+    assert protocol.study_id == "NCT01143168"
+    assert protocol.timezone == "Asia/Shanghai"
+    assert protocol.day0 == "D0"
+    plan = [(v.code, v.anchor, v.unit, v.amount, v.minus, v.plus) for v in protocol.visits]
+    assert plan == [
+        ("D0", "enrollment", "day", 0, 0, 0),
+        ("D7", "D0", "day", 7, 1, 1),
+        ("D14", "D0", "day", 14, 2, 2),
+        ("M1", "D0", "day", 30, 3, 3),
+        ("M3", "D0", "day", 90, 7, 7),
+        ("M6", "D0", "day", 180, 14, 14),
+        ("M9", "D0", "day", 270, 14, 14),
+        ("M12", "D0", "day", 365, 14, 14),
+    ]
+
+
+def test_timing_reads_as_a_nurse_says_it():
+    """Symmetric windows read "± n", asymmetric ones "−minus/+plus"."""
+    protocol = parse_protocol(DEMO, "demo")
+    timings = {v.code: v.timing for v in protocol.visits}
+    assert timings["W2"] == "Week 2 −2/+0 from BL"
+    assert timings["M13"] == "Month 13 −0/+10 from BL"
+    assert load_built_in().visit("D7").timing == "Day 7 ± 1 from D0"
+
+
+def test_defaults_name_anchor_window():
+    """name defaults to the code, anchor to enrollment, minus and plus to 0, day0 to the first visit."""
+    protocol = parse_protocol(DEMO, "demo")
+    baseline = protocol.visit("BL")
+    assert (baseline.name, baseline.anchor, baseline.minus, baseline.plus) == ("BL", "enrollment", 0, 0)
+    assert protocol.day0 == "BL"
+    assert protocol.clinic is None
+
+
+def test_every_problem_is_listed_at_once_with_its_line():
+    """Several mistakes: each is named with its line and a fix, in one error."""
+    text = """\
+[study]
+id = "X"
+timezone = "Asia/Shangai"
+
+[[visits]]
+code = "D0"
+day = 0
+
+[[visits]]
+code = "D7"
+anchor = "D0"
+day = 7
+pluss = 1
+
+[[visits]]
+code = "D7"
+anchor = "D0"
+day = 14
+week = 2
+
+[[visits]]
+code = "M1"
+anchor = "M3"
+day = 30
+minus = -3
+
+[[visits]]
+code = "M3"
+anchor = "V9"
+day = 90
+"""
+    assert problems_of(text) == [
+        "protocol.toml:3: [study]: 'timezone' is not a known IANA time-zone name "
+        "(value 'Asia/Shangai') — use a name such as \"Asia/Shanghai\" or \"Europe/London\"",
+        "protocol.toml:13: visit 2 (D7): unknown key 'pluss' — did you mean 'plus'?",
+        "protocol.toml:15: visit 3 (D7): needs exactly one of day / week / month "
+        "(found day and week) — give the offset from the anchor once, for example day = 7",
+        "protocol.toml:16: visit 3 (D7): visit code 'D7' is used twice (also visit 2) — "
+        "give every visit its own code",
+        "protocol.toml:23: visit 4 (M1): anchored on 'M3', which comes later in the file "
+        "(value 'M3') — move this visit below its anchor; a chain of anchors cannot loop",
+        "protocol.toml:25: visit 4 (M1): 'minus' cannot be negative (value '-3') — "
+        "'minus' counts days before the target: use 0 or more",
+        "protocol.toml:29: visit 5 (M3): 'anchor' names no visit (value 'V9') — "
+        "use \"enrollment\" or one of the earlier codes: D0, D7, D7, M1",
+    ]
+
+
+def test_a_visit_anchored_on_itself_is_a_cycle():
+    """anchor = its own code cannot be resolved."""
+    text = '[study]\nid = "X"\ntimezone = "UTC"\n[[visits]]\ncode = "A"\nanchor = "A"\nday = 1\n'
+    assert problems_of(text) == [
+        "protocol.toml:6: visit 1 (A): the visit is anchored on itself (value 'A') — "
+        "anchor it on \"enrollment\" or on an earlier visit"]
+
+
+def test_missing_study_and_visits_and_unknown_table():
+    """An empty-ish file names what is missing, and an unknown table gets a suggestion."""
+    problems = problems_of("[studdy]\nid = 'X'\n")
+    assert problems == [
+        "protocol.toml: the [study] table is missing — add [study] with id = \"…\" and "
+        "timezone = \"…\" (for example \"Asia/Shanghai\")",
+        "protocol.toml: [study]: 'id' is missing — add a line such as id = \"NCT01143168\"",
+        "protocol.toml: [study]: 'timezone' is missing — add a line such as timezone = \"Asia/Shanghai\"",
+        "protocol.toml: the protocol has no visits — add one [[visits]] table per visit, each "
+        "with a code and one of day / week / month",
+        "protocol.toml:1: unknown table 'studdy' — did you mean [study]?",
+    ]
+
+
+def test_wrong_types_are_named():
+    """A number in quotes, a fraction, a boolean, a list of numbers: each explained."""
+    text = """\
+[study]
+id = "X"
+timezone = "UTC"
+[[visits]]
+code = "A"
+day = "7"
+minus = 1.5
+plus = true
+procedures = [1, 2]
+kind = "a,b"
+"""
+    assert problems_of(text) == [
+        "protocol.toml:6: visit 1 (A): 'day' must be a whole number (value '7') — "
+        "write it without quotes or decimals, for example day = 7",
+        "protocol.toml:7: visit 1 (A): 'minus' must be a whole number (value '1.5') — "
+        "write it without quotes or decimals, for example minus = 7",
+        "protocol.toml:8: visit 1 (A): 'plus' must be a whole number (value 'true') — "
+        "write it without quotes or decimals, for example plus = 7",
+        "protocol.toml:9: visit 1 (A): 'procedures' must be a list of text (value '[1, 2]') — "
+        "write it as procedures = [\"examinations\", \"HbA1c\"]",
+        "protocol.toml:10: visit 1 (A): 'kind' cannot hold a comma or a semicolon (value 'a,b') — "
+        "Outlook splits calendar categories on them: use one word",
+    ]
+
+
+def test_toml_syntax_error_names_the_line():
+    """A broken TOML file gets one message with its line."""
+    problems = problems_of('[study]\nid = "X\ntimezone = "UTC"\n')
+    assert len(problems) == 1
+    assert problems[0].startswith("protocol.toml:2: not valid TOML:")
+
+
+def test_day0_must_name_a_visit_and_clinic_keys_are_checked():
+    """[study] day0 names a visit; [clinic] weekdays are weekday names."""
+    text = ('[study]\nid = "X"\ntimezone = "UTC"\nday0 = "V1"\n[clinic]\nweekdays = ["Mon", "Funday"]\n'
+            'country = "CN"\n[[visits]]\ncode = "A"\nday = 0\n')
+    assert problems_of(text) == [
+        "protocol.toml:4: [study]: 'day0' names no visit of the protocol (value 'V1') — "
+        "use one of the visit codes: A",
+        "protocol.toml:6: [clinic]: 'weekdays' must be a list of weekday names "
+        "(value '[\"Mon\", \"Funday\"]') — use names from Mon, Tue, Wed, Thu, Fri, Sat, Sun, "
+        "for example [\"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\"]",
+    ]
+
+
+def test_protocol_command_shows_the_plan(tmp_path: Path):
+    """`protocol` prints one line per visit with its timing."""
+    result = run_cli("protocol", "--protocol", str(write(tmp_path, "p.toml", DEMO)))
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("DEMO: 5 visits, time zone Europe/London, Day 0 = BL")
+    assert any("W2" in line and "Week 2 −2/+0 from BL" in line and "3 days" in line for line in lines)
+    assert any("M13" in line and "Month 13 −0/+10 from BL" in line and "11 days" in line for line in lines)
+
+
+def test_protocol_command_with_mistakes_exits_2_without_traceback(tmp_path: Path):
+    """The real process: every problem on standard error, exit 2, no traceback."""
+    bad = write(tmp_path, "protocol.toml", DEMO.replace("minus = 2", "minus = -2").replace(
+        'anchor = "M1"', 'anchor = "M9"'))
+    result = run_process("protocol", "--protocol", str(bad))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert "2 problems" in result.stderr
+    assert "'minus' cannot be negative" in result.stderr
+    assert "'anchor' names no visit (value 'M9')" in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_protocol_file_is_explained(tmp_path: Path):
+    """A --protocol path that does not exist: one line, exit 2."""
+    with pytest.raises(ProtocolError, match="protocol file not found"):
+        load_protocol(tmp_path / "nope.toml")
+    result = run_cli("protocol", "--protocol", str(tmp_path / "nope.toml"))
+    assert result.exit_code == 2
+
+
+def test_study_folder_protocol_is_used(tmp_path: Path):
+    """Without --protocol, the study folder's protocol.toml wins over the built-in one."""
+    write(tmp_path, "protocol.toml", DEMO)
+    result = run_cli("protocol", "--study", str(tmp_path))
+    assert result.stdout.startswith("DEMO:")
