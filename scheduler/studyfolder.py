@@ -91,6 +91,11 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8",
         except PermissionError:
             raise OutputError(f"{label(path)}: cannot replace the file — close it if it is open "
                               "in Excel, then run the command again") from None
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise OutputError(f"{label(path)}: writing failed ({error.strerror or error}) — "
+                          "the earlier file, if any, is unchanged") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)

@@ -1,0 +1,180 @@
+"""Invariants for any protocol, enrollment and actual dates (hypothesis), checked against a
+plain one-visit-at-a-time reference written straight from PRODUCT.md's rules."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pendulum
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler import clock
+from scheduler.protocol import Protocol, Visit
+from scheduler.records import Records
+from scheduler.status import DEVIATIONS, STATUSES, compute_check
+
+DAY = dt.timedelta(days=1)
+
+
+@st.composite
+def protocols(draw):
+    count = draw(st.integers(1, 6))
+    visits = []
+    for index in range(count):
+        anchor = draw(st.sampled_from(["enrollment"] + [v.code for v in visits]))
+        unit = draw(st.sampled_from(["day", "week", "month"]))
+        amount = draw(st.integers(-3, 40) if unit != "day" else st.integers(-30, 400))
+        visits.append(Visit(code=f"V{index}", name=f"Visit {index}", anchor=anchor, unit=unit,
+                            amount=amount, minus=draw(st.integers(0, 20)), plus=draw(st.integers(0, 20))))
+    return Protocol(study_id="P", timezone="Asia/Shanghai", visits=tuple(visits))
+
+
+dates = st.dates(min_value=dt.date(1995, 1, 1), max_value=dt.date(2090, 12, 31))
+
+
+@st.composite
+def studies(draw):
+    protocol = draw(protocols())
+    people = draw(st.integers(1, 4))
+    enrollment = [draw(dates) for _ in range(people)]
+    withdrawal = [draw(st.none() | st.integers(0, 500)) for _ in range(people)]
+    actual = [[draw(st.none() | st.integers(-60, 800)) for _ in protocol.visits] for _ in range(people)]
+    as_of = draw(dates)
+    return protocol, enrollment, withdrawal, actual, as_of
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def reference(protocol, enrollment, withdrawal, actual, as_of):
+    """One participant, one visit at a time, in plain Python, from PRODUCT.md's wording."""
+    rows = []
+    for person, enrolled in enumerate(enrollment):
+        withdrew = None if withdrawal[person] is None else enrolled + withdrawal[person] * DAY
+        effective = {}
+        for index, visit in enumerate(protocol.visits):
+            anchor = enrolled if visit.anchor == "enrollment" else effective[visit.anchor]
+            if visit.unit == "month":
+                target = add_months(anchor, visit.amount)
+            else:
+                target = anchor + visit.amount * (7 if visit.unit == "week" else 1) * DAY
+            opens, closes = target - visit.minus * DAY, target + visit.plus * DAY
+            done = actual[person][index]
+            effective[visit.code] = done if done is not None else target
+            if done is not None:
+                status = "early" if done < opens else "late" if done > closes else "in_window"
+                days = (opens - done).days if status == "early" else (done - closes).days if status == "late" else 0
+            elif withdrew is not None and withdrew < opens:
+                status, days = "withdrawn", None
+            elif enrolled > as_of:
+                status, days = "upcoming", None
+            elif as_of > closes:
+                status, days = "missed", (as_of - closes).days
+            elif as_of >= opens:
+                status, days = "due", None
+            else:
+                status, days = "upcoming", None
+            rows.append((target, opens, closes, status, days))
+    return rows
+
+
+def run_core(protocol, enrollment, withdrawal, actual, as_of):
+    participants = pd.DataFrame({
+        "participant_id": [f"P{i}" for i in range(len(enrollment))],
+        "enrollment_date": np.array(enrollment, dtype="M8[D]"),
+        "withdrawal_date": np.array([None if w is None else e + w * DAY for e, w in zip(enrollment, withdrawal)],
+                                    dtype="M8[D]"),
+    })
+    cells = [(p, v, day) for p, row in enumerate(actual) for v, day in enumerate(row) if day is not None]
+    records = Records(np.array([c[0] for c in cells], dtype=np.int64),
+                      np.array([c[1] for c in cells], dtype=np.int64),
+                      np.array([c[2] for c in cells], dtype="M8[D]"),
+                      np.array([""] * len(cells), dtype=object), ())
+    return compute_check(protocol, participants, records, np.datetime64(as_of, "D"))
+
+
+def absolute_actuals(protocol, enrollment, actual):
+    """Actual dates drawn as offsets from enrollment; keep them in a sane range."""
+    return [[None if offset is None else enrolled + offset * DAY for offset in row]
+            for enrolled, row in zip(enrollment, actual)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(studies())
+def test_vectorized_core_equals_the_reference(study):
+    """Windows, statuses and days_outside equal the one-at-a-time reference, for any plan."""
+    protocol, enrollment, withdrawal, actual, as_of = study
+    actual = absolute_actuals(protocol, enrollment, actual)
+    table = run_core(protocol, enrollment, withdrawal, actual, as_of)
+    expected = reference(protocol, enrollment, withdrawal, actual, as_of)
+    got = [(row.target_date.date(), row.window_open.date(), row.window_close.date(), row.status,
+            None if pd.isna(row.days_outside) else int(row.days_outside)) for row in table.itertuples()]
+    assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(studies())
+def test_invariants(study):
+    """open ≤ target ≤ close; one status per expected visit; days_outside ≥ 1 for every
+    deviation, 0 in window, empty otherwise."""
+    protocol, enrollment, withdrawal, actual, as_of = study
+    actual = absolute_actuals(protocol, enrollment, actual)
+    table = run_core(protocol, enrollment, withdrawal, actual, as_of)
+    assert len(table) == len(enrollment) * len(protocol.visits)
+    assert (table["window_open"] <= table["target_date"]).all()
+    assert (table["target_date"] <= table["window_close"]).all()
+    assert table["status"].isin(STATUSES).all()
+    deviation = table["status"].isin(DEVIATIONS)
+    assert (table.loc[deviation, "days_outside"] >= 1).all()
+    assert (table.loc[table["status"] == "in_window", "days_outside"] == 0).all()
+    assert table.loc[~deviation & (table["status"] != "in_window"), "days_outside"].isna().all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(studies(), st.sampled_from(["UTC", "America/Los_Angeles", "Pacific/Kiritimati", "Asia/Shanghai",
+                                   "Pacific/Pago_Pago"]))
+def test_statuses_do_not_depend_on_the_computers_time_zone(study, zone):
+    """The same study gives the same table whatever TZ the computer runs in."""
+    protocol, enrollment, withdrawal, actual, as_of = study
+    actual = absolute_actuals(protocol, enrollment, actual)
+    baseline = run_core(protocol, enrollment, withdrawal, actual, as_of)
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        again = run_core(protocol, enrollment, withdrawal, actual, as_of)
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+    pd.testing.assert_frame_equal(baseline, again)
+
+
+def test_today_is_the_study_zones_today_whatever_the_computers_zone():
+    """At 2010-09-01 20:30 UTC it is already 09-02 in Shanghai, still 09-01 in Los Angeles."""
+    moment = pendulum.datetime(2010, 9, 1, 20, 30, tz="UTC")
+    old = os.environ.get("TZ")
+    try:
+        with pendulum.travel_to(moment, freeze=True):
+            for zone in ("UTC", "America/Los_Angeles", "Asia/Tokyo"):
+                os.environ["TZ"] = zone
+                time.tzset()
+                assert str(clock.today("Asia/Shanghai")) == "2010-09-02"
+                assert str(clock.today("America/Los_Angeles")) == "2010-09-01"
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()

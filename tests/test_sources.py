@@ -1,0 +1,197 @@
+"""Reading site files: IDs as text, encodings, workbooks, headers, date forms, roster problems."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_cli, run_process, write
+
+HEADER = "participant_id,enrollment_date,withdrawal_date\n"
+
+
+def schedule_rows(folder: Path, *extra: str) -> tuple[list[dict[str, str]], object]:
+    result = run_cli("schedule", "-o", "s.csv", *extra, cwd=folder)
+    if result.exit_code not in (0, 1):
+        return [], result
+    with open(folder / "s.csv", newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream)), result
+
+
+def test_ids_stay_text(study):
+    """"007" stays "007"; "7" is another participant."""
+    rows, _ = schedule_rows(study(HEADER + "007,2010-09-01,\n7,2010-09-02,\n"))
+    assert sorted({row["participant_id"] for row in rows}) == ["007", "7"]
+
+
+def test_headers_ignore_case_and_spaces_cells_are_trimmed_blank_lines_skipped(study):
+    """' Participant_ID ', ' 2010-09-01 ' and blank lines are read as meant."""
+    folder = study(" Participant_ID , Enrollment_Date \n\n 007 , 2010-09-01 \n\n")
+    rows, result = schedule_rows(folder)
+    assert result.exit_code == 0
+    assert rows[0]["participant_id"] == "007" and rows[0]["target_date"] == "2010-09-01"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
+def test_encodings_are_found_without_options(tmp_path: Path, encoding: str):
+    """UTF-8, UTF-8 with BOM (Excel "CSV UTF-8") and GBK/GB18030 (Excel on Chinese Windows)."""
+    (tmp_path / "participants.csv").write_bytes(
+        "participant_id,姓名,enrollment_date\n007,王芳,2010-09-01\n".encode(encoding))
+    (tmp_path / "visits.csv").write_bytes(
+        "participant_id,visit_code,actual_date,reason\n007,D0,2010-09-02,导管室不可用\n".encode(encoding))
+    result = run_cli("check", "--as-of", "2010-09-03", "-o", "c.csv", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "c.csv").read_text("utf-8")
+    assert "007,D0,2010-09-01,2010-09-01,2010-09-01,2010-09-02,late,1,导管室不可用" in text
+    assert "王芳" not in text
+
+
+def test_encoding_option_overrides(tmp_path: Path):
+    """--encoding names the encoding; a wrong one is explained, exit 2."""
+    (tmp_path / "participants.csv").write_bytes(HEADER.encode() + "007,2010-09-01,\n".encode())
+    assert run_cli("schedule", "--encoding", "latin-1", cwd=tmp_path).exit_code == 0
+    result = run_cli("schedule", "--encoding", "klingon", cwd=tmp_path)
+    assert result.exit_code == 2 and "unknown encoding 'klingon'" in result.stderr
+
+
+def test_year_first_forms_are_read(study):
+    """2010-08-01, 2010/8/1, 2010.08.01, 20100801 and 2010年8月1日 are the same day."""
+    folder = study(HEADER + "A,2010-08-01,\nB,2010/8/1,\nC,2010.08.01,\nD,20100801,\nE,2010年8月1日,\n")
+    rows, result = schedule_rows(folder)
+    assert result.exit_code == 0
+    assert {row["target_date"] for row in rows if row["visit_code"] == "D0"} == {"2010-08-01"}
+
+
+def test_day_first_dates_refuse_the_whole_file(study):
+    """03/04/2010 could be either; 25/03/2010 too, since one file is never read two ways."""
+    folder = study(HEADER + "A,25/03/2010,\nB,2010-03-04,\n")
+    rows, result = schedule_rows(folder)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "Error: participants.csv: dates written day-first or month-first cannot be read safely, "
+        "so the whole file is refused (1 such date)",
+        "participants.csv:2: column enrollment_date: day and month could be swapped "
+        "(value '25/03/2010') — give the form with --date-format, for example "
+        "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)",
+    ]
+    assert not (folder / "s.csv").exists()
+
+
+def test_date_format_reads_day_first(study):
+    """With --date-format '%d/%m/%Y': 03/04/2010 is 3 April; ISO dates are still read."""
+    folder = study(HEADER + "A,03/04/2010,\nB,2010-03-04,\n")
+    rows, result = schedule_rows(folder, "--date-format", "%d/%m/%Y")
+    assert result.exit_code == 0
+    d0 = {row["participant_id"]: row["target_date"] for row in rows if row["visit_code"] == "D0"}
+    assert d0 == {"A": "2010-04-03", "B": "2010-03-04"}
+
+
+def test_day_first_visits_file_is_refused_too(study):
+    """The visits file is held to the same rule: exit 2, nothing written."""
+    folder = study(HEADER + "A,2010-09-01,\n",
+                   "participant_id,visit_code,actual_date\nA,D0,01/09/2010\n")
+    result = run_cli("check", "-o", "c.csv", cwd=folder)
+    assert result.exit_code == 2
+    assert "visits.csv:2: column actual_date: day and month could be swapped" in result.stderr
+    assert not (folder / "c.csv").exists()
+
+
+def test_roster_problems_are_listed_at_once_and_stop_the_command(study):
+    """Duplicate ID (both lines), empty or impossible enrollment date, formula-like ID,
+    an Excel day number, withdrawal before enrollment: every one listed, exit 2, nothing written."""
+    folder = study(HEADER + "001,2010-09-01,\n002,,\n001,2010-09-03,\n=cmd|' /C calc'!A0,2010-09-01,\n"
+                            "004,2010-02-30,\n005,40391,\n006,2010-09-01,2010-08-01\n")
+    rows, result = schedule_rows(folder)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        "participants.csv:2: column participant_id: participant 001 is listed twice (also on line 4) (value '001') — keep one line per participant",
+        "participants.csv:3: column enrollment_date: the date is empty — fill in the date as YYYY-MM-DD",
+        "participants.csv:5: column participant_id: a participant ID must start with a letter or a digit (value '=cmd|' /C calc'!A0') — remove the leading sign or space",
+        "participants.csv:6: column enrollment_date: a date that does not exist (value '2010-02-30') — this day does not exist in the calendar: check the day and the month",
+        "participants.csv:7: column enrollment_date: a number where a date belongs (value '40391') — this looks like an Excel day number: format the column as a date (YYYY-MM-DD) in Excel before saving",
+        "participants.csv:8: column withdrawal_date: withdrawal before enrollment (2010-09-01) (value '2010-08-01') — check both dates",
+    ]
+    assert result.stderr.startswith("Error: participants.csv: the participants file cannot be used "
+                                    "until these 6 problems are fixed")
+    assert not (folder / "s.csv").exists()
+
+
+def test_missing_column_is_named_with_the_columns_found(study):
+    """A roster without enrollment_date: the columns found are listed."""
+    rows, result = schedule_rows(study("participant_id,enrolment\n001,2010-09-01\n"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: participants.csv: required column enrollment_date missing (columns found: "
+        "participant_id, enrolment) — the header line needs participant_id, enrollment_date")
+
+
+def test_line_numbers_survive_quoted_line_breaks(study):
+    """A reason with a line break inside quotes: later records keep their editor line."""
+    visits = ('participant_id,visit_code,actual_date,reason\n'
+              'A,D0,2010-09-03,"first line\nsecond line"\n'
+              'A,D9,2010-09-08,\n')
+    folder = study(HEADER + "A,2010-09-01,\n", visits)
+    result = run_cli("check", "--as-of", "2010-09-10", cwd=folder)
+    assert "visits.csv:4: column visit_code: visit code not in the protocol (value 'D9')" in result.stderr
+
+
+def test_too_many_cells_names_the_line(study):
+    """An unquoted comma inside a value: the line and the fix."""
+    folder = study(HEADER + "A,2010-09-01,\nB,2010-09-01,,extra\n")
+    rows, result = schedule_rows(folder)
+    assert result.exit_code == 2
+    assert "participants.csv:3: the line has 4 cells where the header has 3" in result.stderr
+
+
+def make_workbook(path: Path, rows: list[list[object]], title: str = "Roster") -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
+def test_excel_workbooks_with_real_and_text_dates(tmp_path: Path):
+    """Dates stored as real dates or as text, IDs as text or numbers; problems give the row and sheet."""
+    make_workbook(tmp_path / "participants.xlsx", [
+        ["Participant_ID", "Enrollment_Date", "Name"],
+        ["007", dt.datetime(2010, 9, 1), "Wang Fang"],
+        [8, "2010-09-02", "Li Na"],
+    ])
+    result = run_cli("schedule", "-o", "s.csv", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "s.csv").read_text("utf-8")
+    assert "007,D0,Transplantation 1 (pancreatic artery),2010-09-01" in text
+    assert "8,D0,Transplantation 1 (pancreatic artery),2010-09-02" in text
+    assert "Wang Fang" not in text
+    make_workbook(tmp_path / "participants.xlsx", [["participant_id", "enrollment_date"],
+                                                   ["007", "2010-02-30"]])
+    result = run_cli("schedule", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "participants.xlsx (sheet Roster):2: column enrollment_date: a date that does not exist" in result.stderr
+
+
+def test_sheet_option(tmp_path: Path):
+    """--sheet picks the worksheet; an unknown one is named with the sheets there are."""
+    make_workbook(tmp_path / "participants.xlsx", [["participant_id", "enrollment_date"],
+                                                   ["A", dt.date(2010, 9, 1)]])
+    result = run_cli("schedule", "--sheet", "Visits", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "no sheet named 'Visits' (sheets: Roster)" in result.stderr
+    assert run_cli("schedule", "--sheet", "Roster", cwd=tmp_path).exit_code == 0
+
+
+def test_not_a_spreadsheet(tmp_path: Path):
+    """Random bytes named .xlsx, an old .xls, a folder: each one clear line, exit 2, no traceback."""
+    write(tmp_path, "participants.xlsx", "this is not a workbook")
+    result = run_process("schedule", cwd=tmp_path)
+    assert result.exit_code == 2 and "cannot be opened as an Excel workbook" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli("schedule", "--participants", str(write(tmp_path, "old.xls", "x")))
+    assert result.exit_code == 2 and "Excel 97–2003" in result.stderr
