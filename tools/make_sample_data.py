@@ -44,7 +44,7 @@ PLANTED = {
     ("009", "M1"): ("2010-10-20", ""),  # late 2, reason missing
     ("013", "M1"): (None, "did not attend; phone unanswered"),  # missed, reason recorded
     ("011", "M6"): (None, "hospitalised (unrelated pneumonia)"),  # missed, reason recorded
-    ("020", "D7"): ("2010-12-21", "holiday travel; participant's request"),  # early 1
+    ("020", "D7"): ("2010-12-20", "holiday travel; participant's request"),  # early 1
 }
 NOT_RECORDED = {("016", "M9")}  # missed, and nobody recorded why
 

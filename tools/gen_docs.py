@@ -1,0 +1,63 @@
+"""Regenerates the generated parts of docs/ (run `make docs`); tests/test_docs.py fails when
+they are stale.
+
+- docs/cli.md: the whole command-line reference, from each command's --help.
+- docs/protocol-file.md: the key tables between the GENERATED markers, from the schema that
+  validates protocol files (scheduler.protocol.SCHEMA).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BEGIN = "<!-- BEGIN GENERATED: do not edit; run `make docs` -->"
+END = "<!-- END GENERATED -->"
+
+
+def cli_reference() -> str:
+    from click.testing import CliRunner
+
+    from scheduler.cli import cli
+
+    runner = CliRunner()
+    parts = ["# Command-line reference", "",
+             "Generated from `--help` by `make docs`; the tests fail when it is out of date.", ""]
+
+    def section(title: str, args: list[str]) -> None:
+        result = runner.invoke(cli, args, terminal_width=100)
+        text = result.output.replace("Usage: cli", "Usage: visit-scheduler")
+        parts.extend([f"## {title}", "", "```text", text.rstrip(), "```", ""])
+
+    section("visit-scheduler", ["--help"])
+    for name in sorted(cli.commands):
+        section(f"visit-scheduler {name}", [name, "--help"])
+    return "\n".join(parts)
+
+
+def replace_generated(text: str, generated: str) -> str:
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:start] + "\n\n" + generated.rstrip() + "\n\n" + text[end:]
+
+
+def expected() -> dict[Path, str]:
+    from scheduler.protocol import schema_markdown
+
+    protocol_page = ROOT / "docs" / "protocol-file.md"
+    return {
+        ROOT / "docs" / "cli.md": cli_reference(),
+        protocol_page: replace_generated(protocol_page.read_text("utf-8"), schema_markdown()),
+    }
+
+
+def main() -> None:
+    for path, text in expected().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
