@@ -73,7 +73,18 @@ def cli() -> None:
 
 
 def main() -> None:
+    unwind_on_terminate()
     cli(prog_name="visit-scheduler")
+
+
+def unwind_on_terminate() -> None:
+    """SIGTERM unwinds like Ctrl-C, so a half-written temporary file is removed."""
+    import signal
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
 
 
 # --------------------------------------------------------------------------- shared options

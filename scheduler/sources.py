@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ VISIT_OPTIONAL = ("reason",)
 # An ID starts with a letter or a digit: this also shuts the door on spreadsheet formulas
 # (=, +, -, @) travelling from a roster into a report.
 ID_PATTERN = r"^[^\W_]"
+# A file written day-first has that form on every line: list the first few, not thousands.
+MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,9 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
         raw = path.read_bytes()
     except OSError as error:
         raise InputFileError(f"{label}: cannot read the file ({error.strerror})") from None
-    text = _decode(raw, label, encoding)
+    # One kind of line break (Windows \r\n and old Mac \r become \n), so that pandas, the
+    # csv module and the line numbers in messages all count lines the same way.
+    text = _decode(raw, label, encoding).replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise InputFileError(f"{label}: this is not a text file — save it as CSV or .xlsx")
     first_line = text.split("\n", 1)[0]
@@ -118,21 +123,46 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
     if "," not in first_line:
         separator = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, engine="c")
+        with warnings.catch_warnings():
+            # pandas would quietly turn the extra cells of a too-long first row into an index.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
+                                na_filter=False, skip_blank_lines=False, index_col=False,
+                                engine="c")
+    except pd.errors.ParserWarning:
+        raise _too_many_cells(text, separator, label) from None
     except pd.errors.ParserError as error:
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if match:
             expected, line, saw = match.groups()
             raise InputFileError(
-                f"{label}:{_physical_line(text, separator, int(line))}: the line has {saw} cells where the "
-                f"header has {expected} — a value holding a comma needs double quotes") from None
+                f"{label}:{_physical_line(text, separator, int(line))}: the line has {saw} cells "
+                f"where the header has {expected} — a value holding a comma needs double quotes"
+            ) from None
+        match = re.search(r"EOF inside string starting at row (\d+)", str(error))
+        if match:
+            raise InputFileError(
+                f"{label}:{_physical_line(text, separator, int(match.group(1)) + 1)}: a double "
+                "quote (\") opens a value that is never closed — close it, or remove it") from None
         raise InputFileError(f"{label}: the file cannot be read as CSV ({error})") from None
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{label}: the file is empty — the first line must be the header") from None
     frame = _normalise_headers(frame, label)
     frame["line"] = _line_numbers(text, separator, len(frame))
     return _drop_blank_rows(_trim(frame))
+
+
+def _too_many_cells(text: str, separator: str, label: str) -> InputFileError:
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    header = next(reader, [])
+    start = 2
+    for row in reader:
+        if len(row) > len(header):
+            return InputFileError(
+                f"{label}:{start}: the line has {len(row)} cells where the header has "
+                f"{len(header)} — a value holding a comma needs double quotes")
+        start = reader.line_num + 1
+    return InputFileError(f"{label}: the lines do not all have as many cells as the header")
 
 
 def _physical_line(text: str, separator: str, record: int) -> int:
@@ -248,14 +278,17 @@ def read_date_column(table: Table, column: str, date_format: str | None,
     parsed, codes = datelib.parse_dates(values, date_format)
     swapped = np.flatnonzero(codes == datelib.DAY_FIRST)
     if len(swapped):
-        first = swapped[0]
-        line = int(table.frame["line"].iloc[first])
+        lines = table.frame["line"].to_numpy()
         raise InputFileError(
             f"{table.label}: dates written day-first or month-first cannot be read safely, "
             f"so the whole file is refused ({len(swapped)} such date{'s' if len(swapped) > 1 else ''})",
-            [table.problem("day and month could be swapped", line, column, values.iloc[first],
+            [table.problem("day and month could be swapped", int(lines[position]), column,
+                           values.iloc[position],
                            "give the form with --date-format, for example "
-                           "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)")])
+                           "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)")
+             for position in swapped[:MAX_LISTED]]
+            + ([table.problem(f"and {len(swapped) - MAX_LISTED} more such dates")]
+               if len(swapped) > MAX_LISTED else []))
     bad = codes != datelib.OK
     if allow_empty:
         bad &= codes != datelib.EMPTY

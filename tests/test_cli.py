@@ -146,3 +146,33 @@ def test_make_run_commands_work_on_the_sample_study(tmp_path: Path):
         result = run_cli(*command, "--study", str(SAMPLE), "--as-of", "2011-01-17")
         assert result.exit_code == 0, (command, result.stderr)
     assert (tmp_path / "s.csv").stat().st_size > 0
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from pathlib import Path
+from scheduler.cli import unwind_on_terminate
+from scheduler.studyfolder import atomic_write
+unwind_on_terminate()
+with atomic_write(Path(sys.argv[1])) as stream:
+    stream.write("participant_id,visit_code\\n001,")
+    stream.flush()
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+"""
+
+
+def test_a_run_killed_while_writing_leaves_the_earlier_file(tmp_path: Path):
+    """Terminated mid-write: the earlier file is intact and the temporary file removed.
+    Killed outright (SIGKILL, nothing can run): the earlier file is still intact."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "check.csv"
+    target.write_text("the earlier good file\n")
+    for signal_name in ("SIGTERM", "SIGKILL"):
+        done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target), signal_name],
+                              capture_output=True, text=True)
+        assert done.returncode != 0
+        assert target.read_text() == "the earlier good file\n"
+        if signal_name == "SIGTERM":
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["check.csv"]

@@ -195,3 +195,13 @@ def test_not_a_spreadsheet(tmp_path: Path):
     assert "Traceback" not in result.stderr
     result = run_cli("schedule", "--participants", str(write(tmp_path, "old.xls", "x")))
     assert result.exit_code == 2 and "Excel 97–2003" in result.stderr
+
+
+def test_windows_line_endings_keep_line_numbers(tmp_path: Path):
+    """Excel on Windows writes CRLF; old Macs wrote CR: lines are counted as an editor does."""
+    for ending in ("\r\n", "\r"):
+        text = ending.join(["participant_id,enrollment_date", "001,2010-09-01", "002,2010-02-30", ""])
+        (tmp_path / "participants.csv").write_bytes(text.encode())
+        result = run_cli("schedule", cwd=tmp_path)
+        assert result.exit_code == 2
+        assert "participants.csv:3: column enrollment_date: a date that does not exist" in result.stderr
