@@ -21,6 +21,11 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 
 $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# Mozilla's ical.js, a second independent .ics parser for the calendar tests, where
+	@# node and npm exist (the tests that need it are skipped otherwise).
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/js ical.js@2 >/dev/null 2>&1 \
+	  || echo "ical.js could not be installed: its calendar tests will be skipped"; fi
 	touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed
@@ -34,6 +39,7 @@ run: $(VENV)/.installed
 	@$(BIN)/visit-scheduler schedule --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/schedule.csv
 	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.csv
 	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.xlsx
+	@$(BIN)/visit-scheduler calendar --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/site.ics --split $(OUT)/calendars
 	@echo
 	@echo "== Deviations as of $(AS_OF)"
 	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) --deviations-only
@@ -41,7 +47,8 @@ run: $(VENV)/.installed
 	@echo "== Who is due in the 14 days from $(AS_OF)"
 	@$(BIN)/visit-scheduler due --study $(SAMPLE) --as-of $(AS_OF)
 	@echo
-	@echo "Outputs: $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx"
+	@echo "Outputs: $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx,"
+	@echo "         $(OUT)/site.ics (the site's calendar for Outlook), $(OUT)/calendars/ID.ics"
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -427,3 +427,67 @@ def _records_for(study: Any, match: Any) -> Any:
     mine = records.participant == position
     return Records(records.participant[mine] * 0, records.visit[mine], records.actual_date[mine],
                    records.reason[mine], ())
+
+
+@cli.command()
+@study_options
+@as_of_option
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.ics",
+              callback=lambda ctx, param, value: _ics_only(value),
+              help="One calendar for the whole site: a calendar of its own in Outlook.")
+@click.option("--split", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="One file per participant, DIR/ID.ics, for the nurse's own calendar.")
+@click.option("--participant", "participant_ids", multiple=True, metavar="ID",
+              help="Only this participant (repeat for several).")
+@click.option("--remind-days", default=1, show_default=True, type=click.IntRange(0, 60),
+              help="Reminder this many days before a window opens (visits still to do).")
+@_pass_options
+def calendar(options: dict[str, Any], as_of: Any, output: Path | None, split: Path | None,
+             participant_ids: tuple[str, ...], remind_days: int) -> None:
+    """Calendar files (.ics) for Outlook: one all-day event per visit window.
+
+    Each export of the same visit keeps the same identity (UID); SEQUENCE counts its changes
+    (kept in calendar-state.json in the study folder). Only participant IDs and visit
+    information are written."""
+    import datetime as dt
+
+    from scheduler.calendars import STATE_FILE, build_events, write_calendars
+    from scheduler.status import compute_check
+    from scheduler.studyfolder import label
+
+    if output is None and split is None:
+        raise click.UsageError("give -o FILE.ics (the whole site) or --split DIR (one file per "
+                               "participant), or both")
+    study = _load(options, as_of)
+    roster = study.participants
+    if participant_ids:
+        unknown = [pid for pid in participant_ids if pid not in set(roster["participant_id"])]
+        if unknown:
+            raise OptionError(f"--participant {unknown[0]}: not in {study.participants_label} — "
+                              "check the ID (IDs are compared as text: 007 is not 7)")
+    table = compute_check(study.protocol, roster, study.records, study.as_of)
+    if participant_ids:
+        table = table[table["participant_id"].isin(participant_ids)].reset_index(drop=True)
+    code = _report_problems(study)
+    events = build_events(study.protocol, table)
+    folder = options["study"] or Path(".")
+    site = study.protocol.site_id
+    sites = sorted({s for s in roster["site"] if s})
+    if len(sites) == 1:
+        site = sites[0]
+    name = f"{study.protocol.study_id} visits" + (f" (site {site})" if site else "")
+    written = write_calendars(events, folder / STATE_FILE, dt.datetime.now(dt.timezone.utc),
+                              remind_days, output, split, name)
+    if output is not None:
+        click.echo(f"Wrote {label(output)} ({len(events)} events)", err=True)
+    if split is not None:
+        count = len(written) - (1 if output is not None else 0)
+        click.echo(f"Wrote {count} participant calendar{'s' if count != 1 else ''} in {label(split)}",
+                   err=True)
+    sys.exit(code)
+
+
+def _ics_only(value: Path | None) -> Path | None:
+    if value is not None and value.suffix.lower() != ".ics":
+        raise click.BadParameter(f"'{value}': a calendar file ends in .ics")
+    return value

@@ -1,0 +1,276 @@
+"""Calendars nurses import into Outlook: one all-day event per visit window.
+
+What an event says is decided here from the check table (pure); ``render`` turns events
+into an .ics file with the icalendar library. Choices, and why:
+
+- An event covers the whole window: DTSTART;VALUE=DATE = window_open and DTEND;VALUE=DATE
+  = the day after window_close (RFC 5545: the end of an all-day event is exclusive).
+- It does not block the nurse's day: TRANSP:TRANSPARENT and X-MICROSOFT-CDO-BUSYSTATUS:FREE
+  (Outlook reads the latter first).
+- Only visits still to be done carry a reminder (one VALARM, ACTION:DISPLAY, a relative
+  TRIGGER of -P{N}D before the window opens; Outlook keeps only one).
+- The UID is derived from study, participant and visit code: the same in every export.
+  SEQUENCE counts how often the event's dates or status have changed
+  since it was first exported; LAST-MODIFIED says when. Both come from a small state file in
+  the study folder (calendar-state.json); when it is lost, numbering starts again.
+- No VTIMEZONE: every event is an all-day (floating) date, so no clock time can move.
+- Only participant IDs and visit information: no roster column ever reaches a calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scheduler.errors import InputFileError, OutputError
+from scheduler.protocol import ENROLLMENT, Protocol
+from scheduler.studyfolder import atomic_write, label
+
+STATE_FILE = "calendar-state.json"
+PRODID = "-//visit-scheduler//visit windows//EN"
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """What one visit's event says; everything but the bookkeeping (SEQUENCE, stamps)."""
+
+    uid: str
+    participant_id: str
+    start: dt.date
+    end: dt.date  # exclusive
+    summary: str
+    description: str
+    category: str
+    cancelled: bool
+    remind: bool
+
+    @property
+    def fingerprint(self) -> str:
+        """What SEQUENCE tracks: the dates and the status (the summary says the status).
+        The description's details (the anchor's state, a reason added later) do not count."""
+        content = "\n".join([self.start.isoformat(), self.end.isoformat(), self.summary,
+                             str(self.cancelled)])
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+def uid_for(study_id: str, participant_id: str, visit_code: str) -> str:
+    """Stable across exports: study, participant and visit, made safe for any calendar."""
+    def safe(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]", lambda m: "%{:02X}".format(ord(m.group())) if ord(m.group()) < 256
+                      else "%u{:04X}".format(ord(m.group())), text)
+
+    return f"{safe(study_id)}-{safe(participant_id)}-{safe(visit_code)}@visit-scheduler"
+
+
+def _day(value: object) -> str:
+    return str(value)[:10]
+
+
+def build_events(protocol: Protocol, check: pd.DataFrame) -> list[CalendarEvent]:
+    """One event per row of the check table (every participant × visit)."""
+    visits = len(protocol.visits)
+    visit_index = {code: index for index, code in enumerate(protocol.codes)}
+    # Rows are participant-major in protocol order, so a visit's anchor row is a fixed step back.
+    position = np.arange(len(check))
+    offset = np.array([0 if v.anchor == ENROLLMENT else visit_index[v.anchor] - i
+                       for i, v in enumerate(protocol.visits)])
+    anchor_row = position + np.tile(offset, len(check) // visits if visits else 0)
+
+    opens = check["window_open"].to_numpy().astype("M8[D]")
+    closes = check["window_close"].to_numpy().astype("M8[D]")
+    targets = check["target_date"].to_numpy().astype("M8[D]")
+    actual = check["actual_date"].to_numpy().astype("M8[D]")
+    events = []
+    columns = zip(check["participant_id"], check["visit_code"], check["status"],
+                  check["days_outside"], check["reason"], opens, closes, targets, actual, anchor_row)
+    for participant, code, status, days, reason, opened, closed, target, done, anchor_at in columns:
+        visit = protocol.visit(code)
+        if visit.anchor == ENROLLMENT:
+            anchored = "enrollment"
+        else:
+            anchor_done = actual[anchor_at]
+            anchored = (f"{visit.anchor} done {_day(anchor_done)}" if not np.isnat(anchor_done)
+                        else f"{visit.anchor} target {_day(targets[anchor_at])} (not done yet)")
+        summary, state = _summary(participant, code, status, days, target, done, closed)
+        lines = [
+            f"Participant {participant}, visit {code}: {visit.name}",
+            f"Window: {_day(opened)} to {_day(closed)} ({visit.timing})",
+            f"Target: {_day(target)}",
+            f"Anchored on: {anchored}",
+        ]
+        if visit.procedures:
+            lines.append("Procedures: " + "; ".join(visit.procedures))
+        lines.append(f"Status: {state}")
+        if reason:
+            lines.append(f"Reason: {reason}")
+        elif status in ("early", "late", "missed"):
+            lines.append("Reason: reason missing")
+        lines.append(f"Study {protocol.study_id}. Made by visit-scheduler.")
+        events.append(CalendarEvent(
+            uid=uid_for(protocol.study_id, participant, code),
+            participant_id=participant,
+            start=dt.date.fromisoformat(_day(opened)),
+            end=dt.date.fromisoformat(_day(closed + np.timedelta64(1, "D"))),
+            summary=summary,
+            description="\n".join(lines),
+            category=visit.kind or "visit",
+            cancelled=status == "withdrawn",
+            remind=status in ("due", "upcoming"),
+        ))
+    return events
+
+
+def _summary(participant: str, code: str, status: str, days: object, target: np.datetime64,
+             done: np.datetime64, closed: np.datetime64) -> tuple[str, str]:
+    """The line a month view shows, and the status in words for the description."""
+    if status in ("in_window", "early", "late"):
+        when = _day(done)
+        if status == "in_window":
+            state = f"done {when}, in window"
+        else:
+            count = int(days)
+            state = f"done {when}, {status} by {count} day{'s' if count != 1 else ''}"
+        return f"{participant} {code} {state}", state
+    if status == "missed":
+        state = f"MISSED: window closed {_day(closed)}"
+        return f"{participant} {code} {state}", state
+    if status == "withdrawn":
+        return f"{participant} {code} cancelled (withdrawn)", "cancelled: the participant withdrew"
+    # "due" and "upcoming" change with the date alone: the event says "to do" for both, so
+    # that SEQUENCE does not climb day after day while nothing happened.
+    return f"{participant} {code} target {_day(target)}", "to do"
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass(frozen=True)
+class Published:
+    fingerprint: str
+    sequence: int
+    last_modified: str  # ISO 8601 UTC
+
+
+def load_state(path: Path) -> dict[str, Published]:
+    """What earlier exports published. A missing or unreadable file starts numbering again."""
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        return {uid: Published(entry["fingerprint"], int(entry["sequence"]), entry["last_modified"])
+                for uid, entry in raw["events"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def update_state(state: dict[str, Published], events: list[CalendarEvent],
+                 now: dt.datetime) -> dict[str, Published]:
+    """SEQUENCE goes up by one each time an event's content differs from what was published."""
+    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    updated = dict(state)
+    for event in events:
+        before = state.get(event.uid)
+        if before is None:
+            updated[event.uid] = Published(event.fingerprint, 0, stamp)
+        elif before.fingerprint != event.fingerprint:
+            updated[event.uid] = Published(event.fingerprint, before.sequence + 1, stamp)
+    return updated
+
+
+def save_state(path: Path, state: dict[str, Published]) -> None:
+    payload = {"about": "What visit-scheduler's calendar exports published, so that SEQUENCE "
+                        "counts changes. Safe to delete: numbering then starts again.",
+               "events": {uid: {"fingerprint": p.fingerprint, "sequence": p.sequence,
+                                "last_modified": p.last_modified}
+                          for uid, p in sorted(state.items())}}
+    with atomic_write(path) as stream:
+        json.dump(payload, stream, indent=1)
+        stream.write("\n")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.datetime,
+           calendar_name: str | None, remind_days: int) -> bytes:
+    """An .ics file: one VCALENDAR, METHOD:PUBLISH, UTF-8 without BOM, CRLF, folded lines."""
+    import icalendar
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    if calendar_name:
+        calendar.add("x-wr-calname", calendar_name)
+    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0)
+    for event in events:
+        published = state[event.uid]
+        entry = icalendar.Event()
+        entry.add("uid", event.uid)
+        entry.add("dtstamp", stamp)
+        entry.add("sequence", published.sequence)
+        entry.add("last-modified", dt.datetime.fromisoformat(published.last_modified.replace("Z", "+00:00")))
+        entry.add("dtstart", event.start)
+        entry.add("dtend", event.end)
+        entry.add("summary", event.summary)
+        entry.add("description", event.description)
+        entry.add("categories", [event.category])
+        entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+        entry.add("transp", "TRANSPARENT")
+        entry.add("x-microsoft-cdo-busystatus", "FREE")
+        entry.add("x-microsoft-cdo-alldayevent", "TRUE")
+        if event.remind:
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", event.summary)
+            alarm.add("trigger", dt.timedelta(days=-remind_days))
+            entry.add_component(alarm)
+        calendar.add_component(entry)
+    return calendar.to_ical()
+
+
+def file_name_for(participant_id: str) -> str:
+    """A participant's .ics name in a --split folder: the ID, made safe for any file system."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", participant_id) + ".ics"
+
+
+def write_calendars(events: list[CalendarEvent], state_path: Path, now: dt.datetime,
+                    remind_days: int, output: Path | None, split: Path | None,
+                    calendar_name: str) -> list[Path]:
+    """Write the site calendar or one file per participant, then the state file."""
+    state = update_state(load_state(state_path), events, now)
+    by_participant: dict[str, list[CalendarEvent]] = {}
+    for event in events:
+        by_participant.setdefault(event.participant_id, []).append(event)
+    if split is not None:
+        names: dict[str, str] = {}
+        for participant in by_participant:
+            name = file_name_for(participant)
+            if name in names:
+                raise InputFileError(f"participants {names[name]} and {participant} would both be "
+                                     f"written to {name} — give one of them another ID")
+            names[name] = participant
+    written = []
+    if output is not None:
+        with atomic_write(output, mode="wb") as stream:
+            stream.write(render(events, state, now, calendar_name, remind_days))
+        written.append(output)
+    if split is not None:
+        try:
+            split.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"{label(split)}: cannot create the folder ({error.strerror})") from None
+        for participant, mine in by_participant.items():
+            path = split / file_name_for(participant)
+            with atomic_write(path, mode="wb") as stream:
+                # No X-WR-CALNAME: these go into the nurse's own calendar.
+                stream.write(render(mine, state, now, None, remind_days))
+            written.append(path)
+    save_state(state_path, state)
+    return written
