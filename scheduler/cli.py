@@ -168,6 +168,8 @@ def _load(options: dict[str, Any], as_of: Any = None, use_visits: bool = True) -
 
 def _report_problems(study: Any, participant: str | None = None) -> int:
     """Warnings and data problems on standard error; the exit code they call for."""
+    for warning in study.roster_warnings:
+        click.echo(f"Warning: {warning}", err=True)
     later = [p for p in study.enrolled_after_as_of if participant in (None, p)]
     if later:
         shown = ", ".join(later[:MAX_LISTED_WARNINGS])
@@ -232,10 +234,12 @@ def init(folder: Path) -> None:
     edit) and empty participants.csv and visits.csv with their headers."""
     from scheduler.studyfolder import init_folder
 
+    from scheduler.studyfolder import label
+
     for written in init_folder(folder):
         click.echo(f"Wrote {written}")
-    click.echo(f"Next: add participants to {folder / 'participants.csv'}, then run "
-               f"'visit-scheduler schedule --study {folder}'.")
+    click.echo(f"Next: add participants to {label(folder / 'participants.csv')}, then run "
+               f"'visit-scheduler schedule --study {label(folder)}'.")
 
 
 @cli.command()
@@ -252,6 +256,8 @@ def protocol(protocol: Path | None, study: Path | None) -> None:
 
     inputs = _inputs(study, protocol, None, None)
     plan = load_protocol_for(inputs)
+    for warning in plan.order_warnings():
+        click.echo(f"Warning: {plan.source}: {warning}", err=True)
     rows = [("code", "visit", "when", "anchor", "window", "kind")]
     for visit in plan.visits:
         anchor = "enrollment" if visit.anchor == ENROLLMENT else visit.anchor
@@ -355,12 +361,22 @@ def _warn_reason_missing(table: Any) -> None:
 def due(options: dict[str, Any], as_of: Any, output: Path | None, days: int) -> None:
     """The worklist: visits not yet done whose window is open, or opens within --days
     days, most urgent first (the window that closes soonest), with days left."""
-    from scheduler.status import compute_check, due_list
+    from scheduler.status import compute_check, due_list, overdue, withdrawal_per_row
 
     study = _load(options, as_of)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = _report_problems(study)
-    worklist = due_list(table, study.as_of, days)
+    worklist = due_list(table, study.as_of, days,
+                        withdrawal_per_row(study.participants, len(study.protocol.visits)))
+    late = overdue(table)
+    if len(late):
+        named = ", ".join(f"{row.participant_id} {row.visit_code}"
+                          for row in late.head(MAX_LISTED_WARNINGS).itertuples())
+        more = len(late) - MAX_LISTED_WARNINGS
+        click.echo(f"Note: {len(late)} missed visit{'s' if len(late) != 1 else ''} with nothing "
+                   f"recorded (not on this list): {named}{f' and {more} more' if more > 0 else ''} "
+                   "— record the date it was done, or why it did not happen "
+                   "(visit-scheduler check --deviations-only)", err=True)
     if output is None:
         shown = worklist.drop(columns=["as_of"])
         title = (f"Due as of {study.as_of} (windows open now or within {days} days): "
@@ -381,6 +397,7 @@ def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
     status and reason."""
     from scheduler.status import DEVIATIONS, compute_check
 
+    participant_id = participant_id.strip()
     study = _load(options, as_of)
     roster = study.participants
     match = roster[roster["participant_id"] == participant_id]

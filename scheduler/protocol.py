@@ -138,6 +138,35 @@ class Protocol:
     def visit(self, code: str) -> Visit:
         return self._by_code[code]
 
+    def order_warnings(self) -> list[str]:
+        """Visits listed after a visit whose nominal target comes later.
+
+        "Out of protocol order" follows the file's order, so a file not in time order makes
+        visits done on time look out of order. Nominal targets are computed for an
+        enrollment on 2001-01-01 with no actual dates."""
+        import datetime as dt
+
+        nominal: dict[str, dt.date] = {}
+        warnings = []
+        latest: tuple[str, dt.date] | None = None
+        for visit in self.visits:
+            anchor = dt.date(2001, 1, 1) if visit.anchor == ENROLLMENT else nominal[visit.anchor]
+            if visit.unit == "month":
+                index = anchor.year * 12 + anchor.month - 1 + visit.amount
+                year, month = divmod(index, 12)
+                last_day = (dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
+                target = dt.date(year, month + 1, min(anchor.day, last_day))
+            else:
+                target = anchor + dt.timedelta(days=visit.amount * (7 if visit.unit == "week" else 1))
+            nominal[visit.code] = target
+            if latest is not None and target < latest[1]:
+                warnings.append(f"visit {visit.code} is listed after {latest[0]} but falls before it: "
+                                f"visits done on time will be reported as out of protocol order — "
+                                "list the visits in time order")
+            if latest is None or target >= latest[1]:
+                latest = (visit.code, target)
+        return warnings
+
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(visit.code for visit in self.visits)
@@ -184,7 +213,7 @@ def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> P
         raise ProtocolError(
             f"{source}: the protocol file cannot be used",
             [Problem(source, _toml_message(error), line=_toml_line(error),
-                     fix="fix the TOML syntax (docs/protocol-file.md shows a complete file)")],
+                     fix=_toml_fix(error, text))],
         ) from None
     checker = _Checker(source, text)
     protocol = checker.check(data, base_folder)
@@ -203,6 +232,18 @@ def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> P
 def _toml_line(error: tomllib.TOMLDecodeError) -> int | None:
     match = re.search(r"at line (\d+)", str(error))
     return int(match.group(1)) if match else None
+
+
+def _toml_fix(error: tomllib.TOMLDecodeError, text: str) -> str:
+    line_number = _toml_line(error)
+    lines = text.splitlines()
+    line = lines[line_number - 1] if line_number and line_number <= len(lines) else ""
+    if any(mark in line for mark in "“”‘’"):
+        return 'write text between straight quotes ("…"), not curly ones (“…”)'
+    if "overwrite" in str(error) or "declare" in str(error).lower():
+        return ("a table or key appears twice: each visit goes under its own [[visits]] header, "
+                "with two brackets")
+    return "fix the TOML syntax (visit-scheduler init DIR writes a complete protocol file to copy from)"
 
 
 def _toml_message(error: tomllib.TOMLDecodeError) -> str:

@@ -9,6 +9,7 @@ column (a name, a phone number) is dropped here and never travels further.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import warnings
@@ -66,11 +67,15 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
     table = Table(frame, label, sheet_name)
     missing = [name for name in required if name not in frame.columns]
     if missing:
-        found = ", ".join(c for c in frame.columns if c != "line") or "none"
+        present = [c for c in frame.columns if c != "line"]
+        found = ", ".join(present) or "none"
+        guesses = [f"'{guess[0]}' for {name}" for name in missing
+                   if (guess := difflib.get_close_matches(name, present, n=1, cutoff=0.75))]
+        hint = f"; did you mean {', '.join(guesses)}?" if guesses else ""
         raise InputFileError(
             f"{label}: required column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)} missing (columns found: {found}) — "
-            f"the header line needs {', '.join(required)}")
+            f"the header line needs {', '.join(required)}{hint}")
     for name in optional:
         if name not in frame.columns:
             frame[name] = ""
@@ -191,7 +196,9 @@ def _record_lines(text: str, separator: str) -> list[int]:
 
 
 def _normalise_headers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
-    names = [str(name).strip().lstrip("\ufeff").strip().lower() for name in frame.columns]
+    # "Enrollment Date", " enrollment_date " and "Enrollment-Date" all name enrollment_date.
+    names = [re.sub(r"[\s-]+", "_", str(name).strip().lstrip("\ufeff").strip().lower())
+             for name in frame.columns]
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
@@ -282,7 +289,7 @@ def read_date_column(table: Table, column: str, date_format: str | None,
         raise InputFileError(
             f"{table.label}: dates written day-first or month-first cannot be read safely, "
             f"so the whole file is refused ({len(swapped)} such date{'s' if len(swapped) > 1 else ''})",
-            [table.problem("day and month could be swapped", int(lines[position]), column,
+            [table.problem("a date written day-first or month-first", int(lines[position]), column,
                            values.iloc[position],
                            "give the form with --date-format, for example "
                            "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)")

@@ -86,15 +86,23 @@ def deviations(check: pd.DataFrame) -> pd.DataFrame:
     return check[check["status"].isin(DEVIATIONS)]
 
 
-def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int) -> pd.DataFrame:
+def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
+             withdrawn_by: pd.Series | None = None) -> pd.DataFrame:
     """The worklist: visits not done whose window is open, or opens within ``days`` days
-    (inclusive), most urgent first (window closes soonest). A visit recorded as not done
-    (no date, a reason) is not on it: it will not happen."""
+    (inclusive), most urgent first (window closes soonest).
+
+    Not on it: a visit recorded as not done (no date, a reason: it will not happen), and
+    every visit of a participant who withdrew on or before the as-of date (nobody can see
+    them any more, even for a window that opened before the withdrawal; check still judges
+    that window). ``withdrawn_by`` is each row's participant's withdrawal date."""
     as_of = np.datetime64(as_of, "D")
     horizon = as_of + np.timedelta64(days, "D")
     opens = check["window_open"].to_numpy().astype("M8[D]")
     closes = check["window_close"].to_numpy().astype("M8[D]")
     pending = check["status"].isin(("due", "upcoming")).to_numpy() & (check["reason"] == "").to_numpy()
+    if withdrawn_by is not None:
+        withdrawal = withdrawn_by.to_numpy().astype("M8[D]")
+        pending &= ~(~np.isnat(withdrawal) & (withdrawal <= as_of))
     selected = pending & (opens <= horizon) & (closes >= as_of)
     worklist = check.loc[selected, ["participant_id", "visit_code", "target_date", "window_open",
                                     "window_close", "status", "visit_name"]].copy()
@@ -106,3 +114,13 @@ def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int) -> pd.DataFra
     columns = ["participant_id", "visit_code", "target_date", "window_open", "window_close",
                "days_left", "as_of", "status", "visit_name"]
     return worklist[columns].reset_index(drop=True)
+
+
+def overdue(check: pd.DataFrame) -> pd.DataFrame:
+    """Missed visits with nothing recorded: neither a date nor a reason. The nurse's to-do."""
+    return check[(check["status"] == "missed") & (check["reason"] == "")]
+
+
+def withdrawal_per_row(participants: pd.DataFrame, visits: int) -> pd.Series:
+    """Each check row's participant's withdrawal date (rows are participant-major)."""
+    return pd.Series(np.repeat(participants["withdrawal_date"].to_numpy(), visits))

@@ -40,6 +40,7 @@ class Study:
     participants_label: str
     visits_label: str | None
     enrolled_after_as_of: tuple[str, ...]
+    roster_warnings: tuple[str, ...] = ()
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -74,6 +75,12 @@ def load_study(inputs: Inputs, as_of: np.datetime64 | None, options: ReadOptions
         records = check_records(visit_rows, table, participants, protocol, today, as_of)
     enrolled_later = participants.loc[
         participants["enrollment_date"].to_numpy().astype("M8[D]") > as_of, "participant_id"]
+    reason_only = participants[(participants["withdrawal_reason"] != "")
+                               & participants["withdrawal_date"].isna()]
+    roster_warnings = tuple(
+        f"{participants_label}:{row.line}: column withdrawal_date: a withdrawal reason without "
+        f"a withdrawal date for {row.participant_id} — fill in the date the participant withdrew; "
+        "until then they are scheduled as active" for row in reason_only.itertuples())
     return Study(protocol, participants, records, today, as_of,
                  protocol.source if inputs.protocol is None else label(inputs.protocol),
-                 participants_label, visits_label, tuple(enrolled_later))
+                 participants_label, visits_label, tuple(enrolled_later), roster_warnings)

@@ -73,7 +73,7 @@ def test_day_first_dates_refuse_the_whole_file(study):
     assert result.stderr.splitlines() == [
         "Error: participants.csv: dates written day-first or month-first cannot be read safely, "
         "so the whole file is refused (1 such date)",
-        "participants.csv:2: column enrollment_date: day and month could be swapped "
+        "participants.csv:2: column enrollment_date: a date written day-first or month-first "
         "(value '25/03/2010') — give the form with --date-format, for example "
         "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)",
     ]
@@ -95,7 +95,7 @@ def test_day_first_visits_file_is_refused_too(study):
                    "participant_id,visit_code,actual_date\nA,D0,01/09/2010\n")
     result = run_cli("check", "-o", "c.csv", cwd=folder)
     assert result.exit_code == 2
-    assert "visits.csv:2: column actual_date: day and month could be swapped" in result.stderr
+    assert "visits.csv:2: column actual_date: a date written day-first or month-first" in result.stderr
     assert not (folder / "c.csv").exists()
 
 
@@ -125,7 +125,8 @@ def test_missing_column_is_named_with_the_columns_found(study):
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "Error: participants.csv: required column enrollment_date missing (columns found: "
-        "participant_id, enrolment) — the header line needs participant_id, enrollment_date")
+        "participant_id, enrolment) — the header line needs participant_id, enrollment_date; "
+        "did you mean 'enrolment' for enrollment_date?")
 
 
 def test_line_numbers_survive_quoted_line_breaks(study):

@@ -24,6 +24,11 @@ def _is_date(series: pd.Series) -> bool:
     return pd.api.types.is_datetime64_any_dtype(series.dtype)
 
 
+def _is_integer(series: pd.Series) -> bool:
+    """Whole numbers (days_outside, days_left), nullable or not; never booleans."""
+    return pd.api.types.is_integer_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every cell as text: dates ISO, empty where there is none. Vectorized per column."""
     out = {}
@@ -31,8 +36,8 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
         column = frame[name]
         if _is_date(column):
             out[name] = datelib.iso(column.to_numpy())
-        elif isinstance(column.dtype, pd.Int64Dtype):
-            out[name] = column.astype("string").fillna("").to_numpy(dtype=object)
+        elif _is_integer(column):
+            out[name] = column.astype("Int64").astype("string").fillna("").to_numpy(dtype=object)
         elif column.dtype == bool:
             out[name] = np.where(column.to_numpy(), "true", "false")
         else:
@@ -61,7 +66,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     text = as_text(frame)
     records = []
     columns = list(frame.columns)
-    integer = {name for name in columns if isinstance(frame[name].dtype, pd.Int64Dtype)}
+    integer = {name for name in columns if _is_integer(frame[name])}
     for row in zip(*(text[name] for name in columns)):
         record: dict[str, object] = {}
         for name, value in zip(columns, row):
@@ -107,7 +112,7 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
         for name in frame.columns:
             column = frame[name]
             kinds.append("date" if _is_date(column) else
-                         "int" if isinstance(column.dtype, pd.Int64Dtype) else "text")
+                         "int" if _is_integer(column) else "text")
         marks = highlight.to_numpy() if highlight is not None else np.zeros(len(frame), dtype=bool)
         for row_number, row in enumerate(zip(*(text[name] for name in frame.columns))):
             cells = []
