@@ -102,6 +102,34 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     return parsed
 
 
+def _date_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A strftime pattern for whole calendar dates: a day, a month and a four-digit year,
+    no time and no zone (a zone would move dates across midnight)."""
+    if value is None:
+        return None
+    if "%y" in value:
+        raise click.BadParameter(f"'{value}': a two-digit year (%y) could be two centuries — "
+                                 "use %Y and four-digit years")
+    for needed, names in (("day", ("%d", "%e")), ("month", ("%m", "%b", "%B")), ("year", ("%Y",))):
+        if not any(name in value for name in names):
+            raise click.BadParameter(f"'{value}': the pattern has no {needed} "
+                                     f"({' or '.join(names)}), for example '%d/%m/%Y'")
+    for directive in ("%z", "%Z", "%H", "%I", "%M", "%S", "%f", "%p", "%j", "%U", "%W", "%c", "%x"):
+        if directive in value:
+            raise click.BadParameter(f"'{value}': {directive} is not allowed — dates in these "
+                                     "files are calendar days: use only %d, %m and %Y")
+    import datetime as dt
+
+    try:
+        sample = dt.date(2010, 9, 25).strftime(value)
+        if dt.datetime.strptime(sample, value).date() != dt.date(2010, 9, 25):
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a pattern that reads dates back, "
+                                 "for example '%d/%m/%Y'") from None
+    return value
+
+
 def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--study, --protocol, --participants, --visits and how site files are read."""
     path = click.Path(path_type=Path, dir_okay=False)
@@ -115,7 +143,7 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Participants file, CSV or .xlsx (default: participants.csv)."),
         click.option("--visits", type=path,
                      help="Visits file, CSV or .xlsx (default: visits.csv, when there is one)."),
-        click.option("--date-format", metavar="PATTERN",
+        click.option("--date-format", metavar="PATTERN", callback=_date_format,
                      help="strftime pattern for dates written day- or month-first, "
                           "e.g. '%d/%m/%Y'. Year-first dates need none."),
         click.option("--encoding", metavar="NAME",
@@ -166,8 +194,11 @@ def _load(options: dict[str, Any], as_of: Any = None, use_visits: bool = True) -
     return load_study(inputs, as_of, read, use_visits=use_visits)
 
 
-def _report_problems(study: Any, participant: str | None = None) -> int:
+def _report_problems(study: Any, participant: str | None = None, needs_visits: bool = True) -> int:
     """Warnings and data problems on standard error; the exit code they call for."""
+    if needs_visits and study.visits_label is None:
+        click.echo("Warning: no visits file (visits.csv or visits.xlsx in the study folder, or "
+                   "--visits FILE): no visit counts as done", err=True)
     for warning in study.roster_warnings:
         click.echo(f"Warning: {warning}", err=True)
     later = [p for p in study.enrolled_after_as_of if participant in (None, p)]
@@ -175,9 +206,9 @@ def _report_problems(study: Any, participant: str | None = None) -> int:
         shown = ", ".join(later[:MAX_LISTED_WARNINGS])
         more = len(later) - MAX_LISTED_WARNINGS
         click.echo(f"Warning: enrolled after the as-of date {study.as_of}: {shown}"
-                   f"{f' and {more} more' if more > 0 else ''} — their visits are listed as upcoming",
-                   err=True)
-    problems = study.problems
+                   f"{f' and {more} more' if more > 0 else ''} — their visits are listed as "
+                   "upcoming (or withdrawn, after a withdrawal)", err=True)
+    problems = [p for p in study.problems if participant in (None, p.participant)]
     if not problems:
         return EXIT_OK
     count = len(problems)
@@ -286,12 +317,14 @@ def schedule(options: dict[str, Any], as_of: Any, output: Path | None) -> None:
     from scheduler.schedule import SCHEDULE_COLUMNS, compute_schedule
 
     study = _load(options, as_of)
+    if output is not None:
+        study.guard_output(output)
     table = compute_schedule(study.protocol, study.participants, study.records)
     columns = list(SCHEDULE_COLUMNS)
     if study.visits_label is not None:
         table["as_of"] = study.as_of
         columns.append("as_of")
-    code = _report_problems(study)
+    code = _report_problems(study, needs_visits=False)
     title = f"Schedule, {study.protocol.study_id}" + (
         f", re-anchored on visits recorded up to {study.as_of}" if study.visits_label else "")
     _echo_or_write(table[columns], output, title, "Schedule", colour_column=None)
@@ -316,6 +349,8 @@ def check(options: dict[str, Any], as_of: Any, output: Path | None, deviations_o
     from scheduler.status import CHECK_COLUMNS, DEVIATIONS, compute_check
 
     study = _load(options, as_of)
+    if output is not None:
+        study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = _report_problems(study)
     is_deviation = table["status"].isin(DEVIATIONS)
@@ -364,6 +399,8 @@ def due(options: dict[str, Any], as_of: Any, output: Path | None, days: int) -> 
     from scheduler.status import compute_check, due_list, overdue, withdrawal_per_row
 
     study = _load(options, as_of)
+    if output is not None:
+        study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = _report_problems(study)
     worklist = due_list(table, study.as_of, days,
@@ -476,6 +513,8 @@ def calendar(options: dict[str, Any], as_of: Any, output: Path | None, split: Pa
         raise click.UsageError("give -o FILE.ics (the whole site) or --split DIR (one file per "
                                "participant), or both")
     study = _load(options, as_of)
+    if output is not None:
+        study.guard_output(output)
     roster = study.participants
     if participant_ids:
         unknown = [pid for pid in participant_ids if pid not in set(roster["participant_id"])]

@@ -33,6 +33,8 @@ class Problem:
     value: str | None = None
     fix: str | None = None
     sheet: str | None = None
+    # The participant a visits-file problem is about (not shown: it is in the message).
+    participant: str | None = None
 
     def __str__(self) -> str:
         where = self.file

@@ -10,7 +10,9 @@ This module imports neither pandas nor click: ``visit-scheduler protocol`` must 
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import functools
 import json
 import re
 import tomllib
@@ -26,6 +28,10 @@ UNITS: tuple[Unit, ...] = ("day", "week", "month")
 ENROLLMENT = "enrollment"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 BUILT_IN_NAME = "nct01143168.toml"
+
+NOMINAL_ENROLLMENT = datetime.date(2001, 1, 1)
+# Offsets beyond ten years are typing mistakes, not visit plans.
+MAX_OFFSET = {"day": 3660, "week": 522, "month": 120, "minus": 366, "plus": 366}
 
 # A visit code travels into calendar UIDs, file names and SDTM: keep it to safe characters.
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
@@ -138,27 +144,40 @@ class Protocol:
     def visit(self, code: str) -> Visit:
         return self._by_code[code]
 
+    def nominal_targets(self) -> dict[str, datetime.date]:
+        """Each visit's target for an enrollment on 2001-01-01 with no actual dates (a
+        reference for checks of the plan itself, never for a participant's dates)."""
+        import calendar
+
+        nominal: dict[str, datetime.date] = {}
+        for visit in self.visits:
+            anchor = NOMINAL_ENROLLMENT if visit.anchor == ENROLLMENT else nominal[visit.anchor]
+            if visit.unit == "month":
+                year, month = divmod(anchor.year * 12 + anchor.month - 1 + visit.amount, 12)
+                day = min(anchor.day, calendar.monthrange(year, month + 1)[1])
+                nominal[visit.code] = datetime.date(year, month + 1, day)
+            else:
+                days = visit.amount * (7 if visit.unit == "week" else 1)
+                nominal[visit.code] = anchor + datetime.timedelta(days=days)
+        return nominal
+
+    def may_precede_enrollment(self) -> tuple[str, ...]:
+        """Visits whose window can open before enrollment (a screening visit at day −14):
+        their dates are judged against the window only, not refused as "before enrollment"."""
+        nominal = self.nominal_targets()
+        return tuple(visit.code for visit in self.visits
+                     if nominal[visit.code] - datetime.timedelta(days=visit.minus) < NOMINAL_ENROLLMENT)
+
     def order_warnings(self) -> list[str]:
         """Visits listed after a visit whose nominal target comes later.
 
         "Out of protocol order" follows the file's order, so a file not in time order makes
-        visits done on time look out of order. Nominal targets are computed for an
-        enrollment on 2001-01-01 with no actual dates."""
-        import datetime as dt
-
-        nominal: dict[str, dt.date] = {}
+        visits done on time look out of order."""
+        nominal = self.nominal_targets()
         warnings = []
-        latest: tuple[str, dt.date] | None = None
+        latest: tuple[str, datetime.date] | None = None
         for visit in self.visits:
-            anchor = dt.date(2001, 1, 1) if visit.anchor == ENROLLMENT else nominal[visit.anchor]
-            if visit.unit == "month":
-                index = anchor.year * 12 + anchor.month - 1 + visit.amount
-                year, month = divmod(index, 12)
-                last_day = (dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
-                target = dt.date(year, month + 1, min(anchor.day, last_day))
-            else:
-                target = anchor + dt.timedelta(days=visit.amount * (7 if visit.unit == "week" else 1))
-            nominal[visit.code] = target
+            target = nominal[visit.code]
             if latest is not None and target < latest[1]:
                 warnings.append(f"visit {visit.code} is listed after {latest[0]} but falls before it: "
                                 f"visits done on time will be reported as out of protocol order — "
@@ -428,7 +447,11 @@ class _Checker:
         self.unknown_keys(raw, SCHEMA["visits"], label, "visits", index)
         code = self.text(raw, "code", label, "visits", index, required=True)
         if code is not None:
-            if not CODE_PATTERN.match(code):
+            if code.casefold() == ENROLLMENT:
+                self.add(f"{label}: 'enrollment' cannot be a visit code", line("code"),
+                         'it is the word for the enrollment date in "anchor": choose another code',
+                         code)
+            elif not CODE_PATTERN.match(code):
                 self.add(f"{label}: 'code' has characters a visit code cannot hold", line("code"),
                          "start with a letter or digit; then letters, digits, _ . - ; at most 20",
                          code)
@@ -510,8 +533,8 @@ class _Checker:
                      f"'{key}' counts days {'before' if key == 'minus' else 'after'} the target: "
                      "use 0 or more", value)
             return None
-        if abs(value) > 100_000:
-            self.add(f"{label}: '{key}' is too large to be a visit offset", line,
+        if abs(value) > MAX_OFFSET[key]:
+            self.add(f"{label}: '{key}' is more than ten years' worth ({MAX_OFFSET[key]})", line,
                      "check the number", value)
             return None
         return value
@@ -536,16 +559,16 @@ def _example(table: str, key: str) -> str:
 
 
 def _is_timezone(name: str) -> bool:
+    # Only real IANA names: "localtime", "posixrules" or "Factory" would follow the computer.
+    return name in _timezones()
+
+
+@functools.lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
     # zoneinfo (with the tzdata package where the system has none) is what pendulum uses too.
     import zoneinfo
 
-    if name != name.strip() or name.startswith(("/", ".")) or ".." in name:
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
 def schema_markdown() -> str:

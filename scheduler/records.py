@@ -15,6 +15,7 @@ Which record is used, in order of the rules (PRODUCT.md, "Data problems"):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,8 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     withdrawal = np.where(known, participants["withdrawal_date"].to_numpy().astype("M8[D]")
                           [np.clip(participant, 0, None)], np.datetime64("NaT"))
     has_date = ~np.isnat(actual)
+    # A visit whose window can open before enrollment (screening) is judged by its window.
+    before_allowed = np.isin(visit, [protocol.codes.index(code) for code in protocol.may_precede_enrollment()])
 
     # Each record gets the first rule it breaks; the order is the order of the checks.
     rules = [
@@ -71,7 +74,7 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
         (~np.isin(date_code, (datelib.OK, datelib.EMPTY)), "bad date"),
         ((date_code == datelib.EMPTY) & (reason == ""), "empty without reason"),
         (has_date & (actual > today), "after today"),
-        (has_date & (actual < enrollment), "before enrollment"),
+        (has_date & (actual < enrollment) & ~before_allowed, "before enrollment"),
         (has_date & ~np.isnat(withdrawal) & (actual > withdrawal), "after withdrawal"),
     ]
     broken = np.full(len(records), -1, dtype=np.int8)
@@ -87,9 +90,10 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     # Records dated after an explicit past as-of date had not happened yet: not problems.
     usable = (broken < 0) & ~(has_date & (actual > as_of))
     index = np.flatnonzero(usable)
-    # Earliest date first, a "did not happen" record (NaT) last, then the file's order.
-    order = np.lexsort((lines[index], np.isnat(actual[index]),
-                        actual[index].astype(np.int64), visit[index], participant[index]))
+    # Per participant and visit: dated records before a "did not happen" record (NaT), the
+    # earliest date first, then the file's order. np.lexsort sorts by its LAST key first.
+    order = np.lexsort((lines[index], actual[index].astype(np.int64), np.isnat(actual[index]),
+                        visit[index], participant[index]))
     index = index[order]
     pairs = pd.MultiIndex.from_arrays([participant[index], visit[index]])
     repeated = pairs.duplicated(keep=False)
@@ -98,7 +102,7 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     index = index[~pairs.duplicated(keep="first")]
 
     used = Records(participant[index], visit[index], actual[index], reason[index], ())
-    problems += describe.out_of_order(used, lines[index], len(participants), len(codes))
+    problems += describe.out_of_order(used, index, len(participants), len(codes))
     problems.sort(key=lambda problem: problem.line or 0)
     return Records(used.participant, used.visit, used.actual_date, used.reason, tuple(problems))
 
@@ -109,59 +113,68 @@ class _Describer:
     def __init__(self, table: Table, records: pd.DataFrame, participants: pd.DataFrame,
                  protocol: Protocol, today: np.datetime64):
         self.table = table
-        self.records = records
+        # Plain arrays: a problem's message reads a few cells, and pandas' .iloc per cell
+        # would dominate a check with tens of thousands of problems.
+        self.columns = {name: records[name].to_numpy(dtype=object)
+                        for name in ("participant_id", "visit_code", "date_text")}
+        self.lines = records["line"].to_numpy()
+        self.date_codes = records["date_code"].to_numpy()
         self.roster = list(participants["participant_id"])
+        self.by_stripped = {pid.lstrip("0"): pid for pid in self.roster}
+        self.by_folded = {pid.casefold(): pid for pid in self.roster}
         self.protocol = protocol
         self.today = today
 
     def _value(self, position: int, column: str) -> str:
-        return str(self.records[column].iloc[position])
+        return str(self.columns[column][position])
 
     def _line(self, position: int) -> int:
-        return int(self.records["line"].iloc[position])
+        return int(self.lines[position])
+
+    def _problem(self, position: int, message: str, column: str, value: str | None,
+                 fix: str) -> Problem:
+        return self.table.problem(message, self._line(position), column, value, fix,
+                                  participant=self._value(position, "participant_id"))
 
     def rule(self, rule: str, position: int, enrollment: np.datetime64,
              withdrawal: np.datetime64) -> Problem:
-        line = self._line(position)
-        problem = self.table.problem
+        problem = functools.partial(self._problem, position)
         participant = self._value(position, "participant_id")
         code = self._value(position, "visit_code")
         date_text = self._value(position, "date_text")
         if rule == "unknown participant":
-            return problem("participant not in the participants file", line, "participant_id",
+            return problem("participant not in the participants file", "participant_id",
                            participant, self._id_hint(participant))
         if rule == "unknown visit":
-            return problem("visit code not in the protocol", line, "visit_code", code,
+            return problem("visit code not in the protocol", "visit_code", code,
                            self._code_hint(code))
         if rule == "bad date":
-            date_code = int(self.records["date_code"].iloc[position])
-            return problem(datelib.WHAT[date_code], line, "actual_date", date_text,
+            date_code = int(self.date_codes[position])
+            return problem(datelib.WHAT[date_code], "actual_date", date_text,
                            datelib.HINTS[date_code])
         if rule == "empty without reason":
-            return problem(f"no date and no reason for {participant} {code}", line,
-                           "actual_date", None,
+            return problem(f"no date and no reason for {participant} {code}", "actual_date", None,
                            "fill in the date the visit was done, or give in column reason "
                            "why it did not happen")
         if rule == "after today":
-            return problem(f"the date is after today ({_day(self.today)})", line, "actual_date",
+            return problem(f"the date is after today ({_day(self.today)})", "actual_date",
                            date_text, "a visit cannot be done in the future: check the year, "
                            "month and day")
         if rule == "before enrollment":
             return problem(f"the date is before {participant} was enrolled ({_day(enrollment)})",
-                           line, "actual_date", date_text,
-                           "check this date and the enrollment date")
-        return problem(f"visit recorded after {participant} withdrew ({_day(withdrawal)})", line,
+                           "actual_date", date_text, "check this date and the enrollment date")
+        return problem(f"visit recorded after {participant} withdrew ({_day(withdrawal)})",
                        "actual_date", date_text,
                        "check this date and the withdrawal date; the record is left out")
 
     def _id_hint(self, participant: str) -> str:
-        stripped = participant.lstrip("0")
-        for candidate in self.roster:
-            if candidate.lstrip("0") == stripped and candidate != participant:
-                return (f"did you mean {candidate}? IDs are compared as text (Excel drops "
-                        "leading zeros: format the column as Text)")
-            if candidate.casefold() == participant.casefold():
-                return f"did you mean {candidate}?"
+        candidate = self.by_stripped.get(participant.lstrip("0"))
+        if candidate is not None and candidate != participant:
+            return (f"did you mean {candidate}? IDs are compared as text (Excel drops "
+                    "leading zeros: format the column as Text)")
+        candidate = self.by_folded.get(participant.casefold())
+        if candidate is not None:
+            return f"did you mean {candidate}?"
         return "check the ID, or add the participant to the participants file"
 
     def _code_hint(self, code: str) -> str:
@@ -182,17 +195,20 @@ class _Describer:
             chosen = (f"the earliest date ({_day(actual[used])}) is used" if not np.isnat(actual[used])
                       else "the first record is used")
             for position in members:
-                others = ", ".join(str(n) for n in lines if n != self._line(position))
-                problems.append(self.table.problem(
+                others = [str(n) for n in lines if n != self._line(position)]
+                problems.append(self._problem(
+                    position,
                     f"{len(members)} records for {self._value(position, 'participant_id')} "
-                    f"{self._value(position, 'visit_code')} (also line {others})",
-                    self._line(position), "visit_code", self._value(position, "visit_code"),
+                    f"{self._value(position, 'visit_code')} (also line{'s' if len(others) > 1 else ''} "
+                    f"{', '.join(others)})",
+                    "visit_code", self._value(position, "visit_code"),
                     f"keep one record per visit; {chosen}"))
         return problems
 
-    def out_of_order(self, used: Records, lines: np.ndarray, participants: int,
+    def out_of_order(self, used: Records, positions: np.ndarray, participants: int,
                      visits: int) -> list[Problem]:
-        """Visits dated before a visit that comes earlier in the protocol (D7 before D0)."""
+        """Visits dated before a visit that comes earlier in the protocol (D7 before D0).
+        ``positions`` are the used records' rows in the visits file."""
         if not len(used.participant):
             return []
         grid = np.full((participants, visits), np.datetime64("NaT"), dtype="M8[D]")
@@ -210,10 +226,11 @@ class _Describer:
         for position in np.flatnonzero(early):
             row, column = used.participant[position], used.visit[position]
             earlier = max(range(column), key=lambda k: filled[row, k])
-            problems.append(self.table.problem(
+            problems.append(self._problem(
+                int(positions[position]),
                 f"{self.roster[row]} {codes[column]} is dated before {codes[earlier]} "
                 f"({_day(grid[row, earlier])}), which comes earlier in the protocol",
-                int(lines[position]), "actual_date", _day(used.actual_date[position]),
+                "actual_date", self._value(int(positions[position]), "date_text"),
                 "check both dates; the record is used as it is"))
         return problems
 

@@ -43,9 +43,10 @@ class Table:
     sheet: str | None = None
 
     def problem(self, message: str, line: int | None = None, column: str | None = None,
-                value: str | None = None, fix: str | None = None) -> Problem:
+                value: str | None = None, fix: str | None = None,
+                participant: str | None = None) -> Problem:
         return Problem(self.label, message, line=line, column=column, value=value, fix=fix,
-                       sheet=self.sheet)
+                       sheet=self.sheet, participant=participant)
 
 
 def read_table(path: Path, label: str, required: tuple[str, ...], optional: tuple[str, ...],
@@ -127,13 +128,15 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
     separator = ","
     if "," not in first_line:
         separator = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
+    # The header is read here, not by pandas, which would quietly rename a repeated column.
+    names = _header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
     try:
         with warnings.catch_warnings():
             # pandas would quietly turn the extra cells of a too-long first row into an index.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
                                 na_filter=False, skip_blank_lines=False, index_col=False,
-                                engine="c")
+                                header=0, names=names, engine="c")
     except pd.errors.ParserWarning:
         raise _too_many_cells(text, separator, label) from None
     except pd.errors.ParserError as error:
@@ -152,7 +155,6 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
         raise InputFileError(f"{label}: the file cannot be read as CSV ({error})") from None
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{label}: the file is empty — the first line must be the header") from None
-    frame = _normalise_headers(frame, label)
     frame["line"] = _line_numbers(text, separator, len(frame))
     return _drop_blank_rows(_trim(frame))
 
@@ -195,18 +197,21 @@ def _record_lines(text: str, separator: str) -> list[int]:
     return starts
 
 
-def _normalise_headers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
-    # "Enrollment Date", " enrollment_date " and "Enrollment-Date" all name enrollment_date.
-    names = [re.sub(r"[\s-]+", "_", str(name).strip().lstrip("\ufeff").strip().lower())
-             for name in frame.columns]
+def _header_names(raw: list[object], label: str) -> list[str]:
+    """Header cells as column names: case, surrounding spaces, inner spaces and hyphens do
+    not matter ("Enrollment Date" is enrollment_date); a blank cell becomes unnamed_N; a name
+    used twice refuses the file (which of the two would be meant?)."""
+    names = []
+    for number, cell in enumerate(raw, start=1):
+        name = re.sub(r"[\s-]+", "_", str(cell if cell is not None else "").lstrip("\ufeff").strip().lower())
+        names.append(name or f"unnamed_{number}")
     seen: set[str] = set()
     for name in names:
-        if name and name in seen:
+        if name in seen:
             raise InputFileError(f"{label}:1: column {name} appears twice in the header — "
                                  "keep one column of that name")
         seen.add(name)
-    frame.columns = names
-    return frame
+    return names
 
 
 def _trim(frame: pd.DataFrame) -> pd.DataFrame:
@@ -263,10 +268,9 @@ def _read_workbook(path: Path, label: str, sheet: str | None) -> tuple[pd.DataFr
         title = worksheet.title
     finally:
         workbook.close()
-    columns = [text(name) for name in header]
+    columns = _header_names([text(name) for name in header], f"{label} (sheet {title})")
     frame = pd.DataFrame(records, columns=columns, dtype=object) if records else \
         pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
-    frame = _normalise_headers(frame, f"{label} (sheet {title})")
     frame["line"] = np.arange(2, len(frame) + 2)
     return _drop_blank_rows(_trim(frame)), title
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import clock
-from scheduler.errors import InputFileError, Problem
+from scheduler.errors import InputFileError, OptionError, Problem
 from scheduler.protocol import Protocol, load_built_in, load_protocol
 from scheduler.records import Records, check_records
 from scheduler.sources import read_participants, read_visits
@@ -41,6 +41,15 @@ class Study:
     visits_label: str | None
     enrolled_after_as_of: tuple[str, ...]
     roster_warnings: tuple[str, ...] = ()
+    input_files: tuple[Path, ...] = ()
+
+    def guard_output(self, path: Path) -> None:
+        """Refuse to write over one of the files this study was read from."""
+        target = path.resolve()
+        for source in self.input_files:
+            if source.resolve() == target:
+                raise OptionError(f"-o {label(path)} is one of the input files — writing there "
+                                  "would replace it; choose another name")
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -83,4 +92,5 @@ def load_study(inputs: Inputs, as_of: np.datetime64 | None, options: ReadOptions
         "until then they are scheduled as active" for row in reason_only.itertuples())
     return Study(protocol, participants, records, today, as_of,
                  protocol.source if inputs.protocol is None else label(inputs.protocol),
-                 participants_label, visits_label, tuple(enrolled_later), roster_warnings)
+                 participants_label, visits_label, tuple(enrolled_later), roster_warnings,
+                 tuple(p for p in (inputs.protocol, inputs.participants, inputs.visits) if p))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from scheduler.errors import OutputError
+from scheduler.errors import OptionError, OutputError
 
 PROTOCOL_FILE = "protocol.toml"
 PARTICIPANTS_FILE = "participants"
@@ -34,11 +34,20 @@ class Inputs:
 
 
 def _default(folder: Path, stem: str) -> Path | None:
-    for suffix in (".csv", ".xlsx"):
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+    """The study folder's STEM.csv or STEM.xlsx, whatever the capitals (Visits.CSV too).
+
+    Two candidates (a .csv and an .xlsx) refuse the command: taking one silently could mean
+    taking the stale one. An old .xls is returned so that reading it explains the fix."""
+    try:
+        entries = [entry for entry in folder.iterdir() if entry.is_file()]
+    except OSError:
+        return None
+    found = sorted(entry for entry in entries
+                   if entry.name.lower() in (f"{stem}.csv", f"{stem}.xlsx", f"{stem}.xls"))
+    if len(found) > 1:
+        raise OptionError(f"{label(folder)} has {' and '.join(e.name for e in found)} — keep one, "
+                          f"or name the one to use with --{stem} FILE")
+    return found[0] if found else None
 
 
 def resolve(folder: Path | None, protocol: Path | None, participants: Path | None,

@@ -264,3 +264,56 @@ def test_a_bad_as_of_date_is_a_usage_error(study, as_of):
     result = run_cli("check", "--study", str(study(ROSTER, VISITS)), "--as-of", as_of)
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.stderr
+
+
+def test_a_dated_record_wins_over_a_did_not_happen_record(study):
+    """Two records for D7, one dated 09-08 and one "did not happen": the dated one is used
+    (the earliest date), so D7 is in window; both lines are listed. Either order in the file."""
+    roster = "participant_id,enrollment_date\n001,2010-09-01\n"
+    for rows in (["001,D7,2010-09-08,", "001,D7,,patient ill"], ["001,D7,,patient ill", "001,D7,2010-09-08,"]):
+        folder = study(roster, "participant_id,visit_code,actual_date,reason\n001,D0,2010-09-01,\n"
+                       + "\n".join(rows) + "\n")
+        got, result = check(folder, "2010-09-20")
+        assert state(got, "001", "D7") == ("in_window", "0")
+        assert got[("001", "D7")]["actual_date"] == "2010-09-08"
+        assert "the earliest date (2010-09-08) is used" in result.stderr
+        assert "visits.csv:3:" in result.stderr and "visits.csv:4:" in result.stderr
+
+
+def test_of_two_dated_records_the_earliest_is_used_whatever_the_order(study):
+    """09-09 listed before 09-07: 09-07 is used (in window, not "late")."""
+    roster = "participant_id,enrollment_date\n001,2010-09-01\n"
+    folder = study(roster, "participant_id,visit_code,actual_date,reason\n001,D0,2010-09-01,\n"
+                           "001,D7,2010-09-10,\n001,D7,2010-09-07,\n")
+    got, _ = check(folder, "2010-09-20")
+    assert got[("001", "D7")]["actual_date"] == "2010-09-07"
+    assert state(got, "001", "D7") == ("in_window", "0")
+
+
+SCREENING = """\
+[study]
+id = "S"
+timezone = "Asia/Shanghai"
+[[visits]]
+code = "SCR"
+day = -14
+minus = 7
+[[visits]]
+code = "D0"
+day = 0
+"""
+
+
+def test_a_screening_visit_before_enrollment_is_judged_by_its_window(study):
+    """SCR at day −14 (−7/+0) for an enrollment on 09-01: target 08-18, window 08-11 … 08-18.
+    Done on 08-18: in window, not "before enrollment"; done on 08-08: early 3."""
+    roster = "participant_id,enrollment_date\nA,2010-09-01\nB,2010-09-01\n"
+    visits = ("participant_id,visit_code,actual_date,reason\n"
+              "A,SCR,2010-08-18,\nA,D0,2010-09-01,\nB,SCR,2010-08-08,\nB,D0,2010-08-31,\n")
+    folder = study(roster, visits, SCREENING)
+    got, result = check(folder, "2010-09-10")
+    assert state(got, "A", "SCR") == ("in_window", "0")
+    assert state(got, "B", "SCR") == ("early", "3")          # 08-11 − 08-08
+    # D0 cannot precede enrollment: B's D0 on 08-31 is a data problem, left out.
+    assert "visits.csv:5: column actual_date: the date is before B was enrolled" in result.stderr
+    assert result.exit_code == 1

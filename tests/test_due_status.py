@@ -94,3 +94,11 @@ def test_sample_study_re_anchors_participant_007():
     d7 = next(line for line in lines if line.startswith("D7 "))
     assert "2010-09-03   late       2" in d0
     assert "2010-09-10   2010-09-09   2010-09-11" in d7
+
+
+def test_status_lists_only_that_participants_data_problems(study):
+    """status P1 does not print, or exit 1 for, another participant's bad record."""
+    folder = study(ROSTER, VISITS + "P2,D7,2010-02-30,\n")
+    assert run_cli("status", "P1", "--as-of", "2010-09-12", cwd=folder).exit_code == 0
+    result = run_cli("status", "P2", "--as-of", "2010-09-12", cwd=folder)
+    assert result.exit_code == 1 and "visits.csv:9: column actual_date" in result.stderr

@@ -178,3 +178,48 @@ def test_today_is_the_study_zones_today_whatever_the_computers_zone():
         else:
             os.environ["TZ"] = old
         time.tzset()
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.none() | st.integers(0, 60),
+                                  st.sampled_from(["", "ill"])), max_size=12),
+       as_of_day=st.integers(0, 70), today_day=st.integers(0, 70))
+def test_record_rules_against_a_reference(records, as_of_day, today_day):
+    """Which record is used for each visit, for any mix of dated, undated and repeated
+    records: the earliest date on or before both today and the as-of date; else a "did not
+    happen" record with its reason; an empty date without a reason is never used."""
+    from scheduler.protocol import load_built_in
+    from scheduler.records import check_records
+    from scheduler.sources import Table
+
+    protocol = load_built_in()
+    start = dt.date(2010, 9, 1)
+    participants = pd.DataFrame({"participant_id": ["P0", "P1", "P2"],
+                                 "enrollment_date": np.array([start] * 3, dtype="M8[D]"),
+                                 "withdrawal_date": np.array([None] * 3, dtype="M8[D]")})
+    frame = pd.DataFrame({
+        "participant_id": [f"P{p}" for p, _, _, _ in records],
+        "visit_code": [protocol.codes[v] for _, v, _, _ in records],
+        "actual_date": np.array([None if d is None else start + d * DAY for _, _, d, _ in records], dtype="M8[D]"),
+        "date_code": np.array([0 if d is not None else 1 for _, _, d, _ in records], dtype=np.int8),
+        "date_text": ["" if d is None else str(start + d * DAY) for _, _, d, _ in records],
+        "reason": [r for _, _, _, r in records],
+        "line": np.arange(2, len(records) + 2),
+    })
+    today, as_of = start + today_day * DAY, start + as_of_day * DAY
+    used = check_records(frame, Table(frame, "visits.csv"), participants, protocol,
+                         np.datetime64(today, "D"), np.datetime64(as_of, "D"))
+    got = {(int(p), int(v)): (None if np.isnat(d) else str(d), r)
+           for p, v, d, r in zip(used.participant, used.visit, used.actual_date, used.reason)}
+    expected = {}
+    for p, v, d, r in records:
+        if d is None and r == "":
+            continue                                   # empty date without a reason
+        if d is not None and start + d * DAY > min(today, as_of):
+            continue                                   # after today (a problem) or after as-of
+        day = None if d is None else str(start + d * DAY)
+        best = expected.get((p, v))
+        if best is None or (best[0] is None and day is not None) or (
+                day is not None and best[0] is not None and day < best[0]):
+            expected[(p, v)] = (day, r)
+    assert got == expected

@@ -247,3 +247,29 @@ def test_study_folder_protocol_is_used(tmp_path: Path):
     write(tmp_path, "protocol.toml", DEMO)
     result = run_cli("protocol", "--study", str(tmp_path))
     assert result.stdout.startswith("DEMO:")
+
+
+def test_reserved_word_unreal_zones_and_huge_offsets_are_refused():
+    """'enrollment' cannot be a code; "localtime" is not a study zone; day = 100000 is a typo."""
+    text = ('[study]\nid = "X"\ntimezone = "localtime"\n[[visits]]\ncode = "Enrollment"\nday = 0\n'
+            '[[visits]]\ncode = "V2"\nday = 100000\n')
+    assert problems_of(text) == [
+        "protocol.toml:3: [study]: 'timezone' is not a known IANA time-zone name (value 'localtime') "
+        "— use a name such as \"Asia/Shanghai\" or \"Europe/London\"",
+        "protocol.toml:5: visit 1 (Enrollment): 'enrollment' cannot be a visit code (value 'Enrollment') "
+        "— it is the word for the enrollment date in \"anchor\": choose another code",
+        "protocol.toml:9: visit 2 (V2): 'day' is more than ten years' worth (3660) (value '100000') "
+        "— check the number",
+    ]
+
+
+def test_a_plan_not_in_time_order_is_warned_about(tmp_path: Path):
+    """W2 listed after M13: `protocol` warns, since "out of protocol order" follows the file."""
+    text = DEMO.replace('code = "W2"', 'code = "W2X"')
+    shuffled = text.split("[[visits]]")
+    reordered = "[[visits]]".join([shuffled[0], shuffled[1], shuffled[3], shuffled[4], shuffled[5], shuffled[2]])
+    result = run_cli("protocol", "--protocol", str(write(tmp_path, "p.toml", reordered)))
+    assert result.exit_code == 0
+    assert ("Warning: " in result.stderr and "visit W2X is listed after M13 but falls before it"
+            in result.stderr)
+    assert run_cli("protocol", "--protocol", str(write(tmp_path, "q.toml", DEMO))).stderr == ""

@@ -206,3 +206,66 @@ def test_windows_line_endings_keep_line_numbers(tmp_path: Path):
         result = run_cli("schedule", cwd=tmp_path)
         assert result.exit_code == 2
         assert "participants.csv:3: column enrollment_date: a date that does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("pattern, why", [
+    ("%Y", "the pattern has no day"),
+    ("%d/%m", "the pattern has no year"),
+    ("%d/%m/%y", "a two-digit year (%y) could be two centuries"),
+    ("%Y-%m-%d%z", "%z is not allowed"),
+    ("%d/%m/%Y %H:%M", "%H is not allowed"),
+    ("%d/%Q/%m/%Y", "is not a pattern that reads dates back"),
+])
+def test_date_format_patterns_that_could_misread_are_refused(study, pattern, why):
+    """A pattern that would fill in a missing part, shift across midnight or not parse: exit 2."""
+    folder = study(HEADER + "A,2010-09-01,\n")
+    result = run_cli("schedule", "--date-format", pattern, cwd=folder)
+    assert result.exit_code == 2
+    assert why in result.stderr
+
+
+def test_a_column_repeated_in_the_header_refuses_the_file(study):
+    """Two enrollment_date columns (one spelled "Enrollment Date"): which one is meant? exit 2."""
+    rows, result = schedule_rows(study("participant_id,enrollment_date,Enrollment Date\n001,2010-09-01,2010-09-02\n"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("Error: participants.csv:1: column enrollment_date appears twice "
+                                     "in the header — keep one column of that name")
+
+
+def test_blank_header_cells_in_a_workbook_are_ignored(tmp_path: Path):
+    """Formatted but empty cells at the end of Excel's row 1 do not stop the roster."""
+    make_workbook(tmp_path / "participants.xlsx", [["participant_id", "enrollment_date", None, None],
+                                                   ["001", dt.date(2010, 9, 1), None, "note"]])
+    result = run_cli("schedule", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_study_folder_files_are_found_whatever_the_capitals(tmp_path: Path):
+    """Visits.CSV is the visits file; a .csv and an .xlsx of the same name refuse the command."""
+    write(tmp_path, "participants.csv", HEADER + "001,2010-09-01,\n")
+    write(tmp_path, "Visits.CSV", "participant_id,visit_code,actual_date\n001,D0,2010-09-01\n")
+    result = run_cli("check", "--as-of", "2010-09-02", cwd=tmp_path)
+    assert result.exit_code == 0 and "in 8 expected visits" in result.stdout
+    assert "001             D0          2010-09-01   2010-09-01   2010-09-01    2010-09-01   in_window" in result.stdout
+    make_workbook(tmp_path / "participants.xlsx", [["participant_id", "enrollment_date"], ["002", "2010-09-01"]])
+    result = run_cli("check", "--as-of", "2010-09-02", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "has participants.csv and participants.xlsx — keep one, or name the one to use with --participants FILE" in result.stderr
+
+
+def test_no_visits_file_is_said(study):
+    """Without a visits file nothing counts as done: check says so (a warning, exit 0)."""
+    folder = study(HEADER + "001,2010-09-01,\n")
+    result = run_cli("check", "--as-of", "2010-09-02", cwd=folder)
+    assert result.exit_code == 0
+    assert "Warning: no visits file" in result.stderr
+    assert "no visits file" not in run_cli("schedule", cwd=folder).stderr
+
+
+def test_an_output_may_not_replace_an_input(study):
+    """check -o visits.csv would destroy the nurse's records: refused, exit 2, file intact."""
+    folder = study(HEADER + "001,2010-09-01,\n", "participant_id,visit_code,actual_date\n001,D0,2010-09-01\n")
+    before = (folder / "visits.csv").read_bytes()
+    result = run_cli("check", "-o", "visits.csv", cwd=folder)
+    assert result.exit_code == 2 and "is one of the input files" in result.stderr
+    assert (folder / "visits.csv").read_bytes() == before
