@@ -40,6 +40,8 @@ run: $(VENV)/.installed
 	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.csv
 	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.xlsx
 	@$(BIN)/visit-scheduler calendar --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/site.ics --split $(OUT)/calendars
+	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.html
+	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.xlsx
 	@echo
 	@echo "== Deviations as of $(AS_OF)"
 	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) --deviations-only
@@ -47,7 +49,8 @@ run: $(VENV)/.installed
 	@echo "== Who is due in the 14 days from $(AS_OF)"
 	@$(BIN)/visit-scheduler due --study $(SAMPLE) --as-of $(AS_OF)
 	@echo
-	@echo "Outputs: $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx,"
+	@echo "Outputs: $(OUT)/report.html and $(OUT)/report.xlsx (the weekly deviation report),"
+	@echo "         $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx,"
 	@echo "         $(OUT)/site.ics (the site's calendar for Outlook), $(OUT)/calendars/ID.ics"
 
 test: $(VENV)/.installed-test

@@ -547,3 +547,77 @@ def _ics_only(value: Path | None) -> Path | None:
     if value is not None and value.suffix.lower() != ".ics":
         raise click.BadParameter(f"'{value}': a calendar file ends in .ics")
     return value
+
+
+@cli.command()
+@study_options
+@click.option("--week", metavar="YYYY-Www",
+              help="The ISO week to report, e.g. 2010-W37; the report is as of the Monday after it.")
+@click.option("--as-of", "as_of", callback=_date, metavar="DATE",
+              help="Report the last complete week before DATE, as of DATE (default: today in "
+                   "the study's time zone).")
+@output_option(".html", ".xlsx", ".csv", ".md")
+@_pass_options
+def report(options: dict[str, Any], week: str | None, as_of: Any, output: Path | None) -> None:
+    """The weekly deviation report for the investigator and the monitor: summary figures,
+    this week's deviations, every deviation to date, visits due in the next 14 days,
+    compliance per participant and a timeline of everyone's year.
+
+    HTML (self-contained, prints on A4 landscape), Excel, CSV (the list of deviations) or
+    Markdown (without -o, on the terminal)."""
+    import datetime as dt
+
+    import numpy as np
+    import pendulum
+
+    from scheduler import report as weekly
+    from scheduler.outputs.report_files import write_report
+    from scheduler.status import compute_check
+    from scheduler.studyfolder import label
+
+    inputs = _inputs(options["study"], options["protocol"], options["participants"],
+                     options["visits"])
+    from scheduler.study import load_protocol_for
+
+    protocol = load_protocol_for(inputs)
+    today = pendulum.now(protocol.timezone).date()
+    chosen, report_as_of = weekly.reporting_week(
+        week, None if as_of is None else dt.date.fromisoformat(str(as_of)), today)
+    study = _load(options, np.datetime64(report_as_of, "D"))
+    if output is not None:
+        study.guard_output(output)
+    check_table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    code = _report_problems(study)
+    _warn_reason_missing(check_table)
+    sources = [weekly.checksum("protocol", study.protocol_label, inputs.protocol,
+                               None if inputs.protocol else _built_in_text())]
+    sources.append(weekly.checksum("participants", study.participants_label, inputs.participants))
+    if inputs.visits is not None:
+        sources.append(weekly.checksum("visits", study.visits_label, inputs.visits))
+    site = study.protocol.site_id
+    sites = sorted({s for s in study.participants["site"] if s})
+    if len(sites) == 1:
+        site = sites[0]
+    made_at = pendulum.now(study.protocol.timezone).format("YYYY-MM-DD HH:mm Z")
+    result = weekly.build_report(
+        check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
+        study_id=study.protocol.study_id, title=study.protocol.title, site=site, made_at=made_at,
+        sources=tuple(sources))
+    picture = None
+    if output is not None and output.suffix.lower() in (".html", ".xlsx"):
+        from scheduler.outputs.timeline import png_bytes, timeline_figure
+
+        picture = png_bytes(timeline_figure(result.check, chosen.monday, chosen.sunday, report_as_of))
+    text = write_report(result, output, picture)
+    if text is not None:
+        click.echo(text)
+    else:
+        click.echo(f"Wrote {label(output)} ({chosen.name}, as of {report_as_of}, "
+                   f"{len(result.all_deviations)} deviations)", err=True)
+    sys.exit(code)
+
+
+def _built_in_text() -> str:
+    from scheduler.protocol import built_in_text
+
+    return built_in_text()

@@ -80,8 +80,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return records
 
 
-def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], path: Path) -> None:
-    """One sheet per table: bold frozen header, filters, widths, real dates, values only."""
+def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], path: Path,
+                   images: dict[str, bytes] | None = None) -> None:
+    """One sheet per table: bold frozen header, filters, widths, real dates, values only.
+    ``images`` adds a sheet per picture (PNG bytes)."""
     import datetime
 
     from openpyxl import Workbook
@@ -114,15 +116,16 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
             kinds.append("date" if _is_date(column) else
                          "int" if _is_integer(column) else "text")
         marks = highlight.to_numpy() if highlight is not None else np.zeros(len(frame), dtype=bool)
+        raw_columns = [frame[name].to_numpy(dtype=object) for name in frame.columns]
         for row_number, row in enumerate(zip(*(text[name] for name in frame.columns))):
             cells = []
-            for kind, value in zip(kinds, row):
+            for kind, value, raw in zip(kinds, row, (column[row_number] for column in raw_columns)):
                 if value == "":
                     cell = WriteOnlyCell(sheet, value=None)
                 elif kind == "date":
                     cell = WriteOnlyCell(sheet, value=datetime.date.fromisoformat(value))
                     cell.number_format = "yyyy-mm-dd"
-                elif kind == "int":
+                elif kind == "int" or (isinstance(raw, (int, np.integer)) and not isinstance(raw, bool)):
                     cell = WriteOnlyCell(sheet, value=int(value))
                 else:
                     cell = WriteOnlyCell(sheet, value=value)
@@ -131,5 +134,12 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
                     cell.fill = flagged
                 cells.append(cell)
             sheet.append(cells)
+    for title, picture in (images or {}).items():
+        import io
+
+        from openpyxl.drawing.image import Image
+
+        sheet = workbook.create_sheet(title[:31])
+        sheet.add_image(Image(io.BytesIO(picture)), "A1")
     with atomic_write(path, mode="wb") as stream:
         workbook.save(stream)

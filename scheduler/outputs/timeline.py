@@ -1,0 +1,85 @@
+"""The report's picture: every participant's year on one page.
+
+Windows are bars (one per expected visit), actual visits are marks, deviations are red,
+the reporting week is shaded and the as-of date is a dashed line. matplotlib with the Agg
+backend (no screen needed); PNG without a date in its metadata, so the same data and week
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+WINDOW = "#9ecae1"
+DEVIATION = "#d62728"
+WITHDRAWN = "#e0e0e0"
+DONE = "#08306b"
+WEEK = "#fff2a8"
+A4_LANDSCAPE_WIDTH = 11.69  # inches
+
+
+def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of: dt.date) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    participants = list(dict.fromkeys(check["participant_id"]))
+    row = {pid: number for number, pid in enumerate(participants)}
+    y = check["participant_id"].map(row).to_numpy()
+    opens = mdates.date2num(check["window_open"].to_numpy().astype("M8[D]"))
+    closes = mdates.date2num(check["window_close"].to_numpy().astype("M8[D]")) + 1
+    status = check["status"].to_numpy()
+    deviation = np.isin(status, ("early", "late", "missed"))
+    colours = np.where(deviation, DEVIATION, np.where(status == "withdrawn", WITHDRAWN, WINDOW))
+
+    height = max(3.0, 0.28 * len(participants) + 1.4)
+    figure = Figure(figsize=(A4_LANDSCAPE_WIDTH, height), dpi=110)
+    axes = figure.add_subplot()
+    axes.axvspan(mdates.date2num(np.datetime64(monday)), mdates.date2num(np.datetime64(sunday)) + 1,
+                 color=WEEK, zorder=0, label="reporting week")
+    axes.barh(y, closes - opens, left=opens, height=0.6, color=colours, zorder=2,
+              edgecolor="none")
+    done = check["actual_date"].notna().to_numpy()
+    if done.any():
+        actual = mdates.date2num(check["actual_date"].to_numpy()[done].astype("M8[D]")) + 0.5
+        axes.scatter(actual, y[done], s=14, zorder=3,
+                     c=np.where(deviation[done], DEVIATION, DONE), marker="o", linewidths=0)
+    axes.axvline(mdates.date2num(np.datetime64(as_of)), color="black", linestyle="--", linewidth=0.8,
+                 zorder=4)
+    axes.set_yticks(range(len(participants)), participants, fontsize=7)
+    axes.set_ylim(len(participants) - 0.5, -0.5)
+    axes.xaxis.set_major_locator(mdates.MonthLocator())
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    axes.tick_params(axis="x", labelsize=7, labelrotation=45)
+    axes.grid(axis="x", color="#dddddd", linewidth=0.5, zorder=1)
+    axes.set_xlabel("date")
+    axes.set_ylabel("participant")
+    axes.legend(handles=[
+        Patch(color=WINDOW, label="visit window"),
+        Patch(color=DEVIATION, label="deviation (early, late, missed)"),
+        Patch(color=WITHDRAWN, label="withdrawn"),
+        Line2D([], [], marker="o", color=DONE, linestyle="", markersize=4, label="visit done"),
+        Patch(color=WEEK, label=f"reporting week {monday} to {sunday}"),
+        Line2D([], [], color="black", linestyle="--", linewidth=0.8, label=f"as of {as_of}"),
+    ], loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=7, frameon=False)
+    if not participants:
+        axes.text(0.5, 0.5, f"No participant enrolled as of {as_of}", transform=axes.transAxes,
+                  ha="center", va="center")
+    figure.tight_layout()
+    return figure
+
+
+def png_bytes(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    # No date or software version in the metadata: the same report gives the same bytes.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

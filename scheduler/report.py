@@ -1,0 +1,165 @@
+"""The weekly deviation report: what went off protocol, what is overdue, what is coming.
+
+Pure: it takes the check table and returns the report's tables and figures; the writers in
+``scheduler.outputs.report_*`` turn them into HTML, Excel, CSV or Markdown.
+
+The reporting week is an ISO week, Monday to Sunday, in the study's time zone.
+``--week 2010-W37`` names it, and the report is as of the Monday after it (the day it is
+made, so a window that closed on the Sunday counts as missed). ``--as-of DATE`` reports the
+last complete week before DATE, as of DATE. Neither: as of today, the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scheduler.errors import OptionError
+from scheduler.status import DEVIATIONS, due_list, withdrawal_per_row
+
+DUE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week: its name (2010-W37), Monday and Sunday."""
+
+    name: str
+    monday: dt.date
+    sunday: dt.date
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (Monday {self.monday} to Sunday {self.sunday})"
+
+
+def week_named(name: str) -> Week:
+    """2010-W37 → that ISO week. Refuses anything else with the form to use (exit 2)."""
+    match = re.fullmatch(r"(\d{4})-?W(\d{1,2})", name.strip(), flags=re.IGNORECASE)
+    if not match:
+        raise OptionError(f"--week {name}: write an ISO week as YYYY-Www, for example 2010-W37")
+    year, number = int(match.group(1)), int(match.group(2))
+    try:
+        monday = dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise OptionError(f"--week {name}: {year} has no week {number} "
+                          f"(ISO years have 52 or 53 weeks)") from None
+    return Week(f"{year}-W{number:02d}", monday, monday + dt.timedelta(days=6))
+
+
+def week_before(day: dt.date) -> Week:
+    """The last complete ISO week before ``day`` (on a Monday, the week that just ended)."""
+    sunday = day - dt.timedelta(days=day.isoweekday())
+    year, number, _ = sunday.isocalendar()
+    return Week(f"{year}-W{number:02d}", sunday - dt.timedelta(days=6), sunday)
+
+
+def reporting_week(week: str | None, as_of: dt.date | None, today: dt.date) -> tuple[Week, dt.date]:
+    """The reporting week and the as-of date, from --week, --as-of or today."""
+    if week is not None and as_of is not None:
+        raise OptionError("give --week or --as-of, not both: --week reports as of the Monday "
+                          "after that week")
+    if week is not None:
+        chosen = week_named(week)
+        return chosen, chosen.sunday + dt.timedelta(days=1)
+    day = as_of if as_of is not None else today
+    return week_before(day), day
+
+
+@dataclass(frozen=True)
+class Source:
+    role: str
+    name: str
+    sha256: str
+
+
+def checksum(role: str, name: str, path: Path | None, text: str | None = None) -> Source:
+    data = path.read_bytes() if path is not None else (text or "").encode("utf-8")
+    return Source(role, name, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class Report:
+    study_id: str
+    title: str
+    site: str
+    week: Week
+    as_of: dt.date
+    made_at: str
+    sources: tuple[Source, ...]
+    summary: tuple[tuple[str, int | str], ...]
+    new_deviations: pd.DataFrame
+    all_deviations: pd.DataFrame  # the check's columns + new_this_week
+    due: pd.DataFrame
+    compliance: pd.DataFrame
+    check: pd.DataFrame  # every expected visit, for the timeline
+
+
+def _in(dates: pd.Series, week: Week) -> np.ndarray:
+    days = dates.to_numpy().astype("M8[D]")
+    return (days >= np.datetime64(week.monday)) & (days <= np.datetime64(week.sunday))
+
+
+def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, week: Week,
+                 as_of: dt.date, *, study_id: str, title: str, site: str, made_at: str,
+                 sources: tuple[Source, ...]) -> Report:
+    """Every table of the report, from the check as of ``as_of``."""
+    status = check["status"]
+    is_deviation = status.isin(DEVIATIONS).to_numpy()
+    done = check["actual_date"].notna().to_numpy()
+    new = is_deviation & np.where(done, _in(check["actual_date"], week),
+                                  (status == "missed").to_numpy() & _in(check["window_close"], week))
+    deviations = check[is_deviation].copy()
+    deviations["new_this_week"] = new[is_deviation]
+
+    enrollment = participants["enrollment_date"].to_numpy().astype("M8[D]")
+    withdrawal = participants["withdrawal_date"].to_numpy().astype("M8[D]")
+    day = np.datetime64(as_of, "D")
+    enrolled = enrollment <= day
+    withdrawn = enrolled & ~np.isnat(withdrawal) & (withdrawal <= day)
+    judged = status.isin(("in_window", "early", "late", "missed")).to_numpy()
+    untouched_missed = (status == "missed").to_numpy() & (check["reason"] == "").to_numpy()
+    rate = f"{is_deviation.sum() / judged.sum():.1%}" if judged.sum() else "no visit judged yet"
+    new_kinds = pd.Series(status[new]).value_counts()
+    summary: list[tuple[str, int | str]] = [
+        ("participants enrolled", int(enrolled.sum())),
+        ("participants active", int((enrolled & ~withdrawn).sum())),
+        ("participants withdrawn", int(withdrawn.sum())),
+        ("visits done in the week", int((done & _in(check["actual_date"], week)).sum())),
+        ("new deviations this week", int(new.sum())),
+        *((f"  new {kind}", int(new_kinds.get(kind, 0))) for kind in DEVIATIONS),
+        ("missed visits still open (nothing recorded)", int(untouched_missed.sum())),
+        ("deviations to date", int(is_deviation.sum())),
+        ("deviation rate per visit to date", rate),
+    ]
+    due = due_list(check, np.datetime64(as_of, "D"), DUE_DAYS, withdrawal_per_row(participants, visits))
+    # Compliance and the timeline are about participants enrolled as of the report's date.
+    enrolled_rows = np.repeat(enrolled, visits)
+    compliance = _compliance(check[enrolled_rows], judged[enrolled_rows], is_deviation[enrolled_rows])
+    return Report(study_id, title, site, week, as_of, made_at, sources, tuple(summary),
+                  deviations[deviations["new_this_week"]].reset_index(drop=True),
+                  deviations.reset_index(drop=True), due, compliance,
+                  check[enrolled_rows].reset_index(drop=True))
+
+
+def _compliance(check: pd.DataFrame, judged: np.ndarray, is_deviation: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame({"participant_id": check["participant_id"].to_numpy(),
+                          "judged": judged, "deviation": is_deviation,
+                          "in_window": (check["status"] == "in_window").to_numpy()})
+    grouped = frame.groupby("participant_id", sort=False).sum()
+    out = pd.DataFrame({
+        "participant_id": grouped.index.to_numpy(dtype=object),
+        "visits_judged": grouped["judged"].to_numpy(dtype=np.int64),
+        "in_window": grouped["in_window"].to_numpy(dtype=np.int64),
+        "deviations": grouped["deviation"].to_numpy(dtype=np.int64),
+    })
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = out["in_window"] / out["visits_judged"]
+    out["compliance"] = [f"{value:.0%}" if visits else "" for value, visits in zip(share, out["visits_judged"])]
+    return out
