@@ -58,8 +58,11 @@ def read(study: str, as_of: np.datetime64) -> tuple[np.ndarray, np.ndarray, np.n
     records = pd.read_csv(f"{study}/visits.csv", dtype=object, keep_default_na=False,
                           usecols=["participant_id", "visit_code", "actual_date", "reason"],
                           engine="c")
-    participant = pd.Index(ids).get_indexer(records["participant_id"].to_numpy(dtype=object))
-    visit = pd.Index([p[0] for p in PLAN]).get_indexer(records["visit_code"].to_numpy(dtype=object))
+    # Hash each column once (pd.factorize), then look up only its distinct values.
+    codes, values = pd.factorize(records["participant_id"].to_numpy(dtype=object))
+    participant = pd.Index(ids).get_indexer(values)[codes] if len(values) else codes
+    codes, values = pd.factorize(records["visit_code"].to_numpy(dtype=object))
+    visit = pd.Index([p[0] for p in PLAN]).get_indexer(values)[codes] if len(values) else codes
     date_codes, date_values = pd.factorize(records["actual_date"].to_numpy(dtype=object))
     actual = date_values.astype("M8[D]")[date_codes] if len(date_values) else \
         np.full(len(records), np.datetime64("NaT"), dtype="M8[D]")
@@ -127,6 +130,18 @@ def _table(values) -> np.ndarray:
     return np.array([_quoted(str(v)) for v in values], dtype=bytes)
 
 
+def _id_table(ids: np.ndarray) -> np.ndarray:
+    """The roster's IDs as UTF-8 bytes, vectorized; quoted only where CSV needs it."""
+    table = np.strings.encode(ids.astype(str), "utf-8")
+    needs = np.flatnonzero(pd.Series(ids, dtype=object).str.contains('[,"\n\r]', regex=True)
+                           .to_numpy(dtype=bool))
+    if len(needs):
+        table = table.astype(object)
+        table[needs] = [_quoted(str(ids[n])) for n in needs]
+        table = table.astype(bytes)
+    return table
+
+
 def _date_table(days: np.ndarray) -> tuple[np.ndarray, int]:
     """Every day from the first to the last as ISO bytes, then b"" for NaT; the first day."""
     as_int = days.view(np.int64)
@@ -141,13 +156,12 @@ def write(path: str, ids, grid, status, days, reasons_by_code, as_of) -> None:
     grid_reason, reasons = reasons_by_code
     visits = len(PLAN)
     rows = len(ids) * visits
-    id_codes, id_values = pd.factorize(ids)
-    id_table = _table(id_values)
+    id_table = _id_table(ids)  # roster IDs are unique: the roster is its own table
     date_table, low = _date_table(np.concatenate([d.ravel() for d in (target, opens, closes, actual)]))
     blank = len(date_table) - 1
     day_table = _table([""] + [str(n) for n in range(int(days.max(initial=0)) + 1)])
     columns = [
-        ("participant", id_table, np.repeat(id_codes, visits)),
+        ("participant", id_table, np.repeat(np.arange(len(ids)), visits)),
         ("code", _table([p[0] for p in PLAN]), np.tile(np.arange(visits), len(ids))),
         ("target", date_table, None, target), ("open", date_table, None, opens),
         ("close", date_table, None, closes), ("actual", date_table, None, actual),

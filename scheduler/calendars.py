@@ -87,10 +87,13 @@ def build_events(protocol: Protocol, check: pd.DataFrame) -> list[CalendarEvent]
     closes = check["window_close"].to_numpy().astype("M8[D]")
     targets = check["target_date"].to_numpy().astype("M8[D]")
     actual = check["actual_date"].to_numpy().astype("M8[D]")
+    suggested = (check["suggested_date"].to_numpy().astype("M8[D]") if "suggested_date" in check
+                 else np.full(len(check), np.datetime64("NaT"), dtype="M8[D]"))
     events = []
     columns = zip(check["participant_id"], check["visit_code"], check["status"],
-                  check["days_outside"], check["reason"], opens, closes, targets, actual, anchor_row)
-    for participant, code, status, days, reason, opened, closed, target, done, anchor_at in columns:
+                  check["days_outside"], check["reason"], opens, closes, targets, actual, anchor_row,
+                  suggested)
+    for participant, code, status, days, reason, opened, closed, target, done, anchor_at, booked in columns:
         visit = protocol.visit(code)
         if visit.anchor == ENROLLMENT:
             anchored = "enrollment"
@@ -107,6 +110,9 @@ def build_events(protocol: Protocol, check: pd.DataFrame) -> list[CalendarEvent]
         ]
         if visit.procedures:
             lines.append("Procedures: " + "; ".join(visit.procedures))
+        if status in ("due", "upcoming") and not reason and "suggested_date" in check:
+            lines.append(f"Suggested date: {_day(booked)} (a clinic day)" if not np.isnat(booked)
+                         else "No clinic day in this window: book it by hand")
         lines.append(f"Status: {state}")
         if reason:
             lines.append(f"Reason: {reason}")

@@ -314,15 +314,16 @@ def schedule(options: dict[str, Any], as_of: Any, output: Path | None) -> None:
 
     When a visits file is present, windows anchored on a visit move with that visit's
     actual date (a late Day 0 moves Day 7, Day 14 …)."""
-    from scheduler.schedule import SCHEDULE_COLUMNS, compute_schedule
+    from scheduler.schedule import SCHEDULE_COLUMNS
+    from scheduler.status import compute_check
 
     study = _load(options, as_of)
     if output is not None:
         study.guard_output(output)
-    table = compute_schedule(study.protocol, study.participants, study.records)
-    columns = list(SCHEDULE_COLUMNS)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    table["suggested_date"] = _suggestions(study, table)
+    columns = list(SCHEDULE_COLUMNS) + ["suggested_date"]
     if study.visits_label is not None:
-        table["as_of"] = study.as_of
         columns.append("as_of")
     code = _report_problems(study, needs_visits=False)
     title = f"Schedule, {study.protocol.study_id}" + (
@@ -371,6 +372,40 @@ def check(options: dict[str, Any], as_of: Any, output: Path | None, deviations_o
     sys.exit(code)
 
 
+def _no_clinic_day_notes(study: Any, table: Any) -> list[str]:
+    from scheduler.clinic import calendar_for, no_working_day, suggested_dates
+
+    empty = no_working_day(table, suggested_dates(table, calendar_for(study.protocol.clinic, table)))
+    return [f"No clinic day in the window of {row.participant_id} {row.visit_code} "
+            f"({str(row.window_open)[:10]} to {str(row.window_close)[:10]}): book it by hand"
+            for row in empty.itertuples()]
+
+
+def _suggestions(study: Any, table: Any, not_before: Any = None) -> Any:
+    """Suggested dates (clinic days) for the visits still to do, with their warnings."""
+    from scheduler.clinic import calendar_for, no_working_day, suggested_dates
+
+    calendar = calendar_for(study.protocol.clinic, table)
+    suggestion = suggested_dates(table, calendar, not_before)
+    empty = no_working_day(table, suggested_dates(table, calendar) if not_before is not None
+                           else suggestion)
+    if len(empty):
+        named = ", ".join(f"{row.participant_id} {row.visit_code} ({str(row.window_open)[:10]} to "
+                          f"{str(row.window_close)[:10]})"
+                          for row in empty.head(MAX_LISTED_WARNINGS).itertuples())
+        more = len(empty) - MAX_LISTED_WARNINGS
+        click.echo(f"Warning: no clinic day in the window of {named}"
+                   f"{f' and {more} more' if more > 0 else ''} — no date is suggested; "
+                   "book these by hand", err=True)
+    to_do = table["actual_date"].isna().to_numpy()
+    beyond = calendar.years_beyond_data(table["window_close"].to_numpy()[to_do].astype("M8[D]"))
+    if beyond:
+        click.echo(f"Warning: the holiday data for {calendar.country} ends with {calendar.data_until}: "
+                   f"suggested dates in {', '.join(map(str, beyond))} follow the weekdays and the "
+                   "fixed-date holidays only — check them against the official calendar", err=True)
+    return suggestion
+
+
 def _warn_reason_missing(table: Any) -> None:
     from scheduler.status import DEVIATIONS
 
@@ -403,6 +438,7 @@ def due(options: dict[str, Any], as_of: Any, output: Path | None, days: int) -> 
         study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = _report_problems(study)
+    table["suggested_date"] = _suggestions(study, table, not_before=study.as_of)
     worklist = due_list(table, study.as_of, days,
                         withdrawal_per_row(study.participants, len(study.protocol.visits)))
     late = overdue(table)
@@ -446,6 +482,7 @@ def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
         raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
     table = compute_check(study.protocol, match.reset_index(drop=True), _records_for(study, match),
                           study.as_of)
+    table["suggested_date"] = _suggestions(study, table)
     code = _report_problems(study, participant_id)
     person = match.iloc[0]
     click.echo(f"Participant {participant_id} — {study.protocol.study_id}, as of {study.as_of}")
@@ -460,8 +497,8 @@ def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
     click.echo(f"  {len(table)} visits: {summary}; {deviations} deviation{'s' if deviations != 1 else ''}")
     click.echo("")
     shown = _with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
-                                         "window_close", "actual_date", "status", "days_outside",
-                                         "reason"]]
+                                         "window_close", "suggested_date", "actual_date", "status",
+                                         "days_outside", "reason"]]
     click.echo(render_table(shown))
     sys.exit(code)
 
@@ -524,6 +561,7 @@ def calendar(options: dict[str, Any], as_of: Any, output: Path | None, split: Pa
     table = compute_check(study.protocol, roster, study.records, study.as_of)
     if participant_ids:
         table = table[table["participant_id"].isin(participant_ids)].reset_index(drop=True)
+    table["suggested_date"] = _suggestions(study, table)
     code = _report_problems(study)
     events = build_events(study.protocol, table)
     folder = options["study"] or Path(".")
@@ -587,6 +625,7 @@ def report(options: dict[str, Any], week: str | None, as_of: Any, output: Path |
     if output is not None:
         study.guard_output(output)
     check_table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    check_table["suggested_date"] = _suggestions(study, check_table, not_before=study.as_of)
     code = _report_problems(study)
     _warn_reason_missing(check_table)
     sources = [weekly.checksum("protocol", study.protocol_label, inputs.protocol,
@@ -602,7 +641,7 @@ def report(options: dict[str, Any], week: str | None, as_of: Any, output: Path |
     result = weekly.build_report(
         check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
         study_id=study.protocol.study_id, title=study.protocol.title, site=site, made_at=made_at,
-        sources=tuple(sources))
+        sources=tuple(sources), notes=tuple(_no_clinic_day_notes(study, check_table)))
     picture = None
     if output is not None and output.suffix.lower() in (".html", ".xlsx"):
         from scheduler.outputs.timeline import png_bytes, timeline_figure

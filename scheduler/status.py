@@ -104,15 +104,16 @@ def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
         withdrawal = withdrawn_by.to_numpy().astype("M8[D]")
         pending &= ~(~np.isnat(withdrawal) & (withdrawal <= as_of))
     selected = pending & (opens <= horizon) & (closes >= as_of)
+    suggested = ["suggested_date"] if "suggested_date" in check.columns else []
     worklist = check.loc[selected, ["participant_id", "visit_code", "target_date", "window_open",
-                                    "window_close", "status", "visit_name"]].copy()
+                                    "window_close", *suggested, "status", "visit_name"]].copy()
     worklist["days_left"] = ((worklist["window_close"].to_numpy().astype("M8[D]") - as_of)
                              // np.timedelta64(1, "D")).astype(np.int64)
     worklist["as_of"] = as_of
     worklist = worklist.sort_values(["window_close", "window_open", "participant_id", "visit_code"],
                                     kind="stable")
     columns = ["participant_id", "visit_code", "target_date", "window_open", "window_close",
-               "days_left", "as_of", "status", "visit_name"]
+               *suggested, "days_left", "as_of", "status", "visit_name"]
     return worklist[columns].reset_index(drop=True)
 
 

@@ -38,8 +38,8 @@ def test_due_lists_open_and_opening_windows_most_urgent_first(study):
     assert result.exit_code == 0, result.stderr
     with open(folder / "due.csv", newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
-    assert list(rows[0])[:7] == ["participant_id", "visit_code", "target_date", "window_open",
-                                 "window_close", "days_left", "as_of"]
+    assert list(rows[0])[:8] == ["participant_id", "visit_code", "target_date", "window_open",
+                                 "window_close", "suggested_date", "days_left", "as_of"]
     # Ties on window_close (P1 and P5 D14, both 09-17) go by window_open, then participant.
     # P5's D14 still hangs on its D0 (09-01); its D7 was recorded as not done: not listed.
     # P2 D14 opens 09-15 = as_of + 7: included. days_left = window_close − 09-08.

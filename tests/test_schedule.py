@@ -139,10 +139,12 @@ def test_schedule_command_writes_exact_windows(tmp_path: Path):
     rows = read_csv(tmp_path / "out.csv")
     assert [row["participant_id"] for row in rows] == ["007"] * 8 + ["0042"] * 8
     assert list(rows[0]) == ["participant_id", "visit_code", "visit_name", "target_date",
-                             "window_open", "window_close"]
+                             "window_open", "window_close", "suggested_date"]
+    # 2010-09-08 is a Wednesday, a clinic day: the target itself is suggested.
     assert rows[1] == {"participant_id": "007", "visit_code": "D7",
                        "visit_name": "Transplantation 2 (intravenous)", "target_date": "2010-09-08",
-                       "window_open": "2010-09-07", "window_close": "2010-09-09"}
+                       "window_open": "2010-09-07", "window_close": "2010-09-09",
+                       "suggested_date": "2010-09-08"}
     assert (rows[9]["target_date"], rows[9]["window_open"], rows[9]["window_close"]) == (
         "2012-02-29", "2012-02-28", "2012-03-01")
 

@@ -28,6 +28,10 @@ def deviations_csv_frame(report: Report) -> pd.DataFrame:
     return report.all_deviations[list(CHECK_COLUMNS) + ["new_this_week"]]
 
 
+def _suggested(frame: pd.DataFrame) -> list[str]:
+    return ["suggested_date"] if "suggested_date" in frame.columns else []
+
+
 def _reason_shown(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.copy()
     shown["reason"] = shown["reason"].where(shown["reason"] != "", "reason missing")
@@ -75,7 +79,8 @@ def markdown(report: Report) -> str:
     lines += ["", f"## Due in the next 14 days: {len(report.due)} visits", ""]
     if len(report.due):
         lines += _md_table(report.due[["participant_id", "visit_code", "window_open", "window_close",
-                                       "days_left"]])
+                                       *_suggested(report.due), "days_left"]])
+    lines += [f"- {_md(note)}" for note in report.notes]
     off = report.compliance[report.compliance["deviations"] > 0]
     lines += ["", f"## Compliance: {len(off)} of {len(report.compliance)} enrolled participants "
                   "with deviations", ""]
@@ -143,7 +148,8 @@ def html_page(report: Report, picture: bytes) -> str:
 <h2>All deviations to date ({len(every)})</h2>
 {_html_table(every_shown, every_classes) if len(every) else "<p>None.</p>"}
 <h2>Due in the next 14 days ({len(report.due)})</h2>
-{_html_table(report.due[["participant_id", "visit_code", "target_date", "window_open", "window_close", "days_left", "status"]]) if len(report.due) else "<p>None.</p>"}
+{_html_table(report.due[["participant_id", "visit_code", "target_date", "window_open", "window_close", *_suggested(report.due), "days_left", "status"]]) if len(report.due) else "<p>None.</p>"}
+{"".join(f"<p class='missing'>{escape(note)}</p>" for note in report.notes)}
 <h2>Compliance per participant</h2>
 {_html_table(report.compliance)}
 <h2>Made from</h2><table><thead><tr><th>input</th><th>file</th><th>SHA-256</th></tr></thead><tbody>{sources}</tbody></table>
@@ -173,7 +179,8 @@ def write_report(report: Report, path: Path | None, picture: bytes | None) -> st
             [("study", report.study_id), ("site", report.site), ("reporting week", report.week.label),
              ("as of", str(report.as_of)), ("made", report.made_at)]
             + [(name.strip(), value) for name, value in report.summary]
-            + [(f"{s.role} {s.name}", f"sha256 {s.sha256}") for s in report.sources],
+            + [(f"{s.role} {s.name}", f"sha256 {s.sha256}") for s in report.sources]
+            + [("note", note) for note in report.notes],
             columns=["item", "value"])
         every = _reason_shown(report.all_deviations)
         new = _reason_shown(report.new_deviations)

@@ -1,0 +1,197 @@
+"""Clinic working days and suggested dates inside each window.
+
+A window is the protocol and never moves; the suggested date is only a help for booking:
+the clinic working day inside the window closest to the target, the earlier of two equally
+close days. Working days are the clinic's weekdays, minus the country's public holidays,
+plus its official make-up working days on weekends (China moves weekend days around its
+holidays: 2010-09-19 was a working Sunday), then the site's closures file on top.
+
+Holidays and make-up days come from the ``holidays`` package, never from a table typed by
+hand. Past the last year for which it lists a country's special days, a date is still
+suggested from the weekdays and the fixed-rule holidays, with a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scheduler import dates as datelib
+from scheduler.errors import InputFileError, Problem
+from scheduler.protocol import WEEKDAYS, Clinic
+from scheduler.sources import read_table
+from scheduler.studyfolder import label
+
+NOT_A_DATE = np.datetime64("NaT")
+
+
+@dataclass(frozen=True)
+class WorkingDays:
+    """Every working day from ``first`` to ``last`` (sorted datetime64[D])."""
+
+    days: np.ndarray
+    first: np.datetime64
+    last: np.datetime64
+    country: str | None = None
+    data_until: int | None = None  # last year the holiday data lists the country's special days
+
+    def years_beyond_data(self, dates: np.ndarray) -> list[int]:
+        if self.data_until is None:
+            return []
+        years = np.unique(dates[~np.isnat(dates)].astype("M8[Y]").astype(np.int64) + 1970)
+        return [int(year) for year in years if year > self.data_until]
+
+
+def every_day(first: np.datetime64, last: np.datetime64) -> WorkingDays:
+    """No [clinic] table: every day is a working day."""
+    return WorkingDays(np.arange(first, last + np.timedelta64(1, "D"), dtype="M8[D]"), first, last)
+
+
+def working_days(clinic: Clinic | None, first: np.datetime64, last: np.datetime64) -> WorkingDays:
+    """The clinic's working days over [first, last] (a few days' margin is the caller's)."""
+    if clinic is None:
+        return every_day(first, last)
+    all_days = np.arange(first, last + np.timedelta64(1, "D"), dtype="M8[D]")
+    weekmask = "".join("1" if day in clinic.weekdays else "0" for day in WEEKDAYS)
+    data_until = None
+    closed: list[np.datetime64] = []
+    extra: list[np.datetime64] = []
+    if clinic.country:
+        holidays, makeup, data_until = _country_days(clinic.country, first, last)
+        closed += holidays
+        extra += makeup
+    working = np.is_busday(all_days, weekmask=weekmask)
+    if closed:
+        working &= ~np.isin(all_days, np.array(closed, dtype="M8[D]"))
+    if extra:
+        working |= np.isin(all_days, np.array(extra, dtype="M8[D]"))
+    if clinic.closures is not None:
+        shut, opened = read_closures(clinic.closures)
+        working &= ~np.isin(all_days, shut)
+        working |= np.isin(all_days, opened)
+    return WorkingDays(all_days[working], first, last, clinic.country, data_until)
+
+
+def _country_days(country: str, first: np.datetime64, last: np.datetime64
+                  ) -> tuple[list[np.datetime64], list[np.datetime64], int | None]:
+    import holidays
+
+    years = range(int(str(first)[:4]), int(str(last)[:4]) + 1)
+    try:
+        calendar = holidays.country_holidays(country, years=years)
+    except NotImplementedError:
+        raise InputFileError(f"[clinic] country '{country}': the holidays package knows no such "
+                             "country — use an ISO 3166 code such as CN") from None
+    public = [np.datetime64(day, "D") for day in calendar]
+    # Official make-up working days on weekends (China, and a few other countries).
+    makeup = [np.datetime64(day, "D") for day in getattr(calendar, "weekend_workdays", ())
+              if day.year in years]
+    return public, makeup, _data_until(country)
+
+
+def _data_until(country: str) -> int | None:
+    """The last year for which the holidays package lists the country's announced days.
+
+    Countries whose holidays follow fixed rules have no such limit (None). China announces
+    its holidays and make-up days year by year: the data stops at the last announced year."""
+    import importlib
+
+    import holidays
+
+    entity = holidays.country_holidays(country)
+    module = importlib.import_module(type(entity).__module__)
+    years: set[int] = set()
+    for name in dir(module):
+        static = getattr(module, name)
+        if isinstance(static, type) and name.endswith("StaticHolidays"):
+            years |= set(getattr(static, "special_public_holidays", {}) or {})
+    return max(years) if years else None
+
+
+def read_closures(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The site's closures file: date,open,note — open = no (closed) or yes (extra day)."""
+    shown = label(path)
+    table = read_table(path, shown, ("date", "open"), ("note",))
+    frame = table.frame
+    days, codes = datelib.parse_dates(frame["date"])
+    problems: list[Problem] = []
+    lines = frame["line"].to_numpy()
+    for position in np.flatnonzero(codes != datelib.OK):
+        code = int(codes[position])
+        problems.append(table.problem(
+            "the date is empty" if code == datelib.EMPTY else datelib.WHAT[code],
+            int(lines[position]), "date", frame["date"].iloc[position] or None,
+            datelib.HINTS.get(code, "fill in the date as YYYY-MM-DD")))
+    answer = frame["open"].str.lower()
+    bad = ~answer.isin(("yes", "no", "y", "n"))
+    for position in np.flatnonzero(bad.to_numpy()):
+        problems.append(table.problem("open must be yes or no", int(lines[position]), "open",
+                                      frame["open"].iloc[position],
+                                      "no = the clinic is closed that day; yes = open on an extra day"))
+    if problems:
+        raise InputFileError(f"{shown}: the clinic closures file cannot be used", problems)
+    opened = answer.str.startswith("y").to_numpy()
+    return days[~opened], days[opened]
+
+
+def suggest(calendar: WorkingDays, target: np.ndarray, earliest: np.ndarray,
+            latest: np.ndarray) -> np.ndarray:
+    """The working day in [earliest, latest] closest to ``target``; of two equally close
+    days the earlier. NaT where the range holds no working day. Vectorized (searchsorted)."""
+    target = np.asarray(target, dtype="M8[D]")
+    earliest = np.asarray(earliest, dtype="M8[D]")
+    latest = np.asarray(latest, dtype="M8[D]")
+    days = calendar.days
+    result = np.full(target.shape, NOT_A_DATE, dtype="M8[D]")
+    if not len(days) or not len(target):
+        return result
+    # The closest day to the target inside [earliest, latest] is the closest to the target
+    # clamped into that range.
+    point = np.minimum(np.maximum(target, earliest), latest)
+    at_or_before = np.searchsorted(days, point, side="right") - 1
+    at_or_after = np.searchsorted(days, point, side="left")
+    before = days[np.clip(at_or_before, 0, len(days) - 1)]
+    after = days[np.clip(at_or_after, 0, len(days) - 1)]
+    has_before = (at_or_before >= 0) & (before >= earliest) & (before <= latest)
+    has_after = (at_or_after < len(days)) & (after <= latest) & (after >= earliest)
+    take_before = has_before & (~has_after | ((target - before) <= (after - target)))
+    result[take_before] = before[take_before]
+    take_after = has_after & ~take_before
+    result[take_after] = after[take_after]
+    return result
+
+
+def suggested_dates(check: pd.DataFrame, calendar: WorkingDays,
+                    not_before: np.datetime64 | None = None) -> np.ndarray:
+    """A suggested date for every visit still to do: no actual date, not withdrawn, not
+    recorded as "did not happen". ``not_before`` (the worklist's as-of date) keeps passed
+    days out."""
+    opens = check["window_open"].to_numpy().astype("M8[D]")
+    earliest = opens if not_before is None else np.maximum(opens, np.datetime64(not_before, "D"))
+    suggestion = suggest(calendar, check["target_date"].to_numpy(), earliest,
+                         check["window_close"].to_numpy())
+    suggestion[~_to_do(check)] = NOT_A_DATE
+    return suggestion
+
+
+def _to_do(check: pd.DataFrame) -> np.ndarray:
+    return (check["actual_date"].isna().to_numpy() & (check["status"] != "withdrawn").to_numpy()
+            & (check["reason"] == "").to_numpy())
+
+
+def calendar_for(clinic: Clinic | None, check: pd.DataFrame) -> WorkingDays:
+    """Working days covering every window of the check table."""
+    if not len(check):
+        today = np.datetime64("2000-01-01")
+        return every_day(today, today)
+    first = check["window_open"].min().to_datetime64().astype("M8[D]")
+    last = check["window_close"].max().to_datetime64().astype("M8[D]")
+    return working_days(clinic, first, last)
+
+
+def no_working_day(check: pd.DataFrame, suggestion: np.ndarray) -> pd.DataFrame:
+    """Visits still to do whose window holds no working day at all."""
+    return check[_to_do(check) & np.isnat(suggestion)]
