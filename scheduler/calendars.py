@@ -50,6 +50,7 @@ class CalendarEvent:
     category: str
     cancelled: bool
     remind: bool
+    study: str = ""  # a second category, so a study's events can be found and removed
 
     @property
     def fingerprint(self) -> str:
@@ -61,10 +62,13 @@ class CalendarEvent:
 
 
 def uid_for(study_id: str, participant_id: str, visit_code: str) -> str:
-    """Stable across exports: study, participant and visit, made safe for any calendar."""
+    """Stable across exports: study, participant and visit, made safe for any calendar.
+
+    Every character but A–Z, a–z, 0–9, "." and "_" is percent-encoded from its UTF-8 bytes
+    (as in a URL), so the "-" between the parts can never be confused with one inside them."""
     def safe(text: str) -> str:
-        return re.sub(r"[^A-Za-z0-9._-]", lambda m: "%{:02X}".format(ord(m.group())) if ord(m.group()) < 256
-                      else "%u{:04X}".format(ord(m.group())), text)
+        return "".join(char if re.fullmatch(r"[A-Za-z0-9._]", char)
+                       else "".join(f"%{byte:02X}" for byte in char.encode("utf-8")) for char in text)
 
     return f"{safe(study_id)}-{safe(participant_id)}-{safe(visit_code)}@visit-scheduler"
 
@@ -73,8 +77,13 @@ def _day(value: object) -> str:
     return str(value)[:10]
 
 
-def build_events(protocol: Protocol, check: pd.DataFrame) -> list[CalendarEvent]:
-    """One event per row of the check table (every participant × visit)."""
+def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 | None = None,
+                 remind_days: int = 1) -> list[CalendarEvent]:
+    """One event per row of the check table (every participant × visit).
+
+    A visit still to do carries a reminder, unless its reminder day (``remind_days`` before
+    the window opens) is not after ``as_of``: a reminder already past would pop up as
+    overdue every time the calendar is opened."""
     visits = len(protocol.visits)
     visit_index = {code: index for index, code in enumerate(protocol.codes)}
     # Rows are participant-major in protocol order, so a visit's anchor row is a fixed step back.
@@ -114,11 +123,15 @@ def build_events(protocol: Protocol, check: pd.DataFrame) -> list[CalendarEvent]
             lines.append(f"Suggested date: {_day(booked)} (a clinic day)" if not np.isnat(booked)
                          else "No clinic day in this window: book it by hand")
         lines.append(f"Status: {state}")
+        # The reason's free text stays in the study folder: calendars travel to phones and
+        # mailboxes, and a reason may hold health information or a name.
         if reason:
-            lines.append(f"Reason: {reason}")
+            lines.append("Reason: recorded in the visits file")
         elif status in ("early", "late", "missed"):
             lines.append("Reason: reason missing")
         lines.append(f"Study {protocol.study_id}. Made by visit-scheduler.")
+        pending = status in ("due", "upcoming")
+        reminder_day = opened - np.timedelta64(remind_days, "D")
         events.append(CalendarEvent(
             uid=uid_for(protocol.study_id, participant, code),
             participant_id=participant,
@@ -127,8 +140,9 @@ def build_events(protocol: Protocol, check: pd.DataFrame) -> list[CalendarEvent]
             summary=summary,
             description="\n".join(lines),
             category=visit.kind or "visit",
+            study=re.sub(r"[,;\\]", " ", protocol.study_id),
             cancelled=status == "withdrawn",
-            remind=status in ("due", "upcoming"),
+            remind=pending and (as_of is None or reminder_day > np.datetime64(as_of, "D")),
         ))
     return events
 
@@ -164,19 +178,35 @@ class Published:
     last_modified: str  # ISO 8601 UTC
 
 
-def load_state(path: Path) -> dict[str, Published]:
-    """What earlier exports published. A missing or unreadable file starts numbering again."""
+@dataclass(frozen=True)
+class State:
+    """What earlier exports published, and the latest as-of date they were made for."""
+
+    events: dict[str, Published]
+    as_of: str = ""
+
+
+def load_state(path: Path) -> State:
+    """A missing, unreadable or damaged file starts numbering again (never an error)."""
     try:
         raw = json.loads(path.read_text("utf-8"))
-        return {uid: Published(entry["fingerprint"], int(entry["sequence"]), entry["last_modified"])
-                for uid, entry in raw["events"].items()}
+        events = {}
+        for uid, entry in raw["events"].items():
+            stamp = str(entry["last_modified"])
+            dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            events[str(uid)] = Published(str(entry["fingerprint"]), int(entry["sequence"]), stamp)
+        as_of = str(raw.get("as_of", ""))
+        if as_of:
+            dt.date.fromisoformat(as_of)
+        return State(events, as_of)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        return State({})
 
 
 def update_state(state: dict[str, Published], events: list[CalendarEvent],
                  now: dt.datetime) -> dict[str, Published]:
-    """SEQUENCE goes up by one each time an event's content differs from what was published."""
+    """SEQUENCE goes up by one each time an event's dates or status differ from what was
+    published; LAST-MODIFIED is then now."""
     stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     updated = dict(state)
     for event in events:
@@ -188,12 +218,13 @@ def update_state(state: dict[str, Published], events: list[CalendarEvent],
     return updated
 
 
-def save_state(path: Path, state: dict[str, Published]) -> None:
+def save_state(path: Path, state: State) -> None:
     payload = {"about": "What visit-scheduler's calendar exports published, so that SEQUENCE "
                         "counts changes. Safe to delete: numbering then starts again.",
+               "as_of": state.as_of,
                "events": {uid: {"fingerprint": p.fingerprint, "sequence": p.sequence,
                                 "last_modified": p.last_modified}
-                          for uid, p in sorted(state.items())}}
+                          for uid, p in sorted(state.events.items())}}
     with atomic_write(path) as stream:
         json.dump(payload, stream, indent=1)
         stream.write("\n")
@@ -213,7 +244,7 @@ def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.dat
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     if calendar_name:
-        calendar.add("x-wr-calname", calendar_name)
+        calendar.add("x-wr-calname", icalendar.vText(calendar_name))  # escaped like any text
     stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0)
     for event in events:
         published = state[event.uid]
@@ -226,7 +257,7 @@ def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.dat
         entry.add("dtend", event.end)
         entry.add("summary", event.summary)
         entry.add("description", event.description)
-        entry.add("categories", [event.category])
+        entry.add("categories", [event.category, event.study])
         entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
         entry.add("transp", "TRANSPARENT")
         entry.add("x-microsoft-cdo-busystatus", "FREE")
@@ -235,37 +266,71 @@ def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.dat
             alarm = icalendar.Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("description", event.summary)
-            alarm.add("trigger", dt.timedelta(days=-remind_days))
+            # 09:00 on the day, remind_days before the window opens (the event starts at
+            # midnight: -P1D alone would ring at midnight).
+            alarm.add("trigger", dt.timedelta(days=-remind_days, hours=9))
             entry.add_component(alarm)
         calendar.add_component(entry)
     return calendar.to_ical()
 
 
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),
+                  *(f"LPT{n}" for n in range(1, 10))}
+
+
 def file_name_for(participant_id: str) -> str:
-    """A participant's .ics name in a --split folder: the ID, made safe for any file system."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", participant_id) + ".ics"
+    """A participant's .ics name in a --split folder: the ID, made safe for any file system
+    (Windows' reserved names such as CON get a trailing underscore)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", participant_id)
+    if stem.upper() in RESERVED_NAMES:
+        stem += "_"
+    return stem + ".ics"
 
 
 def write_calendars(events: list[CalendarEvent], state_path: Path, now: dt.datetime,
-                    remind_days: int, output: Path | None, split: Path | None,
-                    calendar_name: str) -> list[Path]:
-    """Write the site calendar or one file per participant, then the state file."""
-    state = update_state(load_state(state_path), events, now)
+                    as_of: np.datetime64, remind_days: int, output: Path | None,
+                    split: Path | None, calendar_name: str | None) -> tuple[list[Path], list[str]]:
+    """Write the site calendar and/or one file per participant, then the state file.
+
+    An export as of a date before the latest one already published is a look back: its
+    events carry the numbers already published and the state file is left as it was, so a
+    later export does not count the look back as two changes."""
+    if not events:
+        raise OutputError("no participants to put in a calendar — add participants first")
+    warnings: list[str] = []
+    stored = load_state(state_path)
+    day = str(np.datetime64(as_of, "D"))
+    looking_back = bool(stored.as_of) and day < stored.as_of
+    if looking_back:
+        events_state = dict(stored.events)
+        for event in events:
+            events_state.setdefault(event.uid, Published(event.fingerprint, 0,
+                                                         now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+        warnings.append(f"as of {day}, before the last calendar export (as of {stored.as_of}): "
+                        f"{state_path.name} is left as it was; do not import this file over the "
+                        "current one")
+    else:
+        events_state = update_state(stored.events, events, now)
     by_participant: dict[str, list[CalendarEvent]] = {}
     for event in events:
         by_participant.setdefault(event.participant_id, []).append(event)
+    split_files: dict[str, str] = {}
     if split is not None:
-        names: dict[str, str] = {}
         for participant in by_participant:
             name = file_name_for(participant)
-            if name in names:
-                raise InputFileError(f"participants {names[name]} and {participant} would both be "
-                                     f"written to {name} — give one of them another ID")
-            names[name] = participant
+            # Windows and macOS do not tell A01.ics from a01.ics.
+            if name.lower() in split_files:
+                raise OutputError(f"participants {split_files[name.lower()]} and {participant} would "
+                                  f"both be written to {name} — give one of them another ID")
+            split_files[name.lower()] = participant
+        if output is not None and output.resolve().parent == split.resolve() \
+                and output.name.lower() in split_files:
+            raise OutputError(f"-o {label(output)} would be overwritten by a participant's file in "
+                              f"{label(split)} — write the site calendar elsewhere")
     written = []
     if output is not None:
         with atomic_write(output, mode="wb") as stream:
-            stream.write(render(events, state, now, calendar_name, remind_days))
+            stream.write(render(events, events_state, now, calendar_name, remind_days))
         written.append(output)
     if split is not None:
         try:
@@ -276,7 +341,8 @@ def write_calendars(events: list[CalendarEvent], state_path: Path, now: dt.datet
             path = split / file_name_for(participant)
             with atomic_write(path, mode="wb") as stream:
                 # No X-WR-CALNAME: these go into the nurse's own calendar.
-                stream.write(render(mine, state, now, None, remind_days))
+                stream.write(render(mine, events_state, now, None, remind_days))
             written.append(path)
-    save_state(state_path, state)
-    return written
+    if not looking_back:
+        save_state(state_path, State(events_state, max(day, stored.as_of)))
+    return written, warnings

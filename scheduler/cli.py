@@ -531,7 +531,7 @@ def _records_for(study: Any, match: Any) -> Any:
 @click.option("--participant", "participant_ids", multiple=True, metavar="ID",
               help="Only this participant (repeat for several).")
 @click.option("--remind-days", default=1, show_default=True, type=click.IntRange(0, 60),
-              help="Reminder this many days before a window opens (visits still to do).")
+              help="Reminder at 09:00 this many days before a window opens (visits still to do).")
 @_pass_options
 def calendar(options: dict[str, Any], as_of: Any, output: Path | None, split: Path | None,
              participant_ids: tuple[str, ...], remind_days: int) -> None:
@@ -563,15 +563,17 @@ def calendar(options: dict[str, Any], as_of: Any, output: Path | None, split: Pa
         table = table[table["participant_id"].isin(participant_ids)].reset_index(drop=True)
     table["suggested_date"] = _suggestions(study, table)
     code = _report_problems(study)
-    events = build_events(study.protocol, table)
+    events = build_events(study.protocol, table, study.as_of, remind_days)
     folder = options["study"] or Path(".")
-    site = study.protocol.site_id
-    sites = sorted({s for s in roster["site"] if s})
-    if len(sites) == 1:
-        site = sites[0]
-    name = f"{study.protocol.study_id} visits" + (f" (site {site})" if site else "")
-    written = write_calendars(events, folder / STATE_FILE, dt.datetime.now(dt.timezone.utc),
-                              remind_days, output, split, name)
+    sites = sorted({s for s in roster["site"] if s}) or ([study.protocol.site_id]
+                                                         if study.protocol.site_id else [])
+    where = f" (site {sites[0]})" if len(sites) == 1 else f" (sites {', '.join(sites)})" if sites else ""
+    # A file of chosen participants goes into the nurse's own calendar: no calendar name.
+    name = None if participant_ids else f"{study.protocol.study_id} visits{where}"
+    written, notes = write_calendars(events, folder / STATE_FILE, dt.datetime.now(dt.timezone.utc),
+                                     study.as_of, remind_days, output, split, name)
+    for note in notes:
+        click.echo(f"Warning: {note}", err=True)
     if output is not None:
         click.echo(f"Wrote {label(output)} ({len(events)} events)", err=True)
     if split is not None:

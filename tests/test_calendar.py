@@ -62,8 +62,9 @@ def test_every_event_covers_its_window(study):
 
 
 def test_outlook_details(study):
-    """Transparent and FREE; one display reminder before the window opens, only for visits
-    still to do; categories by kind; the site file is a named calendar of its own."""
+    """Transparent and FREE; one display reminder at 09:00 N days before the window opens,
+    only for visits still to do; categories: the kind and the study; the site file is a
+    named calendar of its own."""
     folder = study(ROSTER, VISITS + "007,D0,2010-09-01,\n")
     export(folder, "--as-of", "2010-09-02", "-o", "site.ics", "--remind-days", "3")
     text = (folder / "site.ics").read_text("utf-8")
@@ -71,14 +72,15 @@ def test_outlook_details(study):
     for event in events.values():
         assert event["transp"] == "TRANSPARENT"
         assert event["x-microsoft-cdo-busystatus"] == "FREE"
-        assert [",", ";"] and not any(c in cat for cat in event["categories"].cats for c in ",;")
+        assert not any(c in cat for cat in event["categories"].cats for c in ",;")
     done, pending = events["NCT01143168-007-D0@visit-scheduler"], events["NCT01143168-007-D7@visit-scheduler"]
     assert done.walk("VALARM") == []
     alarms = pending.walk("VALARM")
     assert len(alarms) == 1
-    assert alarms[0]["action"] == "DISPLAY" and alarms[0]["trigger"].to_ical() == b"-P3D"
-    assert [c for c in pending["categories"].cats] == ["transplant"]
-    assert [c for c in events["NCT01143168-007-M3@visit-scheduler"]["categories"].cats] == ["follow-up"]
+    # −3 days + 9 hours from the window's midnight start: 09:00 on 09-04 for D7 opening 09-07.
+    assert alarms[0]["action"] == "DISPLAY" and alarms[0]["trigger"].to_ical() == b"-P2DT15H"
+    assert [c for c in pending["categories"].cats] == ["transplant", "NCT01143168"]
+    assert [c for c in events["NCT01143168-007-M3@visit-scheduler"]["categories"].cats] == ["follow-up", "NCT01143168"]
     assert "X-WR-CALNAME:NCT01143168 visits (site 01)" in text
     assert str(done["summary"]) == "007 D0 done 2010-09-01, in window"
     assert str(pending["summary"]) == "007 D7 target 2010-09-08"
@@ -87,7 +89,8 @@ def test_outlook_details(study):
 def test_file_format_rules(study):
     """One VCALENDAR, METHOD:PUBLISH, PRODID, CRLF line ends, folded lines, UTF-8 without BOM,
     Chinese text intact, no VTIMEZONE (no timed events)."""
-    folder = study(ROSTER, VISITS + "007,D0,2010-09-03,导管室不可用\n")
+    folder = study(ROSTER + "患者9,王芳,1,2010-09-01,,,01\n",
+                   VISITS + "007,D0,2010-09-03,导管室不可用\n")
     export(folder, "--as-of", "2010-09-05", "-o", "site.ics")
     raw = (folder / "site.ics").read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf")
@@ -95,9 +98,16 @@ def test_file_format_rules(study):
     assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
     assert b"METHOD:PUBLISH\r\n" in raw and b"PRODID:" in raw and b"VTIMEZONE" not in raw
-    d0 = events_of(folder / "site.ics")["NCT01143168-007-D0@visit-scheduler"]
-    assert "Reason: 导管室不可用" in str(d0["description"])
+    events = events_of(folder / "site.ics")
+    d0 = events["NCT01143168-007-D0@visit-scheduler"]
     assert str(d0["summary"]) == "007 D0 done 2010-09-03, late by 2 days"
+    # The reason's free text stays in the study folder; the Chinese ID survives intact.
+    assert "Reason: recorded in the visits file" in str(d0["description"])
+    assert "导管室不可用".encode() not in raw and "王芳".encode() not in raw
+    chinese = events["NCT01143168-%E6%82%A3%E8%80%859-D7@visit-scheduler"]
+    assert str(chinese["summary"]) == "患者9 D7 target 2010-09-08"
+    # Folding never splits an escape (a line ending in an odd number of backslashes).
+    assert all((len(line) - len(line.rstrip(b"\\"))) % 2 == 0 for line in raw.split(b"\r\n"))
 
 
 def test_no_personal_data_in_any_calendar(study):
@@ -238,3 +248,59 @@ def test_sample_calendar_with_ical_js(tmp_path: Path):
         assert event["isDate"] is True
         assert (event["start"], event["end"]) == (mine["dtstart"].dt.isoformat(), mine["dtend"].dt.isoformat())
         assert event["summary"] == str(mine["summary"])
+
+
+def test_a_look_back_does_not_count_as_changes(study):
+    """Export as of 09-04, look back as of 09-02, export as of 09-04 again: the third file
+    equals the first apart from DTSTAMP, and the look back leaves the state file alone."""
+    folder = study(ROSTER, VISITS + "007,D0,2010-09-03,\n")
+    export(folder, "--as-of", "2010-09-04", "-o", "a.ics")
+    state = (folder / "calendar-state.json").read_text()
+    result = export(folder, "--as-of", "2010-09-02", "-o", "b.ics")
+    assert "before the last calendar export (as of 2010-09-04)" in result.stderr
+    assert (folder / "calendar-state.json").read_text() == state
+    assert sequence(folder / "b.ics", "007", "D7")[0] == 0
+    export(folder, "--as-of", "2010-09-04", "-o", "c.ics")
+    strip = lambda path: re.sub(r"DTSTAMP:\d{8}T\d{6}Z", "", path.read_text("utf-8"))  # noqa: E731
+    assert strip(folder / "a.ics") == strip(folder / "c.ics")
+
+
+def test_calendar_names(study):
+    """Escaped like any text; several sites listed; no name on a file of chosen participants."""
+    folder = study(ROSTER.replace(",01\n008", ",01\n008").replace("2010-09-02,,,01", "2010-09-02,,,\"02, North; B\\A\""),
+                   VISITS)
+    export(folder, "-o", "site.ics")
+    assert "X-WR-CALNAME:NCT01143168 visits (sites 01\\, 02\\, North\\; B\\\\A)" in (folder / "site.ics").read_text("utf-8")
+    export(folder, "--participant", "007", "-o", "one.ics")
+    assert "X-WR-CALNAME" not in (folder / "one.ics").read_text("utf-8")
+
+
+def test_no_reminder_that_has_already_passed(study):
+    """As of 09-07, D7 (opening 09-07, reminder 09-06) gets no alarm; D14 (opening 09-13) does."""
+    folder = study(ROSTER, VISITS + "007,D0,2010-09-01,\n")
+    export(folder, "--as-of", "2010-09-07", "-o", "site.ics")
+    events = events_of(folder / "site.ics")
+    assert events["NCT01143168-007-D7@visit-scheduler"].walk("VALARM") == []
+    assert len(events["NCT01143168-007-D14@visit-scheduler"].walk("VALARM")) == 1
+
+
+def test_uids_cannot_collide():
+    """The "-" between the parts is never one inside them."""
+    from scheduler.calendars import file_name_for, uid_for
+
+    assert uid_for("S", "P1", "FU-1") != uid_for("S", "P1-FU", "1")
+    assert uid_for("S", "P1", "FU-1") == "S-P1-FU%2D1@visit-scheduler"
+    assert file_name_for("CON") == "CON_.ics" and file_name_for("a/b") == "a_b.ics"
+
+
+def test_damaged_state_entries_and_an_empty_roster(study):
+    """A state entry with an impossible LAST-MODIFIED restarts numbering; no participants:
+    nothing to write, exit 2."""
+    folder = study(ROSTER, VISITS)
+    write(folder, "calendar-state.json", '{"as_of": "", "events": {"x": {"fingerprint": "f", '
+                                         '"sequence": 3, "last_modified": "yesterday"}}}')
+    assert export(folder, "-o", "site.ics").exit_code == 0
+    folder = study("participant_id,enrollment_date\n", VISITS)
+    result = export(folder, "-o", "empty.ics")
+    assert result.exit_code == 2 and "no participants to put in a calendar" in result.stderr
+    assert not (folder / "empty.ics").exists()
