@@ -662,3 +662,43 @@ def _built_in_text() -> str:
     from scheduler.protocol import built_in_text
 
     return built_in_text()
+
+
+@cli.group()
+def export() -> None:
+    """Standard exports for the sponsor's data manager."""
+
+
+@export.command("sdtm")
+@study_options
+@as_of_option
+@click.option("-o", "--output", "folder", required=True, metavar="DIR",
+              type=click.Path(path_type=Path, file_okay=False),
+              help="The folder to write TV, SV and DV into (created if needed).")
+@click.option("--format", "file_format", type=click.Choice(["csv", "xpt"]), default="csv",
+              show_default=True, help="CSV, or SAS transport version 5 (.xpt).")
+@_pass_options
+def export_sdtm(options: dict[str, Any], as_of: Any, folder: Path, file_format: str) -> None:
+    """CDISC SDTM TV (trial visits), SV (subject visits done or missed as of the date) and
+    DV (protocol deviations) into DIR. Study days follow SDTM: no day 0, the actual date of
+    the protocol's Day 0 visit is day 1."""
+    from scheduler import sdtm
+    from scheduler.status import compute_check
+    from scheduler.studyfolder import label
+
+    study = _load(options, as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    code = _report_problems(study)
+    domains = sdtm.build(study.protocol, table, study.participants)
+    if file_format == "xpt":
+        odd = sorted({column for name, frame in domains.items() for column in frame.columns
+                      if frame[column].dtype == object
+                      and not frame[column].map(lambda v: str(v).isascii()).all()})
+        if odd:
+            click.echo(f"Warning: {', '.join(odd)} hold characters outside ASCII; SAS transport "
+                       "files for a submission should be ASCII only", err=True)
+    written = sdtm.write(domains, folder, file_format)
+    click.echo(f"Wrote {', '.join(label(path) for path in written)} "
+               f"({len(domains['SV'])} subject visits, {len(domains['DV'])} deviations, as of "
+               f"{study.as_of})", err=True)
+    sys.exit(code)

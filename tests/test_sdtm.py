@@ -1,0 +1,159 @@
+"""CDISC SDTM TV, SV and DV: every column by hand, study days on both sides of the
+reference date, and XPT files that read back equal to the CSVs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .conftest import run_cli
+
+ROSTER = """\
+participant_id,enrollment_date,site,name
+A,2010-09-01,02,Wang Fang
+B,2010-09-01,,Li Na
+"""
+# A: D0 done 09-03 (late 2; the reference date), D7 done 09-09 (window re-anchored to
+#    09-09 … 09-11), D14 did not happen ("fever"). B: nothing done.
+VISITS = """\
+participant_id,visit_code,actual_date,reason
+A,D0,2010-09-03,catheter lab busy
+A,D7,2010-09-09,
+A,D14,,fever
+"""
+
+
+def read(folder: Path, name: str) -> list[dict[str, str]]:
+    with open(folder / "sdtm" / f"{name}.csv", newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+@pytest.fixture
+def exported(study):
+    folder = study(ROSTER, VISITS)
+    result = run_cli("export", "sdtm", "--as-of", "2010-09-25", "-o", "sdtm", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    return folder
+
+
+def test_tv(exported):
+    """VISITNUM is the place in the protocol; VISITDY counts from Day 0 with no day 0."""
+    rows = read(exported, "TV")
+    assert [(r["VISITNUM"], r["VISIT"], r["VISITDY"]) for r in rows] == [
+        ("1", "Transplantation 1 (pancreatic artery)", "1"),   # Day 0 → 1
+        ("2", "Transplantation 2 (intravenous)", "8"),         # Day 7 → 8
+        ("3", "Transplantation 3 (intravenous)", "15"),
+        ("4", "Follow-up month 1", "31"),
+        ("5", "Follow-up month 3", "91"),
+        ("6", "Follow-up month 6", "181"),
+        ("7", "Follow-up month 9", "271"),
+        ("8", "Follow-up month 12 (end of study)", "366"),
+    ]
+    assert {r["STUDYID"] for r in rows} == {"NCT01143168"} and {r["DOMAIN"] for r in rows} == {"TV"}
+    assert rows[1]["TVSTRL"] == "Day 7 from D0 (the target); window 1 day before to 1 day after"
+    assert list(rows[0]) == ["STUDYID", "DOMAIN", "VISITNUM", "VISIT", "VISITDY", "TVSTRL", "TVENRL"]
+
+
+def test_sv(exported):
+    """Visits done and planned visits missed as of 09-25; M1 and later are not yet due."""
+    rows = read(exported, "SV")
+    assert list(rows[0]) == ["STUDYID", "DOMAIN", "USUBJID", "VISITNUM", "VISIT", "SVPRESP", "SVOCCUR",
+                             "SVREASOC", "VISITDY", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY", "SVUPDES"]
+    got = [(r["USUBJID"], r["VISITNUM"], r["SVPRESP"], r["SVOCCUR"], r["SVREASOC"], r["VISITDY"],
+            r["SVSTDTC"], r["SVENDTC"], r["SVSTDY"], r["SVENDY"]) for r in rows]
+    assert got == [
+        # A's site is the roster's 02; the reference date is A's D0, 2010-09-03 (day 1).
+        ("NCT01143168-02-A", "1", "Y", "Y", "", "1", "2010-09-03", "2010-09-03", "1", "1"),
+        ("NCT01143168-02-A", "2", "Y", "Y", "", "8", "2010-09-09", "2010-09-09", "7", "7"),   # 6 days on: day 7
+        ("NCT01143168-02-A", "3", "Y", "N", "fever", "15", "", "", "", ""),
+        # B has no site in the roster: the protocol's site_id 01. No D0 done: no study days.
+        ("NCT01143168-01-B", "1", "Y", "N", "", "1", "", "", "", ""),
+        ("NCT01143168-01-B", "2", "Y", "N", "", "8", "", "", "", ""),
+        ("NCT01143168-01-B", "3", "Y", "N", "", "15", "", "", "", ""),
+    ]
+
+
+def test_dv(exported):
+    """One record per early, late or missed visit; a missed one starts the day after its window."""
+    rows = read(exported, "DV")
+    assert list(rows[0]) == ["STUDYID", "DOMAIN", "USUBJID", "DVSEQ", "DVREFID", "DVTERM", "DVDECOD",
+                             "DVCAT", "DVSTDTC", "DVSTDY"]
+    got = [(r["USUBJID"], r["DVSEQ"], r["DVREFID"], r["DVTERM"], r["DVDECOD"], r["DVCAT"], r["DVSTDTC"],
+            r["DVSTDY"]) for r in rows]
+    assert got == [
+        ("NCT01143168-02-A", "1", "D0", "Transplantation 1 (pancreatic artery) done 2 days after its window",
+         "VISIT OUT OF WINDOW", "VISIT SCHEDULE", "2010-09-03", "1"),
+        # D14 window re-anchored: 09-15 … 09-19; the deviation starts 09-20, 17 days after 09-03: day 18.
+        ("NCT01143168-02-A", "2", "D14", "Transplantation 3 (intravenous) missed (window closed 2010-09-19)",
+         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-20", "18"),
+        ("NCT01143168-01-B", "1", "D0", "Transplantation 1 (pancreatic artery) missed (window closed 2010-09-01)",
+         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-02", ""),
+        ("NCT01143168-01-B", "2", "D7", "Transplantation 2 (intravenous) missed (window closed 2010-09-09)",
+         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-10", ""),
+        ("NCT01143168-01-B", "3", "D14", "Transplantation 3 (intravenous) missed (window closed 2010-09-17)",
+         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-18", ""),
+    ]
+
+
+SCREENING = """\
+[study]
+id = "S1"
+timezone = "Asia/Shanghai"
+site_id = "9"
+day0 = "D0"
+[[visits]]
+code = "SCR"
+day = -14
+minus = 7
+[[visits]]
+code = "D0"
+day = 0
+[[visits]]
+code = "M1"
+anchor = "D0"
+month = 1
+plus = 5
+"""
+
+
+def test_study_days_before_the_reference_and_month_visits(study):
+    """Screening done 2010-08-20, D0 2010-09-01: SCR is day −12 (no day 0: 12 days before is
+    −12); VISITDY of SCR is −14; a visit set in months has no VISITDY."""
+    folder = study("participant_id,enrollment_date\nA,2010-09-01\n",
+                   "participant_id,visit_code,actual_date\nA,SCR,2010-08-20\nA,D0,2010-09-01\nA,M1,2010-10-01\n",
+                   SCREENING)
+    assert run_cli("export", "sdtm", "--as-of", "2010-10-10", "-o", "sdtm", cwd=folder).exit_code == 0
+    tv = {r["VISITNUM"]: r["VISITDY"] for r in read(folder, "TV")}
+    assert tv == {"1": "-14", "2": "1", "3": ""}
+    sv = {r["VISITNUM"]: (r["SVSTDY"], r["USUBJID"]) for r in read(folder, "SV")}
+    assert sv == {"1": ("-12", "S1-9-A"), "2": ("1", "S1-9-A"), "3": ("31", "S1-9-A")}   # 10-01 is 30 days on
+
+
+def test_xpt_reads_back_equal_to_the_csv(exported):
+    """SAS transport v5 through pyreadstat; pandas.read_sas gives the CSV's values."""
+    assert run_cli("export", "sdtm", "--as-of", "2010-09-25", "-o", "sdtm", "--format", "xpt",
+                   cwd=exported).exit_code == 0
+    for name in ("TV", "SV", "DV"):
+        from_xpt = pd.read_sas(exported / "sdtm" / f"{name}.xpt", format="xport", encoding="utf-8")
+        from_csv = pd.read_csv(exported / "sdtm" / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert list(from_xpt.columns) == list(from_csv.columns)
+        assert all(len(column) <= 8 for column in from_xpt.columns)
+        for column in from_csv.columns:
+            values = from_xpt[column]
+            if values.dtype == float:
+                values = values.map(lambda v: "" if pd.isna(v) else str(int(v)))
+            assert list(values) == list(from_csv[column]), (name, column)
+    import pyreadstat
+
+    _, meta = pyreadstat.read_xport(str(exported / "sdtm" / "SV.xpt"))
+    assert meta.table_name == "SV" and all(len(label) <= 40 for label in meta.column_labels)
+    assert meta.column_names_to_labels["SVSTDY"] == "Study Day of Start of Visit"
+
+
+def test_no_roster_column_reaches_the_export(exported):
+    """Names stay in the study folder."""
+    text = "".join((exported / "sdtm" / f"{name}.csv").read_text("utf-8") for name in ("TV", "SV", "DV"))
+    assert "Wang Fang" not in text and "Li Na" not in text
