@@ -85,10 +85,11 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
     return Table(frame[keep].copy(), label, sheet_name)
 
 
-def _decode(raw: bytes, label: str, encoding: str | None) -> str:
+def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
+    """The text of a CSV file, and the codec that writes it back the same way."""
     if encoding:
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding), encoding
         except LookupError:
             raise InputFileError(f"{label}: unknown encoding '{encoding}' — "
                                  "use utf-8, utf-8-sig or gb18030") from None
@@ -96,16 +97,16 @@ def _decode(raw: bytes, label: str, encoding: str | None) -> str:
             raise InputFileError(f"{label}: the file is not {encoding} text (byte {error.start}) "
                                  "— leave out --encoding to let the file's encoding be found") from None
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")  # Excel's "CSV UTF-8"
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"  # Excel's "CSV UTF-8"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")  # Excel's "Unicode Text"
+        return raw.decode("utf-16"), "utf-16"  # Excel's "Unicode Text"
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
         # Excel's plain "CSV" on Chinese Windows writes GBK; GB18030 is its superset.
-        return raw.decode("gb18030")
+        return raw.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
         raise InputFileError(f"{label}: the text encoding cannot be recognised — save the file "
                              "as 'CSV UTF-8' in Excel, or give --encoding") from None
@@ -118,7 +119,7 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
         raise InputFileError(f"{label}: cannot read the file ({error.strerror})") from None
     # One kind of line break (Windows \r\n and old Mac \r become \n), so that pandas, the
     # csv module and the line numbers in messages all count lines the same way.
-    text = _decode(raw, label, encoding).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode(raw, label, encoding)[0].replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise InputFileError(f"{label}: this is not a text file — save it as CSV or .xlsx")
     first_line = text.split("\n", 1)[0]
@@ -129,7 +130,7 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
     if "," not in first_line:
         separator = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
     # The header is read here, not by pandas, which would quietly rename a repeated column.
-    names = _header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
+    names = header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
     try:
         with warnings.catch_warnings():
             # pandas would quietly turn the extra cells of a too-long first row into an index.
@@ -197,7 +198,7 @@ def _record_lines(text: str, separator: str) -> list[int]:
     return starts
 
 
-def _header_names(raw: list[object], label: str) -> list[str]:
+def header_names(raw: list[object], label: str) -> list[str]:
     """Header cells as column names: case, surrounding spaces, inner spaces and hyphens do
     not matter ("Enrollment Date" is enrollment_date); a blank cell becomes unnamed_N; a name
     used twice refuses the file (which of the two would be meant?)."""
@@ -268,7 +269,7 @@ def _read_workbook(path: Path, label: str, sheet: str | None) -> tuple[pd.DataFr
         title = worksheet.title
     finally:
         workbook.close()
-    columns = _header_names([text(name) for name in header], f"{label} (sheet {title})")
+    columns = header_names([text(name) for name in header], f"{label} (sheet {title})")
     frame = pd.DataFrame(records, columns=columns, dtype=object) if records else \
         pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
     frame["line"] = np.arange(2, len(frame) + 2)

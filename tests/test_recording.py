@@ -1,0 +1,211 @@
+"""Recording at the point of care: enroll, record, withdraw, correct, the audit trail,
+refusals that change nothing, two nurses at once, and a crash mid-write."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scheduler import recording
+
+from .conftest import run_cli, run_process, write
+
+ROSTER = "participant_id,name,phone,enrollment_date,withdrawal_date,withdrawal_reason,site\n" \
+         "007,赵敏,138-0000-0107,2010-09-01,,,01\n"
+VISITS = "participant_id,visit_code,actual_date,reason\n007,D0,2010-09-03,catheter lab busy\n"
+
+
+def rows(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
+    with open(path, newline="", encoding=encoding) as stream:
+        return list(csv.DictReader(stream))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.is_file() and p.name != recording.LOCK_FILE}
+
+
+def test_a_day_at_the_clinic(study):
+    """Enroll, record in and out of window, not done, withdraw, correct: the files change as
+    said, other columns and rows stay, and every change is in the audit trail."""
+    folder = study(ROSTER, VISITS)
+    assert run_cli("enroll", "008", "--date", "2010-09-02", "--site", "01", "--by", "nurse Li", cwd=folder).exit_code == 0
+    # 007's D0 was done 09-03, so D7's window is 09-09 … 09-11.
+    result = run_cli("record", "007", "D7", "2010-09-10", "--by", "nurse Li", cwd=folder)
+    assert result.exit_code == 0
+    assert result.stdout.strip() == ("Recorded 007 D7 2010-09-10: in window (window 2010-09-09 to "
+                                     "2010-09-11, target 2010-09-10)")
+    result = run_cli("record", "007", "D14", "2010-09-20", "--reason", "fever", "--by", "nurse Li", cwd=folder)
+    assert "Recorded 007 D14 2010-09-20: LATE by 1 day (window 2010-09-15 to 2010-09-19" in result.stdout
+    assert run_cli("record", "008", "D0", "--not-done", "--reason", "consent withdrawn", cwd=folder).exit_code == 0
+    assert run_cli("withdraw", "008", "--date", "2010-09-03", "--reason", "consent withdrawn", cwd=folder).exit_code == 0
+    result = run_cli("correct", "007", "D7", "2010-09-11", "--reason", "typed the wrong day", "--by", "Dr Shi", cwd=folder)
+    assert result.exit_code == 0 and "in window" in result.stdout
+
+    assert (folder / "participants.csv").read_text("utf-8") == (
+        "participant_id,name,phone,enrollment_date,withdrawal_date,withdrawal_reason,site\n"
+        "007,赵敏,138-0000-0107,2010-09-01,,,01\n"
+        "008,,,2010-09-02,2010-09-03,consent withdrawn,01\n")
+    assert (folder / "visits.csv").read_text("utf-8") == (
+        "participant_id,visit_code,actual_date,reason\n"
+        "007,D0,2010-09-03,catheter lab busy\n"
+        "007,D7,2010-09-11,\n"
+        "007,D14,2010-09-20,fever\n"
+        "008,D0,,consent withdrawn\n")
+    trail = rows(folder / "audit.csv")
+    assert [(e["action"], e["participant_id"], e["visit_code"], e["field"], e["old_value"], e["new_value"],
+             e["reason"], e["who"]) for e in trail] == [
+        ("enroll", "008", "", "enrollment_date", "", "2010-09-02", "", "nurse Li"),
+        ("enroll", "008", "", "site", "", "01", "", "nurse Li"),
+        ("record", "007", "D7", "actual_date", "", "2010-09-10", "", "nurse Li"),
+        ("record", "007", "D14", "actual_date", "", "2010-09-20", "fever", "nurse Li"),
+        ("not done", "008", "D0", "actual_date", "", "", "consent withdrawn", trail[4]["who"]),
+        ("withdraw", "008", "", "withdrawal_date", "", "2010-09-03", "consent withdrawn", trail[5]["who"]),
+        ("correct", "007", "D7", "actual_date", "2010-09-10", "2010-09-11", "typed the wrong day", "Dr Shi"),
+    ]
+    assert trail[4]["who"]                                  # the login name when --by is not given
+    stamp = dt.datetime.fromisoformat(trail[0]["when_utc"].replace("Z", "+00:00"))
+    local = dt.datetime.fromisoformat(trail[0]["when_local"])
+    assert stamp == local and local.utcoffset() == dt.timedelta(hours=8)   # Asia/Shanghai
+    shown = run_cli("audit", "007", cwd=folder).stdout
+    assert "Audit trail of 007: 3 changes" in shown and "typed the wrong day" in shown
+
+
+def test_the_reason_reaches_the_check_and_the_report(study):
+    """A late visit recorded with its reason shows it in the check and the weekly report."""
+    folder = study(ROSTER, VISITS)
+    run_cli("record", "007", "D7", "2010-09-12", "--reason", "ward closed for cleaning", cwd=folder)
+    check = run_cli("check", "--as-of", "2010-09-20", "--deviations-only", cwd=folder).stdout
+    assert "late    1             ward closed for cleaning" in check
+    report = run_cli("report", "--as-of", "2010-09-20", cwd=folder).stdout
+    assert "007 D7: late 1 day (window 2010-09-09 to 2010-09-11, done 2010-09-12) — ward closed for cleaning" in report
+
+
+@pytest.mark.parametrize("args, message", [
+    (["record", "007", "D7", "2010-09-12"], "is LATE by 1 day (window 2010-09-09 to 2010-09-11, target 2010-09-10): "
+                                            "a date outside the window needs a reason — give --reason"),
+    (["record", "7", "D7", "2010-09-10"], "participant '7' is not in participants.csv — did you mean 007?"),
+    (["record", "007", "D8", "2010-09-10"], "visit 'D8' is not in the protocol"),
+    (["record", "007", "D0", "2010-09-03"], "007 D0 is already recorded (2010-09-03, visits.csv:2) — to change it, use "
+                                            "visit-scheduler correct 007 D0 DATE"),
+    (["record", "007", "D7", "2099-01-01"], "is after today"),
+    (["record", "007", "D7", "2010-08-30"], "2010-08-30 is before 007 was enrolled (2010-09-01)"),
+    (["record", "007", "D7", "--not-done"], "a visit that did not happen needs a reason"),
+    (["record", "007", "D7"], "give the DATE the visit was done, or --not-done with --reason"),
+    (["enroll", "007", "--date", "2010-09-01"], "participant 007 is already enrolled (participants.csv:2)"),
+    (["enroll", "=1+1", "--date", "2010-09-01"], "must start with a letter or a digit"),
+    (["withdraw", "007", "--date", "2010-09-02", "--reason", "x"], "has visits recorded after 2010-09-02 (D0 on 2010-09-03)"),
+    (["correct", "007", "D7", "2010-09-10", "--reason", "x"], "007 D7 has no record to correct"),
+    (["record", "007", "D7", "10/09/2010"], "DATE '10/09/2010' is not a date"),
+])
+def test_refused_changes_change_nothing(study, args, message):
+    """Each impossible entry: exit 2, the reason, and not a byte changed (no audit line)."""
+    folder = study(ROSTER, VISITS)
+    before = snapshot(folder)
+    result = run_cli(*args, cwd=folder)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert snapshot(folder) == before
+
+
+def test_after_a_withdrawal_no_visit_can_be_recorded(study):
+    """Withdrew 09-05: a D7 dated 09-08 is refused."""
+    folder = study(ROSTER, VISITS)
+    run_cli("withdraw", "007", "--date", "2010-09-05", "--reason", "moved away", cwd=folder)
+    result = run_cli("record", "007", "D7", "2010-09-08", cwd=folder)
+    assert result.exit_code == 2 and "007 withdrew on 2010-09-05: no visit after that date" in result.stderr
+
+
+def test_files_keep_their_encoding_and_line_ends(tmp_path: Path):
+    """A GBK roster with Windows line ends stays GBK with CRLF: Excel on Chinese Windows opens it."""
+    (tmp_path / "participants.csv").write_bytes(ROSTER.replace("\n", "\r\n").encode("gbk"))
+    (tmp_path / "visits.csv").write_bytes(VISITS.encode("gbk"))
+    assert run_cli("enroll", "009", "--date", "2010-09-05", cwd=tmp_path).exit_code == 0
+    raw = (tmp_path / "participants.csv").read_bytes()
+    assert raw.decode("gbk").endswith("\r\n009,,,2010-09-05,,,\r\n") and "赵敏".encode("gbk") in raw
+
+
+def _record_many(folder: str, participants: list[str]) -> None:
+    """One nurse's process: every visit of these participants, on its target date."""
+    offsets = {"D0": 0, "D7": 7, "D14": 14, "M1": 30, "M3": 90, "M6": 180, "M9": 270, "M12": 365}
+    for participant in participants:
+        for code, days in offsets.items():
+            recording.record(Path(folder), participant, code,
+                             dt.date(2010, 1, 4) + dt.timedelta(days=days), "", f"nurse-{participants[0]}")
+
+
+def test_two_nurses_recording_at_once_lose_nothing(tmp_path: Path):
+    """Two processes record 200 visits each into one study folder at the same time: all 400
+    in the visits file, 400 lines in the audit trail, every line whole."""
+    ids = [f"P{n:03d}" for n in range(50)]
+    write(tmp_path, "participants.csv", "participant_id,enrollment_date\n" + "".join(f"{p},2010-01-04\n" for p in ids))
+    write(tmp_path, "visits.csv", "participant_id,visit_code,actual_date,reason\n")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_record_many, args=(str(tmp_path), ids[:25])),
+               context.Process(target=_record_many, args=(str(tmp_path), ids[25:]))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=600)
+        assert worker.exitcode == 0
+    visits = rows(tmp_path / "visits.csv")
+    assert len(visits) == 400
+    assert len({(v["participant_id"], v["visit_code"]) for v in visits}) == 400
+    trail = rows(tmp_path / "audit.csv")
+    assert len(trail) == 400 and all(len(e) == 10 and e["new_value"] for e in trail)
+    result = run_cli("check", "--as-of", "2012-01-01", "--deviations-only", cwd=tmp_path)
+    assert result.exit_code == 0 and "0 deviations in 400 expected visits" in result.stdout
+
+
+def test_two_nurses_through_the_real_command(tmp_path: Path):
+    """The same, smaller, with the installed command: two processes, 8 visits each."""
+    write(tmp_path, "participants.csv", "participant_id,enrollment_date\nA,2010-01-04\nB,2010-01-04\n")
+    offsets = {"D0": 0, "D7": 7, "D14": 14, "M1": 30, "M3": 90, "M6": 180, "M9": 270, "M12": 365}
+    script = "; ".join(
+        f"{sys.executable} -m scheduler record {{p}} {code} {dt.date(2010, 1, 4) + dt.timedelta(days=days)}"
+        for code, days in offsets.items())
+    runs = [subprocess.Popen(["bash", "-c", script.format(p=p)], cwd=tmp_path,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for p in "AB"]
+    for run in runs:
+        assert run.wait(timeout=300) == 0, run.stderr.read()
+    assert len(rows(tmp_path / "visits.csv")) == 16 and len(rows(tmp_path / "audit.csv")) == 16
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+import scheduler.studyfolder as folder
+from scheduler import recording
+real = folder.atomic_write
+import contextlib
+@contextlib.contextmanager
+def dying(path, *args, **kwargs):
+    with real(path, *args, **kwargs) as stream:
+        class Half:
+            def write(self, data):
+                stream.write(data[: len(data) // 2]); stream.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+        yield Half()
+recording.atomic_write = dying
+recording.record(Path(sys.argv[1]), "007", "D7", __import__("datetime").date(2010, 9, 10), "", "x")
+"""
+
+
+def test_a_process_killed_mid_write_leaves_the_visits_file_intact(study):
+    """Killed half-way through writing visits.csv: the earlier file is intact, the lock is
+    released, and the next nurse records as usual."""
+    folder = study(ROSTER, VISITS)
+    before = (folder / "visits.csv").read_bytes()
+    done = subprocess.run([sys.executable, "-c", KILLER, str(folder)], capture_output=True)
+    assert done.returncode == -9
+    assert (folder / "visits.csv").read_bytes() == before
+    assert not (folder / "audit.csv").exists()
+    result = run_process("record", "007", "D7", "2010-09-10", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert rows(folder / "visits.csv")[-1]["actual_date"] == "2010-09-10"
