@@ -24,10 +24,12 @@ Floors, measured in the same run on the same machine:
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import filecmp
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,16 +39,21 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+# The runner imports neither numpy nor pandas (generate.py runs as a process of its own): a
+# child's ru_maxrss counts the memory it was forked with, so the runner must stay smaller
+# than anything it measures.
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-
-import generate  # noqa: E402  (benchmarks/generate.py)
 
 AS_OF = "2012-06-01"
+SEED = 1143168  # benchmarks/generate.py's default
 FULL_SIZES = (24, 1_000, 10_000, 100_000)
 QUICK_SIZES = (24, 1_000)
 CALENDAR_SIZES = (24, 1_000)
+# `report` draws everyone's year: 10 s and 0.5 GB at 1,000 participants on the machine this
+# was written on; at 100,000 it ran out of 24 GB. Measured where it is practical.
+REPORT_SIZES = (24, 1_000)
 DOC = ROOT / "docs" / "performance.md"
 KEEP_MARKER = "<!-- Hand-written below this line: benchmarks/run.py keeps it when it rewrites the file. -->"
 
@@ -156,6 +163,38 @@ def machine() -> dict[str, str]:
     }
 
 
+def source_state() -> str:
+    """The commit measured, and whether the working tree had changes (read-only git)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--", "scheduler", "setup.cfg"],
+                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" with uncommitted changes in scheduler/" if changed else "")
+
+
+def compare(cli_file: Path, floor_file: Path) -> str:
+    """Byte for byte; else column by column on the floor's columns (the CLI may add some)."""
+    if filecmp.cmp(cli_file, floor_file, shallow=False):
+        return "identical"
+    with open(cli_file, newline="", encoding="utf-8") as a, open(floor_file, newline="", encoding="utf-8") as b:
+        cli_rows, floor_rows = csv.reader(a), csv.reader(b)
+        cli_header, floor_header = next(cli_rows, []), next(floor_rows, [])
+        missing = [name for name in floor_header if name not in cli_header]
+        if missing:
+            return f"DIFFERENT (the CLI has no column {', '.join(missing)})"
+        picks = [cli_header.index(name) for name in floor_header]
+        for number, (left, right) in enumerate(zip(cli_rows, floor_rows), start=2):
+            if [left[i] for i in picks] != right:
+                return f"DIFFERENT from line {number}"
+        if next(cli_rows, None) is not None or next(floor_rows, None) is not None:
+            return "DIFFERENT (row counts)"
+    extra = [name for name in cli_header if name not in floor_header]
+    return f"identical in the floor's columns (the CLI also writes {', '.join(extra)})"
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -206,9 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         if folder.exists():
             shutil.rmtree(folder)
         t = time.perf_counter()
-        counts = generate.generate(size, folder)
-        studies[size], records[size] = folder, counts["visits"]
-        print(f"  generated {size:>7,} participants, {counts['visits']:>7,} visit records "
+        subprocess.run([python, str(HERE / "generate.py"), str(size), str(folder), "--seed", str(SEED),
+                        "--data-cut", AS_OF], check=True, stderr=subprocess.DEVNULL)
+        with open(folder / "visits.csv", "rb") as stream:
+            count = sum(1 for _ in stream) - 1
+        studies[size], records[size] = folder, count
+        print(f"  generated {size:>7,} participants, {count:>7,} visit records "
               f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     # Warm the page cache and the bytecode caches: the first process after an install
@@ -254,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         note(f"check{size}", check), note(f"floor{size}", floor)
         if size == 24:
             note("pandas_floor", pandas_floor)
-        same_output[size] = filecmp.cmp(workdir / f"check-{size}.csv", workdir / f"floor-{size}.csv",
-                                        shallow=False) if not check.failed and not floor.failed else False
+        same_output[size] = (compare(workdir / f"check-{size}.csv", workdir / f"floor-{size}.csv")
+                             if not check.failed and not floor.failed else "not compared (a run failed)")
         rows.append(("`check -o out.csv`", f"{size:,}", records[size], check, floor))
         if size == 24:
             rows.append(("`check -o out.csv`", "24", records[size], check, pandas_floor))
@@ -276,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
 
     report_exists = subprocess.run([cli, "report", "--help"], cwd=workdir, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL).returncode == 0
+    if report_exists:
+        for size in [s for s in sizes if s in REPORT_SIZES]:
+            report = Measurement(f"report @ {size:,}", [cli, "report", "--study", str(studies[size]),
+                                                         "--as-of", AS_OF, "-o", f"report-{size}.html"])
+            measure([report], min(runs_for(size), 3), workdir)
+            rows.append(("`report -o report.html`", f"{size:,}", records[size], note(f"report{size}", report), None))
     total = time.perf_counter() - started
 
     # ------------------------------------------------------------------ tables
@@ -303,8 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cells += ["—", "—", "—", "—"]
         table.append("| " + " | ".join(cells) + " |")
-    table.append("| `report` | — | — | — | not built yet | — | — | — | — | — | — |" if not report_exists else
-                 "| `report` | — | — | — | exists now: add it to benchmarks/run.py | — | — | — | — | — | — |")
+    if not report_exists:
+        table.append("| `report` | — | — | — | not built yet | — | — | — | — | — | — |")
+    elif any(s not in REPORT_SIZES for s in sizes):
+        table.append(f"| `report -o report.html` | larger | — | — | not run above "
+                     f"{max(REPORT_SIZES):,} (see the notes) | — | — | — | — | — | — |")
 
     targets = ["| target | measured | limit | result |", "| --- | ---: | ---: | :---: |"]
     verdicts: dict[str, bool | None] = {}
@@ -331,10 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     target("calendar1000", "`calendar` at 1,000 vs the icalendar floor", ratio("calendar1000", "ical_floor1000"),
            TARGETS["calendar1000"], "{:.2f}×")
 
-    identical = ", ".join(f"{size:,}: {'identical' if same else 'DIFFERENT'}" for size, same in same_output.items())
+    identical = "; ".join(f"{size:,}: {same}" for size, same in same_output.items())
     failures = [m for m in results.values() if m.failed]
 
     info = machine()
+    info["Source measured"] = source_state()
+    runner_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     text = "\n".join([
         "# Performance",
         "",
@@ -352,14 +405,15 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## What is measured",
         "",
-        f"- Studies from `benchmarks/generate.py` (deterministic, seed {generate.SEED}): the built-in "
+        f"- Studies from `benchmarks/generate.py` (deterministic, seed {SEED}): the built-in "
         "NCT01143168 plan, 8 visits per participant, enrollment from 2010-08-01 over 22 months, "
         f"files as on the data cut {AS_OF}: 86 % of visits in window, 4 % early, 6 % late, 2 % recorded as not "
         "done, 2 % with nothing recorded, 3 % of participants withdrawn, 0.1 % of records entered twice.",
         f"- Every command with `--as-of {AS_OF}` and `-o` to a file, each run a whole process "
         "(interpreter start, imports, reading, computing, writing). Wall time is the best of the runs "
         "shown; peak memory is the process's maximum resident set size (`ru_maxrss` from `wait4`), "
-        "the highest of its runs.",
+        f"the highest of its runs (the runner itself peaked at {runner_mb:.0f} MB, below every process it "
+        "measured, so these are the processes' own).",
         "- Exit code 1 is expected: the duplicate records are data problems, listed on standard "
         "error. 2 or 3 would be a failure.",
         "- `calendar` is timed as a re-export (`calendar-state.json` already in the study folder, "

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scheduler.errors import InputFileError, OutputError
+from scheduler.errors import OutputError
 from scheduler.protocol import ENROLLMENT, Protocol
 from scheduler.studyfolder import atomic_write, label
 

@@ -65,7 +65,6 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
                              "in Excel, Save As 'Excel Workbook (.xlsx)' or 'CSV UTF-8'")
     else:
         frame, sheet_name = _read_csv(path, label, encoding), None
-    table = Table(frame, label, sheet_name)
     missing = [name for name in required if name not in frame.columns]
     if missing:
         present = [c for c in frame.columns if c != "line"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from .conftest import run_cli, run_process, write
+from .conftest import run_cli, run_process
 
 # Everyone enrolled 2010-09-01 under the built-in plan, so with D0 on time:
 #   D7  window 09-07 … 09-09 (target 09-08 = 09-01 + 7, ± 1)

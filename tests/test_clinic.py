@@ -13,7 +13,6 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from scheduler.clinic import WorkingDays, suggest
 
@@ -132,8 +131,6 @@ def test_a_bad_closures_file_is_explained(study):
 
 def test_dates_past_the_holiday_data_are_warned_about(study):
     """China's data ends with the last announced year: later windows get a warning."""
-    import holidays  # noqa: F401  (the data's last year comes from the installed package)
-
     from scheduler.clinic import _data_until
 
     last = _data_until("CN")

@@ -1,0 +1,132 @@
+"""enroll, record, withdraw, correct, audit: changes at the point of care."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from collections.abc import Callable
+
+from scheduler.cli.base import (cli)
+from scheduler.errors import OptionError
+
+
+def change_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--by", metavar="NAME",
+                        help="Who makes the change (default: the login name).")(func)
+    return click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
+                        help="The study folder (default: the current folder).")(func)
+
+
+def _folder(study: Path | None) -> Path:
+    folder = study if study is not None else Path(".")
+    if not folder.is_dir():
+        raise OptionError(f"--study {folder}: no such folder")
+    return folder
+
+
+@cli.command()
+@click.argument("participant_id")
+@click.option("--date", "day", required=True, metavar="DATE", help="The enrollment date.")
+@click.option("--site", metavar="SITE", help="The participant's site.")
+@change_options
+def enroll(participant_id: str, day: str, site: str | None, study: Path | None, by: str | None) -> None:
+    """Add a participant to participants.csv (with an audit-trail entry)."""
+    from scheduler import recording
+
+    click.echo(recording.enroll(_folder(study), participant_id.strip(),
+                                recording.parse_day(day, "--date"), site, recording.who(by)))
+
+
+@cli.command()
+@click.argument("participant_id")
+@click.argument("visit_code")
+@click.argument("day", metavar="DATE", required=False)
+@click.option("--not-done", is_flag=True, help="The visit did not happen (give --reason).")
+@click.option("--reason", default="", help="Why the visit was out of window, or did not happen.")
+@change_options
+def record(participant_id: str, visit_code: str, day: str | None, not_done: bool, reason: str,
+           study: Path | None, by: str | None) -> None:
+    """Record the date a visit was done, and see at once where it falls against its window.
+
+    A date outside the window needs a reason: asked for at a terminal, --reason otherwise.
+    `record ID VISIT --not-done --reason …` records a visit that did not happen."""
+    from scheduler import recording
+
+    if not_done == (day is not None):
+        raise click.UsageError("give the DATE the visit was done, or --not-done with --reason")
+
+    def ask(placed: Any) -> str:
+        if not sys.stdin.isatty():
+            return ""
+        click.echo(f"{participant_id} {visit_code} on {day} is {placed.describe()}.", err=True)
+        return str(click.prompt("Reason (why out of window)", default="", show_default=False)).strip()
+
+    placed, given = recording.record(
+        _folder(study), participant_id.strip(), visit_code.strip(),
+        None if not_done else recording.parse_day(str(day), "DATE"), reason.strip(),
+        recording.who(by), ask)
+    what = f"not done ({given})" if not_done else f"{day}: {placed.describe()}"
+    click.echo(f"Recorded {participant_id} {visit_code} {what}")
+    if placed.status in ("early", "late"):
+        click.echo(f"  protocol deviation, reason: {given}")
+
+
+@cli.command()
+@click.argument("participant_id")
+@click.option("--date", "day", required=True, metavar="DATE", help="The withdrawal date.")
+@click.option("--reason", required=True, help="Why the participant withdrew.")
+@change_options
+def withdraw(participant_id: str, day: str, reason: str, study: Path | None, by: str | None) -> None:
+    """Record a withdrawal in participants.csv (withdrawal_date, withdrawal_reason)."""
+    from scheduler import recording
+
+    click.echo(recording.withdraw(_folder(study), participant_id.strip(),
+                                  recording.parse_day(day, "--date"), reason.strip(),
+                                  recording.who(by)))
+
+
+@cli.command()
+@click.argument("participant_id")
+@click.argument("visit_code")
+@click.argument("day", metavar="DATE", required=False)
+@click.option("--not-done", is_flag=True, help="Correct it to a visit that did not happen.")
+@click.option("--reason", required=True, help="Why the record is corrected.")
+@change_options
+def correct(participant_id: str, visit_code: str, day: str | None, not_done: bool, reason: str,
+            study: Path | None, by: str | None) -> None:
+    """Correct a recorded visit's date; the old value stays in the audit trail."""
+    from scheduler import recording
+
+    if not_done == (day is not None):
+        raise click.UsageError("give the corrected DATE, or --not-done")
+    placed, _ = recording.correct(
+        _folder(study), participant_id.strip(), visit_code.strip(),
+        None if not_done else recording.parse_day(str(day), "DATE"), reason.strip(),
+        recording.who(by))
+    what = "not done" if not_done else f"{day}: {placed.describe()}"
+    click.echo(f"Corrected {participant_id} {visit_code} to {what}")
+
+
+@cli.command()
+@click.argument("participant_id", required=False)
+@click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
+              help="The study folder (default: the current folder).")
+def audit(participant_id: str | None, study: Path | None) -> None:
+    """The audit trail (audit.csv): every change, who made it, when, old and new value, why."""
+    import pandas as pd
+
+    from scheduler import recording
+    from scheduler.outputs.terminal import render
+
+    entries = recording.read_audit(_folder(study))
+    if participant_id:
+        entries = [e for e in entries if e.get("participant_id") == participant_id.strip()]
+    frame = pd.DataFrame(entries, columns=recording.AUDIT_COLUMNS).fillna("")
+    shown = frame[["when_local", "who", "action", "participant_id", "visit_code", "field",
+                   "old_value", "new_value", "reason"]]
+    title = f"Audit trail{' of ' + participant_id if participant_id else ''}: {len(frame)} changes"
+    click.echo(render(shown, title, colour_column=None))
