@@ -203,6 +203,11 @@ def load_built_in() -> Protocol:
     return parse_protocol(built_in_text(), source="built-in NCT01143168 protocol")
 
 
+def load_protocol_for(inputs: Any) -> Protocol:
+    """The study's protocol: its file (``inputs.protocol``), else the built-in one."""
+    return load_protocol(inputs.protocol) if inputs.protocol is not None else load_built_in()
+
+
 def load_protocol(path: Path) -> Protocol:
     """Read and validate a protocol file; raise ProtocolError naming every problem."""
     try:

@@ -201,7 +201,7 @@ class Folder:
     def __init__(self, folder: Path):
         self.folder = folder
         inputs = resolve(folder, None, None, None)
-        from scheduler.study import load_protocol_for
+        from scheduler.protocol import load_protocol_for
 
         self.protocol = load_protocol_for(inputs)
         self.participants_path = inputs.participants or folder / "participants.csv"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from scheduler import clock
 from scheduler.errors import InputFileError, OptionError, Problem
-from scheduler.protocol import Protocol, load_built_in, load_protocol
+from scheduler.protocol import Protocol, load_protocol_for
 from scheduler.records import Records, check_records
 from scheduler.sources import read_participants, read_visits
 from scheduler.studyfolder import Inputs, label
@@ -54,10 +54,6 @@ class Study:
     @property
     def problems(self) -> tuple[Problem, ...]:
         return self.records.problems
-
-
-def load_protocol_for(inputs: Inputs) -> Protocol:
-    return load_protocol(inputs.protocol) if inputs.protocol is not None else load_built_in()
 
 
 def load_study(inputs: Inputs, as_of: np.datetime64 | None, options: ReadOptions,

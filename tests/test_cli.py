@@ -176,3 +176,32 @@ def test_a_run_killed_while_writing_leaves_the_earlier_file(tmp_path: Path):
         assert target.read_text() == "the earlier good file\n"
         if signal_name == "SIGTERM":
             assert sorted(p.name for p in tmp_path.iterdir()) == ["check.csv"]
+
+
+IMPORTS = """
+import runpy, sys
+sys.argv = ["visit-scheduler", *sys.argv[1:]]
+try:
+    runpy.run_module("scheduler", run_name="__main__")
+except SystemExit:
+    pass
+print("IMPORTED", " ".join(sorted(m for m in ("pandas", "matplotlib", "openpyxl", "icalendar") if m in sys.modules)))
+"""
+
+
+def test_light_commands_import_only_what_they_use(tmp_path: Path):
+    """--help, protocol and init never import pandas or matplotlib; calendar never matplotlib."""
+    import subprocess
+    import sys
+
+    def imported(*args: str) -> set[str]:
+        done = subprocess.run([sys.executable, "-c", IMPORTS, *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120)
+        line = next(l for l in done.stdout.splitlines() if l.startswith("IMPORTED"))
+        return set(line.split()[1:])
+
+    assert imported("--help") == set()
+    assert imported("protocol") == set()
+    assert imported("init", "s") == set()
+    (tmp_path / "s" / "participants.csv").write_text("participant_id,enrollment_date\n001,2010-09-01\n")
+    assert "matplotlib" not in imported("calendar", "--study", "s", "-o", "s/site.ics")

@@ -111,7 +111,7 @@ def report(options: dict[str, Any], week: str | None, as_of: Any, output: Path |
 
     inputs = resolve_inputs(options["study"], options["protocol"], options["participants"],
                      options["visits"])
-    from scheduler.study import load_protocol_for
+    from scheduler.protocol import load_protocol_for
 
     protocol = load_protocol_for(inputs)
     today = pendulum.now(protocol.timezone).date()

@@ -40,7 +40,7 @@ def protocol(protocol: Path | None, study: Path | None) -> None:
     """Show the visit plan as a table ("Day 7 ± 1 from D0") after checking the protocol
     file; every problem in it is explained (exit 2)."""
     from scheduler.protocol import ENROLLMENT
-    from scheduler.study import load_protocol_for
+    from scheduler.protocol import load_protocol_for
 
     inputs = resolve_inputs(study, protocol, None, None)
     plan = load_protocol_for(inputs)
