@@ -31,7 +31,7 @@ import pandas as pd
 
 from scheduler.errors import OutputError
 from scheduler.protocol import ENROLLMENT, Protocol
-from scheduler.studyfolder import atomic_write, label
+from scheduler.studyfolder import atomic_write, label, make_folder
 
 STATE_FILE = "calendar-state.json"
 PRODID = "-//visit-scheduler//visit windows//EN"
@@ -333,10 +333,7 @@ def write_calendars(events: list[CalendarEvent], state_path: Path, now: dt.datet
             stream.write(render(events, events_state, now, calendar_name, remind_days))
         written.append(output)
     if split is not None:
-        try:
-            split.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise OutputError(f"{label(split)}: cannot create the folder ({error.strerror})") from None
+        make_folder(split)
         for participant, mine in by_participant.items():
             path = split / file_name_for(participant)
             with atomic_write(path, mode="wb") as stream:

@@ -161,14 +161,10 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame) -
 
 def write(domains: dict[str, pd.DataFrame], folder: Path, file_format: str) -> list[Path]:
     """DIR/TV.csv … or DIR/TV.xpt … (SAS transport v5 through pyreadstat)."""
-    from scheduler.errors import OutputError
     from scheduler.outputs.files import as_text
-    from scheduler.studyfolder import atomic_write, label
+    from scheduler.studyfolder import atomic_path, atomic_write, make_folder
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"{label(folder)}: cannot create the folder ({error.strerror})") from None
+    make_folder(folder)
     written = []
     for name, frame in domains.items():
         path = folder / f"{name}.{file_format}"
@@ -179,21 +175,11 @@ def write(domains: dict[str, pd.DataFrame], folder: Path, file_format: str) -> l
             with atomic_write(path) as stream:
                 shown.to_csv(stream, index=False, lineterminator="\n")
         else:
-            import os
-            import tempfile
-
             import pyreadstat
 
-            # pyreadstat writes to a path: write beside the target, then rename into place.
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-            os.close(handle)
-            try:
-                pyreadstat.write_xport(frame, temporary, file_format_version=5, table_name=name,
+            with atomic_path(path) as temporary:  # pyreadstat writes to a path, not a stream
+                pyreadstat.write_xport(frame, str(temporary), file_format_version=5, table_name=name,
                                        file_label=DOMAIN_LABELS[name],
                                        column_labels=[LABELS[c] for c in frame.columns])
-                os.replace(temporary, path)
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
         written.append(path)
     return written

@@ -71,29 +71,32 @@ def label(path: Path) -> str:
         return str(path)
 
 
+def make_folder(folder: Path) -> None:
+    """Create an output folder (and its parents); explain when it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{label(folder)}: cannot create the folder ({error.strerror})") from None
+
+
 @contextlib.contextmanager
-def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8",
-                 newline: str | None = "") -> Iterator[IO]:
-    """Write to a temporary file beside ``path`` and rename it into place.
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed into place when the block succeeds.
 
     A run that fails or is interrupted leaves the earlier file as it was and no partial
-    file behind: the rename is atomic on the same file system.
-    """
+    file behind: the rename is atomic on the same file system."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{label(path)}: the folder {label(folder)} does not exist — "
                           "create it first, or write somewhere else with -o")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
         raise OutputError(f"{label(path)}: cannot write in {label(folder)} ({error.strerror})") from None
+    os.close(handle)
+    temporary = Path(name)
     try:
-        if "b" in mode:
-            stream = os.fdopen(handle, mode)
-        else:
-            stream = os.fdopen(handle, mode, encoding=encoding, newline=newline)
-        with stream:
-            yield stream
+        yield temporary
         os.chmod(temporary, 0o666 & ~_umask())
         try:
             os.replace(temporary, path)
@@ -101,14 +104,24 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8",
             raise OutputError(f"{label(path)}: cannot replace the file — close it if it is open "
                               "in Excel, then run the command again") from None
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise OutputError(f"{label(path)}: writing failed ({error.strerror or error}) — "
                           "the earlier file, if any, is unchanged") from None
-    except BaseException:
+    finally:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+            temporary.unlink()
+
+
+@contextlib.contextmanager
+def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8",
+                 newline: str | None = "") -> Iterator[IO]:
+    """Write through a stream into a temporary file that replaces ``path`` at the end."""
+    with atomic_path(path) as temporary:
+        if "b" in mode:
+            stream = open(temporary, mode)
+        else:
+            stream = open(temporary, mode, encoding=encoding, newline=newline)
+        with stream:
+            yield stream
 
 
 def _umask() -> int:
@@ -139,10 +152,7 @@ def init_folder(folder: Path) -> list[str]:
     if existing:
         raise OutputError(f"{label(folder)}: already has {', '.join(existing)} — nothing was "
                           "changed; init makes a new study folder and never overwrites one")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"{label(folder)}: cannot create the folder ({error.strerror})") from None
+    make_folder(folder)
     written = []
     for name, text in files.items():
         with atomic_write(folder / name) as stream:

@@ -4,6 +4,7 @@ plain one-visit-at-a-time reference written straight from PRODUCT.md's rules."""
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import os
 import time
@@ -20,6 +21,22 @@ from scheduler.records import Records
 from scheduler.status import DEVIATIONS, STATUSES, compute_check
 
 DAY = dt.timedelta(days=1)
+
+
+@contextlib.contextmanager
+def computer_zone(zone: str):
+    """Run the block as if the computer's own time zone were ``zone``."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
 
 
 @st.composite
@@ -147,37 +164,19 @@ def test_statuses_do_not_depend_on_the_computers_time_zone(study, zone):
     protocol, enrollment, withdrawal, actual, as_of = study
     actual = absolute_actuals(protocol, enrollment, actual)
     baseline = run_core(protocol, enrollment, withdrawal, actual, as_of)
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = zone
-    time.tzset()
-    try:
+    with computer_zone(zone):
         again = run_core(protocol, enrollment, withdrawal, actual, as_of)
-    finally:
-        if old is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
     pd.testing.assert_frame_equal(baseline, again)
 
 
 def test_today_is_the_study_zones_today_whatever_the_computers_zone():
     """At 2010-09-01 20:30 UTC it is already 09-02 in Shanghai, still 09-01 in Los Angeles."""
     moment = pendulum.datetime(2010, 9, 1, 20, 30, tz="UTC")
-    old = os.environ.get("TZ")
-    try:
-        with pendulum.travel_to(moment, freeze=True):
-            for zone in ("UTC", "America/Los_Angeles", "Asia/Tokyo"):
-                os.environ["TZ"] = zone
-                time.tzset()
+    with pendulum.travel_to(moment, freeze=True):
+        for zone in ("UTC", "America/Los_Angeles", "Asia/Tokyo"):
+            with computer_zone(zone):
                 assert str(clock.today("Asia/Shanghai")) == "2010-09-02"
                 assert str(clock.today("America/Los_Angeles")) == "2010-09-01"
-    finally:
-        if old is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
 
 
 @settings(max_examples=200, deadline=None)
