@@ -81,7 +81,7 @@ def _country_days(country: str, first: np.datetime64, last: np.datetime64
 
     years = range(int(str(first)[:4]), int(str(last)[:4]) + 1)
     try:
-        calendar = holidays.country_holidays(country, years=years)
+        calendar = holidays.country_holidays(country.upper(), years=years)
     except NotImplementedError:
         raise InputFileError(f"[clinic] country '{country}': the holidays package knows no such "
                              "country — use an ISO 3166 code such as CN") from None
@@ -92,16 +92,22 @@ def _country_days(country: str, first: np.datetime64, last: np.datetime64
     return public, makeup, _data_until(country)
 
 
-def _data_until(country: str) -> int | None:
-    """The last year for which the holidays package lists the country's announced days.
+# Countries that announce their holidays and make-up working days year by year, so that the
+# holidays package can only know the years announced so far. Elsewhere holidays follow fixed
+# rules that the package computes for any year.
+ANNOUNCED_YEARLY = {"CN"}
 
-    Countries whose holidays follow fixed rules have no such limit (None). China announces
-    its holidays and make-up days year by year: the data stops at the last announced year."""
+
+def _data_until(country: str) -> int | None:
+    """The last year for which the holidays package lists the country's announced days;
+    None for a country whose holidays follow fixed rules."""
     import importlib
 
     import holidays
 
-    entity = holidays.country_holidays(country)
+    if country.upper() not in ANNOUNCED_YEARLY:
+        return None
+    entity = holidays.country_holidays(country.upper())
     module = importlib.import_module(type(entity).__module__)
     years: set[int] = set()
     for name in dir(module):
@@ -193,5 +199,8 @@ def calendar_for(clinic: Clinic | None, check: pd.DataFrame) -> WorkingDays:
 
 
 def no_working_day(check: pd.DataFrame, suggestion: np.ndarray) -> pd.DataFrame:
-    """Visits still to do whose window holds no working day at all."""
-    return check[_to_do(check) & np.isnat(suggestion)]
+    """Visits still to do whose window, not yet closed as of the check's date, holds no
+    working day at all (a window long closed needs no booking)."""
+    ahead = (check["window_close"].to_numpy().astype("M8[D]")
+             >= check["as_of"].to_numpy().astype("M8[D]")) if "as_of" in check else True
+    return check[_to_do(check) & np.isnat(suggestion) & ahead]

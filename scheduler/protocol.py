@@ -402,6 +402,15 @@ class _Checker:
             return None
         self.unknown_keys(clinic, SCHEMA["clinic"], "[clinic]", "clinic", 0)
         country = self.text(clinic, "country", "[clinic]", "clinic")
+        if country is not None:
+            import holidays  # only for a protocol that names a country
+
+            country = country.upper()
+            if country not in holidays.list_supported_countries():
+                self.add("[clinic]: 'country' is not a country the holidays package knows",
+                         self.where.key_line("clinic", 0, "country"),
+                         "use an ISO 3166 two-letter code, such as CN", country)
+                country = None
         weekdays: tuple[str, ...] = WEEKDAYS[:5]
         if "weekdays" in clinic:
             value = clinic["weekdays"]

@@ -31,7 +31,7 @@ import numpy as np
 import pendulum
 
 from scheduler.errors import OptionError, SchedulerError
-from scheduler.sources import ID_PATTERN, decode, header_names
+from scheduler.sources import ID_PATTERN, decode, header_names, separator_of
 from scheduler.studyfolder import (PARTICIPANTS_HEADER, VISITS_HEADER, atomic_write, label,
                                    resolve)
 
@@ -66,8 +66,8 @@ def locked(folder: Path) -> Iterator[None]:
             yield
     except Timeout:
         raise ChangeRefused(f"{label(folder)}: another change has held the study folder for "
-                            f"{LOCK_TIMEOUT} s — try again; if it persists, check that no "
-                            f"visit-scheduler is still running, then delete {LOCK_FILE}") from None
+                            f"{LOCK_TIMEOUT} s — nothing was changed; try again in a moment "
+                            "(another visit-scheduler command is still at work)") from None
 
 
 # --------------------------------------------------------------------------- CSV files kept as they are
@@ -83,23 +83,30 @@ class CsvFile:
     names: list[str]  # normalised column names
     rows: list[list[str]]
     newline: str = "\n"  # kept as the file had it (Excel on Windows writes \r\n)
+    separator: str = ","  # kept too: a semicolon or tab file stays one
 
     @classmethod
-    def read(cls, path: Path, default_header: str) -> CsvFile:
+    def read(cls, path: Path, default_header: str, required: tuple[str, ...]) -> CsvFile:
         shown = label(path)
         if path.suffix.lower() != ".csv":
             raise ChangeRefused(f"{shown}: changes are written to CSV files only — save the "
                                 "workbook as 'CSV UTF-8' and use that")
+        header = default_header.strip().split(",")
         if not path.exists():
-            header = default_header.strip().split(",")
             return cls(path, "utf-8", header, header_names(header, shown), [])
         text, encoding = decode(path.read_bytes(), shown, None)
         newline = "\r\n" if "\r\n" in text else "\n"
-        rows = [row for row in csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))]
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        separator = separator_of(text.split("\n", 1)[0])
+        rows = list(csv.reader(io.StringIO(text), delimiter=separator))
         if not rows:
-            header = default_header.strip().split(",")
-            return cls(path, encoding, header, header_names(header, shown), [], newline)
-        return cls(path, encoding, rows[0], header_names(rows[0], shown), rows[1:], newline)
+            return cls(path, encoding, header, header_names(header, shown), [], newline, separator)
+        file = cls(path, encoding, rows[0], header_names(rows[0], shown), rows[1:], newline, separator)
+        missing = [name for name in required if name not in file.names]
+        if missing:
+            raise ChangeRefused(f"{shown}: the header has no {', '.join(missing)} column — "
+                                f"columns found: {', '.join(file.names)}; nothing was changed")
+        return file
 
     def column(self, name: str) -> int:
         """The position of a column, added at the end when the file does not have it yet."""
@@ -129,7 +136,7 @@ class CsvFile:
     def write(self) -> None:
         width = len(self.header)
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator=self.newline)
+        writer = csv.writer(buffer, delimiter=self.separator, lineterminator=self.newline)
         writer.writerow(self.header)
         writer.writerows(row + [""] * (width - len(row)) for row in self.rows)
         with atomic_write(self.path, mode="wb") as stream:
@@ -150,26 +157,40 @@ class Entry:
     reason: str
 
 
-def append_audit(folder: Path, entries: list[Entry], by: str, timezone: str,
-                 now: dt.datetime | None = None) -> None:
-    """One line per changed value, appended in a single write (under the folder's lock)."""
-    moment = pendulum.instance(now) if now is not None else pendulum.now("UTC")
-    utc = moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss") + "Z"
-    local = moment.in_timezone(timezone).format("YYYY-MM-DDTHH:mm:ssZ")
-    path = folder / AUDIT_FILE
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if not path.exists() or path.stat().st_size == 0:
-        writer.writerow(AUDIT_COLUMNS)
-    for entry in entries:
-        writer.writerow([utc, local, by, entry.action, entry.participant_id, entry.visit_code,
-                         entry.field, entry.old_value, entry.new_value, entry.reason])
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    try:
-        os.write(descriptor, buffer.getvalue().encode("utf-8"))
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+class AuditTrail:
+    """audit.csv, opened for appending *before* a data file is changed: if it cannot be
+    written (open in Excel on Windows, a folder of that name…), nothing is changed."""
+
+    def __init__(self, folder: Path, by: str, timezone: str):
+        self.path = folder / AUDIT_FILE
+        self.by = by
+        self.timezone = timezone
+        try:
+            self.new = not self.path.exists() or self.path.stat().st_size == 0
+            self.descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        except OSError as error:
+            raise ChangeRefused(f"{label(self.path)}: the audit trail cannot be written "
+                                f"({error.strerror}) — close it if it is open in Excel; nothing "
+                                "was changed") from None
+
+    def append(self, entries: list[Entry], now: dt.datetime | None = None) -> None:
+        """One line per changed value, in a single write."""
+        moment = pendulum.instance(now) if now is not None else pendulum.now("UTC")
+        utc = moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss") + "Z"
+        local = moment.in_timezone(self.timezone).format("YYYY-MM-DDTHH:mm:ssZ")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if self.new:
+            writer.writerow(AUDIT_COLUMNS)
+        for entry in entries:
+            writer.writerow([utc, local, self.by, entry.action, entry.participant_id,
+                             entry.visit_code, entry.field, entry.old_value, entry.new_value,
+                             entry.reason])
+        try:
+            os.write(self.descriptor, buffer.getvalue().encode("utf-8"))
+            os.fsync(self.descriptor)
+        finally:
+            os.close(self.descriptor)
 
 
 # --------------------------------------------------------------------------- changes
@@ -214,7 +235,7 @@ class Folder:
         if not self.participants_path.exists():
             raise ChangeRefused(f"{label(self.participants_path)}: no participants file — run "
                                 "visit-scheduler init DIR, or enroll a first participant")
-        return CsvFile.read(self.participants_path, PARTICIPANTS_HEADER)
+        return CsvFile.read(self.participants_path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
 
     def find(self, roster: CsvFile, participant_id: str) -> list[str]:
         for row in roster.rows:
@@ -226,9 +247,35 @@ class Folder:
         raise ChangeRefused(f"participant '{participant_id}' is not in "
                             f"{label(self.participants_path)} — {hint}")
 
-    def placed(self, participant_id: str, visit_code: str, day: dt.date | None) -> Placed:
-        """The visit's window as things stand (re-anchored on recorded dates), and where
-        ``day`` falls in it."""
+    def check_code(self, visit_code: str) -> None:
+        if visit_code in self.protocol.codes:
+            return
+        same = [code for code in self.protocol.codes if code.casefold() == visit_code.casefold()]
+        hint = (f"did you mean {same[0]}? Visit codes are case-sensitive" if same
+                else f"use one of {', '.join(self.protocol.codes)}")
+        raise ChangeRefused(f"visit '{visit_code}' is not in the protocol — {hint}")
+
+    def statuses(self, participant_id: str) -> dict[str, tuple[str, str]]:
+        """Each visit's status and actual date for one participant, as things stand."""
+        table = self._check(participant_id)
+        return {code: (status, str(actual)[:10]) for code, status, actual
+                in zip(table["visit_code"], table["status"], table["actual_date"])}
+
+    def moved(self, participant_id: str, before: dict[str, tuple[str, str]],
+              changed: str) -> tuple[str, ...]:
+        """Visits already done, other than ``changed``, whose status changed (their window
+        hangs on the changed visit): they may now need a reason."""
+        after = self.statuses(participant_id)
+        notes = []
+        for code, (status, actual) in after.items():
+            was = before.get(code, ("", ""))[0]
+            if code != changed and actual != "NaT" and status != was:
+                notes.append(f"{participant_id} {code} (done {actual}) is now {status.replace('_', ' ')}, "
+                             f"was {was.replace('_', ' ')}: its window moved with {changed}")
+        return tuple(notes)
+
+    def _check(self, participant_id: str):  # type: ignore[no-untyped-def]
+        from scheduler.records import Records
         from scheduler.status import compute_check
         from scheduler.study import ReadOptions, load_study
 
@@ -238,12 +285,15 @@ class Folder:
         position = int(np.flatnonzero(roster["participant_id"].to_numpy() == participant_id)[0])
         records = study.records
         keep = records.participant == position
-        from scheduler.records import Records
+        return compute_check(study.protocol, mine,
+                             Records(records.participant[keep] * 0, records.visit[keep],
+                                     records.actual_date[keep], records.reason[keep], ()),
+                             study.as_of)
 
-        table = compute_check(study.protocol, mine,
-                              Records(records.participant[keep] * 0, records.visit[keep],
-                                      records.actual_date[keep], records.reason[keep], ()),
-                              study.as_of)
+    def placed(self, participant_id: str, visit_code: str, day: dt.date | None) -> Placed:
+        """The visit's window as things stand (re-anchored on recorded dates), and where
+        ``day`` falls in it."""
+        table = self._check(participant_id)
         row = table[table["visit_code"] == visit_code].iloc[0]
         opens, closes = row["window_open"].date(), row["window_close"].date()
         target = row["target_date"].date()
@@ -267,13 +317,26 @@ def parse_day(text: str, what: str) -> dt.date:
     return dt.date.fromisoformat(str(parsed))
 
 
+class ReasonNeeded(SchedulerError):
+    """A date outside the window was given without a reason. Nothing was changed; the lock
+    is released, so the command line can ask the nurse and try again with the reason."""
+
+    def __init__(self, placed: Placed, message: str):
+        super().__init__(message)
+        self.placed = placed
+
+
+VISIT_COLUMNS = ("participant_id", "visit_code")
+ROSTER_COLUMNS = ("participant_id", "enrollment_date")
+
+
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, by: str) -> str:
     import re
 
     with locked(folder):
         study = Folder(folder)
         path = study.participants_path
-        roster = CsvFile.read(path, PARTICIPANTS_HEADER)
+        roster = CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
         if not re.match(ID_PATTERN, participant_id):
             raise ChangeRefused(f"participant ID '{participant_id}' must start with a letter or a digit")
         for row in roster.rows:
@@ -283,31 +346,39 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, by
         values = {"participant_id": participant_id, "enrollment_date": day.isoformat()}
         if site:
             values["site"] = site
+        trail = AuditTrail(folder, by, study.protocol.timezone)
         roster.rows.append(roster.new_row(**values))
         roster.write()
         entries = [Entry("enroll", participant_id, "", "enrollment_date", "", day.isoformat(), "")]
         if site:
             entries.append(Entry("enroll", participant_id, "", "site", "", site, ""))
-        append_audit(folder, entries, by, study.protocol.timezone)
+        trail.append(entries)
     later = " (a date after today: the participant is listed as not yet enrolled until then)" \
         if day > study.today() else ""
     return f"Enrolled {participant_id} on {day}{later}"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a record or a correction did: where the date falls, the reason kept, and the
+    visits already done whose status changed because their window hangs on this one."""
+
+    placed: Placed
+    reason: str
+    moved: tuple[str, ...]
+
+
 def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | None,
-           reason: str, by: str, ask_reason: object = None) -> tuple[Placed, str]:
+           reason: str, by: str) -> Outcome:
     """Record a visit done on ``day`` (or not done: ``day`` None, a reason required).
 
-    ``ask_reason(placed)`` is called when a date outside the window has no reason (at a
-    terminal it asks the nurse); it returns the reason, or "" to refuse."""
+    A date outside the window without a reason raises ReasonNeeded and changes nothing."""
     with locked(folder):
         study = Folder(folder)
         roster = study.roster()
         person = study.find(roster, participant_id)
-        if visit_code not in study.protocol.codes:
-            raise ChangeRefused(f"visit '{visit_code}' is not in the protocol — use one of "
-                                f"{', '.join(study.protocol.codes)}")
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER)
+        study.check_code(visit_code)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
         for row in visits.rows:
             if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == (participant_id, visit_code):
                 recorded = visits.value(row, "actual_date") or "not done"
@@ -321,17 +392,17 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
             _check_day(study, roster, person, participant_id, visit_code, day)
         placed = study.placed(participant_id, visit_code, day)
         if placed.status in ("early", "late") and not reason:
-            reason = ask_reason(placed) if callable(ask_reason) else ""
-            if not reason:
-                raise ChangeRefused(f"{participant_id} {visit_code} on {day} is {placed.describe()}: "
-                                    "a date outside the window needs a reason — give --reason")
+            raise ReasonNeeded(placed, f"{participant_id} {visit_code} on {day} is {placed.describe()}: "
+                                       "a date outside the window needs a reason — give --reason")
+        before = study.statuses(participant_id)
+        trail = AuditTrail(folder, by, study.protocol.timezone)
         visits.rows.append(visits.new_row(participant_id=participant_id, visit_code=visit_code,
                                           actual_date=day.isoformat() if day else "", reason=reason))
         visits.write()
-        entries = [Entry("record" if day else "not done", participant_id, visit_code,
-                         "actual_date", "", day.isoformat() if day else "", reason)]
-        append_audit(folder, entries, by, study.protocol.timezone)
-    return placed, reason
+        trail.append([Entry("record" if day else "not done", participant_id, visit_code,
+                            "actual_date", "", day.isoformat() if day else "", reason)])
+        moved = study.moved(participant_id, before, visit_code)
+    return Outcome(placed, reason, moved)
 
 
 def _check_day(study: Folder, roster: CsvFile, person: list[str], participant_id: str,
@@ -349,18 +420,21 @@ def _check_day(study: Folder, roster: CsvFile, person: list[str], participant_id
 
 
 def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | None,
-            reason: str, by: str) -> tuple[Placed, str]:
+            reason: str, by: str, visit_reason: str = "") -> Outcome:
     """Change a recorded visit's date (or make it "not done"); the old value stays in the
-    audit trail."""
+    audit trail. ``reason`` says why the record is corrected (the trail); ``visit_reason``
+    is the visit's own reason (why out of window, or not done), needed when the corrected
+    record is a deviation that has none yet."""
     if not reason:
         raise ChangeRefused("a correction needs a reason: give --reason")
     with locked(folder):
         study = Folder(folder)
         roster = study.roster()
         person = study.find(roster, participant_id)
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
         mine = [row for row in visits.rows
                 if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == (participant_id, visit_code)]
+        study.check_code(visit_code)
         if not mine:
             raise ChangeRefused(f"{participant_id} {visit_code} has no record to correct — use "
                                 f"visit-scheduler record {participant_id} {visit_code} DATE")
@@ -371,20 +445,27 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
         row = mine[0]
         if day is not None:
             _check_day(study, roster, person, participant_id, visit_code, day)
+        placed = study.placed(participant_id, visit_code, day)
         old_date, old_reason = visits.value(row, "actual_date"), visits.value(row, "reason")
+        kept = visit_reason or old_reason
+        if (day is None or placed.status in ("early", "late")) and not kept:
+            what = "not done" if day is None else placed.describe()
+            raise ReasonNeeded(placed, f"{participant_id} {visit_code} corrected to {day or 'not done'} is "
+                                       f"{what}: the visit needs its own reason — give --visit-reason")
+        before = study.statuses(participant_id)
+        trail = AuditTrail(folder, by, study.protocol.timezone)
         new_date = day.isoformat() if day else ""
         visits.set(row, "actual_date", new_date)
         entries = [Entry("correct", participant_id, visit_code, "actual_date", old_date, new_date,
                          reason)]
-        placed = study.placed(participant_id, visit_code, day)
-        # The record's own reason explains a date out of window or a visit not done; when it
-        # has none and now needs one, the correction's reason is the best one there is.
-        if not old_reason and (day is None or placed.status in ("early", "late")):
-            visits.set(row, "reason", reason)
-            entries.append(Entry("correct", participant_id, visit_code, "reason", "", reason, reason))
+        if kept != old_reason:
+            visits.set(row, "reason", kept)
+            entries.append(Entry("correct", participant_id, visit_code, "reason", old_reason, kept,
+                                 reason))
         visits.write()
-        append_audit(folder, entries, by, study.protocol.timezone)
-    return placed, reason
+        trail.append(entries)
+        moved = study.moved(participant_id, before, visit_code)
+    return Outcome(placed, kept, moved)
 
 
 def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, by: str) -> str:
@@ -404,18 +485,23 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, by: s
         if day > study.today():
             raise ChangeRefused(f"{day} is after today ({study.today()}): record a withdrawal "
                                 "on the day it happens")
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
         after = [f"{visits.value(r, 'visit_code')} on {visits.value(r, 'actual_date')}"
                  for r in visits.rows if visits.value(r, "participant_id") == participant_id
                  and visits.value(r, "actual_date") and parse_day(visits.value(r, "actual_date"), "date") > day]
         if after:
             raise ChangeRefused(f"{participant_id} has visits recorded after {day} "
                                 f"({', '.join(after)}) — check the withdrawal date")
+        old_reason = roster.value(person, "withdrawal_reason")
+        trail = AuditTrail(folder, by, study.protocol.timezone)
         roster.set(person, "withdrawal_date", day.isoformat())
         roster.set(person, "withdrawal_reason", reason)
         roster.write()
-        append_audit(folder, [Entry("withdraw", participant_id, "", "withdrawal_date", "",
-                                    day.isoformat(), reason)], by, study.protocol.timezone)
+        entries = [Entry("withdraw", participant_id, "", "withdrawal_date", "", day.isoformat(), reason)]
+        if old_reason != reason:  # a reason typed earlier by hand is kept in the trail
+            entries.append(Entry("withdraw", participant_id, "", "withdrawal_reason", old_reason,
+                                 reason, reason))
+        trail.append(entries)
     return f"Withdrew {participant_id} on {day} ({reason})"
 
 
@@ -423,6 +509,5 @@ def read_audit(folder: Path) -> list[dict[str, str]]:
     path = folder / AUDIT_FILE
     if not path.exists():
         return []
-    with open(path, newline="", encoding="utf-8") as stream:
-        return list(csv.DictReader(stream))
-
+    text, _ = decode(path.read_bytes(), label(path), None)  # Excel may have saved it as GBK
+    return list(csv.DictReader(io.StringIO(text.replace("\r\n", "\n"))))

@@ -45,6 +45,8 @@ def week_named(name: str) -> Week:
     if not match:
         raise OptionError(f"--week {name}: write an ISO week as YYYY-Www, for example 2010-W37")
     year, number = int(match.group(1)), int(match.group(2))
+    if not 1900 <= year <= 2199:
+        raise OptionError(f"--week {name}: the year is outside 1900–2199")
     try:
         monday = dt.date.fromisocalendar(year, number, 1)
     except ValueError:
@@ -67,7 +69,13 @@ def reporting_week(week: str | None, as_of: dt.date | None, today: dt.date) -> t
                           "after that week")
     if week is not None:
         chosen = week_named(week)
-        return chosen, chosen.sunday + dt.timedelta(days=1)
+        monday_after = chosen.sunday + dt.timedelta(days=1)
+        if monday_after > today:
+            # As of a day still to come, windows open today would count as missed.
+            raise OptionError(f"--week {chosen.name} is not over until Sunday {chosen.sunday}: "
+                              f"its report is made on Monday {monday_after} (today is {today}); "
+                              "for the week so far, use --as-of with today's date")
+        return chosen, monday_after
     day = as_of if as_of is not None else today
     return week_before(day), day
 

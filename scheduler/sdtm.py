@@ -159,6 +159,36 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame) -
             "DV": deviations(protocol, check, sites, reference)}
 
 
+XPT_TEXT_LIMIT = 200  # SAS transport version 5: a character variable holds at most 200 bytes
+
+
+def transport_warnings(domains: dict[str, pd.DataFrame]) -> list[str]:
+    """What a SAS transport v5 file cannot hold as it is: non-ASCII text, long text."""
+    notes = []
+    for name, frame in domains.items():
+        for column in frame.columns:
+            if not pd.api.types.is_string_dtype(frame[column]) and frame[column].dtype != object:
+                continue
+            values = frame[column].astype(str)
+            if not values.map(str.isascii).all():
+                notes.append(f"{name}.{column} holds characters outside ASCII; SAS transport files "
+                             "for a submission should be ASCII only")
+            if len(values) and values.map(lambda v: len(v.encode("utf-8"))).max() > XPT_TEXT_LIMIT:
+                notes.append(f"{name}.{column} holds text longer than {XPT_TEXT_LIMIT} bytes: it is "
+                             f"cut to {XPT_TEXT_LIMIT} in the .xpt file (the CSV keeps it whole)")
+    return notes
+
+
+def _fit_transport(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cut text to the 200 bytes a v5 transport variable can hold (on a character boundary)."""
+    fitted = frame.copy()
+    for column in fitted.columns:
+        if pd.api.types.is_string_dtype(fitted[column]) or fitted[column].dtype == object:
+            fitted[column] = fitted[column].astype(str).map(
+                lambda v: v.encode("utf-8")[:XPT_TEXT_LIMIT].decode("utf-8", errors="ignore"))
+    return fitted
+
+
 def write(domains: dict[str, pd.DataFrame], folder: Path, file_format: str) -> list[Path]:
     """DIR/TV.csv … or DIR/TV.xpt … (SAS transport v5 through pyreadstat)."""
     from scheduler.outputs.files import as_text
@@ -178,7 +208,8 @@ def write(domains: dict[str, pd.DataFrame], folder: Path, file_format: str) -> l
             import pyreadstat
 
             with atomic_path(path) as temporary:  # pyreadstat writes to a path, not a stream
-                pyreadstat.write_xport(frame, str(temporary), file_format_version=5, table_name=name,
+                pyreadstat.write_xport(_fit_transport(frame), str(temporary), file_format_version=5,
+                                       table_name=name,
                                        file_label=DOMAIN_LABELS[name],
                                        column_labels=[LABELS[c] for c in frame.columns])
         written.append(path)

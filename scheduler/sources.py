@@ -125,9 +125,7 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
     if not first_line.strip():
         raise InputFileError(f"{label}: the file is empty or its first line is blank — "
                              "the first line must be the header")
-    separator = ","
-    if "," not in first_line:
-        separator = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
+    separator = separator_of(first_line)
     # The header is read here, not by pandas, which would quietly rename a repeated column.
     names = header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
     try:
@@ -157,6 +155,13 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
         raise InputFileError(f"{label}: the file is empty — the first line must be the header") from None
     frame["line"] = _line_numbers(text, separator, len(frame))
     return _drop_blank_rows(_trim(frame))
+
+
+def separator_of(header_line: str) -> str:
+    """Comma, or the tab or semicolon of a header that has no comma (Excel in some locales)."""
+    if "," in header_line:
+        return ","
+    return "\t" if "\t" in header_line else ";" if ";" in header_line else ","
 
 
 def _too_many_cells(text: str, separator: str, label: str) -> InputFileError:

@@ -38,7 +38,8 @@ def test_china_holidays_and_make_up_days(study):
         "E,2011-01-23",   # D7 target Sunday 2011-01-30: a make-up working day → 01-30
         "F,2010-09-20",   # D14 target 10-04, window 10-02 … 10-06: all National Day → none
     ]) + "\n")
-    got, result = suggestions(folder)
+    # As of a day before every window: the windows without a clinic day are still ahead.
+    got, result = suggestions(folder, "--as-of", "2010-09-01")
     assert result.exit_code == 0, result.stderr
     assert got[("A", "D7")] == "2010-09-19"
     assert got[("B", "D7")] == ""
@@ -129,14 +130,22 @@ def test_a_bad_closures_file_is_explained(study):
     assert not (folder / "s.csv").exists()
 
 
-def test_dates_past_the_holiday_data_are_warned_about(study):
-    """China's data ends with the last announced year: later windows get a warning."""
+def test_dates_past_the_holiday_data_are_warned_about(study, monkeypatch):
+    """Say China's data ended with 2010: windows in 2011 get the warning, naming the years."""
+    monkeypatch.setattr("scheduler.clinic._data_until", lambda country: 2010)
+    folder = study(HEADER + "A,2010-09-01\n")   # M6 … M12 fall in 2011
+    _, result = suggestions(folder, "--as-of", "2010-09-01")
+    assert ("Warning: the holiday data for CN ends with 2010: suggested dates in 2011 follow the "
+            "weekdays and the fixed-date holidays only") in result.stderr
+
+
+def test_which_countries_have_a_last_year():
+    """China announces year by year (the installed data reaches at least 2026); countries
+    with fixed-rule holidays have no last year."""
     from scheduler.clinic import _data_until
 
-    last = _data_until("CN")
-    folder = study(HEADER + f"A,{last}-06-01\n")
-    _, result = suggestions(folder)
-    assert f"Warning: the holiday data for CN ends with {last}: suggested dates in {last + 1}" in result.stderr
+    assert _data_until("CN") >= 2026
+    assert _data_until("US") is None and _data_until("GB") is None
 
 
 def test_without_a_clinic_table_every_day_works(study):

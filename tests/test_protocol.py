@@ -273,3 +273,12 @@ def test_a_plan_not_in_time_order_is_warned_about(tmp_path: Path):
     assert ("Warning: " in result.stderr and "visit W2X is listed after M13 but falls before it"
             in result.stderr)
     assert run_cli("protocol", "--protocol", str(write(tmp_path, "q.toml", DEMO))).stderr == ""
+
+
+def test_clinic_country_must_be_known():
+    """"XX" is no country; lower case "cn" is read as CN."""
+    base = '[study]\nid = "X"\ntimezone = "UTC"\n[clinic]\ncountry = "{}"\n[[visits]]\ncode = "A"\nday = 0\n'
+    assert problems_of(base.format("XX")) == [
+        "protocol.toml:5: [clinic]: 'country' is not a country the holidays package knows (value 'XX') "
+        "— use an ISO 3166 two-letter code, such as CN"]
+    assert parse_protocol(base.format("cn"), "p").clinic.country == "CN"

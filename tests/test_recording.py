@@ -67,6 +67,7 @@ def test_a_day_at_the_clinic(study):
         ("record", "007", "D14", "actual_date", "", "2010-09-20", "fever", "nurse Li"),
         ("not done", "008", "D0", "actual_date", "", "", "consent withdrawn", trail[4]["who"]),
         ("withdraw", "008", "", "withdrawal_date", "", "2010-09-03", "consent withdrawn", trail[5]["who"]),
+        ("withdraw", "008", "", "withdrawal_reason", "", "consent withdrawn", "consent withdrawn", trail[6]["who"]),
         ("correct", "007", "D7", "actual_date", "2010-09-10", "2010-09-11", "typed the wrong day", "Dr Shi"),
     ]
     assert trail[4]["who"]                                  # the login name when --by is not given
@@ -205,7 +206,104 @@ def test_a_process_killed_mid_write_leaves_the_visits_file_intact(study):
     done = subprocess.run([sys.executable, "-c", KILLER, str(folder)], capture_output=True)
     assert done.returncode == -9
     assert (folder / "visits.csv").read_bytes() == before
-    assert not (folder / "audit.csv").exists()
+    assert recording.read_audit(folder) == []     # opened before the write, nothing written to it
     result = run_process("record", "007", "D7", "2010-09-10", cwd=folder)
     assert result.exit_code == 0, result.stderr
     assert rows(folder / "visits.csv")[-1]["actual_date"] == "2010-09-10"
+    assert [e["new_value"] for e in recording.read_audit(folder)] == ["2010-09-10"]
+
+
+def test_semicolon_files_stay_semicolon_files(tmp_path: Path):
+    """Excel in some locales writes ";": a change keeps it, and a duplicate is still seen."""
+    write(tmp_path, "participants.csv", "participant_id;name;enrollment_date\n007;Li;2010-09-01\n")
+    write(tmp_path, "visits.csv", "participant_id;visit_code;actual_date;reason\n007;D0;2010-09-01;\n")
+    assert run_cli("enroll", "008", "--date", "2010-09-02", cwd=tmp_path).exit_code == 0
+    assert (tmp_path / "participants.csv").read_text() == ("participant_id;name;enrollment_date\n"
+                                                           "007;Li;2010-09-01\n008;;2010-09-02\n")
+    result = run_cli("record", "007", "D0", "2010-09-02", "--reason", "x", cwd=tmp_path)
+    assert result.exit_code == 2 and "007 D0 is already recorded (2010-09-01, visits.csv:2)" in result.stderr
+
+
+def test_a_file_without_the_columns_is_refused(tmp_path: Path):
+    """A visits file whose header lacks visit_code: refused, nothing written."""
+    write(tmp_path, "participants.csv", "participant_id,enrollment_date\n007,2010-09-01\n")
+    write(tmp_path, "visits.csv", "participant_id,visit,actual_date\n")
+    before = snapshot(tmp_path)
+    result = run_cli("record", "007", "D0", "2010-09-01", cwd=tmp_path)
+    assert result.exit_code == 2 and "the header has no visit_code column" in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_an_audit_trail_that_cannot_be_written_stops_the_change(study):
+    """audit.csv cannot be opened (here: a folder of that name): nothing is changed."""
+    folder = study(ROSTER, VISITS)
+    (folder / "audit.csv").mkdir()
+    before = (folder / "visits.csv").read_bytes()
+    result = run_cli("record", "007", "D7", "2010-09-10", cwd=folder)
+    assert result.exit_code == 2 and "the audit trail cannot be written" in result.stderr
+    assert (folder / "visits.csv").read_bytes() == before
+
+
+def test_a_withdrawal_reason_typed_by_hand_stays_in_the_trail(study):
+    """The old reason is the audit entry's old value, not lost."""
+    folder = study(ROSTER.replace("2010-09-01,,,01", "2010-09-01,,adverse event: rash,01"), VISITS)
+    run_cli("withdraw", "007", "--date", "2010-09-05", "--reason", "moved away", cwd=folder)
+    trail = rows(folder / "audit.csv")
+    assert [(e["field"], e["old_value"], e["new_value"]) for e in trail] == [
+        ("withdrawal_date", "", "2010-09-05"), ("withdrawal_reason", "adverse event: rash", "moved away")]
+
+
+def test_correcting_an_anchor_warns_about_visits_it_moves(study):
+    """D0 corrected from 09-03 to 09-05 moves D7's window to 09-11 … 09-13: D7 done 09-10
+    becomes early by 1 — a warning names it. The correction's reason is not the visit's."""
+    folder = study(ROSTER, VISITS + "007,D7,2010-09-10,\n")
+    result = run_cli("correct", "007", "D0", "2010-09-05", "--reason", "wrong day typed",
+                     "--visit-reason", "catheter lab busy", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert ("Warning: 007 D7 (done 2010-09-10) is now early, was in window: its window moved with D0"
+            in result.stderr)
+    assert rows(folder / "visits.csv")[1]["reason"] == ""
+
+
+def test_a_correction_into_a_deviation_needs_the_visits_own_reason(study):
+    """D7 corrected to 09-12 (late 1) without a visit reason: refused, nothing changed."""
+    folder = study(ROSTER, VISITS + "007,D7,2010-09-10,\n")
+    before = (folder / "visits.csv").read_bytes()
+    result = run_cli("correct", "007", "D7", "2010-09-12", "--reason", "typo", cwd=folder)
+    assert result.exit_code == 2 and "give --visit-reason" in result.stderr
+    assert (folder / "visits.csv").read_bytes() == before
+    assert run_cli("correct", "007", "D7", "2010-09-12", "--reason", "typo", "--visit-reason", "ward full",
+                   cwd=folder).exit_code == 0
+    assert rows(folder / "visits.csv")[1]["reason"] == "ward full"
+
+
+def test_correct_names_a_miscased_code(study):
+    """correct 007 d7: the hint that visit codes are case-sensitive, exit 2 (not a crash)."""
+    result = run_cli("correct", "007", "d7", "2010-09-10", "--reason", "x", cwd=study(ROSTER, VISITS))
+    assert result.exit_code == 2 and "did you mean D7? Visit codes are case-sensitive" in result.stderr
+
+
+def test_at_a_terminal_the_reason_is_asked_for_with_the_folder_unlocked(study, monkeypatch):
+    """The prompt comes after the lock is released; the answer is recorded."""
+    folder = study(ROSTER, VISITS)
+    monkeypatch.setattr("scheduler.cli.change_commands.at_terminal", lambda: True)
+    from click.testing import CliRunner
+
+    from scheduler.cli import cli
+
+    seen = []
+
+    def prompt(*args, **kwargs):
+        from filelock import FileLock
+
+        lock = FileLock(str(folder / recording.LOCK_FILE), timeout=0)
+        with lock:                       # would time out if the command still held it
+            seen.append("unlocked")
+        return "ward full"
+
+    monkeypatch.setattr("click.prompt", prompt)
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(cli, ["record", "007", "D7", "2010-09-12"])
+    assert seen == ["unlocked"]
+    assert result.exit_code == 0, result.output
+    assert rows(folder / "visits.csv")[-1]["reason"] == "ward full"

@@ -253,3 +253,21 @@ def test_same_data_and_week_give_the_same_report(study):
         first, second = (made.sub("Made …", out[suffix]) for out in outputs)
         assert first == second
     assert outputs[0]["md"] != outputs[1]["md"]    # the time made differs
+
+
+def test_a_week_not_yet_over_is_refused(study):
+    """On Wednesday 2010-09-15, W37 is not over: its report would call open windows missed."""
+    folder = study(ROSTER, VISITS)
+    with pendulum.travel_to(pendulum.parse("2010-09-15T04:00:00+00:00"), freeze=True):
+        result = run_cli("report", "--week", "2010-W37", cwd=folder)
+    assert result.exit_code == 2
+    assert "--week 2010-W37 is not over until Sunday 2010-09-19" in result.stderr
+
+
+def test_several_sites_are_named_and_ids_with_dollars_are_drawn_as_text(study):
+    """A roster with sites 02 and 03: the header says so. An ID like A$1$ is plain text."""
+    roster = ROSTER.replace("R1,2010-09-01,,,01", "A$1$,2010-09-01,,,03").replace(",01,", ",02,")
+    folder = study(roster, VISITS.replace("R1,", "A$1$,"))
+    result = run_cli("report", "--week", "2010-W37", "-o", "r.html", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "Weekly deviation report — NCT01143168 (sites 02, 03)" in (folder / "r.html").read_text("utf-8")

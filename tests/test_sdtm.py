@@ -157,3 +157,15 @@ def test_no_roster_column_reaches_the_export(exported):
     """Names stay in the study folder."""
     text = "".join((exported / "sdtm" / f"{name}.csv").read_text("utf-8") for name in ("TV", "SV", "DV"))
     assert "Wang Fang" not in text and "Li Na" not in text
+
+
+def test_transport_warnings_for_non_ascii_and_long_text(study):
+    """A Chinese reason and a 250-byte reason: both named; the .xpt holds at most 200 bytes."""
+    long = "x" * 250
+    folder = study(ROSTER, VISITS + f"B,D0,,发烧\nB,D7,,{long}\n")
+    result = run_cli("export", "sdtm", "--as-of", "2010-09-25", "-o", "sdtm", "--format", "xpt", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "SV.SVREASOC holds characters outside ASCII" in result.stderr
+    assert "SV.SVREASOC holds text longer than 200 bytes" in result.stderr
+    from_xpt = pd.read_sas(folder / "sdtm" / "SV.xpt", format="xport", encoding="utf-8")
+    assert from_xpt["SVREASOC"].str.len().max() == 200

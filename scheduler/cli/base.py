@@ -263,6 +263,12 @@ def no_clinic_day_notes(study: Any, table: Any) -> list[str]:
             for row in empty.itertuples()]
 
 
+def site_label(study: Any) -> str:
+    """The site(s) the roster names, else the protocol's site_id: "01" or "01, 02"."""
+    sites = sorted({s for s in study.participants["site"] if s})
+    return ", ".join(sites) if sites else study.protocol.site_id
+
+
 def suggestions(study: Any, table: Any, not_before: Any = None) -> Any:
     """Suggested dates (clinic days) for the visits still to do, with their warnings."""
     from scheduler.clinic import calendar_for, no_working_day, suggested_dates

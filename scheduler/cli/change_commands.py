@@ -41,6 +41,38 @@ def enroll(participant_id: str, day: str, site: str | None, study: Path | None, 
                                 recording.parse_day(day, "--date"), site, recording.who(by)))
 
 
+def at_terminal() -> bool:
+    """Is a person there to answer? (Scripts and CI are not.)"""
+    return sys.stdin.isatty()
+
+
+def _with_reason(attempt: Callable[[str], Any], given: str, question: str) -> Any:
+    """Run ``attempt(reason)``; when it needs a reason and none was given, ask at a
+    terminal (with the study folder unlocked, so other nurses are not held up) and try
+    again. Not at a terminal, the refusal stands."""
+    from scheduler import recording
+
+    try:
+        return attempt(given)
+    except recording.ReasonNeeded as needed:
+        if given or not at_terminal():
+            raise
+        click.echo(str(needed).split(": a ")[0] + ".", err=True)
+        try:
+            answer = str(click.prompt(question, default="", show_default=False)).strip()
+        except click.Abort:
+            raise recording.ChangeRefused("nothing was recorded") from None
+        if not answer:
+            raise recording.ChangeRefused(f"{needed} (no reason given: nothing was recorded)") from None
+        return attempt(answer)
+
+
+def _report_moved(outcome: Any) -> None:
+    for note in outcome.moved:
+        click.echo(f"Warning: {note} — check it, and add a reason if it is now out of window",
+                   err=True)
+
+
 @cli.command()
 @click.argument("participant_id")
 @click.argument("visit_code")
@@ -58,21 +90,16 @@ def record(participant_id: str, visit_code: str, day: str | None, not_done: bool
 
     if not_done == (day is not None):
         raise click.UsageError("give the DATE the visit was done, or --not-done with --reason")
-
-    def ask(placed: Any) -> str:
-        if not sys.stdin.isatty():
-            return ""
-        click.echo(f"{participant_id} {visit_code} on {day} is {placed.describe()}.", err=True)
-        return str(click.prompt("Reason (why out of window)", default="", show_default=False)).strip()
-
-    placed, given = recording.record(
-        _folder(study), participant_id.strip(), visit_code.strip(),
-        None if not_done else recording.parse_day(str(day), "DATE"), reason.strip(),
-        recording.who(by), ask)
-    what = f"not done ({given})" if not_done else f"{day}: {placed.describe()}"
+    folder, who = _folder(study), recording.who(by)
+    when = None if not_done else recording.parse_day(str(day), "DATE")
+    outcome = _with_reason(
+        lambda why: recording.record(folder, participant_id.strip(), visit_code.strip(), when, why, who),
+        reason.strip(), "Reason (why out of window)")
+    what = f"not done ({outcome.reason})" if not_done else f"{day}: {outcome.placed.describe()}"
     click.echo(f"Recorded {participant_id} {visit_code} {what}")
-    if placed.status in ("early", "late"):
-        click.echo(f"  protocol deviation, reason: {given}")
+    if outcome.placed.status in ("early", "late"):
+        click.echo(f"  protocol deviation, reason: {outcome.reason}")
+    _report_moved(outcome)
 
 
 @cli.command()
@@ -94,21 +121,26 @@ def withdraw(participant_id: str, day: str, reason: str, study: Path | None, by:
 @click.argument("visit_code")
 @click.argument("day", metavar="DATE", required=False)
 @click.option("--not-done", is_flag=True, help="Correct it to a visit that did not happen.")
-@click.option("--reason", required=True, help="Why the record is corrected.")
+@click.option("--reason", required=True, help="Why the record is corrected (kept in the audit trail).")
+@click.option("--visit-reason", default="",
+              help="The visit's own reason (why out of window, or not done), when it needs one.")
 @change_options
 def correct(participant_id: str, visit_code: str, day: str | None, not_done: bool, reason: str,
-            study: Path | None, by: str | None) -> None:
+            visit_reason: str, study: Path | None, by: str | None) -> None:
     """Correct a recorded visit's date; the old value stays in the audit trail."""
     from scheduler import recording
 
     if not_done == (day is not None):
         raise click.UsageError("give the corrected DATE, or --not-done")
-    placed, _ = recording.correct(
-        _folder(study), participant_id.strip(), visit_code.strip(),
-        None if not_done else recording.parse_day(str(day), "DATE"), reason.strip(),
-        recording.who(by))
-    what = "not done" if not_done else f"{day}: {placed.describe()}"
+    folder, who = _folder(study), recording.who(by)
+    when = None if not_done else recording.parse_day(str(day), "DATE")
+    outcome = _with_reason(
+        lambda why: recording.correct(folder, participant_id.strip(), visit_code.strip(), when,
+                                      reason.strip(), who, why),
+        visit_reason.strip(), "The visit's reason (why out of window, or not done)")
+    what = "not done" if not_done else f"{day}: {outcome.placed.describe()}"
     click.echo(f"Corrected {participant_id} {visit_code} to {what}")
+    _report_moved(outcome)
 
 
 @cli.command()

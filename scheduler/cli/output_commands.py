@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from scheduler.cli.base import (as_of_option, cli, date_option, load, no_clinic_day_notes,
+from scheduler.cli.base import (as_of_option, cli, date_option, load, no_clinic_day_notes, site_label,
                                 output_option, pass_options, report_problems, resolve_inputs,
                                 study_options, suggestions, warn_reason_missing)
 from scheduler.errors import OptionError
@@ -59,9 +59,8 @@ def calendar(options: dict[str, Any], as_of: Any, output: Path | None, split: Pa
     code = report_problems(study)
     events = build_events(study.protocol, table, study.as_of, remind_days)
     folder = options["study"] or Path(".")
-    sites = sorted({s for s in roster["site"] if s}) or ([study.protocol.site_id]
-                                                         if study.protocol.site_id else [])
-    where = f" (site {sites[0]})" if len(sites) == 1 else f" (sites {', '.join(sites)})" if sites else ""
+    site = site_label(study)
+    where = f" (site{'s' if ', ' in site else ''} {site})" if site else ""
     # A file of chosen participants goes into the nurse's own calendar: no calendar name.
     name = None if participant_ids else f"{study.protocol.study_id} visits{where}"
     written, notes = write_calendars(events, folder / STATE_FILE, dt.datetime.now(dt.timezone.utc),
@@ -129,10 +128,10 @@ def report(options: dict[str, Any], week: str | None, as_of: Any, output: Path |
     sources.append(weekly.checksum("participants", study.participants_label, inputs.participants))
     if inputs.visits is not None:
         sources.append(weekly.checksum("visits", study.visits_label, inputs.visits))
-    site = study.protocol.site_id
-    sites = sorted({s for s in study.participants["site"] if s})
-    if len(sites) == 1:
-        site = sites[0]
+    clinic = study.protocol.clinic
+    if clinic is not None and clinic.closures is not None and clinic.closures.exists():
+        sources.append(weekly.checksum("clinic closures", label(clinic.closures), clinic.closures))
+    site = site_label(study)
     made_at = pendulum.now(study.protocol.timezone).format("YYYY-MM-DD HH:mm Z")
     result = weekly.build_report(
         check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
@@ -185,12 +184,8 @@ def export_sdtm(options: dict[str, Any], as_of: Any, folder: Path, file_format: 
     code = report_problems(study)
     domains = sdtm.build(study.protocol, table, study.participants)
     if file_format == "xpt":
-        odd = sorted({column for name, frame in domains.items() for column in frame.columns
-                      if frame[column].dtype == object
-                      and not frame[column].map(lambda v: str(v).isascii()).all()})
-        if odd:
-            click.echo(f"Warning: {', '.join(odd)} hold characters outside ASCII; SAS transport "
-                       "files for a submission should be ASCII only", err=True)
+        for note in sdtm.transport_warnings(domains):
+            click.echo(f"Warning: {note}", err=True)
     written = sdtm.write(domains, folder, file_format)
     click.echo(f"Wrote {', '.join(label(path) for path in written)} "
                f"({len(domains['SV'])} subject visits, {len(domains['DV'])} deviations, as of "

@@ -39,7 +39,7 @@ def _reason_shown(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _heading(report: Report) -> str:
-    site = f" (site {report.site})" if report.site else ""
+    site = f" (site{'s' if ', ' in report.site else ''} {report.site})" if report.site else ""
     return f"Weekly deviation report — {report.study_id}{site}"
 
 
@@ -47,7 +47,9 @@ def _heading(report: Report) -> str:
 
 
 def _md(text: object) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Cell text that stays text when the Markdown is rendered (an e-mail may render HTML)."""
+    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+            .replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _md_table(frame: pd.DataFrame) -> list[str]:

@@ -55,7 +55,9 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
                      c=np.where(deviation[done], DEVIATION, DONE), marker="o", linewidths=0)
     axes.axvline(mdates.date2num(np.datetime64(as_of)), color="black", linestyle="--", linewidth=0.8,
                  zorder=4)
-    axes.set_yticks(range(len(participants)), participants, fontsize=7)
+    # IDs are text, never matplotlib maths ("A$1$" must not become "A1", nor crash).
+    axes.set_yticks(range(len(participants)), [str(p).replace("$", r"\$") for p in participants],
+                    fontsize=7)
     axes.set_ylim(len(participants) - 0.5, -0.5)
     axes.xaxis.set_major_locator(mdates.MonthLocator())
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
@@ -74,12 +76,20 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
     if not participants:
         axes.text(0.5, 0.5, f"No participant enrolled as of {as_of}", transform=axes.transAxes,
                   ha="center", va="center")
-    figure.tight_layout()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        figure.tight_layout()
     return figure
 
 
 def png_bytes(figure: Any) -> bytes:
+    import warnings
+
     buffer = io.BytesIO()
-    # No date or software version in the metadata: the same report gives the same bytes.
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    with warnings.catch_warnings():  # layout notes (an empty study) are not the nurse's business
+        warnings.simplefilter("ignore", UserWarning)
+        # No date or software version in the metadata: the same report gives the same bytes.
+        figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
