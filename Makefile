@@ -8,7 +8,7 @@ SAMPLE := sample_data
 OUT := out
 AS_OF := 2011-01-17
 
-.PHONY: run test venv docs clean
+.PHONY: run test bench venv docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# The benchmark (issue: speed at every size): times the real commands against floors on
+# 24 … 100,000 participants and rewrites docs/performance.md. A few minutes.
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py
 
 # Regenerate the generated parts of docs/ (the CLI reference and the protocol keys).
 docs: $(VENV)/.installed

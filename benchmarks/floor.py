@@ -43,7 +43,7 @@ PLAN = (
 COLUMNS = ("participant_id", "visit_code", "target_date", "window_open", "window_close",
            "actual_date", "status", "days_outside", "reason", "as_of", "visit_name")
 STATUSES = ("early", "late", "in_window", "withdrawn", "upcoming", "missed", "due")
-CHUNK = 200_000  # output rows per write
+CHUNK = 50_000  # output rows per write (smaller blocks stay in the CPU caches)
 
 
 def read(study: str, as_of: np.datetime64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -18,7 +18,6 @@ import datetime as dt
 import sys
 
 import icalendar
-import numpy as np
 import pandas as pd
 
 # code, name, kind, day from D0, minus, plus, procedures

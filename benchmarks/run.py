@@ -1,6 +1,6 @@
 """Benchmark: the real command line, as whole processes, against floors measured in the same run.
 
-    .venv/bin/python benchmarks/run.py                  # full run (about a minute), writes docs/performance.md
+    .venv/bin/python benchmarks/run.py                  # full run (about 2 minutes), writes docs/performance.md
     .venv/bin/python benchmarks/run.py --quick          # 24 and 1,000 participants only, writes nothing
     .venv/bin/python benchmarks/run.py --sizes 24,1000,10000,100000 --keep /tmp/bench
 
@@ -57,6 +57,8 @@ REPORT_SIZES = (24, 1_000)
 DOC = ROOT / "docs" / "performance.md"
 KEEP_MARKER = "<!-- Hand-written below this line: benchmarks/run.py keeps it when it rewrites the file. -->"
 
+CHILD_ENV = dict(os.environ)  # what every measured process runs with (see main)
+
 TARGETS = {  # name: (limit, what)
     "check100k": 2.0, "check100k_memory_mb": 1024, "help": 2.0, "check24": 1.5, "calendar1000": 1.5,
 }
@@ -101,7 +103,7 @@ def run_once(measurement: Measurement, workdir: Path) -> None:
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(measurement.command, stdout=stdout, stderr=stderr,
-                                   stdin=subprocess.DEVNULL, cwd=workdir)
+                                   stdin=subprocess.DEVNULL, cwd=workdir, env=CHILD_ENV)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -233,9 +235,11 @@ def main(argv: list[str] | None = None) -> int:
                  "and run this script with .venv/bin/python")
     python = sys.executable
 
+    CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
     load_at_start = " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="visit-scheduler-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
     started = time.perf_counter()
     print(f"Benchmark in {workdir} with {cli}", file=sys.stderr)
 
@@ -247,22 +251,31 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(folder)
         t = time.perf_counter()
         subprocess.run([python, str(HERE / "generate.py"), str(size), str(folder), "--seed", str(SEED),
-                        "--data-cut", AS_OF], check=True, stderr=subprocess.DEVNULL)
+                        "--data-cut", AS_OF], check=True, env=CHILD_ENV, stderr=subprocess.DEVNULL)
         with open(folder / "visits.csv", "rb") as stream:
             count = sum(1 for _ in stream) - 1
         studies[size], records[size] = folder, count
         print(f"  generated {size:>7,} participants, {count:>7,} visit records "
               f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
-    # Warm the page cache and the bytecode caches: the first process after an install
-    # compiles .pyc files, which no later run pays.
-    for warm in ([cli, "--help"], [python, "-c", "import pandas, numpy, icalendar, openpyxl"],
-                 [cli, "check", "--study", str(studies[sizes[0]]), "--as-of", AS_OF, "-o", "warm.csv"]):
-        subprocess.run(warm, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Warm the page cache and the bytecode caches, with every program run once untimed: the
+    # first process after an install compiles .pyc files, which no later run pays. The
+    # bytecode goes to a folder of the benchmark's own (PYTHONPYCACHEPREFIX), also where the
+    # environment sets PYTHONDONTWRITEBYTECODE, so that every run measured starts like an
+    # installed tool does, and nothing is written beside the project's sources.
+    first = str(studies[sizes[0]])
+    for warm in ([cli, "--help"], [python, "-c", "import click, pandas, numpy, icalendar"],
+                 [cli, "schedule", "--study", first, "--as-of", AS_OF, "-o", "warm.csv"],
+                 [cli, "check", "--study", first, "--as-of", AS_OF, "-o", "warm.csv"],
+                 [python, str(HERE / "floor.py"), "--study", first, "--as-of", AS_OF, "-o", "warm.csv"],
+                 [cli, "calendar", "--study", first, "--as-of", AS_OF, "-o", "warm.ics"],
+                 [python, str(HERE / "floor_calendar.py"), "--study", first, "--as-of", AS_OF, "-o", "warm.ics"],
+                 [cli, "report", "--study", first, "--as-of", AS_OF, "-o", "warm.html"]):
+        subprocess.run(warm, cwd=workdir, env=CHILD_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     rows: list[tuple[str, str, int | None, Measurement, Measurement | None]] = []
     results: dict[str, Measurement] = {}
-    same_output: dict[int, bool] = {}
+    same_output: dict[int, str] = {}
 
     def note(name: str, measurement: Measurement) -> Measurement:
         results[name] = measurement
@@ -311,13 +324,13 @@ def main(argv: list[str] | None = None) -> int:
                                       "--as-of", AS_OF, "-o", f"floor-{size}.ics"])
             # One export first, untimed: the timed ones are re-exports, which read and
             # update calendar-state.json as a site's weekly export does.
-            subprocess.run(calendar.command, cwd=workdir, stdout=subprocess.DEVNULL,
+            subprocess.run(calendar.command, cwd=workdir, env=CHILD_ENV, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             measure([calendar, ical_floor], runs, workdir)
             note(f"calendar{size}", calendar), note(f"ical_floor{size}", ical_floor)
             rows.append(("`calendar -o site.ics`", f"{size:,}", records[size], calendar, ical_floor))
 
-    report_exists = subprocess.run([cli, "report", "--help"], cwd=workdir, stdout=subprocess.DEVNULL,
+    report_exists = subprocess.run([cli, "report", "--help"], cwd=workdir, env=CHILD_ENV, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL).returncode == 0
     if report_exists:
         for size in [s for s in sizes if s in REPORT_SIZES]:
@@ -418,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         "measured, so these are the processes' own).",
         "- Exit code 1 is expected: the duplicate records are data problems, listed on standard "
         "error. 2 or 3 would be a failure.",
+        "- Python's bytecode caches are on, as in an installed tool (the runner gives the processes "
+        "a `PYTHONPYCACHEPREFIX` of their own and warms it with one untimed run of each program).",
         "- `calendar` is timed as a re-export (`calendar-state.json` already in the study folder, "
         "as in a site's weekly export).",
         "- Floors run interleaved with the command they measure, on the same study. The floor "
