@@ -203,6 +203,22 @@ def load_built_in() -> Protocol:
     return parse_protocol(built_in_text(), source="built-in NCT01143168 protocol")
 
 
+def country_problem(protocol: Protocol) -> Problem | None:
+    """A [clinic] country that the holidays package does not know, said as a Problem."""
+    if protocol.clinic is None or protocol.clinic.country is None:
+        return None
+    import holidays
+
+    registry = getattr(getattr(holidays, "registry", None), "COUNTRIES", None)
+    # The registry maps module names to (class name, ISO code, …); fall back to the full list.
+    known = ({entry[1] for entry in registry.values() if len(entry) > 1} if registry
+             else set(holidays.list_supported_countries()))
+    if protocol.clinic.country in known:
+        return None
+    return Problem(protocol.source, "[clinic]: 'country' is not a country the holidays package knows",
+                   value=protocol.clinic.country, fix="use an ISO 3166 two-letter code, such as CN")
+
+
 def load_protocol_for(inputs: Any) -> Protocol:
     """The study's protocol: its file (``inputs.protocol``), else the built-in one."""
     return load_protocol(inputs.protocol) if inputs.protocol is not None else load_built_in()
@@ -403,14 +419,9 @@ class _Checker:
         self.unknown_keys(clinic, SCHEMA["clinic"], "[clinic]", "clinic", 0)
         country = self.text(clinic, "country", "[clinic]", "clinic")
         if country is not None:
-            import holidays  # only for a protocol that names a country
-
+            # Whether the holidays package knows it is checked by `protocol` and where clinic
+            # days are computed, not here: importing it would slow every command down.
             country = country.upper()
-            if country not in holidays.list_supported_countries():
-                self.add("[clinic]: 'country' is not a country the holidays package knows",
-                         self.where.key_line("clinic", 0, "country"),
-                         "use an ISO 3166 two-letter code, such as CN", country)
-                country = None
         weekdays: tuple[str, ...] = WEEKDAYS[:5]
         if "weekdays" in clinic:
             value = clinic["weekdays"]

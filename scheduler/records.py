@@ -82,7 +82,7 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
         broken[(broken < 0) & mask] = number
 
     problems: list[Problem] = []
-    describe = _Describer(table, records, participants, protocol, today)
+    describe = _Describer(table, records, participants, protocol, today)  # light until used
     for position in np.flatnonzero(broken >= 0):
         problems.append(describe.rule(rules[broken[position]][1], position,
                                       enrollment[position], withdrawal[position]))
@@ -113,17 +113,37 @@ class _Describer:
     def __init__(self, table: Table, records: pd.DataFrame, participants: pd.DataFrame,
                  protocol: Protocol, today: np.datetime64):
         self.table = table
-        # Plain arrays: a problem's message reads a few cells, and pandas' .iloc per cell
-        # would dominate a check with tens of thousands of problems.
-        self.columns = {name: records[name].to_numpy(dtype=object)
-                        for name in ("participant_id", "visit_code", "date_text")}
-        self.lines = records["line"].to_numpy()
-        self.date_codes = records["date_code"].to_numpy()
-        self.roster = list(participants["participant_id"])
-        self.by_stripped = {pid.lstrip("0"): pid for pid in self.roster}
-        self.by_folded = {pid.casefold(): pid for pid in self.roster}
+        self.records = records
+        self.participants = participants
         self.protocol = protocol
         self.today = today
+
+    @functools.cached_property
+    def columns(self) -> dict[str, np.ndarray]:
+        # Plain arrays: a problem's message reads a few cells, and pandas' .iloc per cell
+        # would dominate a check with tens of thousands of problems.
+        return {name: self.records[name].to_numpy(dtype=object)
+                for name in ("participant_id", "visit_code", "date_text")}
+
+    @functools.cached_property
+    def lines(self) -> np.ndarray:
+        return self.records["line"].to_numpy()
+
+    @functools.cached_property
+    def date_codes(self) -> np.ndarray:
+        return self.records["date_code"].to_numpy()
+
+    @functools.cached_property
+    def roster(self) -> list[str]:
+        return list(self.participants["participant_id"])
+
+    @functools.cached_property
+    def by_stripped(self) -> dict[str, str]:
+        return {pid.lstrip("0"): pid for pid in self.roster}
+
+    @functools.cached_property
+    def by_folded(self) -> dict[str, str]:
+        return {pid.casefold(): pid for pid in self.roster}
 
     def _value(self, position: int, column: str) -> str:
         return str(self.columns[column][position])

@@ -191,7 +191,7 @@ def _fit_transport(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write(domains: dict[str, pd.DataFrame], folder: Path, file_format: str) -> list[Path]:
     """DIR/TV.csv … or DIR/TV.xpt … (SAS transport v5 through pyreadstat)."""
-    from scheduler.outputs.files import as_text
+    from scheduler.outputs.files import write_csv
     from scheduler.studyfolder import atomic_path, atomic_write, make_folder
 
     make_folder(folder)
@@ -200,10 +200,9 @@ def write(domains: dict[str, pd.DataFrame], folder: Path, file_format: str) -> l
         path = folder / f"{name}.{file_format}"
         if file_format == "csv":
             # SDTM numbers here are whole: write 8, not 8.0, and nothing for a missing one.
-            shown = as_text(frame.apply(lambda column: column.astype("Int64")
-                                        if column.dtype == float else column))
+            shown = frame.apply(lambda column: column.astype("Int64") if column.dtype == float else column)
             with atomic_write(path) as stream:
-                shown.to_csv(stream, index=False, lineterminator="\n")
+                write_csv(shown, stream)
         else:
             import pyreadstat
 

@@ -220,9 +220,12 @@ def header_names(raw: list[object], label: str) -> list[str]:
 
 
 def _trim(frame: pd.DataFrame) -> pd.DataFrame:
+    """Surrounding spaces off every cell; each distinct cell is trimmed once."""
     for column in frame.columns:
         if column != "line":
-            frame[column] = frame[column].astype(str).str.strip()
+            positions, uniques = pd.factorize(frame[column].astype(str), use_na_sentinel=False)
+            trimmed = np.array([str(value).strip() for value in uniques], dtype=object)
+            frame[column] = trimmed[positions] if len(uniques) else frame[column].astype(str)
     return frame
 
 

@@ -51,7 +51,9 @@ def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
         as_of >= opens,
     ]
     choices = ["early", "late", "in_window", "withdrawn", "upcoming", "missed", "due"]
-    status = np.select(conditions, choices, default="upcoming").astype(object)
+    # Select small integer codes, then take the words: no string per cell is built twice.
+    words = np.array(choices, dtype=object)
+    status = words[np.select(conditions, list(range(len(choices))), default=choices.index("upcoming"))]
     # Differences of datetime64[D] are whole days; NaT cells are never chosen below.
     none = np.full(actual.shape, -1, dtype=np.int64)
     days = np.select(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pandas as pd
 import pendulum
 
 from scheduler.cli import cli
@@ -93,11 +92,11 @@ def test_a_failed_write_leaves_the_earlier_file_untouched(study, monkeypatch):
     run_cli("schedule", "-o", "s.csv", cwd=folder)
     before = (folder / "s.csv").read_bytes()
 
-    def broken(self, stream, *args, **kwargs):
+    def broken(frame, stream, *args, **kwargs):
         stream.write("participant_id,visit_code\n001,")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    monkeypatch.setattr("scheduler.outputs.files.write_csv", broken)
     write(folder, "participants.csv", "participant_id,enrollment_date\n002,2011-01-01\n")
     result = run_cli("schedule", "-o", "s.csv", cwd=folder)
     assert result.exit_code == 2

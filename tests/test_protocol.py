@@ -275,10 +275,12 @@ def test_a_plan_not_in_time_order_is_warned_about(tmp_path: Path):
     assert run_cli("protocol", "--protocol", str(write(tmp_path, "q.toml", DEMO))).stderr == ""
 
 
-def test_clinic_country_must_be_known():
-    """"XX" is no country; lower case "cn" is read as CN."""
+def test_clinic_country_must_be_known(tmp_path: Path):
+    """`protocol` refuses "XX" (exit 2); lower case "cn" is read as CN."""
     base = '[study]\nid = "X"\ntimezone = "UTC"\n[clinic]\ncountry = "{}"\n[[visits]]\ncode = "A"\nday = 0\n'
-    assert problems_of(base.format("XX")) == [
-        "protocol.toml:5: [clinic]: 'country' is not a country the holidays package knows (value 'XX') "
-        "— use an ISO 3166 two-letter code, such as CN"]
+    result = run_cli("protocol", "--protocol", str(write(tmp_path, "p.toml", base.format("XX"))))
+    assert result.exit_code == 2
+    assert ("p.toml: [clinic]: 'country' is not a country the holidays package knows (value 'XX') "
+            "— use an ISO 3166 two-letter code, such as CN") in result.stderr
     assert parse_protocol(base.format("cn"), "p").clinic.country == "CN"
+    assert run_cli("protocol", "--protocol", str(write(tmp_path, "q.toml", base.format("cn")))).exit_code == 0

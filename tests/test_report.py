@@ -228,11 +228,11 @@ def test_the_picture_has_a_bar_per_visit_and_the_week_shaded():
     check = compute_check(load_built_in(), participants, Records.empty(), np.datetime64("2010-09-20"))
     figure = timeline_figure(check, dt.date(2010, 9, 13), dt.date(2010, 9, 19), dt.date(2010, 9, 20))
     axes = figure.axes[0]
-    bars = axes.containers[0]
-    assert len(bars) == 24                                     # 3 participants × 8 visits
-    d7 = bars[1]                                               # A's D7: 09-07 … 09-09
-    assert (mdates.num2date(d7.get_x()).date(), d7.get_width()) == (dt.date(2010, 9, 7), 3.0)
-    shaded = [p for p in axes.patches if p not in bars.patches]
+    bars = next(c for c in axes.collections if c.get_gid() == "windows")
+    assert len(bars.get_paths()) == 24                         # 3 participants × 8 visits
+    d7 = bars.get_paths()[1].vertices                          # A's D7: 09-07 … 09-09 (3 days)
+    assert (mdates.num2date(d7[:, 0].min()).date(), d7[:, 0].max() - d7[:, 0].min()) == (dt.date(2010, 9, 7), 3.0)
+    shaded = list(axes.patches)
     assert len(shaded) == 1
     left, right = shaded[0].get_x(), shaded[0].get_x() + shaded[0].get_width()
     assert (left, right) == (mdates.date2num(np.datetime64("2010-09-13")),

@@ -40,10 +40,14 @@ def protocol(protocol: Path | None, study: Path | None) -> None:
     """Show the visit plan as a table ("Day 7 ± 1 from D0") after checking the protocol
     file; every problem in it is explained (exit 2)."""
     from scheduler.protocol import ENROLLMENT
-    from scheduler.protocol import load_protocol_for
+    from scheduler.errors import ProtocolError
+    from scheduler.protocol import country_problem, load_protocol_for
 
     inputs = resolve_inputs(study, protocol, None, None)
     plan = load_protocol_for(inputs)
+    problem = country_problem(plan)
+    if problem is not None:
+        raise ProtocolError(f"{plan.source}: the protocol file cannot be used: 1 problem", [problem])
     for warning in plan.order_warnings():
         click.echo(f"Warning: {plan.source}: {warning}", err=True)
     rows = [("code", "visit", "when", "anchor", "window", "kind")]

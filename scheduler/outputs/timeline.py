@@ -21,6 +21,7 @@ WITHDRAWN = "#e0e0e0"
 DONE = "#08306b"
 WEEK = "#fff2a8"
 A4_LANDSCAPE_WIDTH = 11.69  # inches
+MAX_HEIGHT = 40.0  # inches
 
 
 def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of: dt.date) -> Any:
@@ -28,6 +29,7 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
 
     matplotlib.use("Agg")
     import matplotlib.dates as mdates
+    from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -41,13 +43,22 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
     deviation = np.isin(status, ("early", "late", "missed"))
     colours = np.where(deviation, DEVIATION, np.where(status == "withdrawn", WITHDRAWN, WINDOW))
 
-    height = max(3.0, 0.28 * len(participants) + 1.4)
+    # 0.28 inch a participant, but never taller than a few pages: a site's report, not a
+    # programme's (beyond ~100 participants the rows get thinner).
+    height = min(max(3.0, 0.28 * len(participants) + 1.4), MAX_HEIGHT)
     figure = Figure(figsize=(A4_LANDSCAPE_WIDTH, height), dpi=110)
     axes = figure.add_subplot()
     axes.axvspan(mdates.date2num(np.datetime64(monday)), mdates.date2num(np.datetime64(sunday)) + 1,
                  color=WEEK, zorder=0, label="reporting week")
-    axes.barh(y, closes - opens, left=opens, height=0.6, color=colours, zorder=2,
-              edgecolor="none")
+    # One collection of rectangles (one per expected visit), not one artist per bar.
+    top, bottom = y - 0.3, y + 0.3
+    corners = np.stack([np.stack([opens, top], 1), np.stack([closes, top], 1),
+                        np.stack([closes, bottom], 1), np.stack([opens, bottom], 1)], 1)
+    bars = PolyCollection(corners, facecolors=colours, edgecolors="none", zorder=2)
+    bars.set_gid("windows")
+    axes.add_collection(bars)
+    if len(check):
+        axes.set_xlim(opens.min() - 3, closes.max() + 3)
     done = check["actual_date"].notna().to_numpy()
     if done.any():
         actual = mdates.date2num(check["actual_date"].to_numpy()[done].astype("M8[D]")) + 0.5
