@@ -23,7 +23,7 @@ import pandas as pd
 
 from scheduler.protocol import Protocol
 from scheduler.records import Records
-from scheduler.schedule import Grid, compute_grid, long_frame
+from scheduler.schedule import Grid, compute_grid, long_frame, text
 
 Status = Literal["in_window", "early", "late", "missed", "due", "upcoming", "withdrawn"]
 STATUSES: tuple[Status, ...] = ("in_window", "early", "late", "missed", "due", "upcoming",
@@ -51,9 +51,10 @@ def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
         as_of >= opens,
     ]
     choices = ["early", "late", "in_window", "withdrawn", "upcoming", "missed", "due"]
-    # Select small integer codes, then take the words: no string per cell is built twice.
-    words = np.array(choices, dtype=object)
-    status = words[np.select(conditions, list(range(len(choices))), default=choices.index("upcoming"))]
+    # Small integer codes, and the words as the categories of a categorical column.
+    status = pd.Categorical.from_codes(
+        np.select(conditions, list(range(len(choices))), default=choices.index("upcoming")).ravel(),
+        categories=pd.Index(choices, dtype=object))
     # Differences of datetime64[D] are whole days; NaT cells are never chosen below.
     none = np.full(actual.shape, -1, dtype=np.int64)
     days = np.select(
@@ -75,9 +76,9 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
     days_outside = pd.array(days.ravel(), dtype="Int64")
     days_outside[days.ravel() < 0] = pd.NA
     frame["actual_date"] = grid.actual.ravel()
-    frame["status"] = status.ravel()
+    frame["status"] = status
     frame["days_outside"] = days_outside
-    frame["reason"] = grid.reason.ravel()
+    frame["reason"] = text(grid.reason.ravel())
     frame["as_of"] = np.datetime64(as_of, "D")
     visit_name = frame.pop("visit_name")
     frame["visit_name"] = visit_name

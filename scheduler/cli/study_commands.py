@@ -203,7 +203,7 @@ def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
     if str(person["withdrawal_date"]) != "NaT":
         reason = person["withdrawal_reason"] or "reason not recorded"
         click.echo(f"  withdrew {str(person['withdrawal_date'])[:10]} ({reason})")
-    counts = table["status"].value_counts()
+    counts = table["status"].astype(object).value_counts()
     summary = ", ".join(f"{counts[s]} {s}" for s in counts.index)
     deviations = int(table["status"].isin(DEVIATIONS).sum())
     click.echo(f"  {len(table)} visits: {summary}; {deviations} deviation{'s' if deviations != 1 else ''}")
