@@ -68,8 +68,10 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[np.n
     EMPTY or the reason it was not read. Each distinct text is read once (a visits file of
     600,000 lines holds a few thousand different dates), then every cell takes its result.
     """
-    positions, uniques = pd.factorize(values.astype("str"), use_na_sentinel=False)
-    dates, codes = _parse_distinct(pd.Series(uniques, dtype=object), date_format)
+    cells = values.to_numpy(dtype=object)  # text as read (pandas' str dtype would add passes)
+    positions, uniques = pd.factorize(cells, use_na_sentinel=True)  # no missing cells here
+    distinct = pd.Series([u if isinstance(u, str) else str(u) for u in uniques], dtype=object)
+    dates, codes = _parse_distinct(distinct, date_format)
     return dates[positions], codes[positions]
 
 

@@ -234,8 +234,8 @@ def _trim_and_drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         if column == "line":
             continue
-        # (The readers never produce missing values: no na_value, no pass to find them.)
-        positions, uniques = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=False)
+        # The readers never produce missing cells: no na_value, no isna pass in factorize.
+        positions, uniques = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=True)
         trimmed = np.array([str(value).strip() for value in uniques], dtype=object)
         if len(uniques):
             frame[column] = pd.Series(trimmed[positions], index=frame.index, dtype=object)
