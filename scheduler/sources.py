@@ -59,15 +59,15 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
         raise InputFileError(f"{label}: this is a folder, not a file — name the CSV or .xlsx file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        frame, sheet_name = _read_workbook(path, label, sheet)
+        frame, sheet_name = _read_workbook(path, label, sheet, required + optional)
     elif suffix == ".xls":
         raise InputFileError(f"{label}: old Excel 97–2003 workbooks (.xls) cannot be read — "
                              "in Excel, Save As 'Excel Workbook (.xlsx)' or 'CSV UTF-8'")
     else:
-        frame, sheet_name = _read_csv(path, label, encoding), None
+        frame, sheet_name = _read_csv(path, label, encoding, required + optional), None
     missing = [name for name in required if name not in frame.columns]
     if missing:
-        present = [c for c in frame.columns if c != "line"]
+        present = frame.attrs.get("header") or [c for c in frame.columns if c != "line"]
         found = ", ".join(present) or "none"
         guesses = [f"'{guess[0]}' for {name}" for name in missing
                    if (guess := difflib.get_close_matches(name, present, n=1, cutoff=0.75))]
@@ -111,7 +111,7 @@ def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
                              "as 'CSV UTF-8' in Excel, or give --encoding") from None
 
 
-def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
+def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, ...]) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -154,7 +154,7 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{label}: the file is empty — the first line must be the header") from None
     frame["line"] = _line_numbers(text, separator, len(frame))
-    return _trim_and_drop_blank(frame)
+    return _trim_and_drop_blank(frame, wanted)
 
 
 def separator_of(header_line: str) -> str:
@@ -225,14 +225,17 @@ def _text(column: pd.Series) -> pd.Series:
     return pd.Series(column.to_numpy(dtype=object), dtype=object)
 
 
-def _trim_and_drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Surrounding spaces off every cell, then rows left all blank dropped (blank lines).
+def _trim_and_drop_blank(frame: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
+    """Surrounding spaces off the cells of the columns used, then rows left all blank
+    dropped (blank lines). The other columns (names, phone numbers…) are not trimmed: they
+    only matter for telling a blank line from a line that has something in them — a line
+    with a name but no participant_id is not blank, and must not silently disappear.
 
     Each distinct cell is trimmed once, and blankness is found from the distinct values'
     codes: a visits file of 600,000 lines holds a few thousand distinct cells a column."""
     blank = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
-        if column == "line":
+        if column == "line" or column not in wanted:
             continue
         # The readers never produce missing cells: no na_value, no isna pass in factorize.
         positions, uniques = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=True)
@@ -240,10 +243,23 @@ def _trim_and_drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
         if len(uniques):
             frame[column] = pd.Series(trimmed[positions], index=frame.index, dtype=object)
             blank &= np.isin(positions, np.flatnonzero(trimmed == ""))
-    return frame[~blank].reset_index(drop=True) if blank.any() else frame
+    others = [c for c in frame.columns if c != "line" and c not in wanted]
+    candidates = np.flatnonzero(blank)
+    for column in others:  # only the few rows blank in every column used
+        if not len(candidates):
+            break
+        cells = frame[column].to_numpy(dtype=object)[candidates]
+        filled = np.array([bool(str(cell).strip()) for cell in cells], dtype=bool)
+        blank[candidates[filled]] = False
+        candidates = candidates[~filled]
+    kept = frame[[c for c in frame.columns if c == "line" or c in wanted]]
+    kept = kept[~blank].reset_index(drop=True) if blank.any() else kept
+    kept.attrs["header"] = [c for c in frame.columns if c != "line"]  # for messages
+    return kept
 
 
-def _read_workbook(path: Path, label: str, sheet: str | None) -> tuple[pd.DataFrame, str]:
+def _read_workbook(path: Path, label: str, sheet: str | None,
+                   wanted: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
     import datetime
     import zipfile
 
@@ -288,7 +304,7 @@ def _read_workbook(path: Path, label: str, sheet: str | None) -> tuple[pd.DataFr
     frame = pd.DataFrame(records, columns=columns, dtype=object) if records else \
         pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
     frame["line"] = np.arange(2, len(frame) + 2)
-    return _trim_and_drop_blank(frame), title
+    return _trim_and_drop_blank(frame, wanted), title
 
 
 # --------------------------------------------------------------------------- dates

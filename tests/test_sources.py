@@ -269,3 +269,10 @@ def test_an_output_may_not_replace_an_input(study):
     result = run_cli("check", "-o", "visits.csv", cwd=folder)
     assert result.exit_code == 2 and "is one of the input files" in result.stderr
     assert (folder / "visits.csv").read_bytes() == before
+
+
+def test_a_line_with_only_a_name_is_not_a_blank_line(study):
+    """A roster line holding a name but no ID nor date is reported, not skipped as blank."""
+    rows, result = schedule_rows(study("participant_id,name,enrollment_date\n001,Li,2010-09-01\n,Wang,\n"))
+    assert result.exit_code == 2
+    assert "participants.csv:3: column participant_id: the participant ID is empty" in result.stderr
