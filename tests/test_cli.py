@@ -204,3 +204,16 @@ def test_light_commands_import_only_what_they_use(tmp_path: Path):
     assert imported("init", "s") == set()
     (tmp_path / "s" / "participants.csv").write_text("participant_id,enrollment_date\n001,2010-09-01\n")
     assert "matplotlib" not in imported("calendar", "--study", "s", "-o", "s/site.ics")
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path):
+    """`status 007 | head -1`: no internal error, no complaint, the shell's 141."""
+    import subprocess
+    import sys
+
+    script = (f"{sys.executable} -m scheduler status 007 --study {SAMPLE} --as-of 2011-01-17 | head -1; "
+              "exit ${PIPESTATUS[0]}")
+    for _ in range(3):
+        done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.stdout.startswith("Participant 007")
+        assert done.stderr == "" and done.returncode in (0, 141)

@@ -28,9 +28,13 @@ def test_every_command_is_in_the_reference_and_a_how_to():
     reference = (ROOT / "docs" / "cli.md").read_text("utf-8")
     prose = (ROOT / "README.md").read_text("utf-8") + "".join(
         page.read_text("utf-8") for page in (ROOT / "docs" / "how-to").glob("*.md"))
-    for name in cli.commands:
+    import click
+
+    for name, command in cli.commands.items():
         assert f"## visit-scheduler {name}\n" in reference
         assert re.search(rf"visit-scheduler {name}\b", prose), name
+        for sub in getattr(command, "commands", {}) if isinstance(command, click.Group) else {}:
+            assert f"## visit-scheduler {name} {sub}\n" in reference
 
 
 def test_readme_opens_with_the_two_commands():

@@ -32,9 +32,15 @@ def cli_reference() -> str:
         text = result.output.replace("Usage: cli", "Usage: visit-scheduler")
         parts.extend([f"## {title}", "", "```text", text.rstrip(), "```", ""])
 
+    import click
+
     section("visit-scheduler", ["--help"])
     for name in sorted(cli.commands):
         section(f"visit-scheduler {name}", [name, "--help"])
+        command = cli.commands[name]
+        if isinstance(command, click.Group):  # export → export sdtm
+            for sub in sorted(command.commands):
+                section(f"visit-scheduler {name} {sub}", [name, sub, "--help"])
     return "\n".join(parts)
 
 

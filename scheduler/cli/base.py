@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted: nothing was written.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `… | head`: the reader stopped reading; not an error of ours
+            _stdout_to_devnull()
+            ctx.exit(EXIT_PIPE_CLOSED)
         except Exception as error:  # a bug: say so plainly, details only on request
             if os.environ.get("VISIT_SCHEDULER_DEBUG"):
                 raise
@@ -73,7 +77,24 @@ def cli() -> None:
 
 def main() -> None:
     unwind_on_terminate()
-    cli(prog_name="visit-scheduler")
+    try:
+        cli(prog_name="visit-scheduler")
+    except SystemExit:
+        try:
+            sys.stdout.flush()  # the last of the output, while the exit code can still change
+        except BrokenPipeError:
+            _stdout_to_devnull()
+            raise SystemExit(EXIT_PIPE_CLOSED) from None
+        raise
+
+
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a reader that stopped reading
+
+
+def _stdout_to_devnull() -> None:
+    """Nothing more can reach the closed pipe; keep Python from complaining at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def unwind_on_terminate() -> None:
