@@ -184,7 +184,10 @@ def suggested_dates(check: pd.DataFrame, calendar: WorkingDays,
 
 
 def _to_do(check: pd.DataFrame) -> np.ndarray:
-    return (check["actual_date"].isna().to_numpy() & (check["status"] != "withdrawn").to_numpy()
+    """Visits that can still be booked: not done, not withdrawn, not recorded as not done,
+    and not missed (their window has closed)."""
+    return (check["actual_date"].isna().to_numpy()
+            & ~check["status"].isin(("withdrawn", "missed")).to_numpy()
             & (check["reason"] == "").to_numpy())
 
 

@@ -110,7 +110,7 @@ def test_a_closures_file_changes_the_suggestion(study):
     → 09-07. Open on Sunday 09-05 (an extra day): enrolled that day, D0 gets it."""
     folder = study(HEADER + "A,2010-09-01\nB,2010-09-05\n", None, CLOSED_PROTOCOL)
     write(folder, "closures.csv", "date,open,note\n2010-09-08,no,moving the clinic\n2010-09-05,yes,open day\n")
-    got, result = suggestions(folder)
+    got, result = suggestions(folder, "--as-of", "2010-09-01")
     assert result.exit_code == 0, result.stderr
     assert got[("A", "D7")] == "2010-09-07"
     assert got[("B", "D0")] == "2010-09-05"
@@ -152,5 +152,13 @@ def test_without_a_clinic_table_every_day_works(study):
     """No [clinic]: the target itself, even on a Sunday or a holiday."""
     protocol = CLOSED_PROTOCOL.replace('[clinic]\ncountry = "CN"\nclosures = "closures.csv"\n', "")
     folder = study(HEADER + "A,2010-09-26\n", None, protocol)     # a Sunday
-    got, _ = suggestions(folder)
+    got, _ = suggestions(folder, "--as-of", "2010-09-01")
     assert got[("A", "D0")] == "2010-09-26" and got[("A", "D7")] == "2010-10-03"
+
+
+def test_no_suggestion_once_the_window_has_closed(study):
+    """A missed visit (window closed, nothing recorded) gets no suggested date."""
+    folder = study(HEADER + "A,2010-09-01\n")
+    got, _ = suggestions(folder, "--as-of", "2010-09-10")
+    assert got[("A", "D7")] == ""              # window 09-07 … 09-09: missed as of 09-10
+    assert got[("A", "D14")] == "2010-09-15"   # window 09-13 … 09-17, target a Wednesday

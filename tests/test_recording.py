@@ -98,7 +98,7 @@ def test_the_reason_reaches_the_check_and_the_report(study):
     (["record", "007", "D7", "2099-01-01"], "is after today"),
     (["record", "007", "D7", "2010-08-30"], "2010-08-30 is before 007 was enrolled (2010-09-01)"),
     (["record", "007", "D7", "--not-done"], "a visit that did not happen needs a reason"),
-    (["record", "007", "D7"], "give the DATE the visit was done, or --not-done with --reason"),
+    (["record", "007", "D7"], "give either the DATE the visit was done, or --not-done with --reason"),
     (["enroll", "007", "--date", "2010-09-01"], "participant 007 is already enrolled (participants.csv:2)"),
     (["enroll", "=1+1", "--date", "2010-09-01"], "must start with a letter or a digit"),
     (["withdraw", "007", "--date", "2010-09-02", "--reason", "x"], "has visits recorded after 2010-09-02 (D0 on 2010-09-03)"),

@@ -134,7 +134,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def test_schedule_command_writes_exact_windows(tmp_path: Path):
     """The real command on real files: IDs keep leading zeros, windows as by hand."""
     participants = write(tmp_path, "roster.csv", ROSTER_HEADER + "007,2010-09-01\n0042,2012-02-22\n")
-    result = run_cli("schedule", "--participants", str(participants), "-o", str(tmp_path / "out.csv"))
+    # As of the first enrollment: every window is still ahead, so every visit gets a suggestion.
+    result = run_cli("schedule", "--participants", str(participants), "--as-of", "2010-09-01",
+                     "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 0, result.stderr
     rows = read_csv(tmp_path / "out.csv")
     assert [row["participant_id"] for row in rows] == ["007"] * 8 + ["0042"] * 8

@@ -76,7 +76,7 @@ def _report_moved(outcome: Any) -> None:
 @cli.command()
 @click.argument("participant_id")
 @click.argument("visit_code")
-@click.argument("day", metavar="DATE", required=False)
+@click.argument("day", metavar="[DATE]", required=False)
 @click.option("--not-done", is_flag=True, help="The visit did not happen (give --reason).")
 @click.option("--reason", default="", help="Why the visit was out of window, or did not happen.")
 @change_options
@@ -89,13 +89,14 @@ def record(participant_id: str, visit_code: str, day: str | None, not_done: bool
     from scheduler import recording
 
     if not_done == (day is not None):
-        raise click.UsageError("give the DATE the visit was done, or --not-done with --reason")
+        raise click.UsageError("give either the DATE the visit was done, or --not-done with "
+                               "--reason — one of the two, not both")
     folder, who = _folder(study), recording.who(by)
     when = None if not_done else recording.parse_day(str(day), "DATE")
     outcome = _with_reason(
         lambda why: recording.record(folder, participant_id.strip(), visit_code.strip(), when, why, who),
         reason.strip(), "Reason (why out of window)")
-    what = f"not done ({outcome.reason})" if not_done else f"{day}: {outcome.placed.describe()}"
+    what = f"not done ({outcome.reason})" if not_done else f"{when}: {outcome.placed.describe()}"
     click.echo(f"Recorded {participant_id} {visit_code} {what}")
     if outcome.placed.status in ("early", "late"):
         click.echo(f"  protocol deviation, reason: {outcome.reason}")
@@ -119,7 +120,7 @@ def withdraw(participant_id: str, day: str, reason: str, study: Path | None, by:
 @cli.command()
 @click.argument("participant_id")
 @click.argument("visit_code")
-@click.argument("day", metavar="DATE", required=False)
+@click.argument("day", metavar="[DATE]", required=False)
 @click.option("--not-done", is_flag=True, help="Correct it to a visit that did not happen.")
 @click.option("--reason", required=True, help="Why the record is corrected (kept in the audit trail).")
 @click.option("--visit-reason", default="",
@@ -131,14 +132,15 @@ def correct(participant_id: str, visit_code: str, day: str | None, not_done: boo
     from scheduler import recording
 
     if not_done == (day is not None):
-        raise click.UsageError("give the corrected DATE, or --not-done")
+        raise click.UsageError("give either the corrected DATE, or --not-done — one of the two, "
+                               "not both")
     folder, who = _folder(study), recording.who(by)
     when = None if not_done else recording.parse_day(str(day), "DATE")
     outcome = _with_reason(
         lambda why: recording.correct(folder, participant_id.strip(), visit_code.strip(), when,
                                       reason.strip(), who, why),
         visit_reason.strip(), "The visit's reason (why out of window, or not done)")
-    what = "not done" if not_done else f"{day}: {outcome.placed.describe()}"
+    what = "not done" if not_done else f"{when}: {outcome.placed.describe()}"
     click.echo(f"Corrected {participant_id} {visit_code} to {what}")
     _report_moved(outcome)
 
@@ -161,4 +163,7 @@ def audit(participant_id: str | None, study: Path | None) -> None:
     shown = frame[["when_local", "who", "action", "participant_id", "visit_code", "field",
                    "old_value", "new_value", "reason"]]
     title = f"Audit trail{' of ' + participant_id if participant_id else ''}: {len(frame)} changes"
+    if participant_id and not len(frame):
+        click.echo(f"Note: no change recorded for '{participant_id}' (IDs are compared as text: "
+                   "007 is not 7)", err=True)
     click.echo(render(shown, title, colour_column=None))

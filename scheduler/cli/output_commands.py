@@ -188,6 +188,7 @@ def export_sdtm(options: dict[str, Any], as_of: Any, folder: Path, file_format: 
             click.echo(f"Warning: {note}", err=True)
     written = sdtm.write(domains, folder, file_format)
     click.echo(f"Wrote {', '.join(label(path) for path in written)} "
-               f"({len(domains['SV'])} subject visits, {len(domains['DV'])} deviations, as of "
+               f"({len(domains['SV'])} subject visit{'s' if len(domains['SV']) != 1 else ''}, "
+               f"{len(domains['DV'])} deviation{'s' if len(domains['DV']) != 1 else ''}, as of "
                f"{study.as_of})", err=True)
     sys.exit(code)
