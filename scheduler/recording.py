@@ -231,11 +231,28 @@ class Folder:
     def today(self) -> dt.date:
         return pendulum.now(self.protocol.timezone).date()
 
-    def roster(self) -> CsvFile:
-        if not self.participants_path.exists():
-            raise ChangeRefused(f"{label(self.participants_path)}: no participants file — run "
-                                "visit-scheduler init DIR, or enroll a first participant")
-        return CsvFile.read(self.participants_path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
+    def roster(self, must_exist: bool = True) -> CsvFile:
+        """The roster for editing, after the same checks every command makes: a change is
+        never written into a participants file the other commands refuse."""
+        from scheduler.errors import InputFileError
+        from scheduler.sources import read_participants
+
+        path = self.participants_path
+        if not path.exists():
+            if must_exist:
+                raise ChangeRefused(f"{label(path)}: no participants file — run visit-scheduler "
+                                    "init DIR, or enroll a first participant")
+            return CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
+        try:
+            read_participants(path, label(path))
+        except InputFileError as error:
+            if "day-first" in error.message:
+                raise ChangeRefused(f"{label(path)}: dates are written day-first or month-first; "
+                                    "the recording commands need them as YYYY-MM-DD — format the "
+                                    "date columns as YYYY-MM-DD in Excel and save again",
+                                    error.problems) from None
+            raise
+        return CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
 
     def find(self, roster: CsvFile, participant_id: str) -> list[str]:
         for row in roster.rows:
@@ -271,7 +288,8 @@ class Folder:
             was = before.get(code, ("", ""))[0]
             if code != changed and actual != "NaT" and status != was:
                 notes.append(f"{participant_id} {code} (done {actual}) is now {status.replace('_', ' ')}, "
-                             f"was {was.replace('_', ' ')}: its window moved with {changed}")
+                             f"was {was.replace('_', ' ')}: its window moved with {changed} — check "
+                             "it, and add a reason if it is now out of window")
         return tuple(notes)
 
     def _check(self, participant_id: str):  # type: ignore[no-untyped-def]
@@ -336,7 +354,7 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, by
     with locked(folder):
         study = Folder(folder)
         path = study.participants_path
-        roster = CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
+        roster = study.roster(must_exist=False)
         if not re.match(ID_PATTERN, participant_id):
             raise ChangeRefused(f"participant ID '{participant_id}' must start with a letter or a digit")
         for row in roster.rows:
@@ -402,7 +420,28 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         trail.append([Entry("record" if day else "not done", participant_id, visit_code,
                             "actual_date", "", day.isoformat() if day else "", reason)])
         moved = study.moved(participant_id, before, visit_code)
+        if day is not None:
+            moved += _order_notes(study.protocol.codes, before, participant_id, visit_code, day)
     return Outcome(placed, reason, moved)
+
+
+def _order_notes(codes: tuple[str, ...], recorded: dict[str, tuple[str, str]], participant_id: str,
+                 visit_code: str, day: dt.date) -> tuple[str, ...]:
+    """A visit dated before one that comes earlier in the protocol (or after a later one):
+    the check will list it as done out of protocol order, so say so now."""
+    place = codes.index(visit_code)
+    notes = []
+    for index, code in enumerate(codes):
+        actual = recorded.get(code, ("", "NaT"))[1]
+        if code == visit_code or actual == "NaT":
+            continue
+        if index < place and actual > day.isoformat():
+            notes.append(f"{participant_id} {visit_code} on {day} is dated before {code} ({actual}), "
+                         "which comes earlier in the protocol: the check will list it as out of order")
+        elif index > place and actual < day.isoformat():
+            notes.append(f"{participant_id} {visit_code} on {day} is dated after {code} ({actual}), "
+                         "which comes later in the protocol: the check will list it as out of order")
+    return tuple(notes)
 
 
 def _check_day(study: Folder, roster: CsvFile, person: list[str], participant_id: str,

@@ -162,3 +162,12 @@ def test_no_suggestion_once_the_window_has_closed(study):
     got, _ = suggestions(folder, "--as-of", "2010-09-10")
     assert got[("A", "D7")] == ""              # window 09-07 … 09-09: missed as of 09-10
     assert got[("A", "D14")] == "2010-09-15"   # window 09-13 … 09-17, target a Wednesday
+
+
+def test_due_warns_only_about_its_own_rows(study):
+    """A window without a clinic day years ahead is not the worklist's business."""
+    folder = study(HEADER + "A,2010-09-16\nB,2010-08-02\n")   # A's D7 window: all Mid-Autumn holiday
+    near = run_cli("due", "--as-of", "2010-09-16", "--days", "14", cwd=folder)
+    assert "no clinic day in the window of A D7" in near.stderr
+    far = run_cli("due", "--as-of", "2010-08-02", "--days", "3", cwd=folder)
+    assert "no clinic day" not in far.stderr

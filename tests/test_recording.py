@@ -307,3 +307,31 @@ def test_at_a_terminal_the_reason_is_asked_for_with_the_folder_unlocked(study, m
     assert seen == ["unlocked"]
     assert result.exit_code == 0, result.output
     assert rows(folder / "visits.csv")[-1]["reason"] == "ward full"
+
+
+def test_a_roster_the_other_commands_refuse_is_not_changed(study):
+    """Two lines for 001: enroll and withdraw refuse, as schedule does, and change nothing."""
+    folder = study("participant_id,enrollment_date\n001,2010-09-01\n001,2010-09-02\n", VISITS)
+    before = snapshot(folder)
+    for args in (["enroll", "008", "--date", "2010-09-02"], ["withdraw", "001", "--date", "2010-09-05", "--reason", "x"]):
+        result = run_cli(*args, cwd=folder)
+        assert result.exit_code == 2 and "participant 001 is listed twice" in result.stderr
+    assert snapshot(folder) == before
+
+
+def test_day_first_rosters_are_explained_to_the_recording_commands(study):
+    """The change commands have no --date-format: the message says what to do instead."""
+    folder = study("participant_id,enrollment_date\n007,01/09/2010\n", VISITS)
+    result = run_cli("record", "007", "D7", "2010-09-10", cwd=folder)
+    assert result.exit_code == 2
+    assert "the recording commands need them as YYYY-MM-DD" in result.stderr
+    assert "participants.csv:2: column enrollment_date" in result.stderr
+
+
+def test_a_visit_out_of_protocol_order_is_said_at_once(study):
+    """D14 recorded before D7's date: recorded, with a warning (the check will list it)."""
+    folder = study(ROSTER, VISITS + "007,D7,2010-09-10,\n")
+    result = run_cli("record", "007", "D14", "2010-09-09", "--reason", "x", cwd=folder)
+    assert result.exit_code == 0
+    assert ("Warning: 007 D14 on 2010-09-09 is dated before D7 (2010-09-10), which comes earlier in "
+            "the protocol") in result.stderr

@@ -290,14 +290,16 @@ def site_label(study: Any) -> str:
     return ", ".join(sites) if sites else study.protocol.site_id
 
 
-def suggestions(study: Any, table: Any, not_before: Any = None) -> Any:
-    """Suggested dates (clinic days) for the visits still to do, with their warnings."""
+def suggestions(study: Any, table: Any, not_before: Any = None, warn_rows: Any = None) -> Any:
+    """Suggested dates (clinic days) for the visits still to do, with their warnings;
+    ``warn_rows`` limits the warnings to the rows the command shows (the worklist's)."""
     from scheduler.clinic import calendar_for, no_working_day, suggested_dates
 
     calendar = calendar_for(study.protocol.clinic, table)
     suggestion = suggested_dates(table, calendar, not_before)
-    empty = no_working_day(table, suggested_dates(table, calendar) if not_before is not None
-                           else suggestion)
+    shown = table if warn_rows is None else table[warn_rows]
+    empty = no_working_day(shown, (suggested_dates(table, calendar) if not_before is not None
+                                   else suggestion)[warn_rows if warn_rows is not None else slice(None)])
     if len(empty):
         named = ", ".join(f"{row.participant_id} {row.visit_code} ({str(row.window_open)[:10]} to "
                           f"{str(row.window_close)[:10]})"
@@ -306,8 +308,8 @@ def suggestions(study: Any, table: Any, not_before: Any = None) -> Any:
         click.echo(f"Warning: no clinic day in the window of {named}"
                    f"{f' and {more} more' if more > 0 else ''} — no date is suggested; "
                    "book these by hand", err=True)
-    to_do = table["actual_date"].isna().to_numpy()
-    beyond = calendar.years_beyond_data(table["window_close"].to_numpy()[to_do].astype("M8[D]"))
+    to_do = shown["actual_date"].isna().to_numpy()
+    beyond = calendar.years_beyond_data(shown["window_close"].to_numpy()[to_do].astype("M8[D]"))
     if beyond:
         click.echo(f"Warning: the holiday data for {calendar.country} ends with {calendar.data_until}: "
                    f"suggested dates in {', '.join(map(str, beyond))} follow the weekdays and the "

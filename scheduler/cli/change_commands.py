@@ -69,8 +69,7 @@ def _with_reason(attempt: Callable[[str], Any], given: str, question: str) -> An
 
 def _report_moved(outcome: Any) -> None:
     for note in outcome.moved:
-        click.echo(f"Warning: {note} — check it, and add a reason if it is now out of window",
-                   err=True)
+        click.echo(f"Warning: {note}", err=True)
 
 
 @cli.command()

@@ -150,7 +150,12 @@ def due(options: dict[str, Any], as_of: Any, output: Path | None, days: int) -> 
         study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = report_problems(study)
-    table["suggested_date"] = suggestions(study, table, not_before=study.as_of)
+    import numpy as np
+
+    horizon = np.datetime64(study.as_of, "D") + np.timedelta64(days, "D")
+    on_list = ((table["window_open"].to_numpy().astype("M8[D]") <= horizon)
+               & (table["window_close"].to_numpy().astype("M8[D]") >= np.datetime64(study.as_of, "D")))
+    table["suggested_date"] = suggestions(study, table, not_before=study.as_of, warn_rows=on_list)
     worklist = due_list(table, study.as_of, days,
                         withdrawal_per_row(study.participants, len(study.protocol.visits)))
     late = overdue(table)
