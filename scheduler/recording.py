@@ -84,6 +84,7 @@ class CsvFile:
     rows: list[list[str]]
     newline: str = "\n"  # kept as the file had it (Excel on Windows writes \r\n)
     separator: str = ","  # kept too: a semicolon or tab file stays one
+    ascii_only: bool = True  # an all-ASCII file could have been any encoding
 
     @classmethod
     def read(cls, path: Path, default_header: str, required: tuple[str, ...]) -> CsvFile:
@@ -94,14 +95,16 @@ class CsvFile:
         header = default_header.strip().split(",")
         if not path.exists():
             return cls(path, "utf-8", header, header_names(header, shown), [])
-        text, encoding = decode(path.read_bytes(), shown, None)
+        raw = path.read_bytes()
+        text, encoding = decode(raw, shown, None)
         newline = "\r\n" if "\r\n" in text else "\n"
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         separator = separator_of(text.split("\n", 1)[0])
         rows = list(csv.reader(io.StringIO(text), delimiter=separator))
         if not rows:
             return cls(path, encoding, header, header_names(header, shown), [], newline, separator)
-        file = cls(path, encoding, rows[0], header_names(rows[0], shown), rows[1:], newline, separator)
+        file = cls(path, encoding, rows[0], header_names(rows[0], shown), rows[1:], newline, separator,
+                   raw.isascii())
         missing = [name for name in required if name not in file.names]
         if missing:
             raise ChangeRefused(f"{shown}: the header has no {', '.join(missing)} column — "
@@ -139,8 +142,14 @@ class CsvFile:
         writer = csv.writer(buffer, delimiter=self.separator, lineterminator=self.newline)
         writer.writerow(self.header)
         writer.writerows(row + [""] * (width - len(row)) for row in self.rows)
+        content = buffer.getvalue()
+        encoding = self.encoding
+        if encoding == "utf-8" and self.ascii_only and not content.isascii():
+            # The first Chinese text in a plain-ASCII file: write Excel's "CSV UTF-8" (with
+            # a byte-order mark), which Excel on Chinese Windows opens correctly.
+            encoding = "utf-8-sig"
         with atomic_write(self.path, mode="wb") as stream:
-            stream.write(buffer.getvalue().encode(self.encoding))
+            stream.write(content.encode(encoding))
 
 
 # --------------------------------------------------------------------------- the audit trail

@@ -155,7 +155,9 @@ def init_folder(folder: Path) -> list[str]:
     make_folder(folder)
     written = []
     for name, text in files.items():
-        with atomic_write(folder / name) as stream:
+        # The CSV files as Excel's "CSV UTF-8" (with a byte-order mark): Excel on Chinese
+        # Windows then shows Chinese names and reasons typed into them correctly.
+        with atomic_write(folder / name, encoding="utf-8-sig" if name.endswith(".csv") else "utf-8") as stream:
             stream.write(text)
         written.append(label(folder / name))
     return written

@@ -18,9 +18,10 @@ def test_init_makes_a_study_folder_the_other_commands_use(tmp_path: Path):
     result = run_cli("init", str(folder))
     assert result.exit_code == 0
     assert sorted(p.name for p in folder.iterdir()) == ["participants.csv", "protocol.toml", "visits.csv"]
-    assert (folder / "participants.csv").read_text() == (
+    assert (folder / "participants.csv").read_text("utf-8-sig") == (
         "participant_id,enrollment_date,withdrawal_date,withdrawal_reason,site\n")
-    assert (folder / "visits.csv").read_text() == "participant_id,visit_code,actual_date,reason\n"
+    assert (folder / "participants.csv").read_bytes().startswith(b"\xef\xbb\xbf")   # Excel's CSV UTF-8
+    assert (folder / "visits.csv").read_text("utf-8-sig") == "participant_id,visit_code,actual_date,reason\n"
     assert run_cli("protocol", cwd=folder).stdout.startswith("NCT01143168: 8 visits")
     with open(folder / "participants.csv", "a") as stream:
         stream.write("001,2010-09-01,,,01\n")

@@ -335,3 +335,12 @@ def test_a_visit_out_of_protocol_order_is_said_at_once(study):
     assert result.exit_code == 0
     assert ("Warning: 007 D14 on 2010-09-09 is dated before D7 (2010-09-10), which comes earlier in "
             "the protocol") in result.stderr
+
+
+def test_the_first_chinese_text_in_an_ascii_file_gets_excels_byte_order_mark(study):
+    """An all-ASCII visits file and a Chinese reason: written as CSV UTF-8 with a BOM."""
+    folder = study(ROSTER, VISITS)
+    run_cli("record", "007", "D7", "2010-09-12", "--reason", "病房已满", cwd=folder)
+    raw = (folder / "visits.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and "病房已满".encode() in raw
+    assert rows(folder / "visits.csv", "utf-8-sig")[-1]["reason"] == "病房已满"

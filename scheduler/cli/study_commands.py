@@ -26,7 +26,8 @@ def init(folder: Path) -> None:
 
     for written in init_folder(folder):
         click.echo(f"Wrote {written}")
-    click.echo(f"Next: add participants to {label(folder / 'participants.csv')}, then run "
+    click.echo(f"Next: enroll participants (visit-scheduler enroll 001 --date YYYY-MM-DD --study "
+               f"{label(folder)}) or type them into {label(folder / 'participants.csv')}, then run "
                f"'visit-scheduler schedule --study {label(folder)}'.")
 
 
