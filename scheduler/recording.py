@@ -302,7 +302,6 @@ class Folder:
         return tuple(notes)
 
     def _check(self, participant_id: str):  # type: ignore[no-untyped-def]
-        from scheduler.records import Records
         from scheduler.status import compute_check
         from scheduler.study import ReadOptions, load_study
 
@@ -310,12 +309,7 @@ class Folder:
         roster = study.participants
         mine = roster[roster["participant_id"] == participant_id].reset_index(drop=True)
         position = int(np.flatnonzero(roster["participant_id"].to_numpy() == participant_id)[0])
-        records = study.records
-        keep = records.participant == position
-        return compute_check(study.protocol, mine,
-                             Records(records.participant[keep] * 0, records.visit[keep],
-                                     records.actual_date[keep], records.reason[keep], ()),
-                             study.as_of)
+        return compute_check(study.protocol, mine, study.records.of_participant(position), study.as_of)
 
     def placed(self, participant_id: str, visit_code: str, day: dt.date | None) -> Placed:
         """The visit's window as things stand (re-anchored on recorded dates), and where

@@ -46,6 +46,12 @@ class Records:
         return cls(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
                    np.array([], dtype="M8[D]"), np.array([], dtype=object), ())
 
+    def of_participant(self, position: int) -> Records:
+        """One participant's records, renumbered for a roster of that participant alone."""
+        keep = self.participant == position
+        return Records(np.zeros(int(keep.sum()), dtype=np.int64), self.visit[keep],
+                       self.actual_date[keep], self.reason[keep], ())
+
 
 def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFrame,
                   protocol: Protocol, today: np.datetime64, as_of: np.datetime64) -> Records:

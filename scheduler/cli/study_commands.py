@@ -198,8 +198,8 @@ def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
                  or pid.casefold() == participant_id.casefold()]
         hint = f"did you mean {close[0]}?" if close else "check the ID in the participants file"
         raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
-    table = compute_check(study.protocol, match.reset_index(drop=True), _records_for(study, match),
-                          study.as_of)
+    table = compute_check(study.protocol, match.reset_index(drop=True),
+                          study.records.of_participant(int(match.index[0])), study.as_of)
     table["suggested_date"] = suggestions(study, table)
     code = report_problems(study, participant_id)
     person = match.iloc[0]
@@ -225,14 +225,3 @@ def render_table(frame: Any) -> str:
     from scheduler.outputs.terminal import render
 
     return render(frame)
-
-
-def _records_for(study: Any, match: Any) -> Any:
-    """The study's used visit records for one participant, renumbered for a one-row roster."""
-    from scheduler.records import Records
-
-    position = int(match.index[0])
-    records = study.records
-    mine = records.participant == position
-    return Records(records.participant[mine] * 0, records.visit[mine], records.actual_date[mine],
-                   records.reason[mine], ())
