@@ -13,6 +13,7 @@ import difflib
 import io
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,7 +203,7 @@ def _record_lines(text: str, separator: str) -> list[int]:
     return starts
 
 
-def header_names(raw: list[object], label: str) -> list[str]:
+def header_names(raw: Sequence[object], label: str) -> list[str]:
     """Header cells as column names: case, surrounding spaces, inner spaces and hyphens do
     not matter ("Enrollment Date" is enrollment_date); a blank cell becomes unnamed_N; a name
     used twice refuses the file (which of the two would be meant?)."""

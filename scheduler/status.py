@@ -34,8 +34,9 @@ CHECK_COLUMNS = ("participant_id", "visit_code", "target_date", "window_open", "
 
 
 def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
-             as_of: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
-    """Status and days outside the window for every cell of the grid (−1: no days_outside)."""
+             as_of: np.datetime64) -> tuple[pd.Categorical, np.ndarray]:
+    """Status (a categorical, participant-major like the long frame) and days outside the
+    window (the grid's shape; −1: no days_outside) for every cell of the grid."""
     as_of = np.datetime64(as_of, "D")
     enrollment = np.asarray(enrollment, dtype="M8[D]")[:, None]
     withdrawal = np.asarray(withdrawal, dtype="M8[D]")[:, None]
