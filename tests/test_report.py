@@ -199,7 +199,8 @@ def test_workbook(study):
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     header = [cell.value for cell in sheet[1]]
     got = {(r[0], r[1]): (r[header.index("status")], r[header.index("days_outside")],
-                          r[header.index("new_this_week")] == "true") for r in rows}
+                          r[header.index("new_this_week")]) for r in rows}
+    assert {type(r[header.index("new_this_week")]) for r in rows} == {bool}   # Excel TRUE / FALSE
     assert got == {k: (s, int(d), new) for k, (s, d, new) in EXPECTED.items()}
     r2 = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "R2" and row[1].value == "D14")
     assert r2[header.index("reason")].value == "=1+1" and r2[header.index("reason")].data_type == "s"

@@ -159,6 +159,7 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
         for name in frame.columns:
             column = frame[name]
             kinds.append("date" if _is_date(column) else
+                         "bool" if column.dtype == bool else
                          "int" if _is_integer(column) else "text")
         marks = highlight.to_numpy() if highlight is not None else np.zeros(len(frame), dtype=bool)
         raw_columns = [frame[name].to_numpy(dtype=object) for name in frame.columns]
@@ -170,6 +171,8 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
                 elif kind == "date":
                     cell = WriteOnlyCell(sheet, value=datetime.date.fromisoformat(value))
                     cell.number_format = "yyyy-mm-dd"
+                elif kind == "bool":
+                    cell = WriteOnlyCell(sheet, value=bool(raw))  # Excel's TRUE / FALSE
                 elif kind == "int" or (isinstance(raw, (int, np.integer)) and not isinstance(raw, bool)):
                     cell = WriteOnlyCell(sheet, value=int(value))
                 else:
