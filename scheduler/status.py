@@ -86,10 +86,6 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
     return frame
 
 
-def deviations(check: pd.DataFrame) -> pd.DataFrame:
-    return check[check["status"].isin(DEVIATIONS)]
-
-
 def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
              withdrawn_by: pd.Series | None = None) -> pd.DataFrame:
     """The worklist: visits not done whose window is open, or opens within ``days`` days

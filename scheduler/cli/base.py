@@ -275,13 +275,11 @@ def pass_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def no_clinic_day_notes(study: Any, table: Any) -> list[str]:
-    from scheduler.clinic import calendar_for, no_working_day, suggested_dates
-
-    empty = no_working_day(table, suggested_dates(table, calendar_for(study.protocol.clinic, table)))
+def clinic_day_notes(gaps: Any) -> list[str]:
+    """The report's lines for visits whose window holds no clinic day."""
     return [f"No clinic day in the window of {row.participant_id} {row.visit_code} "
             f"({str(row.window_open)[:10]} to {str(row.window_close)[:10]}): book it by hand"
-            for row in empty.itertuples()]
+            for row in gaps.itertuples()]
 
 
 def site_label(study: Any) -> str:
@@ -291,8 +289,14 @@ def site_label(study: Any) -> str:
 
 
 def suggestions(study: Any, table: Any, not_before: Any = None, warn_rows: Any = None) -> Any:
-    """Suggested dates (clinic days) for the visits still to do, with their warnings;
-    ``warn_rows`` limits the warnings to the rows the command shows (the worklist's)."""
+    """Suggested dates (clinic days) for the visits still to do, with their warnings."""
+    return suggestions_and_gaps(study, table, not_before, warn_rows)[0]
+
+
+def suggestions_and_gaps(study: Any, table: Any, not_before: Any = None,
+                         warn_rows: Any = None) -> tuple[Any, Any]:
+    """Suggested dates, and the visits whose window holds no clinic day (warned about on
+    standard error); ``warn_rows`` limits the warnings to the rows the command shows."""
     from scheduler.clinic import calendar_for, no_working_day, suggested_dates
 
     calendar = calendar_for(study.protocol.clinic, table)
@@ -314,7 +318,7 @@ def suggestions(study: Any, table: Any, not_before: Any = None, warn_rows: Any =
         click.echo(f"Warning: the holiday data for {calendar.country} ends with {calendar.data_until}: "
                    f"suggested dates in {', '.join(map(str, beyond))} follow the weekdays and the "
                    "fixed-date holidays only — check them against the official calendar", err=True)
-    return suggestion
+    return suggestion, empty
 
 
 def warn_reason_missing(table: Any) -> None:

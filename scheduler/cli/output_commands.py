@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from scheduler.cli.base import (as_of_option, cli, date_option, load, no_clinic_day_notes, site_label,
+from scheduler.cli.base import (as_of_option, cli, clinic_day_notes, date_option, load, site_label,
                                 output_option, pass_options, report_problems, resolve_inputs,
-                                study_options, suggestions, warn_reason_missing)
+                                study_options, suggestions, suggestions_and_gaps,
+                                warn_reason_missing)
 from scheduler.errors import OptionError
 
 
@@ -120,7 +121,7 @@ def report(options: dict[str, Any], week: str | None, as_of: Any, output: Path |
     if output is not None:
         study.guard_output(output)
     check_table = compute_check(study.protocol, study.participants, study.records, study.as_of)
-    check_table["suggested_date"] = suggestions(study, check_table, not_before=study.as_of)
+    check_table["suggested_date"], gaps = suggestions_and_gaps(study, check_table, not_before=study.as_of)
     code = report_problems(study)
     warn_reason_missing(check_table)
     sources = [weekly.checksum("protocol", study.protocol_label, inputs.protocol,
@@ -136,7 +137,7 @@ def report(options: dict[str, Any], week: str | None, as_of: Any, output: Path |
     result = weekly.build_report(
         check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
         study_id=study.protocol.study_id, title=study.protocol.title, site=site, made_at=made_at,
-        sources=tuple(sources), notes=tuple(no_clinic_day_notes(study, check_table)))
+        sources=tuple(sources), notes=tuple(clinic_day_notes(gaps)))
     picture = None
     if output is not None and output.suffix.lower() in (".html", ".xlsx"):
         from scheduler.outputs.timeline import png_bytes, timeline_figure

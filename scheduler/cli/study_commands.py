@@ -217,11 +217,7 @@ def status(options: dict[str, Any], participant_id: str, as_of: Any) -> None:
     shown = with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
                                          "window_close", "suggested_date", "actual_date", "status",
                                          "days_outside", "reason"]]
-    click.echo(render_table(shown))
-    sys.exit(code)
-
-
-def render_table(frame: Any) -> str:
     from scheduler.outputs.terminal import render
 
-    return render(frame)
+    click.echo(render(shown))
+    sys.exit(code)

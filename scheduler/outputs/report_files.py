@@ -18,7 +18,6 @@ from scheduler.report import Report
 from scheduler.status import CHECK_COLUMNS
 from scheduler.studyfolder import atomic_write
 
-REPORT_FORMATS = (".html", ".xlsx", ".csv", ".md")
 DEVIATION_COLUMNS = ["participant_id", "visit_code", "visit_name", "window_open", "window_close",
                      "actual_date", "status", "days_outside", "reason"]
 
