@@ -90,3 +90,7 @@ class OptionError(SchedulerError):
 
 class OutputError(SchedulerError):
     """An output cannot be written (missing folder, unknown format, permissions)."""
+
+
+class ChangeRefused(SchedulerError):
+    """A change to the study folder cannot be made: nothing was written."""

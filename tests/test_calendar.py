@@ -286,7 +286,7 @@ def test_no_reminder_that_has_already_passed(study):
 
 def test_uids_cannot_collide():
     """The "-" between the parts is never one inside them."""
-    from scheduler.calendars import file_name_for, uid_for
+    from scheduler.core.calendar import file_name_for, uid_for
 
     assert uid_for("S", "P1", "FU-1") != uid_for("S", "P1-FU", "1")
     assert uid_for("S", "P1", "FU-1") == "S-P1-FU%2D1@visit-scheduler"

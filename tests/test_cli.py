@@ -108,12 +108,12 @@ def test_a_failed_write_leaves_the_earlier_file_untouched(study, monkeypatch):
 
 def test_internal_errors_are_one_plain_message(study, monkeypatch):
     """A bug says so in one message with exit 3: no traceback for the nurse."""
-    import scheduler.status
+    import scheduler.app.tables
 
     def boom(*args, **kwargs):
         raise ValueError("something impossible")
 
-    monkeypatch.setattr(scheduler.status, "compute_check", boom)
+    monkeypatch.setattr(scheduler.app.tables, "compute_check", boom)
     folder = study("participant_id,enrollment_date\n001,2010-09-01\n")
     from click.testing import CliRunner
 
@@ -152,7 +152,7 @@ KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
 from scheduler.cli import unwind_on_terminate
-from scheduler.studyfolder import atomic_write
+from scheduler.storage.atomic import atomic_write
 unwind_on_terminate()
 with atomic_write(Path(sys.argv[1])) as stream:
     stream.write("participant_id,visit_code\\n001,")

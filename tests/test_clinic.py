@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scheduler.clinic import WorkingDays, suggest
+from scheduler.core.clinic import WorkingDays, suggest
 
 from .conftest import run_cli, write
 
@@ -132,7 +132,7 @@ def test_a_bad_closures_file_is_explained(study):
 
 def test_dates_past_the_holiday_data_are_warned_about(study, monkeypatch):
     """Say China's data ended with 2010: windows in 2011 get the warning, naming the years."""
-    monkeypatch.setattr("scheduler.clinic._data_until", lambda country: 2010)
+    monkeypatch.setattr("scheduler.core.clinic._data_until", lambda country: 2010)
     folder = study(HEADER + "A,2010-09-01\n")   # M6 … M12 fall in 2011
     _, result = suggestions(folder, "--as-of", "2010-09-01")
     assert ("Warning: the holiday data for CN ends with 2010: suggested dates in 2011 follow the "
@@ -142,7 +142,7 @@ def test_dates_past_the_holiday_data_are_warned_about(study, monkeypatch):
 def test_which_countries_have_a_last_year():
     """China announces year by year (the installed data reaches at least 2026); countries
     with fixed-rule holidays have no last year."""
-    from scheduler.clinic import _data_until
+    from scheduler.core.clinic import _data_until
 
     assert _data_until("CN") >= 2026
     assert _data_until("US") is None and _data_until("GB") is None

@@ -46,7 +46,7 @@ def test_readme_opens_with_the_two_commands():
 
 def test_every_status_word_is_documented():
     """The date-rules page explains every status word the check can print."""
-    from scheduler.status import STATUSES
+    from scheduler.core.status import STATUSES
 
     rules = (ROOT / "docs" / "date-rules.md").read_text("utf-8")
     for status in STATUSES:

@@ -68,7 +68,7 @@ def test_every_year_first_form_reads_back_the_same_day(day, form):
     """Any real date written in any accepted form is read as that very day."""
     import pandas as pd
 
-    from scheduler.dates import OK, parse_dates
+    from scheduler.core.dates import OK, parse_dates
 
     text = form.format(day, d=day)
     dates, codes = parse_dates(pd.Series([text], dtype=object))

@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.dates import iso
+from scheduler.core.dates import iso
 from scheduler.outputs.files import write_csv
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=12)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from scheduler import clock
 from scheduler.protocol import Protocol, Visit
-from scheduler.records import Records
-from scheduler.status import DEVIATIONS, STATUSES, compute_check
+from scheduler.core.records import Records
+from scheduler.core.status import DEVIATIONS, STATUSES, compute_check
 
 DAY = dt.timedelta(days=1)
 
@@ -188,8 +188,8 @@ def test_record_rules_against_a_reference(records, as_of_day, today_day):
     records: the earliest date on or before both today and the as-of date; else a "did not
     happen" record with its reason; an empty date without a reason is never used."""
     from scheduler.protocol import load_built_in
-    from scheduler.records import check_records
-    from scheduler.sources import Table
+    from scheduler.core.records import check_records
+    from scheduler.core.table import Table
 
     protocol = load_built_in()
     start = dt.date(2010, 9, 1)

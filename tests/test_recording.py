@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import recording
+from scheduler.app import recording
+from scheduler.storage.audit import read_audit
+from scheduler.storage.lock import LOCK_FILE
 
 from .conftest import run_cli, run_process, write
 
@@ -28,7 +30,7 @@ def rows(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-            if p.is_file() and p.name != recording.LOCK_FILE}
+            if p.is_file() and p.name != LOCK_FILE}
 
 
 def test_a_day_at_the_clinic(study):
@@ -181,9 +183,9 @@ def test_two_nurses_through_the_real_command(tmp_path: Path):
 KILLER = """
 import os, signal, sys
 from pathlib import Path
-import scheduler.studyfolder as folder
-from scheduler import recording
-real = folder.atomic_write
+import scheduler.storage.csv_file as csv_file
+from scheduler.app import recording
+real = csv_file.atomic_write
 import contextlib
 @contextlib.contextmanager
 def dying(path, *args, **kwargs):
@@ -193,7 +195,7 @@ def dying(path, *args, **kwargs):
                 stream.write(data[: len(data) // 2]); stream.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
         yield Half()
-recording.atomic_write = dying
+csv_file.atomic_write = dying
 recording.record(Path(sys.argv[1]), "007", "D7", __import__("datetime").date(2010, 9, 10), "", "x")
 """
 
@@ -206,11 +208,11 @@ def test_a_process_killed_mid_write_leaves_the_visits_file_intact(study):
     done = subprocess.run([sys.executable, "-c", KILLER, str(folder)], capture_output=True)
     assert done.returncode == -9
     assert (folder / "visits.csv").read_bytes() == before
-    assert recording.read_audit(folder) == []     # opened before the write, nothing written to it
+    assert read_audit(folder) == []     # opened before the write, nothing written to it
     result = run_process("record", "007", "D7", "2010-09-10", cwd=folder)
     assert result.exit_code == 0, result.stderr
     assert rows(folder / "visits.csv")[-1]["actual_date"] == "2010-09-10"
-    assert [e["new_value"] for e in recording.read_audit(folder)] == ["2010-09-10"]
+    assert [e["new_value"] for e in read_audit(folder)] == ["2010-09-10"]
 
 
 def test_semicolon_files_stay_semicolon_files(tmp_path: Path):
@@ -296,7 +298,7 @@ def test_at_a_terminal_the_reason_is_asked_for_with_the_folder_unlocked(study, m
     def prompt(*args, **kwargs):
         from filelock import FileLock
 
-        lock = FileLock(str(folder / recording.LOCK_FILE), timeout=0)
+        lock = FileLock(str(folder / LOCK_FILE), timeout=0)
         with lock:                       # would time out if the command still held it
             seen.append("unlocked")
         return "ward full"

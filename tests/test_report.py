@@ -12,7 +12,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from scheduler.report import week_before, week_named
+from scheduler.core.report import week_before, week_named
 
 from .conftest import run_cli
 
@@ -220,8 +220,8 @@ def test_the_picture_has_a_bar_per_visit_and_the_week_shaded():
 
     from scheduler.outputs.timeline import timeline_figure
     from scheduler.protocol import load_built_in
-    from scheduler.records import Records
-    from scheduler.status import compute_check
+    from scheduler.core.records import Records
+    from scheduler.core.status import compute_check
 
     participants = pd.DataFrame({"participant_id": ["A", "B", "C"],
                                  "enrollment_date": np.array(["2010-09-01"] * 3, dtype="M8[D]"),

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from scheduler.protocol import load_built_in, parse_protocol
-from scheduler.records import Records
-from scheduler.schedule import add_months, compute_schedule
+from scheduler.core.records import Records
+from scheduler.core.schedule import add_months, compute_schedule
 
 from .conftest import run_cli, write
 from .test_protocol import DEMO

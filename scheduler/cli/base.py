@@ -1,4 +1,4 @@
-"""The command group and what its commands share: options, loading, messages, exit codes.
+"""The command group and what its commands share: options, messages, rendering, exit codes.
 
 Heavy libraries (pandas, openpyxl) are imported inside the commands that use them, so
 ``--help``, ``protocol`` and ``init`` start in a fraction of a second.
@@ -6,20 +6,25 @@ Heavy libraries (pandas, openpyxl) are imported inside the commands that use the
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from scheduler import __version__
-from scheduler.errors import (EXIT_DATA_PROBLEMS, EXIT_INTERNAL_ERROR, EXIT_OK, OptionError,
-                              SchedulerError)
+from scheduler.app.results import Messages
+from scheduler.errors import EXIT_INTERNAL_ERROR, SchedulerError
 
-MAX_LISTED_WARNINGS = 20
+if TYPE_CHECKING:
+    import numpy as np
+
+    from scheduler.app.results import TableResult
 
 
 class _Failure(click.ClickException):
@@ -113,7 +118,7 @@ def unwind_on_terminate() -> None:
 def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
-    from scheduler.dates import parse_one
+    from scheduler.core.dates import parse_one
 
     parsed = parse_one(value)
     if parsed is None:
@@ -195,142 +200,42 @@ def output_option(*formats: str) -> Callable[[Callable[..., Any]], Callable[...,
                              "Without it, a table on the terminal.")
 
 
-def resolve_inputs(study: Path | None, protocol: Path | None, participants: Path | None,
-            visits: Path | None) -> Any:
-    from scheduler.studyfolder import resolve
-
-    if study is not None and not study.is_dir():
-        raise OptionError(f"--study {study}: no such folder — "
-                          "create one with: visit-scheduler init DIR")
-    return resolve(study, protocol, participants, visits)
-
-
-def load(options: dict[str, Any], as_of: Any = None, use_visits: bool = True) -> Any:
-    from scheduler.study import ReadOptions, load_study
-
-    inputs = resolve_inputs(options["study"], options["protocol"], options["participants"],
-                     options["visits"])
-    read = ReadOptions(options["date_format"], options["encoding"], options["sheet"])
-    return load_study(inputs, as_of, read, use_visits=use_visits)
-
-
-def report_problems(study: Any, participant: str | None = None, needs_visits: bool = True) -> int:
-    """Warnings and data problems on standard error; the exit code they call for."""
-    if needs_visits and study.visits_label is None:
-        click.echo("Warning: no visits file (visits.csv or visits.xlsx in the study folder, or "
-                   "--visits FILE): no visit counts as done", err=True)
-    for warning in study.roster_warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    later = [p for p in study.enrolled_after_as_of if participant in (None, p)]
-    if later:
-        shown = ", ".join(later[:MAX_LISTED_WARNINGS])
-        more = len(later) - MAX_LISTED_WARNINGS
-        click.echo(f"Warning: enrolled after the as-of date {study.as_of}: {shown}"
-                   f"{f' and {more} more' if more > 0 else ''} — their visits are listed as "
-                   "upcoming (or withdrawn, after a withdrawal)", err=True)
-    problems = [p for p in study.problems if participant in (None, p.participant)]
-    if not problems:
-        return EXIT_OK
-    count = len(problems)
-    click.echo(f"{study.visits_label}: {count} data problem{'s' if count != 1 else ''} "
-               "(each record named is left out, unless it says it is used):", err=True)
-    for problem in problems:
-        click.echo(f"  {problem}", err=True)
-    return EXIT_DATA_PROBLEMS
-
-
-def echo_or_write(frame: Any, output: Path | None, title: str, sheet: str,
-                   highlight: Any = None, colour_column: str | None = "status") -> None:
-    if output is None:
-        from scheduler.outputs.terminal import render
-
-        click.echo(render(frame, title, colour_column))
-        return
-    from scheduler.outputs.files import write_table
-    from scheduler.studyfolder import label
-
-    write_table(frame, output, sheet=sheet, highlight=highlight)
-    click.echo(f"Wrote {label(output)} ({len(frame)} rows)", err=True)
-
-
-def with_reason_missing(frame: Any) -> Any:
-    """For tables people read: a deviation without a reason says so."""
-    from scheduler.status import DEVIATIONS
-
-    shown = frame.copy()
-    missing = shown["status"].isin(DEVIATIONS) & (shown["reason"] == "")
-    shown.loc[missing, "reason"] = "reason missing"
-    return shown
-
-
 def pass_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Gather the study options into one dict so commands stay short."""
+    """Gather the study options into one StudyOptions so commands stay short."""
     names = ("study", "protocol", "participants", "visits", "date_format", "encoding", "sheet")
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
-        options = {name: kwargs.pop(name) for name in names}
-        return func(options, **kwargs)
+        from scheduler.app.study import StudyOptions
+
+        values = [kwargs.pop(name) for name in names]
+        return func(StudyOptions(*values), **kwargs)
 
     return wrapper
 
 
-def clinic_day_notes(gaps: Any) -> list[str]:
-    """The report's lines for visits whose window holds no clinic day."""
-    return [f"No clinic day in the window of {row.participant_id} {row.visit_code} "
-            f"({str(row.window_open)[:10]} to {str(row.window_close)[:10]}): book it by hand"
-            for row in gaps.itertuples()]
+@contextlib.contextmanager
+def speaking() -> Iterator[Messages]:
+    """The messages a controller gathers, printed on standard error at the end — also when
+    the command fails, so that what was said before the failure is not lost."""
+    messages = Messages()
+    try:
+        yield messages
+    finally:
+        for line in messages:
+            click.echo(line, err=True)
 
 
-def site_label(study: Any) -> str:
-    """The site(s) the roster names, else the protocol's site_id: "01" or "01, 02"."""
-    sites = sorted({s for s in study.participants["site"] if s})
-    return ", ".join(sites) if sites else study.protocol.site_id
+def show(result: TableResult) -> None:
+    """A controller's table on the terminal (nothing when it wrote a file), then its exit code."""
+    for line in result.lines:
+        click.echo(line)
+    if result.table is not None:
+        from scheduler.outputs.terminal import render
+
+        click.echo(render(result.table, result.title, result.colour_column))
+    sys.exit(result.exit_code)
 
 
-def suggestions(study: Any, table: Any, not_before: Any = None, warn_rows: Any = None) -> Any:
-    """Suggested dates (clinic days) for the visits still to do, with their warnings."""
-    return suggestions_and_gaps(study, table, not_before, warn_rows)[0]
-
-
-def suggestions_and_gaps(study: Any, table: Any, not_before: Any = None,
-                         warn_rows: Any = None) -> tuple[Any, Any]:
-    """Suggested dates, and the visits whose window holds no clinic day (warned about on
-    standard error); ``warn_rows`` limits the warnings to the rows the command shows."""
-    from scheduler.clinic import calendar_for, no_working_day, suggested_dates
-
-    calendar = calendar_for(study.protocol.clinic, table)
-    suggestion = suggested_dates(table, calendar, not_before)
-    shown = table if warn_rows is None else table[warn_rows]
-    empty = no_working_day(shown, (suggested_dates(table, calendar) if not_before is not None
-                                   else suggestion)[warn_rows if warn_rows is not None else slice(None)])
-    if len(empty):
-        named = ", ".join(f"{row.participant_id} {row.visit_code} ({str(row.window_open)[:10]} to "
-                          f"{str(row.window_close)[:10]})"
-                          for row in empty.head(MAX_LISTED_WARNINGS).itertuples())
-        more = len(empty) - MAX_LISTED_WARNINGS
-        click.echo(f"Warning: no clinic day in the window of {named}"
-                   f"{f' and {more} more' if more > 0 else ''} — no date is suggested; "
-                   "book these by hand", err=True)
-    to_do = shown["actual_date"].isna().to_numpy()
-    beyond = calendar.years_beyond_data(shown["window_close"].to_numpy()[to_do].astype("M8[D]"))
-    if beyond:
-        click.echo(f"Warning: the holiday data for {calendar.country} ends with {calendar.data_until}: "
-                   f"suggested dates in {', '.join(map(str, beyond))} follow the weekdays and the "
-                   "fixed-date holidays only — check them against the official calendar", err=True)
-    return suggestion, empty
-
-
-def warn_reason_missing(table: Any) -> None:
-    from scheduler.status import DEVIATIONS
-
-    missing = table[table["status"].isin(DEVIATIONS) & (table["reason"] == "")]
-    if not len(missing):
-        return
-    named = [f"{row.participant_id} {row.visit_code} ({row.status})"
-             for row in missing.head(MAX_LISTED_WARNINGS).itertuples()]
-    more = len(missing) - len(named)
-    click.echo(f"Warning: reason missing for {len(missing)} deviation"
-               f"{'s' if len(missing) != 1 else ''}: {', '.join(named)}"
-               f"{f' and {more} more' if more else ''} — add the reason in the visits file",
-               err=True)
+def as_date(value: np.datetime64 | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(str(value))

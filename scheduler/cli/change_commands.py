@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from collections.abc import Callable
+from scheduler.cli.base import cli
+from scheduler.errors import ChangeRefused, OptionError
 
-from scheduler.cli.base import (cli)
-from scheduler.errors import OptionError
+if TYPE_CHECKING:
+    from scheduler.app.recording import Outcome
+
+T = TypeVar("T")
 
 
-def change_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def change_options(func: Callable[..., object]) -> Callable[..., object]:
     func = click.option("--by", metavar="NAME",
                         help="Who makes the change (default: the login name).")(func)
     return click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
@@ -35,10 +39,11 @@ def _folder(study: Path | None) -> Path:
 @change_options
 def enroll(participant_id: str, day: str, site: str | None, study: Path | None, by: str | None) -> None:
     """Add a participant to participants.csv (with an audit-trail entry)."""
-    from scheduler import recording
+    from scheduler.app import recording
+    from scheduler.storage.audit import who
 
     click.echo(recording.enroll(_folder(study), participant_id.strip(),
-                                recording.parse_day(day, "--date"), site, recording.who(by)))
+                                recording.parse_day(day, "--date"), site, who(by)))
 
 
 def at_terminal() -> bool:
@@ -46,11 +51,11 @@ def at_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _with_reason(attempt: Callable[[str], Any], given: str, question: str) -> Any:
+def _with_reason(attempt: Callable[[str], T], given: str, question: str) -> T:
     """Run ``attempt(reason)``; when it needs a reason and none was given, ask at a
     terminal (with the study folder unlocked, so other nurses are not held up) and try
     again. Not at a terminal, the refusal stands."""
-    from scheduler import recording
+    from scheduler.app import recording
 
     try:
         return attempt(given)
@@ -61,13 +66,13 @@ def _with_reason(attempt: Callable[[str], Any], given: str, question: str) -> An
         try:
             answer = str(click.prompt(question, default="", show_default=False)).strip()
         except click.Abort:
-            raise recording.ChangeRefused("nothing was recorded") from None
+            raise ChangeRefused("nothing was recorded") from None
         if not answer:
-            raise recording.ChangeRefused(f"{needed} (no reason given: nothing was recorded)") from None
+            raise ChangeRefused(f"{needed} (no reason given: nothing was recorded)") from None
         return attempt(answer)
 
 
-def _report_moved(outcome: Any) -> None:
+def _report_moved(outcome: Outcome) -> None:
     for note in outcome.moved:
         click.echo(f"Warning: {note}", err=True)
 
@@ -85,19 +90,20 @@ def record(participant_id: str, visit_code: str, day: str | None, not_done: bool
 
     A date outside the window needs a reason: asked for at a terminal, --reason otherwise.
     `record ID VISIT --not-done --reason …` records a visit that did not happen."""
-    from scheduler import recording
+    from scheduler.app import recording
+    from scheduler.storage.audit import who as login
 
     if not_done == (day is not None):
         raise click.UsageError("give either the DATE the visit was done, or --not-done with "
                                "--reason — one of the two, not both")
-    folder, who = _folder(study), recording.who(by)
+    folder, who = _folder(study), login(by)
     when = None if not_done else recording.parse_day(str(day), "DATE")
     outcome = _with_reason(
         lambda why: recording.record(folder, participant_id.strip(), visit_code.strip(), when, why, who),
         reason.strip(), "Reason (why out of window)")
     what = f"not done ({outcome.reason})" if not_done else f"{when}: {outcome.placed.describe()}"
     click.echo(f"Recorded {participant_id} {visit_code} {what}")
-    if outcome.placed.status in ("early", "late"):
+    if outcome.placed.status in recording.OUT_OF_WINDOW:
         click.echo(f"  protocol deviation, reason: {outcome.reason}")
     _report_moved(outcome)
 
@@ -109,11 +115,11 @@ def record(participant_id: str, visit_code: str, day: str | None, not_done: bool
 @change_options
 def withdraw(participant_id: str, day: str, reason: str, study: Path | None, by: str | None) -> None:
     """Record a withdrawal in participants.csv (withdrawal_date, withdrawal_reason)."""
-    from scheduler import recording
+    from scheduler.app import recording
+    from scheduler.storage.audit import who
 
     click.echo(recording.withdraw(_folder(study), participant_id.strip(),
-                                  recording.parse_day(day, "--date"), reason.strip(),
-                                  recording.who(by)))
+                                  recording.parse_day(day, "--date"), reason.strip(), who(by)))
 
 
 @cli.command()
@@ -128,12 +134,13 @@ def withdraw(participant_id: str, day: str, reason: str, study: Path | None, by:
 def correct(participant_id: str, visit_code: str, day: str | None, not_done: bool, reason: str,
             visit_reason: str, study: Path | None, by: str | None) -> None:
     """Correct a recorded visit's date; the old value stays in the audit trail."""
-    from scheduler import recording
+    from scheduler.app import recording
+    from scheduler.storage.audit import who as login
 
     if not_done == (day is not None):
         raise click.UsageError("give either the corrected DATE, or --not-done — one of the two, "
                                "not both")
-    folder, who = _folder(study), recording.who(by)
+    folder, who = _folder(study), login(by)
     when = None if not_done else recording.parse_day(str(day), "DATE")
     outcome = _with_reason(
         lambda why: recording.correct(folder, participant_id.strip(), visit_code.strip(), when,
@@ -150,19 +157,13 @@ def correct(participant_id: str, visit_code: str, day: str | None, not_done: boo
               help="The study folder (default: the current folder).")
 def audit(participant_id: str | None, study: Path | None) -> None:
     """The audit trail (audit.csv): every change, who made it, when, old and new value, why."""
-    import pandas as pd
-
-    from scheduler import recording
+    from scheduler.app.recording import audit_table
     from scheduler.outputs.terminal import render
 
-    entries = recording.read_audit(_folder(study))
-    if participant_id:
-        entries = [e for e in entries if e.get("participant_id") == participant_id.strip()]
-    frame = pd.DataFrame(entries, columns=recording.AUDIT_COLUMNS).fillna("")
-    shown = frame[["when_local", "who", "action", "participant_id", "visit_code", "field",
-                   "old_value", "new_value", "reason"]]
-    title = f"Audit trail{' of ' + participant_id if participant_id else ''}: {len(frame)} changes"
-    if participant_id and not len(frame):
+    participant_id = participant_id.strip() if participant_id else None
+    shown = audit_table(_folder(study), participant_id)
+    title = f"Audit trail{' of ' + participant_id if participant_id else ''}: {len(shown)} changes"
+    if participant_id and not len(shown):
         click.echo(f"Note: no change recorded for '{participant_id}' (IDs are compared as text: "
                    "007 is not 7)", err=True)
     click.echo(render(shown, title, colour_column=None))

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scheduler import dates as datelib
+from scheduler.core import dates as datelib
 from scheduler.errors import OutputError
-from scheduler.studyfolder import atomic_write, label
+from scheduler.paths import label
+from scheduler.storage.atomic import atomic_write
 
 TABLE_FORMATS = (".csv", ".json", ".xlsx")
 

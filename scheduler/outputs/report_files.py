@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from scheduler.outputs.files import as_text, write_table, write_workbook
-from scheduler.report import Report
-from scheduler.status import CHECK_COLUMNS
-from scheduler.studyfolder import atomic_write
+from scheduler.core.report import Report
+from scheduler.core.status import CHECK_COLUMNS
+from scheduler.storage.atomic import atomic_write
 
 DEVIATION_COLUMNS = ["participant_id", "visit_code", "visit_name", "window_open", "window_close",
                      "actual_date", "status", "days_outside", "reason"]

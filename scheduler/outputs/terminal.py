@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from scheduler.core.words import Status
 from scheduler.outputs.files import as_text
 
-COLOURS = {"early": "red", "late": "red", "missed": "red", "due": "yellow", "withdrawn": "bright_black"}
+COLOURS = {Status.EARLY: "red", Status.LATE: "red", Status.MISSED: "red", Status.DUE: "yellow",
+           Status.WITHDRAWN: "bright_black"}
 
 
 def render(frame: pd.DataFrame, title: str | None = None, colour_column: str | None = "status") -> str:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scheduler.core.words import DEVIATIONS, Status
+
 WINDOW = "#9ecae1"
 DEVIATION = "#d62728"
 WITHDRAWN = "#e0e0e0"
@@ -40,8 +42,8 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
     opens = mdates.date2num(check["window_open"].to_numpy().astype("M8[D]"))
     closes = mdates.date2num(check["window_close"].to_numpy().astype("M8[D]")) + 1
     status = check["status"].to_numpy()
-    deviation = np.isin(status, ("early", "late", "missed"))
-    colours = np.where(deviation, DEVIATION, np.where(status == "withdrawn", WITHDRAWN, WINDOW))
+    deviation = np.isin(status, DEVIATIONS)
+    colours = np.where(deviation, DEVIATION, np.where(status == Status.WITHDRAWN, WITHDRAWN, WINDOW))
 
     # 0.28 inch a participant, but never taller than a few pages: a site's report, not a
     # programme's (beyond ~100 participants the rows get thinner).
@@ -79,7 +81,7 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
     axes.legend(handles=[
         Patch(color=WINDOW, label="visit window"),
         Patch(color=DEVIATION, label="deviation (early, late, missed)"),
-        Patch(color=WITHDRAWN, label="withdrawn"),
+        Patch(color=WITHDRAWN, label=str(Status.WITHDRAWN)),
         Line2D([], [], marker="o", color=DONE, linestyle="", markersize=4, label="visit done"),
         Patch(color=WEEK, label=f"reporting week {monday} to {sunday}"),
         Line2D([], [], color="black", linestyle="--", linewidth=0.8, label=f"as of {as_of}"),

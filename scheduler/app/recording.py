@@ -1,208 +1,46 @@
-"""Changes to a study folder at the point of care, with an audit trail.
+"""Changes to a study folder at the point of care: enroll, record, withdraw, correct.
 
-enroll, record (a visit done, or not done), withdraw and correct change the study folder's
-participants.csv and visits.csv. Every change:
+Every change holds the study folder's lock (``storage.lock``) while it reads the files,
+checks the change and writes; rewrites the file it changes through ``storage.csv_file``
+(keeping the file's encoding, separators and other columns); and appends what changed to
+the audit trail (``storage.audit``), which is opened before the data file is touched. The
+study is read and checked once per change; the statuses after it are computed from that
+reading with the change applied, not by reading the files again.
 
-- holds a lock on the study folder (``.visit-scheduler.lock``, through the filelock package)
-  while it reads the files, checks the change and writes, so two nurses recording at the
-  same moment both succeed, one after the other;
-- rewrites the file through a temporary file renamed into place, so a crash mid-write
-  leaves the previous file intact; the file keeps its encoding, its other columns (a name,
-  a phone number) and its rows exactly, so a site can go on opening it in Excel;
-- is appended to ``audit.csv``: when (UTC and the study's zone), who, what, the old and new
-  value, and why. Corrections never erase history: the old value stays in the trail.
-
-A refused change raises SchedulerError (exit 2) and changes nothing.
+A refused change raises ChangeRefused (exit 2) and changes nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import getpass
-import io
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
-import pendulum
+import pandas as pd
 
-from scheduler.errors import OptionError, SchedulerError
-from scheduler.sources import ID_PATTERN, decode, header_names, separator_of
-from scheduler.studyfolder import (PARTICIPANTS_HEADER, VISITS_HEADER, atomic_write, label,
-                                   resolve)
+from scheduler import clock
+from scheduler.app.study import Study, StudyOptions, load_study
+from scheduler.core.records import Records
+from scheduler.core.words import Status
+from scheduler.errors import ChangeRefused, InputFileError, OptionError, SchedulerError
+from scheduler.paths import label
+from scheduler.protocol import load_protocol_for
+from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER, resolve
+from scheduler.sources.roster import ID_PATTERN
+from scheduler.storage.audit import AuditTrail, Entry
+from scheduler.storage.csv_file import CsvFile
+from scheduler.storage.lock import locked
 
-AUDIT_FILE = "audit.csv"
-LOCK_FILE = ".visit-scheduler.lock"
-AUDIT_COLUMNS = ["when_utc", "when_local", "who", "action", "participant_id", "visit_code",
-                 "field", "old_value", "new_value", "reason"]
-LOCK_TIMEOUT = 60  # seconds: a nurse waits at most this long for another nurse's change
-
-
-class ChangeRefused(SchedulerError):
-    """The change cannot be made: nothing was written."""
-
-
-def who(by: str | None) -> str:
-    """--by, else the login name (getpass works without a terminal)."""
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name at all (a bare container): say so in the trail
-        return "unknown"
-
-
-@contextmanager
-def locked(folder: Path) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT)
-    try:
-        with lock:
-            yield
-    except Timeout:
-        raise ChangeRefused(f"{label(folder)}: another change has held the study folder for "
-                            f"{LOCK_TIMEOUT} s — nothing was changed; try again in a moment "
-                            "(another visit-scheduler command is still at work)") from None
-
-
-# --------------------------------------------------------------------------- CSV files kept as they are
-
-
-@dataclass
-class CsvFile:
-    """A site CSV read for editing: its rows as text, its header, how to write it back."""
-
-    path: Path
-    encoding: str
-    header: list[str]
-    names: list[str]  # normalised column names
-    rows: list[list[str]]
-    newline: str = "\n"  # kept as the file had it (Excel on Windows writes \r\n)
-    separator: str = ","  # kept too: a semicolon or tab file stays one
-    ascii_only: bool = True  # an all-ASCII file could have been any encoding
-
-    @classmethod
-    def read(cls, path: Path, default_header: str, required: tuple[str, ...]) -> CsvFile:
-        shown = label(path)
-        if path.suffix.lower() != ".csv":
-            raise ChangeRefused(f"{shown}: changes are written to CSV files only — save the "
-                                "workbook as 'CSV UTF-8' and use that")
-        header = default_header.strip().split(",")
-        if not path.exists():
-            return cls(path, "utf-8", header, header_names(header, shown), [])
-        raw = path.read_bytes()
-        text, encoding = decode(raw, shown, None)
-        newline = "\r\n" if "\r\n" in text else "\n"
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        separator = separator_of(text.split("\n", 1)[0])
-        rows = list(csv.reader(io.StringIO(text), delimiter=separator))
-        if not rows:
-            return cls(path, encoding, header, header_names(header, shown), [], newline, separator)
-        file = cls(path, encoding, rows[0], header_names(rows[0], shown), rows[1:], newline, separator,
-                   raw.isascii())
-        missing = [name for name in required if name not in file.names]
-        if missing:
-            raise ChangeRefused(f"{shown}: the header has no {', '.join(missing)} column — "
-                                f"columns found: {', '.join(file.names)}; nothing was changed")
-        return file
-
-    def column(self, name: str) -> int:
-        """The position of a column, added at the end when the file does not have it yet."""
-        if name not in self.names:
-            self.names.append(name)
-            self.header.append(name)
-        return self.names.index(name)
-
-    def value(self, row: list[str], name: str) -> str:
-        position = self.names.index(name) if name in self.names else -1
-        return row[position].strip() if 0 <= position < len(row) else ""
-
-    def set(self, row: list[str], name: str, value: str) -> None:
-        position = self.column(name)
-        row.extend([""] * (position + 1 - len(row)))
-        row[position] = value
-
-    def new_row(self, **values: str) -> list[str]:
-        row = [""] * len(self.header)
-        for name, value in values.items():
-            self.set(row, name, value)
-        return row
-
-    def line_of(self, row: list[str]) -> int:
-        return self.rows.index(row) + 2
-
-    def write(self) -> None:
-        width = len(self.header)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=self.separator, lineterminator=self.newline)
-        writer.writerow(self.header)
-        writer.writerows(row + [""] * (width - len(row)) for row in self.rows)
-        content = buffer.getvalue()
-        encoding = self.encoding
-        if encoding == "utf-8" and self.ascii_only and not content.isascii():
-            # The first Chinese text in a plain-ASCII file: write Excel's "CSV UTF-8" (with
-            # a byte-order mark), which Excel on Chinese Windows opens correctly.
-            encoding = "utf-8-sig"
-        with atomic_write(self.path, mode="wb") as stream:
-            stream.write(content.encode(encoding))
-
-
-# --------------------------------------------------------------------------- the audit trail
-
-
-@dataclass(frozen=True)
-class Entry:
-    action: str
-    participant_id: str
-    visit_code: str
-    field: str
-    old_value: str
-    new_value: str
-    reason: str
-
-
-class AuditTrail:
-    """audit.csv, opened for appending *before* a data file is changed: if it cannot be
-    written (open in Excel on Windows, a folder of that name…), nothing is changed."""
-
-    def __init__(self, folder: Path, by: str, timezone: str):
-        self.path = folder / AUDIT_FILE
-        self.by = by
-        self.timezone = timezone
-        try:
-            self.new = not self.path.exists() or self.path.stat().st_size == 0
-            self.descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        except OSError as error:
-            raise ChangeRefused(f"{label(self.path)}: the audit trail cannot be written "
-                                f"({error.strerror}) — close it if it is open in Excel; nothing "
-                                "was changed") from None
-
-    def append(self, entries: list[Entry], now: dt.datetime | None = None) -> None:
-        """One line per changed value, in a single write."""
-        moment = pendulum.instance(now) if now is not None else pendulum.now("UTC")
-        utc = moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss") + "Z"
-        local = moment.in_timezone(self.timezone).format("YYYY-MM-DDTHH:mm:ssZ")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        if self.new:
-            writer.writerow(AUDIT_COLUMNS)
-        for entry in entries:
-            writer.writerow([utc, local, self.by, entry.action, entry.participant_id,
-                             entry.visit_code, entry.field, entry.old_value, entry.new_value,
-                             entry.reason])
-        try:
-            os.write(self.descriptor, buffer.getvalue().encode("utf-8"))
-            os.fsync(self.descriptor)
-        finally:
-            os.close(self.descriptor)
-
-
-# --------------------------------------------------------------------------- changes
+VISIT_COLUMNS = ("participant_id", "visit_code")
+ROSTER_COLUMNS = ("participant_id", "enrollment_date")
+NOT_DONE = "not done"
+T = TypeVar("T")
+OUT_OF_WINDOW = (Status.EARLY, Status.LATE)
 
 
 @dataclass(frozen=True)
@@ -217,51 +55,91 @@ class Placed:
 
     def describe(self) -> str:
         window = f"window {self.window_open} to {self.window_close}, target {self.target}"
-        if self.status == "in_window":
+        if self.status == Status.IN_WINDOW:
             return f"in window ({window})"
-        if self.status in ("early", "late"):
+        if self.status in OUT_OF_WINDOW:
             unit = "day" if self.days_outside == 1 else "days"
             return f"{self.status.upper()} by {self.days_outside} {unit} ({window})"
         return f"not done ({window})"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a record or a correction did: where the date falls, the reason kept, and the
+    visits already done whose status changed because their window hangs on this one."""
+
+    placed: Placed
+    reason: str
+    moved: tuple[str, ...]
+
+
+class ReasonNeeded(SchedulerError):
+    """A date outside the window was given without a reason. Nothing was changed; the lock
+    is released, so the command line can ask the nurse and try again with the reason."""
+
+    def __init__(self, placed: Placed, message: str) -> None:
+        super().__init__(message)
+        self.placed = placed
+
+
+def parse_day(text: str, what: str) -> dt.date:
+    from scheduler.core.dates import parse_one
+
+    parsed = parse_one(text)
+    if parsed is None:
+        raise OptionError(f"{what} '{text}' is not a date — write it as YYYY-MM-DD")
+    return dt.date.fromisoformat(str(parsed))
+
+
 class Folder:
-    """One study folder's files and protocol, for changes."""
+    """One study folder's files and protocol, for a change made under its lock."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        inputs = resolve(folder, None, None, None)
-        from scheduler.protocol import load_protocol_for
-
-        self.protocol = load_protocol_for(inputs)
-        self.participants_path = inputs.participants or folder / "participants.csv"
-        self.visits_path = inputs.visits or folder / "visits.csv"
+        self.inputs = resolve(folder, None, None, None)
+        self.protocol = load_protocol_for(self.inputs.protocol)
+        self.participants_path = self.inputs.participants or folder / "participants.csv"
+        self.visits_path = self.inputs.visits or folder / "visits.csv"
 
     def today(self) -> dt.date:
-        return pendulum.now(self.protocol.timezone).date()
+        return clock.today_date(self.protocol.timezone)
+
+    @functools.cached_property
+    def participants(self) -> pd.DataFrame:
+        """The roster as the other commands read it, checked once for this change."""
+        from scheduler.sources.roster import read_participants
+
+        path = self.participants_path
+        return self._refusing_day_first(lambda: read_participants(path, label(path)))
+
+    @functools.cached_property
+    def study(self) -> Study:
+        """The study as the other commands read it (the roster read once, above)."""
+        return load_study(StudyOptions(self.folder), inputs=self.inputs,
+                          participants=self.participants)
 
     def roster(self, must_exist: bool = True) -> CsvFile:
         """The roster for editing, after the same checks every command makes: a change is
         never written into a participants file the other commands refuse."""
-        from scheduler.errors import InputFileError
-        from scheduler.sources import read_participants
-
         path = self.participants_path
         if not path.exists():
             if must_exist:
                 raise ChangeRefused(f"{label(path)}: no participants file — run visit-scheduler "
                                     "init DIR, or enroll a first participant")
             return CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
+        self.participants  # noqa: B018  (reads and checks the roster, once)
+        return CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
+
+    def _refusing_day_first(self, read: Callable[[], T]) -> T:
         try:
-            read_participants(path, label(path))
+            return read()
         except InputFileError as error:
-            if "day-first" in error.message:
-                raise ChangeRefused(f"{label(path)}: dates are written day-first or month-first; "
-                                    "the recording commands need them as YYYY-MM-DD — format the "
-                                    "date columns as YYYY-MM-DD in Excel and save again",
+            if "day-first" in error.message and error.message.startswith(label(self.participants_path)):
+                raise ChangeRefused(f"{label(self.participants_path)}: dates are written day-first "
+                                    "or month-first; the recording commands need them as YYYY-MM-DD "
+                                    "— format the date columns as YYYY-MM-DD in Excel and save again",
                                     error.problems) from None
             raise
-        return CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
 
     def find(self, roster: CsvFile, participant_id: str) -> list[str]:
         for row in roster.rows:
@@ -281,17 +159,44 @@ class Folder:
                 else f"use one of {', '.join(self.protocol.codes)}")
         raise ChangeRefused(f"visit '{visit_code}' is not in the protocol — {hint}")
 
-    def statuses(self, participant_id: str) -> dict[str, tuple[str, str]]:
-        """Each visit's status and actual date for one participant, as things stand."""
-        table = self._check(participant_id)
+    # ------------------------------------------------------------------ statuses
+
+    def _check(self, participant_id: str, records: Records | None = None) -> pd.DataFrame:
+        """One participant's check table as of today, from the study read once (or from
+        ``records``: the participant's records with a change applied)."""
+        from scheduler.core.status import compute_check
+
+        study = self.study
+        roster = study.participants
+        mine = roster[roster["participant_id"] == participant_id].reset_index(drop=True)
+        if records is None:
+            records = study.records.of_participant(study.position_of(participant_id))
+        return compute_check(study.protocol, mine, records, study.as_of)
+
+    def statuses(self, participant_id: str, records: Records | None = None) -> dict[str, tuple[str, str]]:
+        """Each visit's status and actual date for one participant."""
+        table = self._check(participant_id, records)
         return {code: (status, str(actual)[:10]) for code, status, actual
                 in zip(table["visit_code"], table["status"], table["actual_date"])}
 
+    def with_change(self, participant_id: str, visit_code: str, day: dt.date | None,
+                    reason: str) -> Records:
+        """The participant's records as they will be once ``visit_code`` holds ``day``."""
+        study = self.study
+        mine = study.records.of_participant(study.position_of(participant_id))
+        visit = self.protocol.codes.index(visit_code)
+        keep = mine.visit != visit
+        actual = np.datetime64(day.isoformat(), "D") if day is not None else np.datetime64("NaT")
+        return Records(np.zeros(int(keep.sum()) + 1, dtype=np.int64),
+                       np.append(mine.visit[keep], visit),
+                       np.append(mine.actual_date[keep], actual).astype("M8[D]"),
+                       np.append(mine.reason[keep], np.array([reason], dtype=object)), ())
+
     def moved(self, participant_id: str, before: dict[str, tuple[str, str]],
-              changed: str) -> tuple[str, ...]:
+              changed: str, after_records: Records) -> tuple[str, ...]:
         """Visits already done, other than ``changed``, whose status changed (their window
         hangs on the changed visit): they may now need a reason."""
-        after = self.statuses(participant_id)
+        after = self.statuses(participant_id, after_records)
         notes = []
         for code, (status, actual) in after.items():
             was = before.get(code, ("", ""))[0]
@@ -301,16 +206,6 @@ class Folder:
                              "it, and add a reason if it is now out of window")
         return tuple(notes)
 
-    def _check(self, participant_id: str):  # type: ignore[no-untyped-def]
-        from scheduler.status import compute_check
-        from scheduler.study import ReadOptions, load_study
-
-        study = load_study(resolve(self.folder, None, None, None), None, ReadOptions())
-        roster = study.participants
-        mine = roster[roster["participant_id"] == participant_id].reset_index(drop=True)
-        position = int(np.flatnonzero(roster["participant_id"].to_numpy() == participant_id)[0])
-        return compute_check(study.protocol, mine, study.records.of_participant(position), study.as_of)
-
     def placed(self, participant_id: str, visit_code: str, day: dt.date | None) -> Placed:
         """The visit's window as things stand (re-anchored on recorded dates), and where
         ``day`` falls in it."""
@@ -319,41 +214,17 @@ class Folder:
         opens, closes = row["window_open"].date(), row["window_close"].date()
         target = row["target_date"].date()
         if day is None:
-            status, days = "not done", 0
+            status, days = NOT_DONE, 0
         elif day < opens:
-            status, days = "early", (opens - day).days
+            status, days = Status.EARLY, (opens - day).days
         elif day > closes:
-            status, days = "late", (day - closes).days
+            status, days = Status.LATE, (day - closes).days
         else:
-            status, days = "in_window", 0
+            status, days = Status.IN_WINDOW, 0
         return Placed(status, days, str(opens), str(target), str(closes))
 
 
-def parse_day(text: str, what: str) -> dt.date:
-    from scheduler.dates import parse_one
-
-    parsed = parse_one(text)
-    if parsed is None:
-        raise OptionError(f"{what} '{text}' is not a date — write it as YYYY-MM-DD")
-    return dt.date.fromisoformat(str(parsed))
-
-
-class ReasonNeeded(SchedulerError):
-    """A date outside the window was given without a reason. Nothing was changed; the lock
-    is released, so the command line can ask the nurse and try again with the reason."""
-
-    def __init__(self, placed: Placed, message: str):
-        super().__init__(message)
-        self.placed = placed
-
-
-VISIT_COLUMNS = ("participant_id", "visit_code")
-ROSTER_COLUMNS = ("participant_id", "enrollment_date")
-
-
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, by: str) -> str:
-    import re
-
     with locked(folder):
         study = Folder(folder)
         path = study.participants_path
@@ -379,16 +250,6 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, by
     return f"Enrolled {participant_id} on {day}{later}"
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a record or a correction did: where the date falls, the reason kept, and the
-    visits already done whose status changed because their window hangs on this one."""
-
-    placed: Placed
-    reason: str
-    moved: tuple[str, ...]
-
-
 def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | None,
            reason: str, by: str) -> Outcome:
     """Record a visit done on ``day`` (or not done: ``day`` None, a reason required).
@@ -412,7 +273,7 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         if day is not None:
             _check_day(study, roster, person, participant_id, visit_code, day)
         placed = study.placed(participant_id, visit_code, day)
-        if placed.status in ("early", "late") and not reason:
+        if placed.status in OUT_OF_WINDOW and not reason:
             raise ReasonNeeded(placed, f"{participant_id} {visit_code} on {day} is {placed.describe()}: "
                                        "a date outside the window needs a reason — give --reason")
         before = study.statuses(participant_id)
@@ -422,7 +283,8 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         visits.write()
         trail.append([Entry("record" if day else "not done", participant_id, visit_code,
                             "actual_date", "", day.isoformat() if day else "", reason)])
-        moved = study.moved(participant_id, before, visit_code)
+        moved = study.moved(participant_id, before, visit_code,
+                            study.with_change(participant_id, visit_code, day, reason))
         if day is not None:
             moved += _order_notes(study.protocol.codes, before, participant_id, visit_code, day)
     return Outcome(placed, reason, moved)
@@ -490,7 +352,7 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
         placed = study.placed(participant_id, visit_code, day)
         old_date, old_reason = visits.value(row, "actual_date"), visits.value(row, "reason")
         kept = visit_reason or old_reason
-        if (day is None or placed.status in ("early", "late")) and not kept:
+        if (day is None or placed.status in OUT_OF_WINDOW) and not kept:
             what = "not done" if day is None else placed.describe()
             raise ReasonNeeded(placed, f"{participant_id} {visit_code} corrected to {day or 'not done'} is "
                                        f"{what}: the visit needs its own reason — give --visit-reason")
@@ -506,7 +368,8 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
                                  reason))
         visits.write()
         trail.append(entries)
-        moved = study.moved(participant_id, before, visit_code)
+        moved = study.moved(participant_id, before, visit_code,
+                            study.with_change(participant_id, visit_code, day, kept))
     return Outcome(placed, kept, moved)
 
 
@@ -547,9 +410,13 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, by: s
     return f"Withdrew {participant_id} on {day} ({reason})"
 
 
-def read_audit(folder: Path) -> list[dict[str, str]]:
-    path = folder / AUDIT_FILE
-    if not path.exists():
-        return []
-    text, _ = decode(path.read_bytes(), label(path), None)  # Excel may have saved it as GBK
-    return list(csv.DictReader(io.StringIO(text.replace("\r\n", "\n"))))
+def audit_table(folder: Path, participant_id: str | None) -> pd.DataFrame:
+    """The audit trail, or one participant's lines of it, as the terminal shows it."""
+    from scheduler.storage.audit import AUDIT_COLUMNS, read_audit
+
+    entries = read_audit(folder)
+    if participant_id:
+        entries = [e for e in entries if e.get("participant_id") == participant_id]
+    frame = pd.DataFrame(entries, columns=AUDIT_COLUMNS).fillna("")
+    return frame[["when_local", "who", "action", "participant_id", "visit_code", "field",
+                  "old_value", "new_value", "reason"]]

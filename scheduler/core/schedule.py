@@ -8,7 +8,7 @@ all participants at once with numpy:
     anchor date = enrollment, or the anchor visit's actual date when it has one, else its
                   target date (re-anchoring: a late Day 0 moves every window hung on it)
     target      = anchor date + offset (days, weeks, or calendar months clamped to the
-                  month's end: 2011-01-31 + 1 month = 2011-02-28)
+                  month's end: 2011-01-31 + 1 month = 2011-02-28; scheduler.months)
     window      = target − minus … target + plus, both ends inclusive
 
 The grid is then laid out long (participant × visit, in roster and protocol order).
@@ -21,8 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scheduler.core.records import Records
+from scheduler.months import add_months
+
+__all__ = ["SCHEDULE_COLUMNS", "Grid", "add_months", "compute_grid", "compute_schedule",
+           "long_frame", "shift", "text"]
 from scheduler.protocol import ENROLLMENT, Protocol, Visit
-from scheduler.records import Records
 
 NOT_A_DATE = np.datetime64("NaT")
 
@@ -32,16 +36,6 @@ def text(values: np.ndarray) -> pd.Series:
     its "str" dtype, whose missing-value checks cost a pass over every cell in each later
     operation: a second of a 100,000-participant check."""
     return pd.Series(values, dtype=object)
-
-
-def add_months(dates: np.ndarray, months: int) -> np.ndarray:
-    """Calendar-month arithmetic, clamped to the month's end (2012-01-31 + 1 → 2012-02-29)."""
-    days = np.asarray(dates, dtype="M8[D]")
-    month_start = days.astype("M8[M]")
-    day_of_month = days - month_start.astype("M8[D]")
-    target_month = month_start + np.timedelta64(months, "M")
-    month_length = (target_month + 1).astype("M8[D]") - target_month.astype("M8[D]")
-    return target_month.astype("M8[D]") + np.minimum(day_of_month, month_length - np.timedelta64(1, "D"))
 
 
 def shift(dates: np.ndarray, visit: Visit) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Loading a study: protocol, roster and visit records, checked and ready for the core.
 
-This is the one place that turns file paths into the core's inputs; commands call it and
-then one core function. It never imports click.
+The one place that turns the command line's file options into the core's inputs. Never
+imports click.
 """
 
 from __future__ import annotations
@@ -13,20 +13,32 @@ import numpy as np
 import pandas as pd
 
 from scheduler import clock
+from scheduler.core.clinic import Closures
+from scheduler.core.records import Records, check_records
 from scheduler.errors import InputFileError, OptionError, Problem
+from scheduler.paths import label
 from scheduler.protocol import Protocol, load_protocol_for
-from scheduler.records import Records, check_records
-from scheduler.sources import read_participants, read_visits
-from scheduler.studyfolder import Inputs, label
+from scheduler.sources.folder import Inputs, resolve_study
+from scheduler.sources.roster import read_participants
+from scheduler.sources.visits import read_visits
 
 
 @dataclass(frozen=True)
-class ReadOptions:
-    """How site files are read (--date-format, --encoding, --sheet)."""
+class StudyOptions:
+    """Where a study's files are (--study, --protocol, --participants, --visits) and how
+    site files are read (--date-format, --encoding, --sheet)."""
 
+    folder: Path | None = None
+    protocol: Path | None = None
+    participants: Path | None = None
+    visits: Path | None = None
     date_format: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+
+    def inputs(self) -> Inputs:
+        """The files to read; refuses a --study folder that does not exist."""
+        return resolve_study(self.folder, self.protocol, self.participants, self.visits)
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,12 @@ class Study:
     participants_label: str
     visits_label: str | None
     enrolled_after_as_of: tuple[str, ...]
-    roster_warnings: tuple[str, ...] = ()
-    input_files: tuple[Path, ...] = ()
+    roster_warnings: tuple[str, ...]
+    inputs: Inputs
+
+    @property
+    def input_files(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.inputs.protocol, self.inputs.participants, self.inputs.visits) if p)
 
     def guard_output(self, path: Path) -> None:
         """Refuse to write over one of the files this study was read from."""
@@ -55,20 +71,42 @@ class Study:
     def problems(self) -> tuple[Problem, ...]:
         return self.records.problems
 
+    def closures(self) -> Closures | None:
+        """The clinic's closures file, read when the protocol names one."""
+        clinic = self.protocol.clinic
+        if clinic is None or clinic.closures is None:
+            return None
+        from scheduler.sources.closures import read_closures
 
-def load_study(inputs: Inputs, as_of: np.datetime64 | None, options: ReadOptions,
-               use_visits: bool = True) -> Study:
+        return read_closures(clinic.closures)
+
+    def site_label(self) -> str:
+        """The site(s) the roster names, else the protocol's site_id: "01" or "01, 02"."""
+        sites = sorted({s for s in self.participants["site"] if s})
+        return ", ".join(sites) if sites else self.protocol.site_id
+
+    def position_of(self, participant_id: str) -> int:
+        """A participant's row in the roster (the ID must be there)."""
+        return int(np.flatnonzero(self.participants["participant_id"].to_numpy() == participant_id)[0])
+
+
+def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
+               use_visits: bool = True, inputs: Inputs | None = None,
+               participants: pd.DataFrame | None = None) -> Study:
     """Read and check everything a command needs. Raises SchedulerError (exit 2) when an
-    input cannot be used; data problems in the visits file are kept in ``records``."""
-    protocol = load_protocol_for(inputs)
+    input cannot be used; data problems in the visits file are kept in ``records``.
+    ``participants``: the roster, when the caller has already read it."""
+    inputs = inputs if inputs is not None else options.inputs()
+    protocol = load_protocol_for(inputs.protocol)
     if inputs.participants is None:
         raise InputFileError(
             f"{label(inputs.folder / 'participants.csv')}: no participants file — give "
             "--participants FILE, or --study DIR for a study folder that has participants.csv "
             "(visit-scheduler init DIR makes one)")
     participants_label = label(inputs.participants)
-    participants = read_participants(inputs.participants, participants_label, options.encoding,
-                                     options.sheet, options.date_format)
+    if participants is None:
+        participants = read_participants(inputs.participants, participants_label, options.encoding,
+                                         options.sheet, options.date_format)
     today = clock.today(protocol.timezone)
     as_of = today if as_of is None else np.datetime64(as_of, "D")
     records = Records.empty()
@@ -88,5 +126,4 @@ def load_study(inputs: Inputs, as_of: np.datetime64 | None, options: ReadOptions
         "until then they are scheduled as active" for row in reason_only.itertuples())
     return Study(protocol, participants, records, today, as_of,
                  protocol.source if inputs.protocol is None else label(inputs.protocol),
-                 participants_label, visits_label, tuple(enrolled_later), roster_warnings,
-                 tuple(p for p in (inputs.protocol, inputs.participants, inputs.visits) if p))
+                 participants_label, visits_label, tuple(enrolled_later), roster_warnings, inputs)

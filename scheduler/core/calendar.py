@@ -1,7 +1,8 @@
 """Calendars nurses import into Outlook: one all-day event per visit window.
 
-What an event says is decided here from the check table (pure); ``render`` turns events
-into an .ics file with the icalendar library. Choices, and why:
+What an event says is decided here from the check table (pure); ``outputs.ics`` turns
+events into an .ics file with the icalendar library, ``storage.calendar_state`` keeps what
+was published. Choices, and why:
 
 - An event covers the whole window: DTSTART;VALUE=DATE = window_open and DTEND;VALUE=DATE
   = the day after window_close (RFC 5545: the end of an all-day event is exclusive).
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scheduler.core.words import DEVIATIONS, DONE, PENDING, Status
 from scheduler.errors import OutputError
+from scheduler.paths import label
 from scheduler.protocol import ENROLLMENT, Protocol
-from scheduler.studyfolder import atomic_write, label, make_folder
 
-STATE_FILE = "calendar-state.json"
-PRODID = "-//visit-scheduler//visit windows//EN"
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
         ]
         if visit.procedures:
             lines.append("Procedures: " + "; ".join(visit.procedures))
-        if status in ("due", "upcoming") and not reason and "suggested_date" in check:
+        if status in PENDING and not reason and "suggested_date" in check:
             lines.append(f"Suggested date: {_day(booked)} (a clinic day)" if not np.isnat(booked)
                          else "No clinic day in this window: book it by hand")
         lines.append(f"Status: {state}")
@@ -127,10 +126,10 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
         # mailboxes, and a reason may hold health information or a name.
         if reason:
             lines.append("Reason: recorded in the visits file")
-        elif status in ("early", "late", "missed"):
+        elif status in DEVIATIONS:
             lines.append("Reason: reason missing")
         lines.append(f"Study {protocol.study_id}. Made by visit-scheduler.")
-        pending = status in ("due", "upcoming")
+        pending = status in PENDING
         reminder_day = opened - np.timedelta64(remind_days, "D")
         events.append(CalendarEvent(
             uid=uid_for(protocol.study_id, participant, code),
@@ -139,9 +138,9 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
             end=dt.date.fromisoformat(_day(closed + np.timedelta64(1, "D"))),
             summary=summary,
             description="\n".join(lines),
-            category=visit.kind or "visit",
+            category=visit.category,
             study=re.sub(r"[,;\\]", " ", protocol.study_id),
-            cancelled=status == "withdrawn",
+            cancelled=status == Status.WITHDRAWN,
             remind=pending and (as_of is None or reminder_day > np.datetime64(as_of, "D")),
         ))
     return events
@@ -150,18 +149,18 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
 def _summary(participant: str, code: str, status: str, days: object, target: np.datetime64,
              done: np.datetime64, closed: np.datetime64) -> tuple[str, str]:
     """The line a month view shows, and the status in words for the description."""
-    if status in ("in_window", "early", "late"):
+    if status in DONE:
         when = _day(done)
-        if status == "in_window":
+        if status == Status.IN_WINDOW:
             state = f"done {when}, in window"
         else:
             count = int(days)
             state = f"done {when}, {status} by {count} day{'s' if count != 1 else ''}"
         return f"{participant} {code} {state}", state
-    if status == "missed":
+    if status == Status.MISSED:
         state = f"MISSED: window closed {_day(closed)}"
         return f"{participant} {code} {state}", state
-    if status == "withdrawn":
+    if status == Status.WITHDRAWN:
         return f"{participant} {code} cancelled (withdrawn)", "cancelled: the participant withdrew"
     # "due" and "upcoming" change with the date alone: the event says "to do" for both, so
     # that SEQUENCE does not climb day after day while nothing happened.
@@ -186,28 +185,11 @@ class State:
     as_of: str = ""
 
 
-def load_state(path: Path) -> State:
-    """A missing, unreadable or damaged file starts numbering again (never an error)."""
-    try:
-        raw = json.loads(path.read_text("utf-8"))
-        events = {}
-        for uid, entry in raw["events"].items():
-            stamp = str(entry["last_modified"])
-            dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            events[str(uid)] = Published(str(entry["fingerprint"]), int(entry["sequence"]), stamp)
-        as_of = str(raw.get("as_of", ""))
-        if as_of:
-            dt.date.fromisoformat(as_of)
-        return State(events, as_of)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return State({})
-
-
 def update_state(state: dict[str, Published], events: list[CalendarEvent],
                  now: dt.datetime) -> dict[str, Published]:
     """SEQUENCE goes up by one each time an event's dates or status differ from what was
     published; LAST-MODIFIED is then now."""
-    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    stamp = utc_stamp(now)
     updated = dict(state)
     for event in events:
         before = state.get(event.uid)
@@ -216,62 +198,6 @@ def update_state(state: dict[str, Published], events: list[CalendarEvent],
         elif before.fingerprint != event.fingerprint:
             updated[event.uid] = Published(event.fingerprint, before.sequence + 1, stamp)
     return updated
-
-
-def save_state(path: Path, state: State) -> None:
-    payload = {"about": "What visit-scheduler's calendar exports published, so that SEQUENCE "
-                        "counts changes. Safe to delete: numbering then starts again.",
-               "as_of": state.as_of,
-               "events": {uid: {"fingerprint": p.fingerprint, "sequence": p.sequence,
-                                "last_modified": p.last_modified}
-                          for uid, p in sorted(state.events.items())}}
-    with atomic_write(path) as stream:
-        json.dump(payload, stream, indent=1)
-        stream.write("\n")
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.datetime,
-           calendar_name: str | None, remind_days: int) -> bytes:
-    """An .ics file: one VCALENDAR, METHOD:PUBLISH, UTF-8 without BOM, CRLF, folded lines."""
-    import icalendar
-
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    if calendar_name:
-        calendar.add("x-wr-calname", icalendar.vText(calendar_name))  # escaped like any text
-    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0)
-    for event in events:
-        published = state[event.uid]
-        entry = icalendar.Event()
-        entry.add("uid", event.uid)
-        entry.add("dtstamp", stamp)
-        entry.add("sequence", published.sequence)
-        entry.add("last-modified", dt.datetime.fromisoformat(published.last_modified.replace("Z", "+00:00")))
-        entry.add("dtstart", event.start)
-        entry.add("dtend", event.end)
-        entry.add("summary", event.summary)
-        entry.add("description", event.description)
-        entry.add("categories", [event.category, event.study])
-        entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
-        entry.add("transp", "TRANSPARENT")
-        entry.add("x-microsoft-cdo-busystatus", "FREE")
-        entry.add("x-microsoft-cdo-alldayevent", "TRUE")
-        if event.remind:
-            alarm = icalendar.Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", event.summary)
-            # 09:00 on the day, remind_days before the window opens (the event starts at
-            # midnight: -P1D alone would ring at midnight).
-            alarm.add("trigger", dt.timedelta(days=-remind_days, hours=9))
-            entry.add_component(alarm)
-        calendar.add_component(entry)
-    return calendar.to_ical()
 
 
 RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),
@@ -287,59 +213,68 @@ def file_name_for(participant_id: str) -> str:
     return stem + ".ics"
 
 
-def write_calendars(events: list[CalendarEvent], state_path: Path, now: dt.datetime,
-                    as_of: np.datetime64, remind_days: int, output: Path | None,
-                    split: Path | None, calendar_name: str | None) -> tuple[list[Path], list[str]]:
-    """Write the site calendar and/or one file per participant, then the state file.
+
+
+def utc_stamp(now: dt.datetime) -> str:
+    """A moment as the state file writes it: ISO 8601 UTC to the second."""
+    return now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What an export publishes: each event's SEQUENCE and LAST-MODIFIED, the state to keep
+    (None for a look back, which leaves the state as it was), warnings for the nurse."""
+
+    events: dict[str, Published]
+    state: State | None
+    warnings: tuple[str, ...]
+
+
+def publish(stored: State, events: list[CalendarEvent], now: dt.datetime, as_of: np.datetime64,
+            state_name: str) -> Publication:
+    """SEQUENCE and LAST-MODIFIED of every event against what was published before.
 
     An export as of a date before the latest one already published is a look back: its
     events carry the numbers already published and the state file is left as it was, so a
     later export does not count the look back as two changes."""
     if not events:
         raise OutputError("no participants to put in a calendar — add participants first")
-    warnings: list[str] = []
-    stored = load_state(state_path)
     day = str(np.datetime64(as_of, "D"))
-    looking_back = bool(stored.as_of) and day < stored.as_of
-    if looking_back:
+    if stored.as_of and day < stored.as_of:
         events_state = dict(stored.events)
         for event in events:
             events_state.setdefault(event.uid, Published(event.fingerprint, 0,
-                                                         now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
-        warnings.append(f"as of {day}, before the last calendar export (as of {stored.as_of}): "
-                        f"{state_path.name} is left as it was; do not import this file over the "
-                        "current one")
-    else:
-        events_state = update_state(stored.events, events, now)
-    by_participant: dict[str, list[CalendarEvent]] = {}
+                                                          now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+        warning = (f"as of {day}, before the last calendar export (as of {stored.as_of}): "
+                   f"{state_name} is left as it was; do not import this file over the current one")
+        return Publication(events_state, None, (warning,))
+    events_state = update_state(stored.events, events, now)
+    return Publication(events_state, State(events_state, max(day, stored.as_of)), ())
+
+
+def by_participant(events: list[CalendarEvent]) -> dict[str, list[CalendarEvent]]:
+    """Each participant's events, in the order of the export."""
+    grouped: dict[str, list[CalendarEvent]] = {}
     for event in events:
-        by_participant.setdefault(event.participant_id, []).append(event)
-    split_files: dict[str, str] = {}
-    if split is not None:
-        for participant in by_participant:
-            name = file_name_for(participant)
-            # Windows and macOS do not tell A01.ics from a01.ics.
-            if name.lower() in split_files:
-                raise OutputError(f"participants {split_files[name.lower()]} and {participant} would "
-                                  f"both be written to {name} — give one of them another ID")
-            split_files[name.lower()] = participant
-        if output is not None and output.resolve().parent == split.resolve() \
-                and output.name.lower() in split_files:
-            raise OutputError(f"-o {label(output)} would be overwritten by a participant's file in "
-                              f"{label(split)} — write the site calendar elsewhere")
-    written = []
-    if output is not None:
-        with atomic_write(output, mode="wb") as stream:
-            stream.write(render(events, events_state, now, calendar_name, remind_days))
-        written.append(output)
-    if split is not None:
-        make_folder(split)
-        for participant, mine in by_participant.items():
-            path = split / file_name_for(participant)
-            with atomic_write(path, mode="wb") as stream:
-                # No X-WR-CALNAME: these go into the nurse's own calendar.
-                stream.write(render(mine, events_state, now, None, remind_days))
-            written.append(path)
-    if not looking_back:
-        save_state(state_path, State(events_state, max(day, stored.as_of)))
-    return written, warnings
+        grouped.setdefault(event.participant_id, []).append(event)
+    return grouped
+
+
+def split_file_names(participants: list[str], output: Path | None, split: Path) -> dict[str, str]:
+    """Each participant's file name in a --split folder; refuses two participants whose
+    files would be one (Windows and macOS do not tell A01.ics from a01.ics), and a site
+    calendar that a participant's file would overwrite."""
+    names: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for participant in participants:
+        name = file_name_for(participant)
+        if name.lower() in taken:
+            raise OutputError(f"participants {taken[name.lower()]} and {participant} would "
+                              f"both be written to {name} — give one of them another ID")
+        taken[name.lower()] = participant
+        names[participant] = name
+    if output is not None and output.resolve().parent == split.resolve() \
+            and output.name.lower() in taken:
+        raise OutputError(f"-o {label(output)} would be overwritten by a participant's file in "
+                          f"{label(split)} — write the site calendar elsewhere")
+    return names

@@ -19,11 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scheduler import dates as datelib
-from scheduler.errors import InputFileError, Problem
+from scheduler.core.words import Status
+from scheduler.errors import InputFileError
 from scheduler.protocol import WEEKDAYS, Clinic
-from scheduler.sources import read_table
-from scheduler.studyfolder import label
 
 NOT_A_DATE = np.datetime64("NaT")
 
@@ -50,7 +48,16 @@ def every_day(first: np.datetime64, last: np.datetime64) -> WorkingDays:
     return WorkingDays(np.arange(first, last + np.timedelta64(1, "D"), dtype="M8[D]"), first, last)
 
 
-def working_days(clinic: Clinic | None, first: np.datetime64, last: np.datetime64) -> WorkingDays:
+@dataclass(frozen=True)
+class Closures:
+    """The site's closures file: days the clinic is shut, and extra days it is open."""
+
+    shut: np.ndarray
+    opened: np.ndarray
+
+
+def working_days(clinic: Clinic | None, first: np.datetime64, last: np.datetime64,
+                 closures: Closures | None = None) -> WorkingDays:
     """The clinic's working days over [first, last] (a few days' margin is the caller's)."""
     if clinic is None:
         return every_day(first, last)
@@ -68,10 +75,9 @@ def working_days(clinic: Clinic | None, first: np.datetime64, last: np.datetime6
         working &= ~np.isin(all_days, np.array(closed, dtype="M8[D]"))
     if extra:
         working |= np.isin(all_days, np.array(extra, dtype="M8[D]"))
-    if clinic.closures is not None:
-        shut, opened = read_closures(clinic.closures)
-        working &= ~np.isin(all_days, shut)
-        working |= np.isin(all_days, opened)
+    if closures is not None:
+        working &= ~np.isin(all_days, closures.shut)
+        working |= np.isin(all_days, closures.opened)
     return WorkingDays(all_days[working], first, last, clinic.country, data_until)
 
 
@@ -115,32 +121,6 @@ def _data_until(country: str) -> int | None:
         if isinstance(static, type) and name.endswith("StaticHolidays"):
             years |= set(getattr(static, "special_public_holidays", {}) or {})
     return max(years) if years else None
-
-
-def read_closures(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The site's closures file: date,open,note — open = no (closed) or yes (extra day)."""
-    shown = label(path)
-    table = read_table(path, shown, ("date", "open"), ("note",))
-    frame = table.frame
-    days, codes = datelib.parse_dates(frame["date"])
-    problems: list[Problem] = []
-    lines = frame["line"].to_numpy()
-    for position in np.flatnonzero(codes != datelib.OK):
-        code = int(codes[position])
-        problems.append(table.problem(
-            "the date is empty" if code == datelib.EMPTY else datelib.WHAT[code],
-            int(lines[position]), "date", frame["date"].iloc[position] or None,
-            datelib.HINTS.get(code, "fill in the date as YYYY-MM-DD")))
-    answer = frame["open"].str.lower()
-    bad = ~answer.isin(("yes", "no", "y", "n"))
-    for position in np.flatnonzero(bad.to_numpy()):
-        problems.append(table.problem("open must be yes or no", int(lines[position]), "open",
-                                      frame["open"].iloc[position],
-                                      "no = the clinic is closed that day; yes = open on an extra day"))
-    if problems:
-        raise InputFileError(f"{shown}: the clinic closures file cannot be used", problems)
-    opened = answer.str.startswith("y").to_numpy()
-    return days[~opened], days[opened]
 
 
 def suggest(calendar: WorkingDays, target: np.ndarray, earliest: np.ndarray,
@@ -187,18 +167,19 @@ def _to_do(check: pd.DataFrame) -> np.ndarray:
     """Visits that can still be booked: not done, not withdrawn, not recorded as not done,
     and not missed (their window has closed)."""
     return (check["actual_date"].isna().to_numpy()
-            & ~check["status"].isin(("withdrawn", "missed")).to_numpy()
+            & ~check["status"].isin((Status.WITHDRAWN, Status.MISSED)).to_numpy()
             & (check["reason"] == "").to_numpy())
 
 
-def calendar_for(clinic: Clinic | None, check: pd.DataFrame) -> WorkingDays:
+def calendar_for(clinic: Clinic | None, check: pd.DataFrame,
+                 closures: Closures | None = None) -> WorkingDays:
     """Working days covering every window of the check table."""
     if not len(check):
         today = np.datetime64("2000-01-01")
         return every_day(today, today)
     first = check["window_open"].min().to_datetime64().astype("M8[D]")
     last = check["window_close"].max().to_datetime64().astype("M8[D]")
-    return working_days(clinic, first, last)
+    return working_days(clinic, first, last, closures)
 
 
 def no_working_day(check: pd.DataFrame, suggestion: np.ndarray) -> pd.DataFrame:

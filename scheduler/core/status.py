@@ -16,19 +16,16 @@ have all their visits ``upcoming``. Classification is one ``numpy.select`` over 
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
+from scheduler.core.records import Records
+from scheduler.core.schedule import Grid, compute_grid, long_frame, text
+from scheduler.core.words import DEVIATIONS, PENDING, STATUSES, Status
 from scheduler.protocol import Protocol
-from scheduler.records import Records
-from scheduler.schedule import Grid, compute_grid, long_frame, text
 
-Status = Literal["in_window", "early", "late", "missed", "due", "upcoming", "withdrawn"]
-STATUSES: tuple[Status, ...] = ("in_window", "early", "late", "missed", "due", "upcoming",
-                                "withdrawn")
-DEVIATIONS: tuple[Status, ...] = ("early", "late", "missed")
+__all__ = ["CHECK_COLUMNS", "DEVIATIONS", "STATUSES", "Status", "classify", "compute_check",
+           "due_list", "overdue", "withdrawal_per_row"]
 CHECK_COLUMNS = ("participant_id", "visit_code", "target_date", "window_open", "window_close",
                  "actual_date", "status", "days_outside", "reason", "as_of")
 
@@ -51,11 +48,12 @@ def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
         as_of > closes,
         as_of >= opens,
     ]
-    choices = ["early", "late", "in_window", "withdrawn", "upcoming", "missed", "due"]
+    choices = [Status.EARLY, Status.LATE, Status.IN_WINDOW, Status.WITHDRAWN, Status.UPCOMING,
+               Status.MISSED, Status.DUE]
     # Small integer codes, and the words as the categories of a categorical column.
     status = pd.Categorical.from_codes(
-        np.select(conditions, list(range(len(choices))), default=choices.index("upcoming")).ravel(),
-        categories=pd.Index(choices, dtype=object))
+        np.select(conditions, list(range(len(choices))), default=choices.index(Status.UPCOMING)).ravel(),
+        categories=pd.Index([str(choice) for choice in choices], dtype=object))
     # Differences of datetime64[D] are whole days; NaT cells are never chosen below.
     none = np.full(actual.shape, -1, dtype=np.int64)
     days = np.select(
@@ -99,7 +97,7 @@ def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
     horizon = as_of + np.timedelta64(days, "D")
     opens = check["window_open"].to_numpy().astype("M8[D]")
     closes = check["window_close"].to_numpy().astype("M8[D]")
-    pending = check["status"].isin(("due", "upcoming")).to_numpy() & (check["reason"] == "").to_numpy()
+    pending = check["status"].isin(PENDING).to_numpy() & (check["reason"] == "").to_numpy()
     if withdrawn_by is not None:
         withdrawal = withdrawn_by.to_numpy().astype("M8[D]")
         pending &= ~(~np.isnat(withdrawal) & (withdrawal <= as_of))
@@ -119,7 +117,7 @@ def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
 
 def overdue(check: pd.DataFrame) -> pd.DataFrame:
     """Missed visits with nothing recorded: neither a date nor a reason. The nurse's to-do."""
-    return check[(check["status"] == "missed") & (check["reason"] == "")]
+    return check[(check["status"] == Status.MISSED) & (check["reason"] == "")]
 
 
 def withdrawal_per_row(participants: pd.DataFrame, visits: int) -> pd.Series:

@@ -12,16 +12,15 @@ last complete week before DATE, as of DATE. Neither: as of today, the same way.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from scheduler.core.status import due_list, withdrawal_per_row
+from scheduler.core.words import DEVIATIONS, JUDGED, Status
 from scheduler.errors import OptionError
-from scheduler.status import DEVIATIONS, due_list, withdrawal_per_row
 
 DUE_DAYS = 14
 
@@ -82,14 +81,11 @@ def reporting_week(week: str | None, as_of: dt.date | None, today: dt.date) -> t
 
 @dataclass(frozen=True)
 class Source:
+    """A file the report was made from, and its SHA-256."""
+
     role: str
     name: str
     sha256: str
-
-
-def checksum(role: str, name: str, path: Path | None, text: str | None = None) -> Source:
-    data = path.read_bytes() if path is not None else (text or "").encode("utf-8")
-    return Source(role, name, hashlib.sha256(data).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -123,7 +119,7 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
     is_deviation = status.isin(DEVIATIONS).to_numpy()
     done = check["actual_date"].notna().to_numpy()
     new = is_deviation & np.where(done, _in(check["actual_date"], week),
-                                  (status == "missed").to_numpy() & _in(check["window_close"], week))
+                                  (status == Status.MISSED).to_numpy() & _in(check["window_close"], week))
     deviations = check[is_deviation].copy()
     deviations["new_this_week"] = new[is_deviation]
 
@@ -132,8 +128,8 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
     day = np.datetime64(as_of, "D")
     enrolled = enrollment <= day
     withdrawn = enrolled & ~np.isnat(withdrawal) & (withdrawal <= day)
-    judged = status.isin(("in_window", "early", "late", "missed")).to_numpy()
-    untouched_missed = (status == "missed").to_numpy() & (check["reason"] == "").to_numpy()
+    judged = status.isin(JUDGED).to_numpy()
+    untouched_missed = (status == Status.MISSED).to_numpy() & (check["reason"] == "").to_numpy()
     rate = f"{is_deviation.sum() / judged.sum():.1%}" if judged.sum() else "no visit judged yet"
     new_kinds = pd.Series(status[new]).value_counts()
     summary: list[tuple[str, int | str]] = [
@@ -160,7 +156,7 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
 def _compliance(check: pd.DataFrame, judged: np.ndarray, is_deviation: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame({"participant_id": check["participant_id"].to_numpy(),
                           "judged": judged, "deviation": is_deviation,
-                          "in_window": (check["status"] == "in_window").to_numpy()})
+                          "in_window": (check["status"] == Status.IN_WINDOW).to_numpy()})
     grouped = frame.groupby("participant_id", sort=False).sum()
     out = pd.DataFrame({
         "participant_id": grouped.index.to_numpy(dtype=object),

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scheduler import dates as datelib
+from scheduler.core import dates as datelib
 from scheduler.errors import Problem
 from scheduler.protocol import Protocol
-from scheduler.sources import Table
+from scheduler.core.table import Table
 
 
 @dataclass(frozen=True)

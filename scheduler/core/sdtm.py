@@ -1,5 +1,6 @@
 """CDISC SDTM exports for the sponsor's data manager: TV (trial visits), SV (subject
-visits) and DV (protocol deviations), built from the protocol and the check table.
+visits) and DV (protocol deviations), built from the protocol and the check table
+(``outputs.sdtm_files`` writes them).
 
 Study days. SDTM has no day 0: the reference date (RFSTDTC, the actual date of the
 protocol's Day 0 visit, ``[study] day0``) is study day 1 and the day before is day −1. This
@@ -11,11 +12,10 @@ set in calendar months (or anchored on one): its day varies with the calendar.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from scheduler.core.words import DEVIATIONS, JUDGED, Status
 from scheduler.protocol import ENROLLMENT, Protocol
 
 DOMAIN_LABELS = {"TV": "Trial Visits", "SV": "Subject Visits", "DV": "Protocol Deviations"}
@@ -93,7 +93,7 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, sites: pd.Series,
                    reference: np.ndarray) -> pd.DataFrame:
     """One record per visit done, and per planned visit missed as of the as-of date."""
     status = check["status"].to_numpy()
-    keep = np.isin(status, ("in_window", "early", "late", "missed"))
+    keep = np.isin(status, JUDGED)
     number = {code: float(i) for i, code in enumerate(protocol.codes, start=1)}
     planned = planned_days(protocol)
     rows = check[keep]
@@ -118,7 +118,7 @@ def deviations(protocol: Protocol, check: pd.DataFrame, sites: pd.Series,
                reference: np.ndarray) -> pd.DataFrame:
     """One record per early, late or missed visit as of the as-of date."""
     status = check["status"].to_numpy()
-    keep = np.isin(status, ("early", "late", "missed"))
+    keep = np.isin(status, DEVIATIONS)
     rows = check[keep]
     actual = rows["actual_date"].to_numpy().astype("M8[D]")
     closes = rows["window_close"].to_numpy().astype("M8[D]")
@@ -127,9 +127,9 @@ def deviations(protocol: Protocol, check: pd.DataFrame, sites: pd.Series,
     for name, state, days, closed in zip(rows["visit_name"], rows["status"], rows["days_outside"], closes):
         count = int(days)
         unit = "day" if count == 1 else "days"
-        if state == "early":
+        if state == Status.EARLY:
             terms.append(f"{name} done {count} {unit} before its window")
-        elif state == "late":
+        elif state == Status.LATE:
             terms.append(f"{name} done {count} {unit} after its window")
         else:
             terms.append(f"{name} missed (window closed {np.datetime_as_string(closed, unit='D')})")
@@ -140,7 +140,7 @@ def deviations(protocol: Protocol, check: pd.DataFrame, sites: pd.Series,
         "DVSEQ": sequence.astype(float),
         "DVREFID": rows["visit_code"].to_numpy(dtype=object),
         "DVTERM": np.array(terms, dtype=object),
-        "DVDECOD": np.where(status[keep] == "missed", "MISSED VISIT", "VISIT OUT OF WINDOW").astype(object),
+        "DVDECOD": np.where(status[keep] == Status.MISSED, "MISSED VISIT", "VISIT OUT OF WINDOW").astype(object),
         "DVCAT": "VISIT SCHEDULE",
         "DVSTDTC": np.datetime_as_string(start, unit="D").astype(object),
         "DVSTDY": study_day(start, reference[keep]),
@@ -177,39 +177,3 @@ def transport_warnings(domains: dict[str, pd.DataFrame]) -> list[str]:
                 notes.append(f"{name}.{column} holds text longer than {XPT_TEXT_LIMIT} bytes: it is "
                              f"cut to {XPT_TEXT_LIMIT} in the .xpt file (the CSV keeps it whole)")
     return notes
-
-
-def _fit_transport(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cut text to the 200 bytes a v5 transport variable can hold (on a character boundary)."""
-    fitted = frame.copy()
-    for column in fitted.columns:
-        if pd.api.types.is_string_dtype(fitted[column]) or fitted[column].dtype == object:
-            fitted[column] = fitted[column].astype(str).map(
-                lambda v: v.encode("utf-8")[:XPT_TEXT_LIMIT].decode("utf-8", errors="ignore"))
-    return fitted
-
-
-def write(domains: dict[str, pd.DataFrame], folder: Path, file_format: str) -> list[Path]:
-    """DIR/TV.csv … or DIR/TV.xpt … (SAS transport v5 through pyreadstat)."""
-    from scheduler.outputs.files import write_csv
-    from scheduler.studyfolder import atomic_path, atomic_write, make_folder
-
-    make_folder(folder)
-    written = []
-    for name, frame in domains.items():
-        path = folder / f"{name}.{file_format}"
-        if file_format == "csv":
-            # SDTM numbers here are whole: write 8, not 8.0, and nothing for a missing one.
-            shown = frame.apply(lambda column: column.astype("Int64") if column.dtype == float else column)
-            with atomic_write(path) as stream:
-                write_csv(shown, stream)
-        else:
-            import pyreadstat
-
-            with atomic_path(path) as temporary:  # pyreadstat writes to a path, not a stream
-                pyreadstat.write_xport(_fit_transport(frame), str(temporary), file_format_version=5,
-                                       table_name=name,
-                                       file_label=DOMAIN_LABELS[name],
-                                       column_labels=[LABELS[c] for c in frame.columns])
-        written.append(path)
-    return written

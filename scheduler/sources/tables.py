@@ -1,9 +1,9 @@
-"""Participants and visits in: CSV or Excel, encodings, headers, date forms, line numbers.
+"""Site tables in: CSV or Excel, encodings, separators, headers, line numbers, date columns.
 
 Everything a site file can get wrong is caught here, at the edge, and said with the file
 and the line an editor shows (the header is line 1; in a workbook, the row and the sheet).
-What comes out is a small DataFrame with only the columns the core uses: any other roster
-column (a name, a phone number) is dropped here and never travels further.
+What comes out holds only the columns asked for: any other column (a name, a phone number)
+is dropped here and never travels further.
 """
 
 from __future__ import annotations
@@ -14,40 +14,17 @@ import io
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from scheduler import dates as datelib
+from scheduler.core import dates as datelib
+from scheduler.core.table import Table
 from scheduler.errors import InputFileError, Problem
 
-PARTICIPANT_COLUMNS = ("participant_id", "enrollment_date")
-PARTICIPANT_OPTIONAL = ("withdrawal_date", "withdrawal_reason", "site")
-VISIT_COLUMNS = ("participant_id", "visit_code", "actual_date")
-VISIT_OPTIONAL = ("reason",)
-
-# An ID starts with a letter or a digit: this also shuts the door on spreadsheet formulas
-# (=, +, -, @) travelling from a roster into a report.
-ID_PATTERN = r"^[^\W_]"
 # A file written day-first has that form on every line: list the first few, not thousands.
 MAX_LISTED = 20
-
-
-@dataclass(frozen=True)
-class Table:
-    """A site file read as text: normalised headers, trimmed cells, a `line` column."""
-
-    frame: pd.DataFrame
-    label: str
-    sheet: str | None = None
-
-    def problem(self, message: str, line: int | None = None, column: str | None = None,
-                value: str | None = None, fix: str | None = None,
-                participant: str | None = None) -> Problem:
-        return Problem(self.label, message, line=line, column=column, value=value, fix=fix,
-                       sheet=self.sheet, participant=participant)
 
 
 def read_table(path: Path, label: str, required: tuple[str, ...], optional: tuple[str, ...],
@@ -220,7 +197,7 @@ def header_names(raw: Sequence[object], label: str) -> list[str]:
     return names
 
 
-def _text(column: pd.Series) -> pd.Series:
+def text_column(column: pd.Series) -> pd.Series:
     """Text as plain Python strings (object dtype), not pandas 3's inferred "str" dtype,
     whose missing-value checks would cost a pass over every cell in later steps."""
     return pd.Series(column.to_numpy(dtype=object), dtype=object)
@@ -308,9 +285,6 @@ def _read_workbook(path: Path, label: str, sheet: str | None,
     return _trim_and_drop_blank(frame, wanted), title
 
 
-# --------------------------------------------------------------------------- dates
-
-
 def read_date_column(table: Table, column: str, date_format: str | None,
                      allow_empty: bool) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     """Parse one date column. A day-first form refuses the whole file (exit 2).
@@ -347,95 +321,3 @@ def read_date_column(table: Table, column: str, date_format: str | None,
             problems.append(table.problem(datelib.WHAT[code], int(lines[position]), column,
                                           values.iloc[position], datelib.HINTS[code]))
     return parsed, codes, problems
-
-
-# --------------------------------------------------------------------------- participants
-
-
-def read_participants(path: Path, label: str, encoding: str | None = None,
-                      sheet: str | None = None, date_format: str | None = None) -> pd.DataFrame:
-    """The roster. Any problem in it stops the command (exit 2): nobody silently drops out.
-
-    Columns out: participant_id, enrollment_date, withdrawal_date (datetime64, NaT when
-    none), withdrawal_reason, site, line.
-    """
-    table = read_table(path, label, PARTICIPANT_COLUMNS, PARTICIPANT_OPTIONAL, encoding, sheet)
-    frame = table.frame
-    problems: list[Problem] = []
-    lines = frame["line"].to_numpy()
-    ids = frame["participant_id"]
-
-    empty_id = (ids == "").to_numpy()
-    bad_id = ~empty_id & ~ids.str.contains(ID_PATTERN, regex=True).to_numpy(dtype=bool)
-    for position in np.flatnonzero(empty_id):
-        problems.append(table.problem("the participant ID is empty", int(lines[position]),
-                                      "participant_id", None, "give every participant an ID"))
-    for position in np.flatnonzero(bad_id):
-        problems.append(table.problem("a participant ID must start with a letter or a digit",
-                                      int(lines[position]), "participant_id", ids.iloc[position],
-                                      "remove the leading sign or space"))
-    duplicated = ids.duplicated(keep=False).to_numpy() & ~empty_id
-    if duplicated.any():
-        groups = pd.Series(lines[duplicated]).groupby(ids[duplicated].to_numpy()).agg(list)
-        for participant, group_lines in groups.items():
-            others = ", ".join(str(n) for n in group_lines[1:])
-            problems.append(table.problem(
-                f"participant {participant} is listed twice (also on line{'s' if len(group_lines) > 2 else ''} {others})",
-                int(group_lines[0]), "participant_id", str(participant),
-                "keep one line per participant"))
-
-    enrollment, _, enrollment_problems = read_date_column(table, "enrollment_date", date_format,
-                                                          allow_empty=False)
-    withdrawal, _, withdrawal_problems = read_date_column(table, "withdrawal_date", date_format,
-                                                          allow_empty=True)
-    problems += enrollment_problems + withdrawal_problems
-    before = ~np.isnat(withdrawal) & ~np.isnat(enrollment) & (withdrawal < enrollment)
-    for position in np.flatnonzero(before):
-        problems.append(table.problem(
-            f"withdrawal before enrollment ({frame['enrollment_date'].iloc[position]})",
-            int(lines[position]), "withdrawal_date", frame["withdrawal_date"].iloc[position],
-            "check both dates"))
-    if problems:
-        problems.sort(key=lambda problem: (problem.line or 0))
-        count = len(problems)
-        raise InputFileError(
-            f"{label}: the participants file cannot be used until "
-            f"{'this problem is' if count == 1 else f'these {count} problems are'} fixed "
-            "(a participant who cannot be scheduled must not silently drop out)", problems)
-    return pd.DataFrame({
-        "participant_id": _text(ids),
-        "enrollment_date": enrollment,
-        "withdrawal_date": withdrawal,
-        "withdrawal_reason": _text(frame["withdrawal_reason"]),
-        "site": _text(frame["site"]),
-        "line": lines,
-    })
-
-
-# --------------------------------------------------------------------------- visits
-
-
-def read_visits(path: Path, label: str, encoding: str | None = None, sheet: str | None = None,
-                date_format: str | None = None) -> tuple[pd.DataFrame, Table]:
-    """Visit records as read, with the reason each date could not be read.
-
-    Columns out: participant_id, visit_code, actual_date (NaT when empty or unreadable),
-    date_code (a scheduler.dates code), date_text, reason, line. Problems with single
-    records are the check's business (scheduler.records): they do not stop the command.
-    """
-    table = read_table(path, label, VISIT_COLUMNS, VISIT_OPTIONAL, encoding, sheet)
-    frame = table.frame
-    actual, codes = datelib.parse_dates(frame["actual_date"], date_format)
-    swapped = np.flatnonzero(codes == datelib.DAY_FIRST)
-    if len(swapped):
-        read_date_column(table, "actual_date", date_format, allow_empty=True)  # raises
-    records = pd.DataFrame({
-        "participant_id": _text(frame["participant_id"]),
-        "visit_code": _text(frame["visit_code"]),
-        "actual_date": actual,
-        "date_code": codes,
-        "date_text": _text(frame["actual_date"]),
-        "reason": _text(frame["reason"]),
-        "line": frame["line"].to_numpy(),
-    })
-    return records, table

@@ -1,0 +1,130 @@
+"""calendar, report and export sdtm: files for Outlook, the investigator and the sponsor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from scheduler import clock
+from scheduler.app.messages import Messages, report_problems, warn_reason_missing
+from scheduler.app.study import StudyOptions, load_study
+from scheduler.app.tables import suggestions
+from scheduler.core.suggestions import clinic_day_notes, suggest_for
+from scheduler.errors import OptionError
+from scheduler.paths import label
+
+
+def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
+             split: Path | None, participant_ids: tuple[str, ...], remind_days: int,
+             messages: Messages) -> int:
+    """The site calendar and/or one calendar per participant; the state file updated."""
+    from scheduler.core.calendar import build_events, publish
+    from scheduler.core.status import compute_check
+    from scheduler.outputs.ics import write_calendars
+    from scheduler.storage.calendar_state import STATE_FILE, load_state, save_state
+
+    study = load_study(options, as_of)
+    if output is not None:
+        study.guard_output(output)
+    roster = study.participants
+    if participant_ids:
+        unknown = [pid for pid in participant_ids if pid not in set(roster["participant_id"])]
+        if unknown:
+            raise OptionError(f"--participant {unknown[0]}: not in {study.participants_label} — "
+                              "check the ID (IDs are compared as text: 007 is not 7)")
+    table = compute_check(study.protocol, roster, study.records, study.as_of)
+    if participant_ids:
+        table = table[table["participant_id"].isin(participant_ids)].reset_index(drop=True)
+    table["suggested_date"] = suggestions(study, table, messages)
+    code = report_problems(study, messages)
+    events = build_events(study.protocol, table, study.as_of, remind_days)
+    state_path = study.inputs.folder / STATE_FILE
+    site = study.site_label()
+    where = f" (site{'s' if ', ' in site else ''} {site})" if site else ""
+    # A file of chosen participants goes into the nurse's own calendar: no calendar name.
+    name = None if participant_ids else f"{study.protocol.study_id} visits{where}"
+    now = clock.now_utc()
+    publication = publish(load_state(state_path), events, now, study.as_of, state_path.name)
+    written = write_calendars(events, publication.events, now, remind_days, output, split, name)
+    if publication.state is not None:
+        save_state(state_path, publication.state)
+    for note in publication.warnings:
+        messages.warning(note)
+    if output is not None:
+        messages.append(f"Wrote {label(output)} ({len(events)} events)")
+    if split is not None:
+        count = len(written) - (1 if output is not None else 0)
+        messages.append(f"Wrote {count} participant calendar{'s' if count != 1 else ''} in {label(split)}")
+    return code
+
+
+def report(options: StudyOptions, week: str | None, as_of: dt.date | None, output: Path | None,
+           messages: Messages) -> tuple[str | None, int]:
+    """The weekly report: written to ``output``, or its Markdown returned for the terminal."""
+    from scheduler.core import report as weekly
+    from scheduler.core.status import compute_check
+    from scheduler.outputs.report_files import write_report
+    from scheduler.protocol import built_in_text, load_protocol_for
+    from scheduler.sources.digests import checksum
+
+    inputs = options.inputs()
+    protocol = load_protocol_for(inputs.protocol)
+    chosen, report_as_of = weekly.reporting_week(week, as_of, clock.today_date(protocol.timezone))
+    study = load_study(options, np.datetime64(report_as_of, "D"), inputs=inputs)
+    if output is not None:
+        study.guard_output(output)
+    check_table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    suggested = suggest_for(study.protocol.clinic, study.closures(), check_table,
+                            not_before=study.as_of)
+    for warning in suggested.warnings:
+        messages.warning(warning)
+    check_table["suggested_date"] = suggested.dates
+    code = report_problems(study, messages)
+    warn_reason_missing(check_table, messages)
+    sources = [checksum("protocol", study.protocol_label, inputs.protocol,
+                        None if inputs.protocol else built_in_text())]
+    sources.append(checksum("participants", study.participants_label, inputs.participants))
+    if inputs.visits is not None and study.visits_label is not None:
+        sources.append(checksum("visits", study.visits_label, inputs.visits))
+    clinic = study.protocol.clinic
+    if clinic is not None and clinic.closures is not None and clinic.closures.exists():
+        sources.append(checksum("clinic closures", label(clinic.closures), clinic.closures))
+    result = weekly.build_report(
+        check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
+        study_id=study.protocol.study_id, title=study.protocol.title, site=study.site_label(),
+        made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
+        notes=tuple(clinic_day_notes(suggested.gaps)))
+    picture = None
+    if output is not None and output.suffix.lower() in (".html", ".xlsx"):
+        from scheduler.outputs.timeline import png_bytes, timeline_figure
+
+        picture = png_bytes(timeline_figure(result.check, chosen.monday, chosen.sunday, report_as_of))
+    text = write_report(result, output, picture)
+    if text is None and output is not None:
+        messages.append(f"Wrote {label(output)} ({chosen.name}, as of {report_as_of}, "
+                        f"{len(result.all_deviations)} deviations)")
+    return text, code
+
+
+def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path,
+                file_format: str, messages: Messages) -> int:
+    """TV, SV and DV into ``folder``."""
+    from scheduler.core import sdtm
+    from scheduler.core.status import compute_check
+    from scheduler.outputs.sdtm_files import write
+
+    study = load_study(options, as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    code = report_problems(study, messages)
+    domains = sdtm.build(study.protocol, table, study.participants)
+    if file_format == "xpt":
+        for note in sdtm.transport_warnings(domains):
+            messages.warning(note)
+    written = write(domains, folder, file_format)
+    messages.append(f"Wrote {', '.join(label(path) for path in written)} "
+                    f"({len(domains['SV'])} subject visit{'s' if len(domains['SV']) != 1 else ''}, "
+                    f"{len(domains['DV'])} deviation{'s' if len(domains['DV']) != 1 else ''}, as of "
+                    f"{study.as_of})")
+    return code

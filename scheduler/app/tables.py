@@ -1,0 +1,154 @@
+"""schedule, check, due and status: the study as it stands, as tables.
+
+Each controller loads the study, calls the core, writes the output file when one is named
+(``-o``) and returns what the terminal shows. Messages go into ``messages``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scheduler.app.messages import (MAX_LISTED_WARNINGS, Messages, listed, report_problems,
+                                    warn_reason_missing, with_reason_missing)
+from scheduler.app.results import TableResult
+from scheduler.app.study import Study, StudyOptions, load_study
+from scheduler.core.schedule import SCHEDULE_COLUMNS
+from scheduler.core.status import (CHECK_COLUMNS, compute_check, due_list, overdue,
+                                   withdrawal_per_row)
+from scheduler.core.suggestions import suggest_for
+from scheduler.core.words import DEVIATIONS
+from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK, OptionError
+from scheduler.paths import label
+
+
+def suggestions(study: Study, table: pd.DataFrame, messages: Messages,
+                not_before: np.datetime64 | None = None,
+                shown: np.ndarray | None = None) -> np.ndarray:
+    """Suggested dates for the table's visits still to do; warnings into ``messages``."""
+    result = suggest_for(study.protocol.clinic, study.closures(), table, not_before, shown)
+    for warning in result.warnings:
+        messages.warning(warning)
+    return result.dates
+
+
+def write_or_show(frame: pd.DataFrame, output: Path | None, title: str, sheet: str,
+                  messages: Messages, highlight: pd.Series | None = None,
+                  colour_column: str | None = "status", exit_code: int = EXIT_OK) -> TableResult:
+    """Write ``frame`` to ``output``, or return it for the terminal."""
+    if output is None:
+        return TableResult(frame, title, colour_column, exit_code)
+    from scheduler.outputs.files import write_table
+
+    write_table(frame, output, sheet=sheet, highlight=highlight)
+    messages.append(f"Wrote {label(output)} ({len(frame)} rows)")
+    return TableResult(None, exit_code=exit_code)
+
+
+def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
+             messages: Messages) -> TableResult:
+    """Every participant's windows (re-anchored on the visits recorded up to the as-of date)."""
+    study = load_study(options, as_of)
+    if output is not None:
+        study.guard_output(output)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    table["suggested_date"] = suggestions(study, table, messages)
+    columns = list(SCHEDULE_COLUMNS) + ["suggested_date"]
+    if study.visits_label is not None:
+        columns.append("as_of")
+    code = report_problems(study, messages, needs_visits=False)
+    title = f"Schedule, {study.protocol.study_id}" + (
+        f", re-anchored on visits recorded up to {study.as_of}" if study.visits_label else "")
+    return write_or_show(table[columns], output, title, "Schedule", messages, colour_column=None,
+                         exit_code=code)
+
+
+def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
+          deviations_only: bool, fail_on_deviation: bool, messages: Messages) -> TableResult:
+    """Every expected visit's status as of a date."""
+    study = load_study(options, as_of)
+    if output is not None:
+        study.guard_output(output)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    code = report_problems(study, messages)
+    is_deviation = table["status"].isin(DEVIATIONS)
+    count = int(is_deviation.sum())
+    if deviations_only:
+        table = table[is_deviation]
+    table = table.reset_index(drop=True)
+    warn_reason_missing(table, messages)
+    if code == EXIT_OK and fail_on_deviation and count:
+        code = EXIT_DATA_PROBLEMS
+    if output is None:
+        shown = with_reason_missing(table)[list(CHECK_COLUMNS[:-1])]
+        title = (f"{study.protocol.study_id}: as of {study.as_of}, {count} deviation"
+                 f"{'s' if count != 1 else ''} in {len(is_deviation)} expected visits")
+        return TableResult(shown, title, exit_code=code)
+    return write_or_show(table, output, "", "Check", messages,
+                         highlight=table["status"].isin(DEVIATIONS), exit_code=code)
+
+
+def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None, days: int,
+        messages: Messages) -> TableResult:
+    """The worklist: visits not done whose window is open or opens within ``days`` days."""
+    study = load_study(options, as_of)
+    if output is not None:
+        study.guard_output(output)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    code = report_problems(study, messages)
+    horizon = np.datetime64(study.as_of, "D") + np.timedelta64(days, "D")
+    on_list = ((table["window_open"].to_numpy().astype("M8[D]") <= horizon)
+               & (table["window_close"].to_numpy().astype("M8[D]") >= np.datetime64(study.as_of, "D")))
+    table["suggested_date"] = suggestions(study, table, messages, not_before=study.as_of,
+                                          shown=on_list)
+    worklist = due_list(table, study.as_of, days,
+                        withdrawal_per_row(study.participants, len(study.protocol.visits)))
+    late = overdue(table)
+    if len(late):
+        named = [f"{row.participant_id} {row.visit_code}"
+                 for row in late.head(MAX_LISTED_WARNINGS).itertuples()]
+        messages.note(f"{len(late)} missed visit{'s' if len(late) != 1 else ''} with nothing "
+                      f"recorded (not on this list): {listed(named, len(late))} "
+                      "— record the date it was done, or why it did not happen "
+                      "(visit-scheduler check --deviations-only)")
+    if output is None:
+        title = (f"Due as of {study.as_of} (windows open now or within {days} days): "
+                 f"{len(worklist)} visit{'s' if len(worklist) != 1 else ''}")
+        return TableResult(worklist.drop(columns=["as_of"]), title, exit_code=code)
+    return write_or_show(worklist, output, "", "Due", messages, exit_code=code)
+
+
+def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | None,
+           messages: Messages) -> TableResult:
+    """One participant's year at a glance."""
+    study = load_study(options, as_of)
+    roster = study.participants
+    match = roster[roster["participant_id"] == participant_id]
+    if not len(match):
+        close = [pid for pid in roster["participant_id"]
+                 if pid.lstrip("0") == participant_id.lstrip("0")
+                 or pid.casefold() == participant_id.casefold()]
+        hint = f"did you mean {close[0]}?" if close else "check the ID in the participants file"
+        raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
+    table = compute_check(study.protocol, match.reset_index(drop=True),
+                          study.records.of_participant(int(match.index[0])), study.as_of)
+    table["suggested_date"] = suggestions(study, table, messages)
+    code = report_problems(study, messages, participant_id)
+    person = match.iloc[0]
+    lines = [f"Participant {participant_id} — {study.protocol.study_id}, as of {study.as_of}",
+             f"  enrolled {str(person['enrollment_date'])[:10]}"
+             + (f", site {person['site']}" if person["site"] else "")]
+    if str(person["withdrawal_date"]) != "NaT":
+        reason = person["withdrawal_reason"] or "reason not recorded"
+        lines.append(f"  withdrew {str(person['withdrawal_date'])[:10]} ({reason})")
+    counts = table["status"].astype(object).value_counts()
+    summary = ", ".join(f"{counts[s]} {s}" for s in counts.index)
+    deviations = int(table["status"].isin(DEVIATIONS).sum())
+    lines.append(f"  {len(table)} visits: {summary}; {deviations} deviation{'s' if deviations != 1 else ''}")
+    lines.append("")
+    shown = with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
+                                         "window_close", "suggested_date", "actual_date", "status",
+                                         "days_outside", "reason"]]
+    return TableResult(shown, None, exit_code=code, lines=lines)

@@ -1,0 +1,76 @@
+"""Calendar events to .ics files with the icalendar library: the site calendar and one
+file per participant (``--split``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from scheduler.core.calendar import CalendarEvent, Published, by_participant, split_file_names
+from scheduler.storage.atomic import atomic_write, make_folder
+
+PRODID = "-//visit-scheduler//visit windows//EN"
+
+
+
+def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.datetime,
+           calendar_name: str | None, remind_days: int) -> bytes:
+    """An .ics file: one VCALENDAR, METHOD:PUBLISH, UTF-8 without BOM, CRLF, folded lines."""
+    import icalendar
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    if calendar_name:
+        calendar.add("x-wr-calname", icalendar.vText(calendar_name))  # escaped like any text
+    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0)
+    for event in events:
+        published = state[event.uid]
+        entry = icalendar.Event()
+        entry.add("uid", event.uid)
+        entry.add("dtstamp", stamp)
+        entry.add("sequence", published.sequence)
+        entry.add("last-modified", dt.datetime.fromisoformat(published.last_modified.replace("Z", "+00:00")))
+        entry.add("dtstart", event.start)
+        entry.add("dtend", event.end)
+        entry.add("summary", event.summary)
+        entry.add("description", event.description)
+        entry.add("categories", [event.category, event.study])
+        entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+        entry.add("transp", "TRANSPARENT")
+        entry.add("x-microsoft-cdo-busystatus", "FREE")
+        entry.add("x-microsoft-cdo-alldayevent", "TRUE")
+        if event.remind:
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", event.summary)
+            # 09:00 on the day, remind_days before the window opens (the event starts at
+            # midnight: -P1D alone would ring at midnight).
+            alarm.add("trigger", dt.timedelta(days=-remind_days, hours=9))
+            entry.add_component(alarm)
+        calendar.add_component(entry)
+    return calendar.to_ical()
+
+
+def write_calendars(events: list[CalendarEvent], published: dict[str, Published], now: dt.datetime,
+                    remind_days: int, output: Path | None, split: Path | None,
+                    calendar_name: str | None) -> list[Path]:
+    """Write the site calendar (``output``) and/or one file per participant (``split``)."""
+    grouped = by_participant(events)
+    names = split_file_names(list(grouped), output, split) if split is not None else {}
+    written = []
+    if output is not None:
+        with atomic_write(output, mode="wb") as stream:
+            stream.write(render(events, published, now, calendar_name, remind_days))
+        written.append(output)
+    if split is not None:
+        make_folder(split)
+        for participant, mine in grouped.items():
+            path = split / names[participant]
+            with atomic_write(path, mode="wb") as stream:
+                # No X-WR-CALNAME: these go into the nurse's own calendar.
+                stream.write(render(mine, published, now, None, remind_days))
+            written.append(path)
+    return written

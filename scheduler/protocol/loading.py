@@ -1,0 +1,100 @@
+"""Reading a protocol file (or the built-in one) and turning TOML errors into messages.
+
+The only module of the protocol package that opens a file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from scheduler.errors import Problem, ProtocolError
+from scheduler.protocol.checks import Checker
+from scheduler.protocol.model import Protocol
+
+BUILT_IN_NAME = "nct01143168.toml"
+
+
+def built_in_text() -> str:
+    """The text of the built-in NCT01143168 protocol file shipped inside the package."""
+    return resources.files("scheduler.protocol").joinpath(BUILT_IN_NAME).read_text("utf-8")
+
+
+def load_built_in() -> Protocol:
+    return parse_protocol(built_in_text(), source="built-in NCT01143168 protocol")
+
+
+def load_protocol_for(path: Path | None) -> Protocol:
+    """The study's protocol: its file, else (``None``) the built-in one."""
+    return load_protocol(path) if path is not None else load_built_in()
+
+
+def load_protocol(path: Path) -> Protocol:
+    """Read and validate a protocol file; raise ProtocolError naming every problem."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProtocolError(
+            f"{path}: protocol file not found — check the path, or leave out --protocol "
+            "to use the study folder's protocol.toml or the built-in protocol"
+        ) from None
+    except OSError as error:
+        raise ProtocolError(f"{path}: cannot read the protocol file ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProtocolError(
+            f"{path}: the protocol file is not UTF-8 text — save it as UTF-8 "
+            "(in Notepad: Save as, Encoding UTF-8)"
+        ) from None
+    return parse_protocol(text, source=str(path), base_folder=path.parent)
+
+
+def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> Protocol:
+    """Validate protocol TOML text. Every problem is collected before anything is raised."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProtocolError(
+            f"{source}: the protocol file cannot be used",
+            [Problem(source, _toml_message(error), line=_toml_line(error),
+                     fix=_toml_fix(error, text))],
+        ) from None
+    checker = Checker(source, text)
+    protocol = checker.check(data, base_folder)
+    if checker.problems or protocol is None:
+        # In file order, as the reader goes through the file; problems of the whole file first.
+        checker.problems.sort(key=lambda problem: problem.line or 0)
+        count = len(checker.problems)
+        raise ProtocolError(
+            f"{source}: the protocol file cannot be used: "
+            f"{count} problem{'s' if count != 1 else ''}",
+            checker.problems,
+        )
+    return protocol
+
+
+def _toml_line(error: tomllib.TOMLDecodeError) -> int | None:
+    match = re.search(r"at line (\d+)", str(error))
+    return int(match.group(1)) if match else None
+
+
+def _toml_fix(error: tomllib.TOMLDecodeError, text: str) -> str:
+    line_number = _toml_line(error)
+    lines = text.splitlines()
+    line = lines[line_number - 1] if line_number and line_number <= len(lines) else ""
+    if any(mark in line for mark in "“”‘’"):
+        return 'write text between straight quotes ("…"), not curly ones (“…”)'
+    if "overwrite" in str(error) or "declare" in str(error).lower():
+        return ("a table or key appears twice: each visit goes under its own [[visits]] header, "
+                "with two brackets")
+    return "fix the TOML syntax (visit-scheduler init DIR writes a complete protocol file to copy from)"
+
+
+def _toml_message(error: tomllib.TOMLDecodeError) -> str:
+    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+    return f"not valid TOML: {message[:1].lower()}{message[1:]}"
+
+

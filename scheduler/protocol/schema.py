@@ -1,0 +1,106 @@
+"""The protocol file's schema: one table that drives validation, defaults and the docs.
+
+Every key the checker accepts is listed here with whether it is required and what it
+defaults to; ``checks`` reads both from this table (never a second copy), and
+``schema_markdown`` writes docs/protocol-file.md's key reference from it, so the validator
+and the documentation cannot disagree. A test pins that each required key is refused when
+missing and each default is what a loaded protocol holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Offsets beyond ten years are typing mistakes, not visit plans.
+MAX_OFFSET = {"day": 3660, "week": 522, "month": 120, "minus": 366, "plus": 366}
+
+# A visit code travels into calendar UIDs, file names and SDTM: keep it to safe characters.
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+ENROLLMENT = "enrollment"
+
+# A default that is not a fixed value (it is computed from other keys) is None here and
+# explained in ``shown_default``.
+Default = str | int | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the protocol file: what it holds, whether it is required, its default."""
+
+    name: str
+    kind: str  # "text", "integer", "list of text", "timezone", "visit code", "list of weekdays"
+    required: bool
+    default: Default
+    shown_default: str
+    help: str
+    example: str
+
+
+SCHEMA: dict[str, tuple[Key, ...]] = {
+    "study": (
+        Key("id", "text", True, None, "—", "The study identifier (SDTM STUDYID).", '"NCT01143168"'),
+        Key("title", "text", False, "", "empty", "The study's title, for report headers.",
+            '"A Pilot Study…"'),
+        Key("timezone", "timezone", True, None, "—",
+            'IANA time-zone name: decides what "today" is.', '"Asia/Shanghai"'),
+        Key("site_id", "text", False, "", "empty",
+            "Site identifier for SDTM USUBJID; a roster `site` column overrides it.", '"01"'),
+        Key("day0", "visit code", False, None, "the first visit",
+            "The visit whose actual date is study Day 0 (SDTM reference date).", '"D0"'),
+    ),
+    "clinic": (
+        Key("country", "text", False, None, "none",
+            "ISO country code for public holidays and official make-up working days.", '"CN"'),
+        Key("weekdays", "list of weekdays", False, WEEKDAYS[:5], '["Mon", "Tue", "Wed", "Thu", "Fri"]',
+            "The clinic's working weekdays.", '["Mon", "Tue", "Wed", "Thu", "Fri"]'),
+        Key("closures", "text", False, None, "none",
+            "A CSV file beside the protocol: `date,open,note` (open = no/yes).", '"closures.csv"'),
+    ),
+    "visits": (
+        Key("code", "visit code", True, None, "—",
+            "Short unique code: a letter or digit, then letters, digits, `_`, `.` or `-` "
+            "(at most 20 characters).", '"D7"'),
+        Key("name", "text", False, None, "the code", "The visit's name as nurses say it.",
+            '"Transplantation 2 (intravenous)"'),
+        Key("kind", "text", False, "", "empty",
+            "A free word for the calendar category (no commas or semicolons).", '"transplant"'),
+        Key("procedures", "list of text", False, (), "[]", "What is done at the visit.",
+            '["examinations", "BM-MNC + UC-MSC infusion"]'),
+        Key("anchor", "visit code", False, ENROLLMENT, '"enrollment"',
+            '"enrollment" or the code of an earlier visit.', '"D0"'),
+        Key("day", "integer", False, None, "—",
+            "Offset from the anchor in days (exactly one of day / week / month).", "7"),
+        Key("week", "integer", False, None, "—", "Offset from the anchor in weeks (7 days).", "2"),
+        Key("month", "integer", False, None, "—",
+            "Offset from the anchor in calendar months, clamped to the month's end.", "3"),
+        Key("minus", "integer", False, 0, "0", "Days before the target still in the window.", "1"),
+        Key("plus", "integer", False, 0, "0", "Days after the target still in the window.", "1"),
+    ),
+}
+
+
+def key(table: str, name: str) -> Key:
+    """The schema entry of one key (a KeyError is a bug: every key used is in SCHEMA)."""
+    for entry in SCHEMA[table]:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"{table}.{name}")
+
+
+def schema_markdown() -> str:
+    """The key reference of docs/protocol-file.md, generated from SCHEMA."""
+    lines: list[str] = []
+    titles = {"study": "[study]", "clinic": "[clinic] (optional)", "visits": "[[visits]] (one per visit)"}
+    for table, keys in SCHEMA.items():
+        lines.append(f"### {titles[table]}")
+        lines.append("")
+        lines.append("| key | holds | required | default | meaning | example |")
+        lines.append("| --- | --- | --- | --- | --- | --- |")
+        for entry in keys:
+            lines.append(f"| `{entry.name}` | {entry.kind} | {'yes' if entry.required else 'no'} | "
+                         f"{entry.shown_default} | {entry.help} | `{entry.example}` |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,1 +1,0 @@
-"""Built-in protocol files shipped inside the package."""

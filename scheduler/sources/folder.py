@@ -1,0 +1,73 @@
+"""The study folder: which files a command reads, and the headers of a new one.
+
+Each of --protocol, --participants and --visits defaults to the study folder's
+protocol.toml, participants.csv and visits.csv when that file exists (an .xlsx of the same
+name is taken when there is no .csv). Without a protocol file the built-in NCT01143168
+protocol applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from scheduler.errors import OptionError
+from scheduler.paths import label
+
+PROTOCOL_FILE = "protocol.toml"
+PARTICIPANTS_FILE = "participants"
+VISITS_FILE = "visits"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The files a command reads; None where the study folder has none."""
+
+    folder: Path
+    protocol: Path | None
+    participants: Path | None
+    visits: Path | None
+
+
+def _default(folder: Path, stem: str) -> Path | None:
+    """The study folder's STEM.csv or STEM.xlsx, whatever the capitals (Visits.CSV too).
+
+    Two candidates (a .csv and an .xlsx) refuse the command: taking one silently could mean
+    taking the stale one. An old .xls is returned so that reading it explains the fix."""
+    try:
+        entries = [entry for entry in folder.iterdir() if entry.is_file()]
+    except OSError:
+        return None
+    found = sorted(entry for entry in entries
+                   if entry.name.lower() in (f"{stem}.csv", f"{stem}.xlsx", f"{stem}.xls"))
+    if len(found) > 1:
+        raise OptionError(f"{label(folder)} has {' and '.join(e.name for e in found)} — keep one, "
+                          f"or name the one to use with --{stem} FILE")
+    return found[0] if found else None
+
+
+def resolve_study(folder: Path | None, protocol: Path | None = None,
+                  participants: Path | None = None, visits: Path | None = None) -> Inputs:
+    """The files a command reads; refuses a --study folder that does not exist."""
+    if folder is not None and not folder.is_dir():
+        raise OptionError(f"--study {folder}: no such folder — "
+                          "create one with: visit-scheduler init DIR")
+    return resolve(folder, protocol, participants, visits)
+
+
+def resolve(folder: Path | None, protocol: Path | None, participants: Path | None,
+            visits: Path | None) -> Inputs:
+    """Each file named by its option, else the study folder's own (None where there is none)."""
+    folder = folder if folder is not None else Path(".")
+    if protocol is None and (folder / PROTOCOL_FILE).is_file():
+        protocol = folder / PROTOCOL_FILE
+    return Inputs(
+        folder=folder,
+        protocol=protocol,
+        participants=participants if participants is not None else _default(folder, PARTICIPANTS_FILE),
+        visits=visits if visits is not None else _default(folder, VISITS_FILE),
+    )
+
+
+PARTICIPANTS_HEADER = "participant_id,enrollment_date,withdrawal_date,withdrawal_reason,site\n"
+VISITS_HEADER = "participant_id,visit_code,actual_date,reason\n"

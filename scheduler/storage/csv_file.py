@@ -1,0 +1,96 @@
+"""A site CSV edited in place: its rows as text, written back exactly as it was but for the
+change (encoding, separator, line ends, other columns such as a name or a phone number), so
+a site can go on opening it in Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from scheduler.errors import ChangeRefused
+from scheduler.paths import label
+from scheduler.sources.tables import decode, header_names, separator_of
+from scheduler.storage.atomic import atomic_write
+
+
+@dataclass
+class CsvFile:
+    """A site CSV read for editing: its rows as text, its header, how to write it back."""
+
+    path: Path
+    encoding: str
+    header: list[str]
+    names: list[str]  # normalised column names
+    rows: list[list[str]]
+    newline: str = "\n"  # kept as the file had it (Excel on Windows writes \r\n)
+    separator: str = ","  # kept too: a semicolon or tab file stays one
+    ascii_only: bool = True  # an all-ASCII file could have been any encoding
+
+    @classmethod
+    def read(cls, path: Path, default_header: str, required: tuple[str, ...]) -> CsvFile:
+        shown = label(path)
+        if path.suffix.lower() != ".csv":
+            raise ChangeRefused(f"{shown}: changes are written to CSV files only — save the "
+                                "workbook as 'CSV UTF-8' and use that")
+        header = default_header.strip().split(",")
+        if not path.exists():
+            return cls(path, "utf-8", header, header_names(header, shown), [])
+        raw = path.read_bytes()
+        text, encoding = decode(raw, shown, None)
+        newline = "\r\n" if "\r\n" in text else "\n"
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        separator = separator_of(text.split("\n", 1)[0])
+        rows = list(csv.reader(io.StringIO(text), delimiter=separator))
+        if not rows:
+            return cls(path, encoding, header, header_names(header, shown), [], newline, separator)
+        file = cls(path, encoding, rows[0], header_names(rows[0], shown), rows[1:], newline, separator,
+                   raw.isascii())
+        missing = [name for name in required if name not in file.names]
+        if missing:
+            raise ChangeRefused(f"{shown}: the header has no {', '.join(missing)} column — "
+                                f"columns found: {', '.join(file.names)}; nothing was changed")
+        return file
+
+    def column(self, name: str) -> int:
+        """The position of a column, added at the end when the file does not have it yet."""
+        if name not in self.names:
+            self.names.append(name)
+            self.header.append(name)
+        return self.names.index(name)
+
+    def value(self, row: list[str], name: str) -> str:
+        position = self.names.index(name) if name in self.names else -1
+        return row[position].strip() if 0 <= position < len(row) else ""
+
+    def set(self, row: list[str], name: str, value: str) -> None:
+        position = self.column(name)
+        row.extend([""] * (position + 1 - len(row)))
+        row[position] = value
+
+    def new_row(self, **values: str) -> list[str]:
+        row = [""] * len(self.header)
+        for name, value in values.items():
+            self.set(row, name, value)
+        return row
+
+    def line_of(self, row: list[str]) -> int:
+        return self.rows.index(row) + 2
+
+    def write(self) -> None:
+        width = len(self.header)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.separator, lineterminator=self.newline)
+        writer.writerow(self.header)
+        writer.writerows(row + [""] * (width - len(row)) for row in self.rows)
+        content = buffer.getvalue()
+        encoding = self.encoding
+        if encoding == "utf-8" and self.ascii_only and not content.isascii():
+            # The first Chinese text in a plain-ASCII file: write Excel's "CSV UTF-8" (with
+            # a byte-order mark), which Excel on Chinese Windows opens correctly.
+            encoding = "utf-8-sig"
+        with atomic_write(self.path, mode="wb", durable=True) as stream:
+            stream.write(content.encode(encoding))
+
+

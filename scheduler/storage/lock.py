@@ -1,0 +1,32 @@
+"""The study folder's lock: one change at a time, whoever makes it.
+
+Two nurses recording at the same moment both succeed, one after the other. The lock is a
+file (``.visit-scheduler.lock``) held through the filelock package, which works the same on
+Windows and Unix; the operating system releases it when a process dies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scheduler.errors import ChangeRefused
+from scheduler.paths import label
+
+LOCK_FILE = ".visit-scheduler.lock"
+LOCK_TIMEOUT = 60  # seconds: a nurse waits at most this long for another nurse's change
+
+
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT)
+    try:
+        with lock:
+            yield
+    except Timeout:
+        raise ChangeRefused(f"{label(folder)}: another change has held the study folder for "
+                            f"{LOCK_TIMEOUT} s — nothing was changed; try again in a moment "
+                            "(another visit-scheduler command is still at work)") from None
