@@ -179,7 +179,7 @@ def write(path: str, ids, grid, status, days, reasons_by_code, as_of) -> None:
             stop = min(rows, start + CHUNK)
             block = np.zeros((stop - start, line), dtype=np.uint8)
             at = 0
-            for (name, table, index, *dates), width in zip(columns, widths):
+            for (_name, table, index, *dates), width in zip(columns, widths):
                 if dates:
                     values = dates[0].ravel()[start:stop]
                     index = np.where(np.isnat(values), blank, values.view(np.int64) - low)

@@ -21,6 +21,8 @@ import icalendar
 import pandas as pd
 
 # code, name, kind, day from D0, minus, plus, procedures
+FOLLOW_UP = "HbA1c; FBG and PBG; C-peptide; insulin dose; adverse-event review"
+
 PLAN = (
     ("D0", "Transplantation 1 (pancreatic artery)", "transplant", 0, 0, 0,
      "examinations required by the protocol; BM-MNC + UC-MSC transplantation through the "
@@ -29,11 +31,11 @@ PLAN = (
      "examinations required by the protocol; BM-MNC + UC-MSC transplantation, intravenously"),
     ("D14", "Transplantation 3 (intravenous)", "transplant", 14, 2, 2,
      "examinations required by the protocol; BM-MNC + UC-MSC transplantation, intravenously"),
-    ("M1", "Follow-up month 1", "follow-up", 30, 3, 3, "HbA1c; FBG and PBG; C-peptide; insulin dose; adverse-event review"),
-    ("M3", "Follow-up month 3", "follow-up", 90, 7, 7, "HbA1c; FBG and PBG; C-peptide; insulin dose; adverse-event review"),
-    ("M6", "Follow-up month 6", "follow-up", 180, 14, 14, "HbA1c; FBG and PBG; C-peptide; insulin dose; adverse-event review"),
-    ("M9", "Follow-up month 9", "follow-up", 270, 14, 14, "HbA1c; FBG and PBG; C-peptide; insulin dose; adverse-event review"),
-    ("M12", "Follow-up month 12 (end of study)", "follow-up", 365, 14, 14, "HbA1c; FBG and PBG; C-peptide; insulin dose; adverse-event review"),
+    ("M1", "Follow-up month 1", "follow-up", 30, 3, 3, FOLLOW_UP),
+    ("M3", "Follow-up month 3", "follow-up", 90, 7, 7, FOLLOW_UP),
+    ("M6", "Follow-up month 6", "follow-up", 180, 14, 14, FOLLOW_UP),
+    ("M9", "Follow-up month 9", "follow-up", 270, 14, 14, FOLLOW_UP),
+    ("M12", "Follow-up month 12 (end of study)", "follow-up", 365, 14, 14, FOLLOW_UP),
 )
 
 
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     roster = pd.read_csv(f"{args.study}/participants.csv", dtype=object, keep_default_na=False,
                          usecols=["participant_id", "enrollment_date"], engine="c")
     enrollment = roster["enrollment_date"].to_numpy(dtype=object).astype("M8[D]")
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//visit-scheduler benchmark floor//EN")

@@ -25,7 +25,7 @@ def today(timezone: str) -> np.datetime64:
 
 def now_utc() -> dt.datetime:
     """This moment, in UTC (the audit trail's and the calendars' stamps)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def stamp(timezone: str) -> str:

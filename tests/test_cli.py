@@ -197,7 +197,7 @@ def test_light_commands_import_only_what_they_use(tmp_path: Path):
     def imported(*args: str) -> set[str]:
         done = subprocess.run([sys.executable, "-c", IMPORTS, *args], capture_output=True, text=True,
                               cwd=tmp_path, timeout=120)
-        line = next(l for l in done.stdout.splitlines() if l.startswith("IMPORTED"))
+        line = next(text for text in done.stdout.splitlines() if text.startswith("IMPORTED"))
         return set(line.split()[1:])
 
     assert imported("--help") == set()

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler import clock
-from scheduler.protocol import Protocol, Visit
 from scheduler.core.records import Records
 from scheduler.core.status import DEVIATIONS, STATUSES, compute_check
+from scheduler.protocol import Protocol, Visit
 
 DAY = dt.timedelta(days=1)
 
@@ -187,9 +187,9 @@ def test_record_rules_against_a_reference(records, as_of_day, today_day):
     """Which record is used for each visit, for any mix of dated, undated and repeated
     records: the earliest date on or before both today and the as-of date; else a "did not
     happen" record with its reason; an empty date without a reason is never used."""
-    from scheduler.protocol import load_built_in
     from scheduler.core.records import check_records
     from scheduler.core.table import Table
+    from scheduler.protocol import load_built_in
 
     protocol = load_built_in()
     start = dt.date(2010, 9, 1)

@@ -218,10 +218,10 @@ def test_the_picture_has_a_bar_per_visit_and_the_week_shaded():
     import numpy as np
     import pandas as pd
 
-    from scheduler.outputs.timeline import timeline_figure
-    from scheduler.protocol import load_built_in
     from scheduler.core.records import Records
     from scheduler.core.status import compute_check
+    from scheduler.outputs.timeline import timeline_figure
+    from scheduler.protocol import load_built_in
 
     participants = pd.DataFrame({"participant_id": ["A", "B", "C"],
                                  "enrollment_date": np.array(["2010-09-01"] * 3, dtype="M8[D]"),

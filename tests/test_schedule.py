@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scheduler.protocol import load_built_in, parse_protocol
 from scheduler.core.records import Records
 from scheduler.core.schedule import add_months, compute_schedule
+from scheduler.protocol import load_built_in, parse_protocol
 
 from .conftest import run_cli, write
 from .test_protocol import DEMO

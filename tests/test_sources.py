@@ -51,7 +51,7 @@ def test_encodings_are_found_without_options(tmp_path: Path, encoding: str):
 
 def test_encoding_option_overrides(tmp_path: Path):
     """--encoding names the encoding; a wrong one is explained, exit 2."""
-    (tmp_path / "participants.csv").write_bytes(HEADER.encode() + "007,2010-09-01,\n".encode())
+    (tmp_path / "participants.csv").write_bytes(HEADER.encode() + b"007,2010-09-01,\n")
     assert run_cli("schedule", "--encoding", "latin-1", cwd=tmp_path).exit_code == 0
     result = run_cli("schedule", "--encoding", "klingon", cwd=tmp_path)
     assert result.exit_code == 2 and "unknown encoding 'klingon'" in result.stderr

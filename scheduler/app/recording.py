@@ -336,8 +336,9 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
         roster = study.roster()
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        key = (participant_id, visit_code)
         mine = [row for row in visits.rows
-                if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == (participant_id, visit_code)]
+                if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == key]
         study.check_code(visit_code)
         if not mine:
             raise ChangeRefused(f"{participant_id} {visit_code} has no record to correct — use "

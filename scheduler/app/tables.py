@@ -11,13 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scheduler.app.messages import (MAX_LISTED_WARNINGS, Messages, listed, report_problems,
-                                    warn_reason_missing, with_reason_missing)
+from scheduler.app.messages import (
+    MAX_LISTED_WARNINGS,
+    Messages,
+    listed,
+    report_problems,
+    warn_reason_missing,
+    with_reason_missing,
+)
 from scheduler.app.results import TableResult
 from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.schedule import SCHEDULE_COLUMNS
-from scheduler.core.status import (CHECK_COLUMNS, compute_check, due_list, overdue,
-                                   withdrawal_per_row)
+from scheduler.core.status import CHECK_COLUMNS, compute_check, due_list, overdue, withdrawal_per_row
 from scheduler.core.suggestions import suggest_for
 from scheduler.core.words import DEVIATIONS
 from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK, OptionError
@@ -55,7 +60,7 @@ def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
         study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     table["suggested_date"] = suggestions(study, table, messages)
-    columns = list(SCHEDULE_COLUMNS) + ["suggested_date"]
+    columns = [*SCHEDULE_COLUMNS, "suggested_date"]
     if study.visits_label is not None:
         columns.append("as_of")
     code = report_problems(study, messages, needs_visits=False)

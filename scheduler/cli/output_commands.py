@@ -8,8 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.cli.base import (as_date, as_of_option, cli, date_option, output_option,
-                                pass_options, speaking, study_options)
+from scheduler.cli.base import (
+    as_date,
+    as_of_option,
+    cli,
+    date_option,
+    output_option,
+    pass_options,
+    speaking,
+    study_options,
+)
 
 if TYPE_CHECKING:
     import numpy as np

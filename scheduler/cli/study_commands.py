@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.cli.base import (as_of_option, cli, output_option, pass_options, show, speaking,
-                                study_options)
+from scheduler.cli.base import as_of_option, cli, output_option, pass_options, show, speaking, study_options
 
 if TYPE_CHECKING:
     import numpy as np

@@ -35,7 +35,6 @@ from scheduler.paths import label
 from scheduler.protocol import ENROLLMENT, Protocol
 
 
-
 @dataclass(frozen=True)
 class CalendarEvent:
     """What one visit's event says; everything but the bookkeeping (SEQUENCE, stamps)."""
@@ -217,7 +216,7 @@ def file_name_for(participant_id: str) -> str:
 
 def utc_stamp(now: dt.datetime) -> str:
     """A moment as the state file writes it: ISO 8601 UTC to the second."""
-    return now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return now.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -244,7 +243,7 @@ def publish(stored: State, events: list[CalendarEvent], now: dt.datetime, as_of:
         events_state = dict(stored.events)
         for event in events:
             events_state.setdefault(event.uid, Published(event.fingerprint, 0,
-                                                          now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+                                                          now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
         warning = (f"as of {day}, before the last calendar export (as of {stored.as_of}): "
                    f"{state_name} is left as it was; do not import this file over the current one")
         return Publication(events_state, None, (warning,))

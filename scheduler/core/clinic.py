@@ -14,7 +14,6 @@ suggested from the weekdays and the fixed-rule holidays, with a warning.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

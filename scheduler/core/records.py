@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from scheduler.core import dates as datelib
+from scheduler.core.table import Table
 from scheduler.errors import Problem
 from scheduler.protocol import Protocol
-from scheduler.core.table import Table
 
 
 @dataclass(frozen=True)

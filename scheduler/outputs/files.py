@@ -37,8 +37,7 @@ def text_column(column: pd.Series, convert: Callable[[np.ndarray], np.ndarray] |
     empty where there is none. Each distinct value is turned into text once (``convert``
     applied to it too, e.g. CSV quoting), then every cell takes its text by index."""
     if _is_date(column):
-        cells = datelib.iso(column.to_numpy())
-        return cells if convert is None else cells  # ISO dates never need quoting
+        return datelib.iso(column.to_numpy())  # ISO dates never need quoting
     if column.dtype == bool:
         return np.where(column.to_numpy(), "true", "false").astype(object)
     if isinstance(column.dtype, pd.CategoricalDtype):

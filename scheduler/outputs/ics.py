@@ -25,7 +25,7 @@ def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.dat
     calendar.add("method", "PUBLISH")
     if calendar_name:
         calendar.add("x-wr-calname", icalendar.vText(calendar_name))  # escaped like any text
-    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0)
+    stamp = now.astimezone(dt.UTC).replace(microsecond=0)
     for event in events:
         published = state[event.uid]
         entry = icalendar.Event()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from scheduler.outputs.files import as_text, write_table, write_workbook
 from scheduler.core.report import Report
 from scheduler.core.status import CHECK_COLUMNS
+from scheduler.outputs.files import as_text, write_table, write_workbook
 from scheduler.storage.atomic import atomic_write
 
 DEVIATION_COLUMNS = ["participant_id", "visit_code", "visit_name", "window_open", "window_close",
@@ -24,7 +24,7 @@ DEVIATION_COLUMNS = ["participant_id", "visit_code", "visit_name", "window_open"
 
 def deviations_csv_frame(report: Report) -> pd.DataFrame:
     """The CSV: the check's columns plus new_this_week (true or false)."""
-    return report.all_deviations[list(CHECK_COLUMNS) + ["new_this_week"]]
+    return report.all_deviations[[*CHECK_COLUMNS, "new_this_week"]]
 
 
 def _suggested(frame: pd.DataFrame) -> list[str]:
@@ -188,7 +188,7 @@ def write_report(report: Report, path: Path | None, picture: bytes | None) -> st
         write_workbook({
             "Summary": (summary, None),
             "New this week": (new[DEVIATION_COLUMNS], pd.Series([True] * len(new))),
-            "All deviations": (every[DEVIATION_COLUMNS + ["new_this_week"]],
+            "All deviations": (every[[*DEVIATION_COLUMNS, "new_this_week"]],
                                pd.Series([True] * len(every))),
             "Due next 14 days": (report.due, None),
             "Compliance": (report.compliance, report.compliance["deviations"] > 0),

@@ -25,7 +25,7 @@ def render(frame: pd.DataFrame, title: str | None = None, colour_column: str | N
         lines.append(title)
     lines.append("  ".join(name.ljust(width) for name, width in zip(columns, widths)).rstrip())
     lines.append("  ".join("-" * width for width in widths))
-    statuses = text[colour_column] if colour_column in text else None
+    statuses = text.get(colour_column) if colour_column is not None else None
     for number, row in enumerate(zip(*(text[name] for name in columns))):
         line = "  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip()
         if statuses is not None and statuses.iloc[number] in COLOURS:

@@ -10,8 +10,7 @@ Imports neither pandas, numpy nor click.
 """
 
 from scheduler.protocol.checks import country_problem
-from scheduler.protocol.loading import (built_in_text, load_built_in, load_protocol,
-                                        load_protocol_for, parse_protocol)
+from scheduler.protocol.loading import built_in_text, load_built_in, load_protocol, load_protocol_for, parse_protocol
 from scheduler.protocol.model import DEFAULT_KIND, UNITS, Clinic, Protocol, Unit, Visit
 from scheduler.protocol.schema import ENROLLMENT, SCHEMA, WEEKDAYS, schema_markdown
 

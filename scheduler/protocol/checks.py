@@ -16,8 +16,8 @@ from typing import Any
 from scheduler.errors import Problem
 from scheduler.protocol.locator import Locator
 from scheduler.protocol.model import UNITS, Clinic, Protocol, Unit, Visit
-from scheduler.protocol.schema import (CODE_PATTERN, ENROLLMENT, MAX_OFFSET, SCHEMA, WEEKDAYS,
-                                       Key, key)
+from scheduler.protocol.schema import CODE_PATTERN, ENROLLMENT, MAX_OFFSET, SCHEMA, WEEKDAYS, Key
+from scheduler.protocol.schema import key as schema_key
 
 
 class Checker:
@@ -35,7 +35,7 @@ class Checker:
 
     def unknown_keys(self, table: dict[str, Any], known: tuple[Key, ...], label: str,
                      table_name: str, occurrence: int) -> None:
-        names = [key.name for key in known]
+        names = [entry.name for entry in known]
         for key in table:
             if key not in names:
                 guess = difflib.get_close_matches(key, names, n=1)
@@ -271,7 +271,7 @@ def _example(table: str, name: str) -> str:
 
 
 def _spec(table: str, name: str) -> Key:
-    return key(table, name)
+    return schema_key(table, name)
 
 
 def _default(table: str, name: str, kind: type[Any]) -> Any:

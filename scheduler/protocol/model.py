@@ -39,10 +39,7 @@ class Visit:
     @property
     def timing(self) -> str:
         """The visit's place in the plan as a nurse reads it: "Day 7 ± 1 from D0"."""
-        if self.minus == self.plus:
-            window = f"± {self.minus}"
-        else:
-            window = f"−{self.minus}/+{self.plus}"
+        window = f"± {self.minus}" if self.minus == self.plus else f"−{self.minus}/+{self.plus}"
         return f"{self.unit.capitalize()} {self.amount} {window} from {self.anchor}"
 
     @property

@@ -46,7 +46,8 @@ def read_participants(path: Path, label: str, encoding: str | None = None,
         for participant, group_lines in groups.items():
             others = ", ".join(str(n) for n in group_lines[1:])
             problems.append(table.problem(
-                f"participant {participant} is listed twice (also on line{'s' if len(group_lines) > 2 else ''} {others})",
+                f"participant {participant} is listed twice "
+                f"(also on line{'s' if len(group_lines) > 2 else ''} {others})",
                 int(group_lines[0]), "participant_id", str(participant),
                 "keep one line per participant"))
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from scheduler.errors import OutputError
 from scheduler.paths import label
-from scheduler.sources.folder import (PARTICIPANTS_FILE, PARTICIPANTS_HEADER, PROTOCOL_FILE,
-                                      VISITS_FILE, VISITS_HEADER)
+from scheduler.sources.folder import PARTICIPANTS_FILE, PARTICIPANTS_HEADER, PROTOCOL_FILE, VISITS_FILE, VISITS_HEADER
 from scheduler.storage.atomic import atomic_write, make_folder
 
 
