@@ -8,7 +8,7 @@ SAMPLE := sample_data
 OUT := out
 AS_OF := 2011-01-17
 
-.PHONY: run test bench venv docs clean
+.PHONY: run test lint bench venv docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,13 @@ run: $(VENV)/.installed
 	@echo "         $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx,"
 	@echo "         $(OUT)/site.ics (the site's calendar for Outlook), $(OUT)/calendars/ID.ics"
 
-test: $(VENV)/.installed-test
+# The whole suite: the linter, the type checker (strict), then the tests.
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The benchmark (issue: speed at every size): times the real commands against floors on
 # 24 … 100,000 participants and rewrites docs/performance.md. A few minutes.
@@ -66,4 +71,4 @@ docs: $(VENV)/.installed
 	$(BIN)/python tools/gen_docs.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -222,3 +222,14 @@ def test_record_rules_against_a_reference(records, as_of_day, today_day):
                 day is not None and best[0] is not None and day < best[0]):
             expected[(p, v)] = (day, r)
     assert got == expected
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2190, 12, 31)), st.integers(-240, 240))
+def test_the_two_forms_of_the_month_rule_agree(day, months):
+    """One month rule, two forms: the protocol's for one date and the core's for a column
+    give the same day (2012-01-31 + 1 month = 2012-02-29 in both)."""
+    from scheduler.months import add_months, add_months_to
+
+    column = add_months(np.array([np.datetime64(day.isoformat(), "D")]), months)
+    assert str(column[0]) == add_months_to(day, months).isoformat()
+    assert add_months_to(dt.date(2012, 1, 31), 1) == dt.date(2012, 2, 29)

@@ -284,3 +284,56 @@ def test_clinic_country_must_be_known(tmp_path: Path):
             "— use an ISO 3166 two-letter code, such as CN") in result.stderr
     assert parse_protocol(base.format("cn"), "p").clinic.country == "CN"
     assert run_cli("protocol", "--protocol", str(write(tmp_path, "q.toml", base.format("cn")))).exit_code == 0
+
+
+MINIMAL = """\
+[study]
+id = "S"
+timezone = "Europe/London"
+
+[clinic]
+country = "GB"
+
+[[visits]]
+code = "BL"
+day = 0
+"""
+
+
+def test_every_required_key_of_the_schema_is_refused_when_missing():
+    """The validator's "required" is the schema's: remove each required key from a minimal
+    file and the problem names that key."""
+    from scheduler.protocol.schema import SCHEMA
+
+    required = [(table, key.name) for table, keys in SCHEMA.items() for key in keys if key.required]
+    assert required == [("study", "id"), ("study", "timezone"), ("visits", "code")]
+    for table, name in required:
+        lines = MINIMAL.splitlines()
+        header = "[[visits]]" if table == "visits" else f"[{table}]"
+        start = lines.index(header)
+        kept = [line for number, line in enumerate(lines)
+                if not (number > start and line.startswith(f"{name} ="))
+                or any(lines[k].startswith("[") for k in range(start + 1, number))]
+        assert any(f"'{name}' is missing" in problem for problem in problems_of("\n".join(kept) + "\n"))
+
+
+def test_every_default_of_the_schema_is_what_a_loaded_protocol_holds():
+    """The validator's defaults are the schema's: a minimal file loads with each default."""
+    from scheduler.protocol.schema import SCHEMA
+
+    protocol = parse_protocol(MINIMAL, "minimal")
+    visit = protocol.visits[0]
+    holders = {"study": protocol, "clinic": protocol.clinic, "visits": visit}
+    model_name = {"id": "study_id"}
+    checked = []
+    for table, keys in SCHEMA.items():
+        for key in keys:
+            if key.required or key.default is None:
+                continue
+            assert getattr(holders[table], model_name.get(key.name, key.name)) == key.default
+            checked.append(f"{table}.{key.name}")
+    assert checked == ["study.title", "study.site_id", "clinic.weekdays", "visits.kind",
+                       "visits.procedures", "visits.anchor", "visits.minus", "visits.plus"]
+    # Defaults computed from other keys (shown in the docs, None in the schema):
+    assert visit.name == "BL"            # name: the code
+    assert protocol.day0 == "BL"         # day0: the first visit

@@ -3,7 +3,7 @@ they are stale.
 
 - docs/cli.md: the whole command-line reference, from each command's --help.
 - docs/protocol-file.md: the key tables between the GENERATED markers, from the schema that
-  validates protocol files (scheduler.protocol.SCHEMA).
+  validates protocol files (scheduler.protocol.schema.SCHEMA).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from scheduler import clock
-from scheduler.app.messages import Messages, report_problems, warn_reason_missing
+from scheduler.app.messages import report_problems, warn_reason_missing
+from scheduler.app.results import Messages
 from scheduler.app.study import StudyOptions, load_study
 from scheduler.app.tables import suggestions
 from scheduler.core.suggestions import clinic_day_notes, suggest_for

@@ -14,6 +14,7 @@ import pandas as pd
 
 from scheduler import clock
 from scheduler.core.clinic import Closures
+from scheduler.core.dates import as_day
 from scheduler.core.records import Records, check_records
 from scheduler.errors import InputFileError, OptionError, Problem
 from scheduler.paths import label
@@ -108,7 +109,7 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
         participants = read_participants(inputs.participants, participants_label, options.encoding,
                                          options.sheet, options.date_format)
     today = clock.today(protocol.timezone)
-    as_of = today if as_of is None else np.datetime64(as_of, "D")
+    as_of = today if as_of is None else as_day(as_of)
     records = Records.empty()
     visits_label = None
     if use_visits and inputs.visits is not None:

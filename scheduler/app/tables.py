@@ -13,14 +13,14 @@ import pandas as pd
 
 from scheduler.app.messages import (
     MAX_LISTED_WARNINGS,
-    Messages,
     listed,
     report_problems,
     warn_reason_missing,
     with_reason_missing,
 )
-from scheduler.app.results import TableResult
+from scheduler.app.results import Messages, TableResult
 from scheduler.app.study import Study, StudyOptions, load_study
+from scheduler.core.dates import as_day
 from scheduler.core.schedule import SCHEDULE_COLUMNS
 from scheduler.core.status import CHECK_COLUMNS, compute_check, due_list, overdue, withdrawal_per_row
 from scheduler.core.suggestions import suggest_for
@@ -103,9 +103,9 @@ def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
         study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = report_problems(study, messages)
-    horizon = np.datetime64(study.as_of, "D") + np.timedelta64(days, "D")
+    horizon = as_day(study.as_of) + np.timedelta64(days, "D")
     on_list = ((table["window_open"].to_numpy().astype("M8[D]") <= horizon)
-               & (table["window_close"].to_numpy().astype("M8[D]") >= np.datetime64(study.as_of, "D")))
+               & (table["window_close"].to_numpy().astype("M8[D]") >= as_day(study.as_of)))
     table["suggested_date"] = suggestions(study, table, messages, not_before=study.as_of,
                                           shown=on_list)
     worklist = due_list(table, study.as_of, days,

@@ -20,8 +20,11 @@ import click
 from scheduler import __version__
 from scheduler.app.results import Messages
 from scheduler.errors import EXIT_INTERNAL_ERROR, SchedulerError
+from scheduler.outputs.streams import stdout_to_devnull
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     import numpy as np
 
     from scheduler.app.results import TableResult
@@ -32,7 +35,9 @@ class _Failure(click.ClickException):
 
     def __init__(self, error: SchedulerError):
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        # click types exit_code as a ClassVar, yet reads it from the instance it catches: this
+        # error exits with its own code.
+        self.exit_code = error.exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"Error: {self.message}", err=True)
@@ -52,7 +57,7 @@ class _Group(click.Group):
             click.echo("Interrupted: nothing was written.", err=True)
             ctx.exit(130)
         except BrokenPipeError:  # `… | head`: the reader stopped reading; not an error of ours
-            _stdout_to_devnull()
+            stdout_to_devnull()
             ctx.exit(EXIT_PIPE_CLOSED)
         except Exception as error:  # a bug: say so plainly, details only on request
             if os.environ.get("VISIT_SCHEDULER_DEBUG"):
@@ -88,7 +93,7 @@ def main() -> None:
         try:
             sys.stdout.flush()  # the last of the output, while the exit code can still change
         except BrokenPipeError:
-            _stdout_to_devnull()
+            stdout_to_devnull()
             raise SystemExit(EXIT_PIPE_CLOSED) from None
         raise
 
@@ -96,17 +101,11 @@ def main() -> None:
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a reader that stopped reading
 
 
-def _stdout_to_devnull() -> None:
-    """Nothing more can reach the closed pipe; keep Python from complaining at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
 def unwind_on_terminate() -> None:
     """SIGTERM unwinds like Ctrl-C, so a half-written temporary file is removed."""
     import signal
 
-    def terminated(signum: int, frame: Any) -> None:
+    def terminated(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminated)
@@ -115,7 +114,7 @@ def unwind_on_terminate() -> None:
 # --------------------------------------------------------------------------- shared options
 
 
-def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> np.datetime64 | None:
     if value is None:
         return None
     from scheduler.core.dates import parse_one

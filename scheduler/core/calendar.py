@@ -25,10 +25,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import SupportsInt, cast
 
 import numpy as np
 import pandas as pd
 
+from scheduler.core.dates import as_day
 from scheduler.core.words import DEVIATIONS, DONE, PENDING, Status
 from scheduler.errors import OutputError
 from scheduler.paths import label
@@ -96,6 +98,7 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
     actual = check["actual_date"].to_numpy().astype("M8[D]")
     suggested = (check["suggested_date"].to_numpy().astype("M8[D]") if "suggested_date" in check
                  else np.full(len(check), np.datetime64("NaT"), dtype="M8[D]"))
+    reminders_after = None if as_of is None else as_day(as_of)
     events = []
     columns = zip(check["participant_id"], check["visit_code"], check["status"],
                   check["days_outside"], check["reason"], opens, closes, targets, actual, anchor_row,
@@ -140,7 +143,7 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
             category=visit.category,
             study=re.sub(r"[,;\\]", " ", protocol.study_id),
             cancelled=status == Status.WITHDRAWN,
-            remind=pending and (as_of is None or reminder_day > np.datetime64(as_of, "D")),
+            remind=pending and (reminders_after is None or reminder_day > reminders_after),
         ))
     return events
 
@@ -153,7 +156,7 @@ def _summary(participant: str, code: str, status: str, days: object, target: np.
         if status == Status.IN_WINDOW:
             state = f"done {when}, in window"
         else:
-            count = int(days)
+            count = int(cast("SupportsInt", days))  # an early or late visit has its days outside
             state = f"done {when}, {status} by {count} day{'s' if count != 1 else ''}"
         return f"{participant} {code} {state}", state
     if status == Status.MISSED:
@@ -238,7 +241,7 @@ def publish(stored: State, events: list[CalendarEvent], now: dt.datetime, as_of:
     later export does not count the look back as two changes."""
     if not events:
         raise OutputError("no participants to put in a calendar — add participants first")
-    day = str(np.datetime64(as_of, "D"))
+    day = str(as_day(as_of))
     if stored.as_of and day < stored.as_of:
         events_state = dict(stored.events)
         for event in events:

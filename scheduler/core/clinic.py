@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scheduler.core.dates import as_day
 from scheduler.core.words import Status
 from scheduler.errors import InputFileError
 from scheduler.protocol import WEEKDAYS, Clinic
@@ -90,10 +91,11 @@ def _country_days(country: str, first: np.datetime64, last: np.datetime64
     except NotImplementedError:
         raise InputFileError(f"[clinic] country '{country}': the holidays package knows no such "
                              "country — use an ISO 3166 code such as CN") from None
-    public = [np.datetime64(day, "D") for day in calendar]
+    public: list[np.datetime64] = [np.datetime64(day, "D") for day in calendar]
     # Official make-up working days on weekends (China, and a few other countries).
-    makeup = [np.datetime64(day, "D") for day in getattr(calendar, "weekend_workdays", ())
-              if day.year in years]
+    makeup: list[np.datetime64] = [np.datetime64(day, "D")
+                                   for day in getattr(calendar, "weekend_workdays", ())
+                                   if day.year in years]
     return public, makeup, _data_until(country)
 
 
@@ -155,7 +157,7 @@ def suggested_dates(check: pd.DataFrame, calendar: WorkingDays,
     recorded as "did not happen". ``not_before`` (the worklist's as-of date) keeps passed
     days out."""
     opens = check["window_open"].to_numpy().astype("M8[D]")
-    earliest = opens if not_before is None else np.maximum(opens, np.datetime64(not_before, "D"))
+    earliest = opens if not_before is None else np.maximum(opens, as_day(not_before))
     suggestion = suggest(calendar, check["target_date"].to_numpy(), earliest,
                          check["window_close"].to_numpy())
     suggestion[~_to_do(check)] = NOT_A_DATE
@@ -186,4 +188,5 @@ def no_working_day(check: pd.DataFrame, suggestion: np.ndarray) -> pd.DataFrame:
     working day at all (a window long closed needs no booking)."""
     ahead = (check["window_close"].to_numpy().astype("M8[D]")
              >= check["as_of"].to_numpy().astype("M8[D]")) if "as_of" in check else True
-    return check[_to_do(check) & np.isnat(suggestion) & ahead]
+    rows: np.ndarray = _to_do(check) & np.isnat(suggestion) & ahead
+    return check[rows]

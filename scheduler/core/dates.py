@@ -106,10 +106,10 @@ def _parse_distinct(values: pd.Series, date_format: str | None) -> tuple[np.ndar
 
     if pending.any():
         rest = series[pending].str.replace(_MIDNIGHT, "", regex=True)
-        found = rest.str.extract(_YEAR_FIRST)
-        year = found["year"].fillna(found["year2"]).fillna(found["year3"])
-        month = found["month"].fillna(found["month2"]).fillna(found["month3"])
-        day = found["day"].fillna(found["day2"]).fillna(found["day3"])
+        parts = rest.str.extract(_YEAR_FIRST)
+        year = parts["year"].fillna(parts["year2"]).fillna(parts["year3"])
+        month = parts["month"].fillna(parts["month2"]).fillna(parts["month3"])
+        day = parts["day"].fillna(parts["day2"]).fillna(parts["day3"])
         matched = year.notna().to_numpy()
         index = np.flatnonzero(pending)
         if matched.any():
@@ -131,6 +131,13 @@ def _parse_distinct(values: pd.Series, date_format: str | None) -> tuple[np.ndar
     codes[implausible] = IMPLAUSIBLE
     dates[codes != OK] = np.datetime64("NaT")
     return dates, codes
+
+
+def as_day(value: np.datetime64) -> np.datetime64:
+    """One date as datetime64[D], as ``np.datetime64(value, "D")`` makes it: a time of day
+    is dropped, NaT stays NaT. numpy's stubs give no (datetime64, unit) form of the
+    constructor, so the value goes through its text, which numpy reads back to that day."""
+    return np.datetime64(str(value), "D")
 
 
 def parse_one(text: str) -> np.datetime64 | None:

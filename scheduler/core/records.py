@@ -58,8 +58,8 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     """Sort visit records into used and problems. Vectorized; loops only over problems."""
     roster_ids = pd.Index(participants["participant_id"])
     codes = pd.Index(protocol.codes)
-    participant = roster_ids.get_indexer(records["participant_id"])
-    visit = codes.get_indexer(records["visit_code"])
+    participant = roster_ids.get_indexer(pd.Index(records["participant_id"]))
+    visit = codes.get_indexer(pd.Index(records["visit_code"]))
     actual = records["actual_date"].to_numpy().astype("M8[D]")
     date_code = records["date_code"].to_numpy()
     reason = records["reason"].to_numpy(dtype=object)
@@ -90,7 +90,7 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     problems: list[Problem] = []
     describe = _Describer(table, records, participants, protocol, today)  # light until used
     for position in np.flatnonzero(broken >= 0):
-        problems.append(describe.rule(rules[broken[position]][1], position,
+        problems.append(describe.rule(rules[broken[position]][1], int(position),
                                       enrollment[position], withdrawal[position]))
 
     # Records dated after an explicit past as-of date had not happened yet: not problems.
@@ -262,4 +262,4 @@ class _Describer:
 
 
 def _day(value: np.datetime64) -> str:
-    return str(np.datetime64(value, "D"))
+    return str(datelib.as_day(value))

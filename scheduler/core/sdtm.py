@@ -40,7 +40,8 @@ def study_day(dates: np.ndarray, reference: np.ndarray) -> np.ndarray:
     reference = np.asarray(reference, dtype="M8[D]")
     difference = (dates - reference).astype("m8[D]").astype(np.int64).astype(float)
     difference[np.isnat(dates) | np.isnat(reference)] = np.nan
-    return np.where(difference >= 0, difference + 1, difference)
+    days: np.ndarray = np.where(difference >= 0, difference + 1, difference)
+    return days
 
 
 def planned_days(protocol: Protocol) -> dict[str, float]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scheduler.core.dates import as_day
 from scheduler.core.records import Records
 from scheduler.core.schedule import Grid, compute_grid, long_frame, text
 from scheduler.core.words import DEVIATIONS, PENDING, STATUSES, Status
@@ -34,7 +35,7 @@ def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
              as_of: np.datetime64) -> tuple[pd.Categorical, np.ndarray]:
     """Status (a categorical, participant-major like the long frame) and days outside the
     window (the grid's shape; −1: no days_outside) for every cell of the grid."""
-    as_of = np.datetime64(as_of, "D")
+    as_of = as_day(as_of)
     enrollment = np.asarray(enrollment, dtype="M8[D]")[:, None]
     withdrawal = np.asarray(withdrawal, dtype="M8[D]")[:, None]
     actual, opens, closes = grid.actual, grid.window_open, grid.window_close
@@ -78,7 +79,7 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
     frame["status"] = status
     frame["days_outside"] = days_outside
     frame["reason"] = text(grid.reason.ravel())
-    frame["as_of"] = np.datetime64(as_of, "D")
+    frame["as_of"] = as_day(as_of)
     visit_name = frame.pop("visit_name")
     frame["visit_name"] = visit_name
     return frame
@@ -93,7 +94,7 @@ def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
     every visit of a participant who withdrew on or before the as-of date (nobody can see
     them any more, even for a window that opened before the withdrawal; check still judges
     that window). ``withdrawn_by`` is each row's participant's withdrawal date."""
-    as_of = np.datetime64(as_of, "D")
+    as_of = as_day(as_of)
     horizon = as_of + np.timedelta64(days, "D")
     opens = check["window_open"].to_numpy().astype("M8[D]")
     closes = check["window_close"].to_numpy().astype("M8[D]")

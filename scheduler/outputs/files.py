@@ -46,6 +46,7 @@ def text_column(column: pd.Series, convert: Callable[[np.ndarray], np.ndarray] |
         if convert is not None:
             words = convert(words)
         return words[codes]
+    uniques: pd.Index | np.ndarray  # factorize gives an Index for a Series, an array for an array
     if _is_integer(column):
         values = column.astype("Int64")
         codes, uniques = pd.factorize(values, use_na_sentinel=True)

@@ -51,7 +51,8 @@ def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.dat
             alarm.add("trigger", dt.timedelta(days=-remind_days, hours=9))
             entry.add_component(alarm)
         calendar.add_component(entry)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
+    return ical
 
 
 def write_calendars(events: list[CalendarEvent], published: dict[str, Published], now: dt.datetime,

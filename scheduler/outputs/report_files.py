@@ -71,7 +71,7 @@ def markdown(report: Report) -> str:
     lines += ["", f"## All deviations to date ({len(report.all_deviations)}; NEW = new this week)", ""]
     for row in as_text(_reason_shown(report.all_deviations)).itertuples(index=False):
         days = f" {row.days_outside} day{'s' if row.days_outside != '1' else ''}"
-        actual = f", done {row.actual_date}" if row.actual_date else ""
+        actual = f", done {row.actual_date!s}" if row.actual_date else ""
         mark = "NEW " if row.new_this_week == "true" else ""
         lines.append(f"- {mark}{_md(row.participant_id)} {_md(row.visit_code)}: {row.status}{days} "
                      f"(window {row.window_open} to {row.window_close}{actual}) — {_md(row.reason)}")

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 from scheduler.core.words import DEVIATIONS, Status
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WINDOW = "#9ecae1"
 DEVIATION = "#d62728"
@@ -26,7 +30,7 @@ A4_LANDSCAPE_WIDTH = 11.69  # inches
 MAX_HEIGHT = 40.0  # inches
 
 
-def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of: dt.date) -> Any:
+def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of: dt.date) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,7 +60,9 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
     top, bottom = y - 0.3, y + 0.3
     corners = np.stack([np.stack([opens, top], 1), np.stack([closes, top], 1),
                         np.stack([closes, bottom], 1), np.stack([opens, bottom], 1)], 1)
-    bars = PolyCollection(corners, facecolors=colours, edgecolors="none", zorder=2)
+    # One (4, 2) array of corners per bar: matplotlib takes the 3-D array as such, its stubs
+    # only name a sequence of arrays.
+    bars = PolyCollection(cast("Sequence[np.ndarray]", corners), facecolors=colours, edgecolors="none", zorder=2)
     bars.set_gid("windows")
     axes.add_collection(bars)
     if len(check):
@@ -97,7 +103,7 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
     return figure
 
 
-def png_bytes(figure: Any) -> bytes:
+def png_bytes(figure: Figure) -> bytes:
     import warnings
 
     buffer = io.BytesIO()
