@@ -94,16 +94,33 @@ def test_late_day0_re_anchors_the_windows(study):
 
 
 def test_withdrawals(study):
-    """W1 withdrew 09-07, the day D7's window opened: D7 is judged (missed); D14 is withdrawn.
-    W2 withdrew 09-06, before D7 opened: D7 and later are withdrawn, whatever the as-of date."""
+    """W1 withdrew 09-07, the day D7's window opened (09-07 … 09-09): the window had not
+    closed by the withdrawal, so D7 is withdrawn, not missed; D14 too. W2 withdrew 09-06,
+    before D7 opened: D7 and later are withdrawn, whatever the as-of date."""
     rows, _ = check(study(ROSTER, VISITS), "2010-09-20")
-    assert state(rows, "W1", "D7") == ("missed", "11")      # 09-20 − 09-09
+    assert state(rows, "W1", "D7") == ("withdrawn", "")     # 09-07 ≤ window_close 09-09
     assert state(rows, "W1", "D14") == ("withdrawn", "")
     assert state(rows, "W2", "D7") == ("withdrawn", "")
     assert state(rows, "W2", "M12") == ("withdrawn", "")
     rows, _ = check(study(ROSTER, VISITS), "2010-09-02")    # before either withdrawal date
     assert state(rows, "W2", "D7") == ("withdrawn", "")
-    assert state(rows, "W1", "D7") == ("upcoming", "")
+    assert state(rows, "W1", "D7") == ("withdrawn", "")     # a withdrawal applies whatever the as-of date
+
+
+def test_a_window_that_closed_before_the_withdrawal_is_missed_counted_to_it(study):
+    """W3, enrolled 2010-09-01, D0 done that day, withdrew 2010-09-12: D7's window
+    (09-07 … 09-09) closed while W3 was on study: missed, 3 days (09-12 − 09-09), not the
+    11 days to the as-of date 09-20. D14's window (09-13 … 09-17) had not closed by the
+    withdrawal: withdrawn. Before the withdrawal (as of 09-11) D7 is missed by 2 days."""
+    folder = study("participant_id,enrollment_date,withdrawal_date,withdrawal_reason\n"
+                   "W3,2010-09-01,2010-09-12,moved away\n",
+                   "participant_id,visit_code,actual_date,reason\nW3,D0,2010-09-01,\n")
+    rows, _ = check(folder, "2010-09-20")
+    assert state(rows, "W3", "D7") == ("missed", "3")       # min(09-20, 09-12) − 09-09
+    assert state(rows, "W3", "D14") == ("withdrawn", "")    # 09-12 ≤ window_close 09-17
+    rows, _ = check(folder, "2010-09-11")
+    assert state(rows, "W3", "D7") == ("missed", "2")       # 09-11 − 09-09
+    assert state(rows, "W3", "D14") == ("withdrawn", "")    # a withdrawal applies whatever the as-of date
 
 
 def test_a_visit_that_did_not_happen_carries_its_reason(study):
@@ -169,12 +186,12 @@ def test_deviations_only_and_reason_missing(study):
     the CSV keeps the reason cell as recorded (empty)."""
     folder = study(ROSTER, VISITS)
     rows, result = check(folder, "2010-09-10", "--deviations-only")
-    assert sorted(rows) == [("A3", "D7"), ("A4", "D7"), ("A5", "D7"), ("B1", "D0"), ("N1", "D7"),
-                            ("W1", "D7")]
+    # W1 withdrew 09-07, inside D7's window: withdrawn, not a deviation (PRODUCT.md rule 2).
+    assert sorted(rows) == [("A3", "D7"), ("A4", "D7"), ("A5", "D7"), ("B1", "D0"), ("N1", "D7")]
     assert rows[("A4", "D7")]["reason"] == ""
-    assert "Warning: reason missing for 3 deviations: A4 D7 (late), A5 D7 (missed), W1 D7 (missed)" in result.stderr
+    assert "Warning: reason missing for 2 deviations: A4 D7 (late), A5 D7 (missed)" in result.stderr
     table = run_cli("check", "--study", str(folder), "--as-of", "2010-09-10", "--deviations-only")
-    assert "as of 2010-09-10, 6 deviations in 80 expected visits" in table.stdout
+    assert "as of 2010-09-10, 5 deviations in 80 expected visits" in table.stdout
     a4 = next(line for line in table.stdout.splitlines() if line.startswith("A4"))
     assert a4.split()[-4:] == ["late", "1", "reason", "missing"]
 

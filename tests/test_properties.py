@@ -90,12 +90,12 @@ def reference(protocol, enrollment, withdrawal, actual, as_of):
             if done is not None:
                 status = "early" if done < opens else "late" if done > closes else "in_window"
                 days = (opens - done).days if status == "early" else (done - closes).days if status == "late" else 0
-            elif withdrew is not None and withdrew < opens:
+            elif withdrew is not None and withdrew <= closes:
                 status, days = "withdrawn", None
             elif enrolled > as_of:
                 status, days = "upcoming", None
             elif as_of > closes:
-                status, days = "missed", (as_of - closes).days
+                status, days = "missed", (min(as_of, withdrew or as_of) - closes).days
             elif as_of >= opens:
                 status, days = "due", None
             else:

@@ -1,17 +1,22 @@
 """Every expected visit's status as of a date (PRODUCT.md, "Visit status, as of a date").
 
-| status    | when                                                            | days_outside        |
-| --------- | --------------------------------------------------------------- | ------------------- |
-| in_window | actual date within the window                                   | 0                   |
-| early     | actual date before window_open                                  | window_open − actual |
-| late      | actual date after window_close                                  | actual − window_close |
-| missed    | no actual date and as_of after window_close                     | as_of − window_close |
-| due       | no actual date, window_open ≤ as_of ≤ window_close              | empty               |
-| upcoming  | no actual date, as_of before window_open                        | empty               |
-| withdrawn | no actual date and withdrawal_date < window_open                | empty               |
+The first rule that applies, in this order:
 
-A withdrawal applies whatever the as-of date. Participants enrolled after the as-of date
-have all their visits ``upcoming``. Classification is one ``numpy.select`` over the grid.
+| # | status    | when                                                         | days_outside            |
+| - | --------- | ------------------------------------------------------------ | ----------------------- |
+| 1 | in_window | actual date within the window                                | 0                       |
+|   | early     | actual date before window_open                               | window_open − actual    |
+|   | late      | actual date after window_close                               | actual − window_close   |
+| 2 | withdrawn | no actual date, withdrawal_date ≤ window_close               | empty                   |
+| 3 | upcoming  | the participant was enrolled after the as-of date            | empty                   |
+| 4 | missed    | as_of > window_close                                         | min(as_of, withdrawal) − window_close |
+| 5 | due       | window_open ≤ as_of ≤ window_close                           | empty                   |
+| 6 | upcoming  | as_of < window_open                                          | empty                   |
+
+Leaving the study is not a deviation: a visit whose window had not closed by the withdrawal
+is ``withdrawn``; one whose window closed while the participant was on study is ``missed``,
+its days counted to the withdrawal. A withdrawal applies whatever the as-of date.
+Classification is one ``numpy.select`` over the grid.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
         done & (actual < opens),
         done & (actual > closes),
         done,
-        ~np.isnat(withdrawal) & (withdrawal < opens),
+        ~np.isnat(withdrawal) & (withdrawal <= closes),
         np.broadcast_to(enrollment > as_of, actual.shape),
         as_of > closes,
         as_of >= opens,
@@ -55,12 +60,14 @@ def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
     status = pd.Categorical.from_codes(
         np.select(conditions, list(range(len(choices))), default=choices.index(Status.UPCOMING)).ravel(),
         categories=pd.Index([str(choice) for choice in choices], dtype=object))
-    # Differences of datetime64[D] are whole days; NaT cells are never chosen below.
+    # Differences of datetime64[D] are whole days; NaT cells are never chosen below. A missed
+    # visit of a participant who withdrew later counts its days up to the withdrawal.
+    counted_to = np.where(np.isnat(withdrawal), as_of, np.minimum(withdrawal, as_of))
     none = np.full(actual.shape, -1, dtype=np.int64)
     days = np.select(
         conditions[:6],
         [(opens - actual).astype(np.int64), (actual - closes).astype(np.int64),
-         np.zeros(actual.shape, dtype=np.int64), none, none, (as_of - closes).astype(np.int64)],
+         np.zeros(actual.shape, dtype=np.int64), none, none, (counted_to - closes).astype(np.int64)],
         default=-1,
     )
     return status, days
