@@ -17,7 +17,9 @@ def test_init_makes_a_study_folder_the_other_commands_use(tmp_path: Path):
     folder = tmp_path / "trial"
     result = run_cli("init", str(folder))
     assert result.exit_code == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["participants.csv", "protocol.toml", "visits.csv"]
+    # init also begins the audit trail: audit.csv and its baseline copies in audit/.
+    assert sorted(p.name for p in folder.iterdir()) == ["audit", "audit.csv", "participants.csv",
+                                                        "protocol.toml", "visits.csv"]
     assert (folder / "participants.csv").read_text("utf-8-sig") == (
         "participant_id,enrollment_date,withdrawal_date,withdrawal_reason,site\n")
     assert (folder / "participants.csv").read_bytes().startswith(b"\xef\xbb\xbf")   # Excel's CSV UTF-8

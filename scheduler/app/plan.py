@@ -40,9 +40,19 @@ def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Mes
 
 def init(folder: Path) -> list[str]:
     """A new study folder; the lines that say what was written and what to do next."""
+    from scheduler.protocol import load_protocol_for
+    from scheduler.sources.folder import resolve
+    from scheduler.storage.audit import AUDIT_FILE, who
+    from scheduler.storage.change import RecordFiles, ensure_trail
     from scheduler.storage.study_folder import init_folder
 
     lines = [f"Wrote {written}" for written in init_folder(folder)]
+    inputs = resolve(folder, None, None, None)
+    protocol = load_protocol_for(inputs.protocol)
+    ensure_trail(RecordFiles.of(inputs, protocol), protocol.timezone, who(),
+                 "the study folder made by init: the trail's first line")
+    lines.append(f"Wrote {label(folder / AUDIT_FILE)} (the audit trail, with its baseline in "
+                 f"{label(folder / 'audit')})")
     lines.append(f"Next: enroll participants (visit-scheduler enroll 001 --date YYYY-MM-DD --study "
                  f"{label(folder)}) or type them into {label(folder / 'participants.csv')}, then run "
                  f"'visit-scheduler schedule --study {label(folder)}'.")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import clock
+from scheduler.app.results import Messages
 from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.records import Records
 from scheduler.core.words import Status
@@ -32,7 +33,8 @@ from scheduler.paths import label
 from scheduler.protocol import load_protocol_for
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER, resolve
 from scheduler.sources.roster import ID_PATTERN
-from scheduler.storage.audit import AuditTrail, Entry
+from scheduler.storage.audit import Trail
+from scheduler.storage.change import ADD, REMOVE, SET, Edit, InterruptedAfterChange, RecordFiles, changing, commit
 from scheduler.storage.csv_file import CsvFile
 from scheduler.storage.lock import locked
 
@@ -116,7 +118,7 @@ class Folder:
     def study(self) -> Study:
         """The study as the other commands read it (the roster read once, above)."""
         return load_study(StudyOptions(self.folder), inputs=self.inputs,
-                          participants=self.participants)
+                          participants=self.participants, check_trail=False)
 
     def roster(self, must_exist: bool = True) -> CsvFile:
         """The roster for editing, after the same checks every command makes: a change is
@@ -161,21 +163,29 @@ class Folder:
 
     # ------------------------------------------------------------------ statuses
 
-    def _check(self, participant_id: str, records: Records | None = None) -> pd.DataFrame:
+    def _check(self, participant_id: str, records: Records | None = None,
+               person: dict[str, np.datetime64] | None = None) -> pd.DataFrame:
         """One participant's check table as of today, from the study read once (or from
-        ``records``: the participant's records with a change applied)."""
+        ``records``: the participant's records with a change applied; ``person``: roster
+        values changed)."""
         from scheduler.core.status import compute_check
 
         study = self.study
         roster = study.participants
         mine = roster[roster["participant_id"] == participant_id].reset_index(drop=True)
+        for name, value in (person or {}).items():
+            mine[name] = np.array([value], dtype="M8[D]")  # the roster's dates
         if records is None:
             records = study.records.of_participant(study.position_of(participant_id))
         return compute_check(study.protocol, mine, records, study.as_of)
 
-    def statuses(self, participant_id: str, records: Records | None = None) -> dict[str, tuple[str, str]]:
+    def record_files(self) -> RecordFiles:
+        return RecordFiles.of(self.inputs, self.protocol)
+
+    def statuses(self, participant_id: str, records: Records | None = None,
+                 person: dict[str, np.datetime64] | None = None) -> dict[str, tuple[str, str]]:
         """Each visit's status and actual date for one participant."""
-        table = self._check(participant_id, records)
+        table = self._check(participant_id, records, person)
         return {code: (status, str(actual)[:10]) for code, status, actual
                 in zip(table["visit_code"], table["status"], table["actual_date"])}
 
@@ -224,7 +234,92 @@ class Folder:
         return Placed(status, days, str(opens), str(target), str(closes))
 
 
-def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, by: str) -> str:
+# --------------------------------------------------------------------------- making a change
+
+# CDISC NCOMPLT (completion/reason for non-completion) terms a withdrawal is coded with.
+WITHDRAWAL_CATEGORIES = ("ADVERSE EVENT", "DEATH", "LACK OF EFFICACY", "LOST TO FOLLOW-UP",
+                         "PHYSICIAN DECISION", "PREGNANCY", "PROGRESSIVE DISEASE",
+                         "PROTOCOL DEVIATION", "RECOVERY", "SCREEN FAILURE", "SITE TERMINATED BY SPONSOR",
+                         "STUDY TERMINATED BY SPONSOR", "TECHNICAL PROBLEMS", "WITHDRAWAL BY PARENT/GUARDIAN",
+                         "WITHDRAWAL BY SUBJECT", "OTHER")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def free_text(value: str, what: str) -> str:
+    """Free text typed at a command: one that a spreadsheet would run as a formula is
+    refused where it is entered (PRODUCT.md, Outputs)."""
+    if value.startswith(FORMULA_START):
+        raise OptionError(f"{what} '{value}' begins with '{value[:1]}', which Excel reads as the "
+                          "start of a formula — begin it with a letter or a digit (or put a word first)")
+    return value
+
+
+@dataclass(frozen=True)
+class Said:
+    """What a change did, in lines for the nurse: the change itself, then what it moves."""
+
+    lines: tuple[str, ...]
+    moved: tuple[str, ...] = ()
+    interrupted: bool = False
+
+
+def _commit(study: Folder, changed: dict[Path, CsvFile], edits: list[Edit], action: str,
+            reason: str, who: str, by: str, trail: Trail) -> int:
+    done = commit(study.record_files(), changed, edits, action, reason, who, by,
+                  study.protocol.timezone, trail)
+    if done.interrupted:
+        raise InterruptedAfterChange(f"interrupted — the change had been written and is complete "
+                                     f"(change {done.change_id} in audit.csv)")
+    return done.change_id
+
+
+def _set(file: CsvFile, row: list[str], field: str, new: str, participant_id: str,
+         visit_code: str = "") -> Edit | None:
+    """An edit setting ``field`` of ``row`` (None when it already holds ``new``), applied."""
+    old = file.value(row, field)
+    if old == new:
+        return None
+    edit = Edit(file.path.name, SET, file.line_of(row), participant_id, visit_code, field, old, new)
+    file.set(row, field, new)
+    return edit
+
+
+def _add(file: CsvFile, participant_id: str, visit_code: str, values: dict[str, str]) -> list[Edit]:
+    """Edits adding a row with these values, applied. The row's keys (participant_id,
+    visit_code) are the edits' own columns; of the other values the empty ones are left out,
+    but for a visit's actual_date (empty: the visit did not happen)."""
+    line = len(file.rows) + 2
+    row = file.new_row(**values)
+    file.rows.append(row)
+    return [Edit(file.path.name, ADD, line, participant_id, visit_code, name, "", value)
+            for name, value in values.items()
+            if name not in ("participant_id", "visit_code") and (value or name == "actual_date")]
+
+
+def _remove(file: CsvFile, row: list[str], participant_id: str, visit_code: str,
+            fields: tuple[str, ...]) -> list[Edit]:
+    """Edits removing ``row``, each contract value it held kept in the trail (not applied:
+    removals are applied together, bottom up)."""
+    line = file.line_of(row)
+    edits = [Edit(file.path.name, REMOVE, line, participant_id, visit_code, name, file.value(row, name), "")
+             for name in fields if file.value(row, name) and name not in ("participant_id", "visit_code")]
+    return edits or [Edit(file.path.name, REMOVE, line, participant_id, visit_code, "participant_id",
+                          participant_id, "")]
+
+
+def _drop(file: CsvFile, rows: list[list[str]]) -> None:
+    positions = sorted((file.line_of(row) - 2 for row in rows), reverse=True)
+    for position in positions:
+        del file.rows[position]
+
+
+ROSTER_FIELDS = ("participant_id", "enrollment_date", "withdrawal_date", "withdrawal_reason",
+                 "withdrawal_category", "site", "arm", "consent_date", "sex", "age")
+VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
+
+
+def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, who: str,
+           by: str = "") -> str:
     with locked(folder):
         study = Folder(folder)
         path = study.participants_path
@@ -237,24 +332,22 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, by
                                     f"({label(path)}:{roster.line_of(row)})")
         values = {"participant_id": participant_id, "enrollment_date": day.isoformat()}
         if site:
-            values["site"] = site
-        trail = AuditTrail(folder, by, study.protocol.timezone)
-        roster.rows.append(roster.new_row(**values))
-        roster.write()
-        entries = [Entry("enroll", participant_id, "", "enrollment_date", "", day.isoformat(), "")]
-        if site:
-            entries.append(Entry("enroll", participant_id, "", "site", "", site, ""))
-        trail.append(entries)
+            values["site"] = free_text(site, "--site")
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = _add(roster, participant_id, "", values)
+            _commit(study, {path: roster}, edits, "enroll", "", who, by, trail)
     later = " (a date after today: the participant is listed as not yet enrolled until then)" \
         if day > study.today() else ""
-    return f"Enrolled {participant_id} on {day}{later}"
+    return (f"{settled}\n" if settled else "") + f"Enrolled {participant_id} on {day}{later}"
 
 
 def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | None,
-           reason: str, by: str) -> Outcome:
+           reason: str, who: str, by: str = "") -> Outcome:
     """Record a visit done on ``day`` (or not done: ``day`` None, a reason required).
 
     A date outside the window without a reason raises ReasonNeeded and changes nothing."""
+    if reason:
+        free_text(reason, "--reason")
     with locked(folder):
         study = Folder(folder)
         roster = study.roster()
@@ -277,17 +370,17 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
             raise ReasonNeeded(placed, f"{participant_id} {visit_code} on {day} is {placed.describe()}: "
                                        "a date outside the window needs a reason — give --reason")
         before = study.statuses(participant_id)
-        trail = AuditTrail(folder, by, study.protocol.timezone)
-        visits.rows.append(visits.new_row(participant_id=participant_id, visit_code=visit_code,
-                                          actual_date=day.isoformat() if day else "", reason=reason))
-        visits.write()
-        trail.append([Entry("record" if day else "not done", participant_id, visit_code,
-                            "actual_date", "", day.isoformat() if day else "", reason)])
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = _add(visits, participant_id, visit_code,
+                         {"participant_id": participant_id, "visit_code": visit_code,
+                          "actual_date": day.isoformat() if day else "", "reason": reason})
+            _commit(study, {study.visits_path: visits}, edits, "record" if day else "not done", reason,
+                    who, by, trail)
         moved = study.moved(participant_id, before, visit_code,
                             study.with_change(participant_id, visit_code, day, reason))
         if day is not None:
             moved += _order_notes(study.protocol.codes, before, participant_id, visit_code, day)
-    return Outcome(placed, reason, moved)
+    return Outcome(placed, reason, ((settled,) if settled else ()) + moved)
 
 
 def _order_notes(codes: tuple[str, ...], recorded: dict[str, tuple[str, str]], participant_id: str,
@@ -323,60 +416,263 @@ def _check_day(study: Folder, roster: CsvFile, person: list[str], participant_id
         raise ChangeRefused(f"{participant_id} withdrew on {withdrawn}: no visit after that date")
 
 
+def _the_record(study: Folder, visits: CsvFile, participant_id: str, visit_code: str,
+                line: int | None) -> list[str]:
+    """The one record of a visit a correction is about; ``line`` picks one of several."""
+    key = (participant_id, visit_code)
+    mine = [row for row in visits.rows
+            if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == key]
+    study.check_code(visit_code)
+    if not mine:
+        raise ChangeRefused(f"{participant_id} {visit_code} has no record to correct — use "
+                            f"visit-scheduler record {participant_id} {visit_code} DATE")
+    lines = [visits.line_of(row) for row in mine]
+    if line is not None:
+        if line not in lines:
+            raise ChangeRefused(f"{label(study.visits_path)}:{line} is not a record of {participant_id} "
+                                f"{visit_code} — its records are on line{'s' if len(lines) > 1 else ''} "
+                                f"{', '.join(map(str, lines))}")
+        return mine[lines.index(line)]
+    if len(mine) > 1:
+        raise ChangeRefused(f"{participant_id} {visit_code} has {len(mine)} records (lines "
+                            f"{', '.join(map(str, lines))} of {label(study.visits_path)}) — name the one "
+                            "to correct with --line N")
+    return mine[0]
+
+
 def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | None,
-            reason: str, by: str, visit_reason: str = "") -> Outcome:
+            reason: str, who: str, visit_reason: str = "", by: str = "",
+            line: int | None = None) -> Outcome:
     """Change a recorded visit's date (or make it "not done"); the old value stays in the
     audit trail. ``reason`` says why the record is corrected (the trail); ``visit_reason``
     is the visit's own reason (why out of window, or not done), needed when the corrected
     record is a deviation that has none yet."""
     if not reason:
         raise ChangeRefused("a correction needs a reason: give --reason")
+    free_text(reason, "--reason")
+    if visit_reason:
+        free_text(visit_reason, "--visit-reason")
     with locked(folder):
         study = Folder(folder)
         roster = study.roster()
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
-        key = (participant_id, visit_code)
-        mine = [row for row in visits.rows
-                if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == key]
-        study.check_code(visit_code)
-        if not mine:
-            raise ChangeRefused(f"{participant_id} {visit_code} has no record to correct — use "
-                                f"visit-scheduler record {participant_id} {visit_code} DATE")
-        if len(mine) > 1:
-            lines = ", ".join(str(visits.line_of(row)) for row in mine)
-            raise ChangeRefused(f"{participant_id} {visit_code} has {len(mine)} records (lines {lines} "
-                                f"of {label(study.visits_path)}) — keep one by editing the file first")
-        row = mine[0]
+        row = _the_record(study, visits, participant_id, visit_code, line)
         if day is not None:
             _check_day(study, roster, person, participant_id, visit_code, day)
         placed = study.placed(participant_id, visit_code, day)
         old_date, old_reason = visits.value(row, "actual_date"), visits.value(row, "reason")
         kept = visit_reason or old_reason
+        new_date = day.isoformat() if day else ""
+        if new_date == old_date and kept == old_reason:
+            raise ChangeRefused(f"nothing to change: {participant_id} {visit_code} is already "
+                                f"{old_date or 'not done'}" + (f" ({old_reason})" if old_reason else ""))
         if (day is None or placed.status in OUT_OF_WINDOW) and not kept:
             what = "not done" if day is None else placed.describe()
             raise ReasonNeeded(placed, f"{participant_id} {visit_code} corrected to {day or 'not done'} is "
                                        f"{what}: the visit needs its own reason — give --visit-reason")
         before = study.statuses(participant_id)
-        trail = AuditTrail(folder, by, study.protocol.timezone)
-        new_date = day.isoformat() if day else ""
-        visits.set(row, "actual_date", new_date)
-        entries = [Entry("correct", participant_id, visit_code, "actual_date", old_date, new_date,
-                         reason)]
-        if kept != old_reason:
-            visits.set(row, "reason", kept)
-            entries.append(Entry("correct", participant_id, visit_code, "reason", old_reason, kept,
-                                 reason))
-        visits.write()
-        trail.append(entries)
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = [edit for edit in (_set(visits, row, "actual_date", new_date, participant_id, visit_code),
+                                       _set(visits, row, "reason", kept, participant_id, visit_code))
+                     if edit is not None]
+            _commit(study, {study.visits_path: visits}, edits, "correct", reason, who, by, trail)
         moved = study.moved(participant_id, before, visit_code,
                             study.with_change(participant_id, visit_code, day, kept))
-    return Outcome(placed, kept, moved)
+    return Outcome(placed, kept, ((settled,) if settled else ()) + moved)
 
 
-def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, by: str) -> str:
+def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str, who: str,
+                 by: str = "", line: int | None = None) -> Said:
+    """A visit recorded in error: its record leaves the visits file; the trail keeps it."""
+    _needs_reason(reason)
+    with locked(folder):
+        study = Folder(folder)
+        roster = study.roster()
+        study.find(roster, participant_id)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        row = _the_record(study, visits, participant_id, visit_code, line)
+        was = visits.value(row, "actual_date") or "not done"
+        at = visits.line_of(row)
+        before = study.statuses(participant_id)
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = _remove(visits, row, participant_id, visit_code, VISIT_FIELDS)
+            _drop(visits, [row])
+            _commit(study, {study.visits_path: visits}, edits, "remove", reason, who, by, trail)
+        after = _records_without(study, participant_id, visit_code, line is not None)
+        moved = study.moved(participant_id, before, visit_code, after)
+    return Said(((settled,) if settled else ()) + (
+        f"Removed {participant_id} {visit_code} ({was}, {label(study.visits_path)}:{at}); "
+        "the audit trail keeps it",), moved)
+
+
+def _records_without(study: Folder, participant_id: str, visit_code: str, one_of_several: bool) -> Records:
+    """The participant's records once this visit's record is gone (or, for one of several
+    records, as they are: the earliest still counts)."""
+    mine = study.study.records.of_participant(study.study.position_of(participant_id))
+    if one_of_several:
+        return mine
+    keep = mine.visit != study.protocol.codes.index(visit_code)
+    return Records(mine.participant[keep], mine.visit[keep], mine.actual_date[keep], mine.reason[keep], ())
+
+
+def _needs_reason(reason: str) -> None:
+    if not reason:
+        raise ChangeRefused("a correction needs a reason: give --reason")
+    free_text(reason, "--reason")
+
+
+def correct_participant(folder: Path, participant_id: str, reason: str, who: str, by: str = "", *,
+                        enrollment: dt.date | None = None, site: str | None = None,
+                        withdrawal: dt.date | None = None, withdrawal_reason: str | None = None,
+                        withdrawal_category: str | None = None) -> Said:
+    """Correct a participant's roster values: enrollment date, site, withdrawal date,
+    reason or category. Says what the correction moves."""
+    _needs_reason(reason)
+    category = _category(withdrawal_category) if withdrawal_category is not None else None
+    with locked(folder):
+        study = Folder(folder)
+        roster = study.roster()
+        person = study.find(roster, participant_id)
+        values: dict[str, str] = {}
+        if enrollment is not None:
+            values["enrollment_date"] = enrollment.isoformat()
+        if site is not None:
+            values["site"] = free_text(site, "--site")
+        if withdrawal is not None:
+            values["withdrawal_date"] = withdrawal.isoformat()
+        if withdrawal_reason is not None:
+            values["withdrawal_reason"] = free_text(withdrawal_reason, "--withdrawal-reason")
+        if category is not None:
+            values["withdrawal_category"] = category
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        _check_dates(study, roster, person, visits, participant_id,
+                     values.get("enrollment_date", roster.value(person, "enrollment_date")),
+                     values.get("withdrawal_date", roster.value(person, "withdrawal_date")))
+        if any(name.startswith("withdrawal_") and name != "withdrawal_date" for name in values) \
+                and not values.get("withdrawal_date", roster.value(person, "withdrawal_date")):
+            raise ChangeRefused(f"{participant_id} has not withdrawn: record the withdrawal with "
+                                f"visit-scheduler withdraw {participant_id} --date DATE --reason …")
+        changes = [(name, roster.value(person, name), value) for name, value in values.items()
+                   if roster.value(person, name) != value]
+        if not changes:
+            shown = ", ".join(f"{name} {value}" for name, value in values.items())
+            raise ChangeRefused(f"nothing to change: {participant_id} already has {shown}")
+        moves = _moves(study, participant_id, values)
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = [edit for name, _, value in changes
+                     if (edit := _set(roster, person, name, value, participant_id)) is not None]
+            _commit(study, {study.participants_path: roster}, edits, "correct", reason, who, by, trail)
+    lines = [f"Corrected {participant_id} {name}: {old or '(empty)'} → {new or '(empty)'}"
+             for name, old, new in changes]
+    if site is not None:
+        lines.append(_usubjid_note(study, participant_id, changes))
+    return Said(((settled,) if settled else ()) + tuple(lines), moves)
+
+
+def _usubjid_note(study: Folder, participant_id: str, changes: list[tuple[str, str, str]]) -> str:
+    old_site, new_site = next((old, new) for name, old, new in changes if name == "site")
+
+    def usubjid(site: str) -> str:
+        site = site or study.protocol.site_id
+        return f"{study.protocol.study_id}-{site + '-' if site else ''}{participant_id}"
+
+    return (f"Warning: the SDTM USUBJID of {participant_id} changes from {usubjid(old_site)} to "
+            f"{usubjid(new_site)} — tell the data manager before the next transfer")
+
+
+def _category(value: str) -> str:
+    """A withdrawal category: a CDISC NCOMPLT term, any case."""
+    chosen = value.strip().upper()
+    if chosen not in WITHDRAWAL_CATEGORIES:
+        raise OptionError(f"--withdrawal-category '{value}' is not a CDISC NCOMPLT term — use one of "
+                          f"{', '.join(WITHDRAWAL_CATEGORIES)}")
+    return chosen
+
+
+def _check_dates(study: Folder, roster: CsvFile, person: list[str], visits: CsvFile,
+                 participant_id: str, enrolled_text: str, withdrawn_text: str) -> None:
+    """A corrected enrollment or withdrawal date that contradicts the dates recorded."""
+    enrolled = parse_day(enrolled_text, "enrollment_date")
+    if enrolled > study.today():
+        raise ChangeRefused(f"{enrolled} is after today ({study.today()}): enroll on the day it happens")
+    withdrawn = parse_day(withdrawn_text, "withdrawal_date") if withdrawn_text else None
+    if withdrawn is not None and withdrawn > study.today():
+        raise ChangeRefused(f"{withdrawn} is after today ({study.today()}): record a withdrawal "
+                            "on the day it happens")
+    if withdrawn is not None and withdrawn < enrolled:
+        raise ChangeRefused(f"the withdrawal ({withdrawn}) would be before the enrollment ({enrolled})")
+    allowed = study.protocol.may_precede_enrollment()
+    for row in visits.rows:
+        if visits.value(row, "participant_id") != participant_id or not visits.value(row, "actual_date"):
+            continue
+        done = parse_day(visits.value(row, "actual_date"), "actual_date")
+        code = visits.value(row, "visit_code")
+        if done < enrolled and code not in allowed:
+            raise ChangeRefused(f"{participant_id} {code} was done on {done}, before {enrolled} — "
+                                "check the dates")
+        if withdrawn is not None and done > withdrawn:
+            raise ChangeRefused(f"{participant_id} has visits recorded after {withdrawn} "
+                                f"({code} on {done}) — check the withdrawal date")
+
+
+def _moves(study: Folder, participant_id: str, values: dict[str, str]) -> tuple[str, ...]:
+    """What a roster correction moves: windows that shift, statuses that change."""
+    person: dict[str, np.datetime64] = {}
+    if "enrollment_date" in values:
+        person["enrollment_date"] = np.datetime64(values["enrollment_date"], "D")
+    if "withdrawal_date" in values:
+        person["withdrawal_date"] = (np.datetime64(values["withdrawal_date"], "D")
+                                     if values["withdrawal_date"] else np.datetime64("NaT"))
+    if not person:
+        return ()
+    return _window_and_status_changes(study._check(participant_id), study._check(participant_id, person=person))
+
+
+def _window_and_status_changes(before: pd.DataFrame, after: pd.DataFrame) -> tuple[str, ...]:
+    lines = []
+    columns = ("visit_code", "window_open", "window_close", "status")
+    was = zip(*(before[name].astype(str) for name in columns))
+    now = zip(*(after[name].astype(str) for name in columns))
+    for (code, opened, closed, status), (_, opens, closes, state) in zip(was, now):
+        if (opened, closed) != (opens, closes):
+            lines.append(f"{code} window {opened[:10]} to {closed[:10]} → {opens[:10]} to {closes[:10]}")
+        if status != state:
+            lines.append(f"{code} {status.replace('_', ' ')} → {state.replace('_', ' ')}")
+    return tuple(lines)
+
+
+def remove_participant(folder: Path, participant_id: str, reason: str, who: str, by: str = "") -> Said:
+    """A participant enrolled in error: out of the roster and of every output and export,
+    with their visit records; the trail keeps every value."""
+    _needs_reason(reason)
+    with locked(folder):
+        study = Folder(folder)
+        roster = study.roster()
+        person = study.find(roster, participant_id)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        theirs = [row for row in visits.rows if visits.value(row, "participant_id") == participant_id]
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = _remove(roster, person, participant_id, "", ROSTER_FIELDS)
+            for row in theirs:
+                edits += _remove(visits, row, participant_id, visits.value(row, "visit_code"), VISIT_FIELDS)
+            _drop(roster, [person])
+            _drop(visits, theirs)
+            changed = {study.participants_path: roster}
+            if theirs:
+                changed[study.visits_path] = visits
+            _commit(study, changed, edits, "remove", reason, who, by, trail)
+    records = f" and {len(theirs)} visit record{'s' if len(theirs) != 1 else ''}" if theirs else ""
+    return Said(((settled,) if settled else ()) + (
+        f"Removed participant {participant_id}{records}; the audit trail keeps every value",))
+
+
+def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: str,
+             by: str = "", category: str | None = None) -> str:
     if not reason:
         raise ChangeRefused("a withdrawal needs a reason: give --reason")
+    free_text(reason, "--reason")
+    chosen = _category(category) if category else None
     with locked(folder):
         study = Folder(folder)
         roster = study.roster()
@@ -398,26 +694,70 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, by: s
         if after:
             raise ChangeRefused(f"{participant_id} has visits recorded after {day} "
                                 f"({', '.join(after)}) — check the withdrawal date")
-        old_reason = roster.value(person, "withdrawal_reason")
-        trail = AuditTrail(folder, by, study.protocol.timezone)
-        roster.set(person, "withdrawal_date", day.isoformat())
-        roster.set(person, "withdrawal_reason", reason)
-        roster.write()
-        entries = [Entry("withdraw", participant_id, "", "withdrawal_date", "", day.isoformat(), reason)]
-        if old_reason != reason:  # a reason typed earlier by hand is kept in the trail
-            entries.append(Entry("withdraw", participant_id, "", "withdrawal_reason", old_reason,
-                                 reason, reason))
-        trail.append(entries)
-    return f"Withdrew {participant_id} on {day} ({reason})"
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = [edit for edit in (_set(roster, person, "withdrawal_date", day.isoformat(), participant_id),
+                                       _set(roster, person, "withdrawal_reason", reason, participant_id),
+                                       _set(roster, person, "withdrawal_category", chosen, participant_id)
+                                       if chosen else None)
+                     if edit is not None]
+            _commit(study, {study.participants_path: roster}, edits, "withdraw", reason, who, by, trail)
+    return (f"{settled}\n" if settled else "") + f"Withdrew {participant_id} on {day} ({reason})"
 
 
-def audit_table(folder: Path, participant_id: str | None) -> pd.DataFrame:
-    """The audit trail, or one participant's lines of it, as the terminal shows it."""
+def undo_withdrawal(folder: Path, participant_id: str, reason: str, who: str, by: str = "") -> Said:
+    """A withdrawal recorded in error: the participant is on study again."""
+    _needs_reason(reason)
+    with locked(folder):
+        study = Folder(folder)
+        roster = study.roster()
+        person = study.find(roster, participant_id)
+        if not roster.value(person, "withdrawal_date"):
+            raise ChangeRefused(f"nothing to change: {participant_id} has no withdrawal recorded")
+        moves = _moves(study, participant_id, {"withdrawal_date": ""})
+        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+            edits = [edit for name in ("withdrawal_date", "withdrawal_reason", "withdrawal_category")
+                     if name in roster.names
+                     and (edit := _set(roster, person, name, "", participant_id)) is not None]
+            _commit(study, {study.participants_path: roster}, edits, "undo withdrawal", reason, who, by, trail)
+    return Said(((settled,) if settled else ()) + (
+        f"Undid the withdrawal of {participant_id}: on study again",), moves)
+
+
+def audit_table(folder: Path, participant_id: str | None, start: np.datetime64 | None,
+                end: np.datetime64 | None, output: Path | None,
+                messages: Messages) -> tuple[pd.DataFrame | None, str]:
+    """The audit trail, or the lines of one participant or of a range of days (in study
+    time). Written to ``output`` (CSV, JSON, Excel: every column), or returned for the
+    terminal (the columns a person reads)."""
     from scheduler.storage.audit import AUDIT_COLUMNS, read_audit
 
     entries = read_audit(folder)
-    if participant_id:
-        entries = [e for e in entries if e.get("participant_id") == participant_id]
     frame = pd.DataFrame(entries, columns=AUDIT_COLUMNS).fillna("")
-    return frame[["when_local", "who", "action", "participant_id", "visit_code", "field",
-                  "old_value", "new_value", "reason"]]
+    if participant_id:
+        frame = frame[frame["participant_id"] == participant_id]
+    day = frame["when_local"].str.slice(0, 10)
+    if start is not None:
+        frame = frame[day >= str(start)]
+    if end is not None:
+        frame = frame[day <= str(end)]
+    frame = frame.reset_index(drop=True)
+    changes = frame[frame["step"].isin(("value", ""))]
+    what = " of " + participant_id if participant_id else ""
+    if start is not None or end is not None:
+        what += f" from {start or 'the start'} to {end or 'today'}"
+    # A change is one command (one change_id; each older line counts as one), of one value or more.
+    count = changes["change_id"].where(changes["change_id"] != "", changes.index.astype(str)).nunique()
+    title = (f"Audit trail{what}: {count} change{'s' if count != 1 else ''}"
+             + (f", {len(changes)} values" if len(changes) != count else ""))
+    if participant_id and not len(frame):
+        messages.note(f"no change recorded for '{participant_id}' (IDs are compared as text: "
+                      "007 is not 7)")
+    if output is not None:
+        from scheduler.outputs.files import write_table
+
+        write_table(frame, output, sheet="Audit trail")
+        messages.append(f"Wrote {label(output)} ({len(frame)} lines)")
+        return None, title
+    shown = changes[["when_local", "who", "on_behalf_of", "action", "participant_id", "visit_code",
+                     "field", "old_value", "new_value", "reason"]]
+    return shown, title

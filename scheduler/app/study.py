@@ -16,12 +16,13 @@ from scheduler import clock
 from scheduler.core.clinic import Closures
 from scheduler.core.dates import as_day
 from scheduler.core.records import Records, check_records
-from scheduler.errors import InputFileError, OptionError, Problem
+from scheduler.errors import InputFileError, OptionError, Problem, SchedulerError
 from scheduler.paths import label
 from scheduler.protocol import Protocol, load_protocol_for
 from scheduler.sources.folder import Inputs, resolve_study
 from scheduler.sources.roster import read_participants
 from scheduler.sources.visits import read_visits
+from scheduler.storage.change import RecordFiles
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,38 @@ class Study:
         return int(np.flatnonzero(self.participants["participant_id"].to_numpy() == participant_id)[0])
 
 
+def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
+    """One line when the study files do not match the audit trail's head (edited outside
+    the tool), or when a change was interrupted and the folder is not locked by another one.
+    Nothing for a folder without a trail (``verify`` says that)."""
+    from scheduler.storage.audit import AUDIT_FILE, read_trail
+    from scheduler.storage.lock import is_locked
+
+    if not (inputs.folder / AUDIT_FILE).exists():
+        return ()
+    try:
+        trail = read_trail(inputs.folder)
+    except SchedulerError as error:
+        return (error.message,)
+    if not trail.lines:
+        return ()
+    shown = label(inputs.folder / AUDIT_FILE)
+    if trail.unfinished():
+        if is_locked(inputs.folder):
+            return ()
+        return (f"{shown}: a change was interrupted and is not settled yet — the files are read as "
+                "they are; the next change (enroll, record, correct…) completes or rolls it back",)
+    head = trail.last_files_digest()
+    files = RecordFiles.of(inputs, protocol)
+    if head is not None and head != files.digest():
+        return (f"the study files do not match the audit trail's last change ({shown}): they were "
+                "changed outside the tool — run visit-scheduler verify",)
+    return ()
+
+
 def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
                use_visits: bool = True, inputs: Inputs | None = None,
-               participants: pd.DataFrame | None = None) -> Study:
+               participants: pd.DataFrame | None = None, check_trail: bool = True) -> Study:
     """Read and check everything a command needs. Raises SchedulerError (exit 2) when an
     input cannot be used; data problems in the visits file are kept in ``records``.
     ``participants``: the roster, when the caller has already read it."""
@@ -121,7 +151,7 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
         participants["enrollment_date"].to_numpy().astype("M8[D]") > as_of, "participant_id"]
     reason_only = participants[(participants["withdrawal_reason"] != "")
                                & participants["withdrawal_date"].isna()]
-    roster_warnings = tuple(
+    roster_warnings = (trail_warnings(inputs, protocol) if check_trail else ()) + tuple(
         f"{participants_label}:{row.line}: column withdrawal_date: a withdrawal reason without "
         f"a withdrawal date for {row.participant_id} — fill in the date the participant withdrew; "
         "until then they are scheduled as active" for row in reason_only.itertuples())

@@ -1,4 +1,4 @@
-"""enroll, record, withdraw, correct, audit: changes at the point of care."""
+"""enroll, record, withdraw, correct, audit, verify: changes at the point of care, and proof."""
 
 from __future__ import annotations
 
@@ -9,18 +9,21 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from scheduler.cli.base import cli
+from scheduler.cli.base import cli, date_option, output_option, speaking
 from scheduler.errors import ChangeRefused, OptionError
 
 if TYPE_CHECKING:
-    from scheduler.app.recording import Outcome
+    import numpy as np
+
+    from scheduler.app.recording import Outcome, Said
 
 T = TypeVar("T")
 
 
 def change_options(func: Callable[..., object]) -> Callable[..., object]:
-    func = click.option("--by", metavar="NAME",
-                        help="Who makes the change (default: the login name).")(func)
+    func = click.option("--by", metavar="NAME", default="",
+                        help="On whose behalf the change is made (your login name is always "
+                             "recorded as who made it).")(func)
     return click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
                         help="The study folder (default: the current folder).")(func)
 
@@ -32,18 +35,23 @@ def _folder(study: Path | None) -> Path:
     return folder
 
 
+def _login() -> str:
+    from scheduler.storage.audit import who
+
+    return who()
+
+
 @cli.command()
 @click.argument("participant_id")
 @click.option("--date", "day", required=True, metavar="DATE", help="The enrollment date.")
 @click.option("--site", metavar="SITE", help="The participant's site.")
 @change_options
-def enroll(participant_id: str, day: str, site: str | None, study: Path | None, by: str | None) -> None:
+def enroll(participant_id: str, day: str, site: str | None, study: Path | None, by: str) -> None:
     """Add a participant to participants.csv (with an audit-trail entry)."""
     from scheduler.app import recording
-    from scheduler.storage.audit import who
 
     click.echo(recording.enroll(_folder(study), participant_id.strip(),
-                                recording.parse_day(day, "--date"), site, who(by)))
+                                recording.parse_day(day, "--date"), site, _login(), by.strip()))
 
 
 def at_terminal() -> bool:
@@ -74,7 +82,19 @@ def _with_reason(attempt: Callable[[str], T], given: str, question: str) -> T:
 
 def _report_moved(outcome: Outcome) -> None:
     for note in outcome.moved:
-        click.echo(f"Warning: {note}", err=True)
+        if note.startswith("An interrupted change"):
+            click.echo(note, err=True)
+        else:
+            click.echo(f"Warning: {note}", err=True)
+
+
+def _say(said: Said) -> None:
+    for line in said.lines:
+        click.echo(line, err=line.startswith(("Warning:", "An interrupted change")))
+    if said.moved:
+        click.echo("  what this moves:")
+        for line in said.moved:
+            click.echo(f"    {line}")
 
 
 @cli.command()
@@ -85,21 +105,21 @@ def _report_moved(outcome: Outcome) -> None:
 @click.option("--reason", default="", help="Why the visit was out of window, or did not happen.")
 @change_options
 def record(participant_id: str, visit_code: str, day: str | None, not_done: bool, reason: str,
-           study: Path | None, by: str | None) -> None:
+           study: Path | None, by: str) -> None:
     """Record the date a visit was done, and see at once where it falls against its window.
 
     A date outside the window needs a reason: asked for at a terminal, --reason otherwise.
     `record ID VISIT --not-done --reason …` records a visit that did not happen."""
     from scheduler.app import recording
-    from scheduler.storage.audit import who as login
 
     if not_done == (day is not None):
         raise click.UsageError("give either the DATE the visit was done, or --not-done with "
                                "--reason — one of the two, not both")
-    folder, who = _folder(study), login(by)
+    folder, who = _folder(study), _login()
     when = None if not_done else recording.parse_day(str(day), "DATE")
     outcome = _with_reason(
-        lambda why: recording.record(folder, participant_id.strip(), visit_code.strip(), when, why, who),
+        lambda why: recording.record(folder, participant_id.strip(), visit_code.strip(), when, why,
+                                     who, by.strip()),
         reason.strip(), "Reason (why out of window)")
     what = f"not done ({outcome.reason})" if not_done else f"{when}: {outcome.placed.describe()}"
     click.echo(f"Recorded {participant_id} {visit_code} {what}")
@@ -110,41 +130,104 @@ def record(participant_id: str, visit_code: str, day: str | None, not_done: bool
 
 @cli.command()
 @click.argument("participant_id")
-@click.option("--date", "day", required=True, metavar="DATE", help="The withdrawal date.")
-@click.option("--reason", required=True, help="Why the participant withdrew.")
+@click.option("--date", "day", metavar="DATE", help="The withdrawal date.")
+@click.option("--reason", default="", help="Why the participant withdrew (with --undo: why the "
+                                           "withdrawal is undone).")
+@click.option("--category", metavar="TERM",
+              help="The CDISC reason for non-completion (NCOMPLT), e.g. 'WITHDRAWAL BY SUBJECT', "
+                   "'ADVERSE EVENT', 'LOST TO FOLLOW-UP'.")
+@click.option("--undo", is_flag=True, help="The withdrawal was recorded in error: undo it.")
 @change_options
-def withdraw(participant_id: str, day: str, reason: str, study: Path | None, by: str | None) -> None:
-    """Record a withdrawal in participants.csv (withdrawal_date, withdrawal_reason)."""
+def withdraw(participant_id: str, day: str | None, reason: str, category: str | None, undo: bool,
+             study: Path | None, by: str) -> None:
+    """Record a withdrawal in participants.csv (withdrawal_date, withdrawal_reason, and the
+    category), or undo one recorded in error (--undo)."""
     from scheduler.app import recording
-    from scheduler.storage.audit import who
 
-    click.echo(recording.withdraw(_folder(study), participant_id.strip(),
-                                  recording.parse_day(day, "--date"), reason.strip(), who(by)))
+    folder = _folder(study)
+    if undo:
+        if day is not None or category is not None:
+            raise click.UsageError("--undo takes only --reason (why the withdrawal is undone)")
+        _say(recording.undo_withdrawal(folder, participant_id.strip(), reason.strip(), _login(), by.strip()))
+        return
+    if day is None:
+        raise click.UsageError("give --date DATE (the withdrawal date) and --reason")
+    if not reason.strip():
+        raise click.UsageError("give --reason: why the participant withdrew")
+    click.echo(recording.withdraw(folder, participant_id.strip(), recording.parse_day(day, "--date"),
+                                  reason.strip(), _login(), by.strip(), category))
 
 
 @cli.command()
 @click.argument("participant_id")
-@click.argument("visit_code")
+@click.argument("visit_code", required=False)
 @click.argument("day", metavar="[DATE]", required=False)
 @click.option("--not-done", is_flag=True, help="Correct it to a visit that did not happen.")
-@click.option("--reason", required=True, help="Why the record is corrected (kept in the audit trail).")
+@click.option("--remove", is_flag=True,
+              help="With VISIT: a record entered in error, removed. Without: a participant "
+                   "enrolled in error, removed with their visit records. The trail keeps them.")
+@click.option("--line", type=click.IntRange(2), metavar="N",
+              help="Which of two records of the visit: its line in the visits file.")
+@click.option("--enrollment", metavar="DATE", help="The corrected enrollment date.")
+@click.option("--site", metavar="SITE", help="The corrected site (the SDTM USUBJID changes).")
+@click.option("--withdrawal", metavar="DATE", help="The corrected withdrawal date.")
+@click.option("--withdrawal-reason", metavar="TEXT", help="The corrected withdrawal reason.")
+@click.option("--withdrawal-category", metavar="TERM", help="The corrected CDISC NCOMPLT category.")
+@click.option("--reason", default="", help="Why the record is corrected (kept in the audit trail; "
+                                           "required).")
 @click.option("--visit-reason", default="",
               help="The visit's own reason (why out of window, or not done), when it needs one.")
 @change_options
-def correct(participant_id: str, visit_code: str, day: str | None, not_done: bool, reason: str,
-            visit_reason: str, study: Path | None, by: str | None) -> None:
-    """Correct a recorded visit's date; the old value stays in the audit trail."""
-    from scheduler.app import recording
-    from scheduler.storage.audit import who as login
+def correct(participant_id: str, visit_code: str | None, day: str | None, not_done: bool, remove: bool,
+            line: int | None, enrollment: str | None, site: str | None, withdrawal: str | None,
+            withdrawal_reason: str | None, withdrawal_category: str | None, reason: str,
+            visit_reason: str, study: Path | None, by: str) -> None:
+    """Correct a record; the old value stays in the audit trail, with who, when and why.
 
+    \b
+    A visit:        correct ID VISIT DATE | --not-done | --remove [--line N] --reason …
+    A participant:  correct ID --enrollment DATE | --site SITE | --withdrawal DATE
+                    | --withdrawal-reason TEXT | --withdrawal-category TERM --reason …
+    Enrolled in error: correct ID --remove --reason …"""
+    from scheduler.app import recording
+
+    if not reason.strip():
+        raise click.UsageError("give --reason: why the record is corrected (it is kept in the audit trail)")
+    folder, who, why, on_behalf = _folder(study), _login(), reason.strip(), by.strip()
+    participant_id = participant_id.strip()
+    roster_values = (enrollment, site, withdrawal, withdrawal_reason, withdrawal_category)
+    if visit_code is None:
+        if not_done or line is not None or visit_reason:
+            raise click.UsageError("--not-done, --line and --visit-reason go with a VISIT")
+        if remove:
+            if any(value is not None for value in roster_values):
+                raise click.UsageError("--remove takes the participant out: give no other value")
+            _say(recording.remove_participant(folder, participant_id, why, who, on_behalf))
+            return
+        if all(value is None for value in roster_values):
+            raise click.UsageError("say what to correct: a VISIT and its DATE, or --enrollment, --site, "
+                                   "--withdrawal, --withdrawal-reason, --withdrawal-category, or --remove")
+        _say(recording.correct_participant(
+            folder, participant_id, why, who, on_behalf,
+            enrollment=recording.parse_day(enrollment, "--enrollment") if enrollment else None,
+            site=site, withdrawal=recording.parse_day(withdrawal, "--withdrawal") if withdrawal else None,
+            withdrawal_reason=withdrawal_reason, withdrawal_category=withdrawal_category))
+        return
+    if any(value is not None for value in roster_values):
+        raise click.UsageError("--enrollment, --site and the withdrawal options correct the participant: "
+                               "give them without a VISIT")
+    if remove:
+        if day is not None or not_done:
+            raise click.UsageError("--remove takes the record out: give no DATE and no --not-done")
+        _say(recording.remove_visit(folder, participant_id, visit_code.strip(), why, who, on_behalf, line))
+        return
     if not_done == (day is not None):
         raise click.UsageError("give either the corrected DATE, or --not-done — one of the two, "
                                "not both")
-    folder, who = _folder(study), login(by)
     when = None if not_done else recording.parse_day(str(day), "DATE")
     outcome = _with_reason(
-        lambda why: recording.correct(folder, participant_id.strip(), visit_code.strip(), when,
-                                      reason.strip(), who, why),
+        lambda visit_why: recording.correct(folder, participant_id, visit_code.strip(), when, why, who,
+                                            visit_why, on_behalf, line),
         visit_reason.strip(), "The visit's reason (why out of window, or not done)")
     what = "not done" if not_done else f"{when}: {outcome.placed.describe()}"
     click.echo(f"Corrected {participant_id} {visit_code} to {what}")
@@ -155,15 +238,52 @@ def correct(participant_id: str, visit_code: str, day: str | None, not_done: boo
 @click.argument("participant_id", required=False)
 @click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
               help="The study folder (default: the current folder).")
-def audit(participant_id: str | None, study: Path | None) -> None:
-    """The audit trail (audit.csv): every change, who made it, when, old and new value, why."""
+@click.option("--from", "start", callback=date_option, metavar="DATE",
+              help="Only changes made on or after this day (study time).")
+@click.option("--to", "end", callback=date_option, metavar="DATE",
+              help="Only changes made on or before this day (study time).")
+@output_option(".csv", ".xlsx", ".json")
+def audit(participant_id: str | None, study: Path | None, start: np.datetime64 | None,
+          end: np.datetime64 | None, output: Path | None) -> None:
+    """The audit trail (audit.csv): every change, who made it, when, old and new value, why —
+    for one participant or a range of days, on the terminal or as a file."""
     from scheduler.app.recording import audit_table
     from scheduler.outputs.terminal import render
 
     participant_id = participant_id.strip() if participant_id else None
-    shown = audit_table(_folder(study), participant_id)
-    title = f"Audit trail{' of ' + participant_id if participant_id else ''}: {len(shown)} changes"
-    if participant_id and not len(shown):
-        click.echo(f"Note: no change recorded for '{participant_id}' (IDs are compared as text: "
-                   "007 is not 7)", err=True)
-    click.echo(render(shown, title, colour_column=None))
+    with speaking() as messages:
+        shown, title = audit_table(_folder(study), participant_id, start, end, output, messages)
+    if shown is not None:
+        click.echo(render(shown, title, colour_column=None))
+
+
+@cli.command()
+@click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
+              help="The study folder (default: the current folder).")
+@click.option("--accept", is_flag=True,
+              help="Record every difference found as a change made outside the tool (give --reason).")
+@click.option("--reason", default="", help="With --accept: why the outside changes are accepted.")
+@click.option("--yes", is_flag=True, help="With --accept at a terminal: do not ask first.")
+def verify(study: Path | None, accept: bool, reason: str, yes: bool) -> None:
+    """Replay the audit trail from its baseline and compare it with the study files: does
+    the trail explain them? Exit 0 when it does, 1 when it does not (every difference named).
+
+    Prints the trail's head (line count, last hash): keep it outside the folder."""
+    from scheduler.app import verify as proof
+
+    folder = _folder(study)
+    if accept and not reason.strip():
+        raise click.UsageError("give --reason: why the changes made outside the tool are accepted")
+    with speaking() as messages:
+        result = proof.verify(folder, messages)
+    for line in result.lines:
+        click.echo(line)
+    if accept and not result.explained:
+        if at_terminal() and not yes and not click.confirm("Record these differences in the audit trail?"):
+            raise ChangeRefused("nothing was recorded")
+        with speaking() as messages:
+            lines = proof.accept(folder, reason.strip(), _login(), messages)
+        for line in lines:
+            click.echo(line)
+        sys.exit(0)
+    sys.exit(0 if result.explained else 1)

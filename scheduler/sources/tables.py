@@ -13,7 +13,6 @@ import difflib
 import io
 import re
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import pandas as pd
 from scheduler.core import dates as datelib
 from scheduler.core.table import Table
 from scheduler.errors import InputFileError, Problem
+from scheduler.sources.text import decode, header_names, separator_of
 
 # A file written day-first has that form on every line: list the first few, not thousands.
 MAX_LISTED = 20
@@ -60,33 +60,6 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
     keep = list(required) + list(optional) + ["line"]
     # Other columns (names, phone numbers…) stop here: they never reach the core.
     return Table(frame[keep].copy(), label, sheet_name)
-
-
-def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
-    """The text of a CSV file, and the codec that writes it back the same way."""
-    if encoding:
-        try:
-            return raw.decode(encoding), encoding
-        except LookupError:
-            raise InputFileError(f"{label}: unknown encoding '{encoding}' — "
-                                 "use utf-8, utf-8-sig or gb18030") from None
-        except UnicodeDecodeError as error:
-            raise InputFileError(f"{label}: the file is not {encoding} text (byte {error.start}) "
-                                 "— leave out --encoding to let the file's encoding be found") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"  # Excel's "CSV UTF-8"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"  # Excel's "Unicode Text"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Excel's plain "CSV" on Chinese Windows writes GBK; GB18030 is its superset.
-        return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise InputFileError(f"{label}: the text encoding cannot be recognised — save the file "
-                             "as 'CSV UTF-8' in Excel, or give --encoding") from None
 
 
 def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, ...]) -> pd.DataFrame:
@@ -135,13 +108,6 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
     return _trim_and_drop_blank(frame, wanted)
 
 
-def separator_of(header_line: str) -> str:
-    """Comma, or the tab or semicolon of a header that has no comma (Excel in some locales)."""
-    if "," in header_line:
-        return ","
-    return "\t" if "\t" in header_line else ";" if ";" in header_line else ","
-
-
 def _too_many_cells(text: str, separator: str, label: str) -> InputFileError:
     reader = csv.reader(io.StringIO(text), delimiter=separator)
     header = next(reader, [])
@@ -178,23 +144,6 @@ def _record_lines(text: str, separator: str) -> list[int]:
         starts.append(previous + 1)
         previous = reader.line_num
     return starts
-
-
-def header_names(raw: Sequence[object], label: str) -> list[str]:
-    """Header cells as column names: case, surrounding spaces, inner spaces and hyphens do
-    not matter ("Enrollment Date" is enrollment_date); a blank cell becomes unnamed_N; a name
-    used twice refuses the file (which of the two would be meant?)."""
-    names = []
-    for number, cell in enumerate(raw, start=1):
-        name = re.sub(r"[\s-]+", "_", str(cell if cell is not None else "").lstrip("\ufeff").strip().lower())
-        names.append(name or f"unnamed_{number}")
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise InputFileError(f"{label}:1: column {name} appears twice in the header — "
-                                 "keep one column of that name")
-        seen.add(name)
-    return names
 
 
 def text_column(column: pd.Series) -> pd.Series:

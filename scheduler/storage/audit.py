@@ -1,90 +1,274 @@
-"""The audit trail, ``audit.csv``: one line per changed value — when (UTC and the study's
-zone), who, what, the old and new value, and why. Lines are only ever appended."""
+"""The audit trail, ``audit.csv``: every change to the study's record, attributable,
+contemporaneous and tamper-evident (21 CFR Part 11 §11.10(e), ALCOA+).
+
+One line per event, only ever appended, never removed or rewritten:
+
+    change_id      the change the line belongs to (1, 2, …)
+    step           baseline | intent | value | done | completed | rolled back
+    when_utc, when_local   when, in UTC and in the study's zone
+    who            the login name, always; on_behalf_of: --by NAME
+    action         enroll, record, correct, withdraw, …, accept (verify --accept), baseline
+    file, line     the file changed and the row's line in it (header = line 1)
+    participant_id, visit_code, field, old_value, new_value   what changed
+    op             add (a new row), set (a value), remove (a row): how replay applies it
+    reason         why (required for every correction)
+    accepted_by, file_modified   for changes made outside the tool and accepted
+    files_sha256   on intent, done, completed and baseline lines: the digest of the record
+                   files (participants, visits) the change leaves
+    protocol_sha256  the protocol (and closures) files in use
+    prev_sha256    SHA-256 of the previous line as written (64 zeros before the first)
+
+A trail begun by visit-scheduler 0.1.0 has another header; its lines stay as they are,
+marked as not provable, and a new header starts the provable trail below them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import getpass
+import hashlib
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pendulum
 
 from scheduler.errors import ChangeRefused
 from scheduler.paths import label
-from scheduler.sources.tables import decode
 
 AUDIT_FILE = "audit.csv"
-AUDIT_COLUMNS = ["when_utc", "when_local", "who", "action", "participant_id", "visit_code",
-                 "field", "old_value", "new_value", "reason"]
+AUDIT_FOLDER = "audit"  # the baseline copies, named by their digest; staged files of a change
+AUDIT_COLUMNS = ["change_id", "step", "when_utc", "when_local", "who", "on_behalf_of", "action",
+                 "file", "line", "participant_id", "visit_code", "field", "op", "old_value",
+                 "new_value", "reason", "accepted_by", "file_modified", "files_sha256",
+                 "protocol_sha256", "prev_sha256"]
+# The trail as visit-scheduler 0.1.0 wrote it: kept, not provable.
+OLD_COLUMNS = ["when_utc", "when_local", "who", "action", "participant_id", "visit_code",
+               "field", "old_value", "new_value", "reason"]
+ZEROS = "0" * 64
+OUTSIDE = "outside the tool"
+
+# The steps that end a change: after one of them the change is whole.
+ENDS = ("done", "completed", "rolled back")
 
 
-def who(by: str | None) -> str:
-    """--by, else the login name (getpass works without a terminal)."""
-    if by:
-        return by
+def who(by: str | None = None) -> str:
+    """The login name (getpass works without a terminal). ``by`` is ignored here: it is
+    recorded as on_behalf_of, never instead of the login."""
     try:
         return getpass.getuser()
     except Exception:  # no login name at all (a bare container): say so in the trail
         return "unknown"
 
 
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 @dataclass(frozen=True)
-class Entry:
-    """One changed value."""
+class Line:
+    """One line of the trail as read."""
 
-    action: str
-    participant_id: str
-    visit_code: str
-    field: str
-    old_value: str
-    new_value: str
-    reason: str
+    number: int  # the line in audit.csv as an editor shows it
+    raw: str  # the text as written, without its line end
+    values: dict[str, str]
 
+    def __getitem__(self, name: str) -> str:
+        return self.values.get(name, "")
 
-class AuditTrail:
-    """audit.csv, opened for appending *before* a data file is changed: if it cannot be
-    written (open in Excel on Windows, a folder of that name…), nothing is changed."""
-
-    def __init__(self, folder: Path, by: str, timezone: str) -> None:
-        self.path = folder / AUDIT_FILE
-        self.by = by
-        self.timezone = timezone
+    @property
+    def change(self) -> int:
         try:
-            self.new = not self.path.exists() or self.path.stat().st_size == 0
+            return int(self["change_id"])
+        except ValueError:
+            return 0
+
+
+@dataclass
+class Trail:
+    """audit.csv as read: the provable lines, and how many older lines came before them."""
+
+    path: Path
+    lines: list[Line] = field(default_factory=list)
+    old_lines: list[dict[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # lines that cannot be read at all
+
+    total_lines: int = 0  # lines in the file, headers included (as `wc -l` counts them)
+    has_header: bool = False  # the provable trail's header is there
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @property
+    def last_hash(self) -> str:
+        return sha256_text(self.lines[-1].raw) if self.lines else ZEROS
+
+    @property
+    def next_change(self) -> int:
+        return max((line.change for line in self.lines), default=0) + 1
+
+    def head(self) -> str:
+        """What the monitor keeps outside the folder: line count and last hash."""
+        return f"{self.total_lines} lines, last line sha256 {self.last_hash}"
+
+    def unfinished(self) -> list[Line]:
+        """The lines of the last change when it has no end (done, completed, rolled back)."""
+        if not self.lines:
+            return []
+        last = self.lines[-1].change
+        mine = [line for line in self.lines if line.change == last]
+        if any(line["step"] in ENDS or line["step"] == "baseline" for line in mine):
+            return []
+        return mine
+
+    def last_files_digest(self) -> str | None:
+        """files_sha256 of the last line that has one (the head the files should match)."""
+        for line in reversed(self.lines):
+            if line["step"] in ("done", "completed", "rolled back", "baseline") and line["files_sha256"]:
+                return line["files_sha256"]
+        return None
+
+    def last_protocol_digest(self) -> str | None:
+        for line in reversed(self.lines):
+            if line["step"] in ("done", "completed", "baseline") and line["protocol_sha256"]:
+                return line["protocol_sha256"]
+        return None
+
+
+def read_trail(folder: Path) -> Trail:
+    """audit.csv as it is (an empty Trail when there is none). Never raises for content:
+    what cannot be read is listed in ``problems`` for verify."""
+    path = folder / AUDIT_FILE
+    trail = Trail(path)
+    if not path.exists():
+        return trail
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ChangeRefused(f"{label(path)}: the audit trail cannot be written — it cannot even be "
+                            f"read ({error.strerror}); nothing was changed") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        trail.problems.append(f"{label(path)}: the audit trail is not UTF-8 text any more "
+                              "(saved by another program?)")
+        text = raw.decode("utf-8-sig", errors="replace")
+    physical = text.split("\n")
+    if physical and physical[-1] == "":
+        physical.pop()
+    trail.total_lines = len(physical)
+    columns: list[str] | None = None
+    for number, line in enumerate(physical, start=1):
+        line = line[:-1] if line.endswith("\r") else line
+        cells = next(csv.reader([line])) if line else []
+        if cells == AUDIT_COLUMNS:
+            columns = AUDIT_COLUMNS
+            trail.has_header = True
+            continue
+        if cells == OLD_COLUMNS:
+            columns = OLD_COLUMNS
+            continue
+        if columns is None:
+            trail.problems.append(f"{label(path)}:{number}: a line before any header")
+            continue
+        values = dict(zip(columns, cells))
+        if columns is OLD_COLUMNS:
+            trail.old_lines.append(values)
+        elif len(cells) != len(AUDIT_COLUMNS):
+            trail.problems.append(f"{label(path)}:{number}: the line has {len(cells)} cells where "
+                                  f"the header has {len(AUDIT_COLUMNS)}")
+            trail.lines.append(Line(number, line, values))
+        else:
+            trail.lines.append(Line(number, line, values))
+    return trail
+
+
+def _moment(now: dt.datetime | None, timezone: str) -> tuple[str, str]:
+    moment = pendulum.instance(now) if now is not None else pendulum.now("UTC")
+    utc = moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss") + "Z"
+    local = moment.in_timezone(timezone).format("YYYY-MM-DDTHH:mm:ssZ")
+    return utc, local
+
+
+class Appender:
+    """audit.csv, opened for appending *before* a data file is changed: if it cannot be
+    written (open in Excel on Windows, a folder of that name…), nothing is changed.
+
+    Each ``append`` is one write of whole lines, flushed to disk before it returns; every
+    line carries the hash of the line before it."""
+
+    def __init__(self, folder: Path, timezone: str, trail: Trail | None = None) -> None:
+        self.path = folder / AUDIT_FILE
+        self.timezone = timezone
+        self.trail = trail if trail is not None else read_trail(folder)
+        self.previous = self.trail.last_hash
+        self.total = self.trail.total_lines
+        try:
+            size = self.path.stat().st_size if self.path.exists() else 0
             self.descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         except OSError as error:
             raise ChangeRefused(f"{label(self.path)}: the audit trail cannot be written "
                                 f"({error.strerror}) — close it if it is open in Excel; nothing "
                                 "was changed") from None
+        self.needs_header = size == 0 or not self.trail.has_header
+        self.bom = size == 0  # Excel's "CSV UTF-8", so a double-click shows Chinese text right
+        self.ends_without_newline = size > 0 and self._last_byte() != b"\n"
 
-    def append(self, entries: list[Entry], now: dt.datetime | None = None) -> None:
-        """One line per changed value, in a single write."""
-        moment = pendulum.instance(now) if now is not None else pendulum.now("UTC")
-        utc = moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss") + "Z"
-        local = moment.in_timezone(self.timezone).format("YYYY-MM-DDTHH:mm:ssZ")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        if self.new:
-            writer.writerow(AUDIT_COLUMNS)
-        for entry in entries:
-            writer.writerow([utc, local, self.by, entry.action, entry.participant_id,
-                             entry.visit_code, entry.field, entry.old_value, entry.new_value,
-                             entry.reason])
+    def _last_byte(self) -> bytes:
+        with open(self.path, "rb") as stream:
+            stream.seek(-1, os.SEEK_END)
+            return stream.read(1)
+
+    def append(self, rows: list[dict[str, str]], now: dt.datetime | None = None) -> list[str]:
+        """Append these lines (each a dict of some AUDIT_COLUMNS); returns their texts."""
+        utc, local = _moment(now, self.timezone)
+        out = io.StringIO()
+        texts = []
+        if self.ends_without_newline:
+            out.write("\n")
+            self.ends_without_newline = False
+        if self.needs_header:
+            out.write(("\ufeff" if self.bom else "") + _csv_line(AUDIT_COLUMNS) + "\n")
+            self.needs_header = False
+            self.previous = ZEROS
+            self.total += 1
+        for row in rows:
+            values = {"when_utc": utc, "when_local": local, **row, "prev_sha256": self.previous}
+            text = _csv_line([values.get(name, "") for name in AUDIT_COLUMNS])
+            out.write(text + "\n")
+            texts.append(text)
+            self.previous = sha256_text(text)
+            self.total += 1
+        data = out.getvalue().encode("utf-8")
         try:
-            os.write(self.descriptor, buffer.getvalue().encode("utf-8"))
+            os.write(self.descriptor, data)
             os.fsync(self.descriptor)
-        finally:
+        except OSError as error:
+            raise ChangeRefused(f"{label(self.path)}: the audit trail cannot be written "
+                                f"({error.strerror})") from None
+        return texts
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
             os.close(self.descriptor)
 
 
+def _csv_line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
 
 def read_audit(folder: Path) -> list[dict[str, str]]:
-    path = folder / AUDIT_FILE
-    if not path.exists():
-        return []
-    text, _ = decode(path.read_bytes(), label(path), None)  # Excel may have saved it as GBK
-    return list(csv.DictReader(io.StringIO(text.replace("\r\n", "\n"))))
+    """Every line of the trail as a dict: the older, not provable lines (0.1.0's columns)
+    and the provable ones."""
+    trail = read_trail(folder)
+    return [*trail.old_lines, *(line.values for line in trail.lines)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scheduler.errors import ChangeRefused
 from scheduler.paths import label
-from scheduler.sources.tables import decode, header_names, separator_of
+from scheduler.sources.text import decode, header_names, separator_of
 from scheduler.storage.atomic import atomic_write
 
 
@@ -30,14 +30,20 @@ class CsvFile:
 
     @classmethod
     def read(cls, path: Path, default_header: str, required: tuple[str, ...]) -> CsvFile:
-        shown = label(path)
         if path.suffix.lower() != ".csv":
-            raise ChangeRefused(f"{shown}: changes are written to CSV files only — save the "
+            raise ChangeRefused(f"{label(path)}: changes are written to CSV files only — save the "
                                 "workbook as 'CSV UTF-8' and use that")
+        return cls.from_bytes(path, path.read_bytes() if path.exists() else None, default_header,
+                              required)
+
+    @classmethod
+    def from_bytes(cls, path: Path, raw: bytes | None, default_header: str,
+                   required: tuple[str, ...]) -> CsvFile:
+        """The file at ``path`` as these bytes would make it (None: no such file yet)."""
+        shown = label(path)
         header = default_header.strip().split(",")
-        if not path.exists():
+        if raw is None:
             return cls(path, "utf-8", header, header_names(header, shown), [])
-        raw = path.read_bytes()
         text, encoding = decode(raw, shown, None)
         newline = "\r\n" if "\r\n" in text else "\n"
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -76,9 +82,11 @@ class CsvFile:
         return row
 
     def line_of(self, row: list[str]) -> int:
-        return self.rows.index(row) + 2
+        """The row's line (header = 1); the row itself, not an equal one, is looked for."""
+        return next(number for number, candidate in enumerate(self.rows, start=2) if candidate is row)
 
-    def write(self) -> None:
+    def content(self) -> bytes:
+        """The file's bytes as it will be written."""
         width = len(self.header)
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=self.separator, lineterminator=self.newline)
@@ -90,7 +98,10 @@ class CsvFile:
             # The first Chinese text in a plain-ASCII file: write Excel's "CSV UTF-8" (with
             # a byte-order mark), which Excel on Chinese Windows opens correctly.
             encoding = "utf-8-sig"
+        return content.encode(encoding)
+
+    def write(self) -> None:
         with atomic_write(self.path, mode="wb", durable=True) as stream:
-            stream.write(content.encode(encoding))
+            stream.write(self.content())
 
 

@@ -30,3 +30,16 @@ def locked(folder: Path) -> Iterator[None]:
         raise ChangeRefused(f"{label(folder)}: another change has held the study folder for "
                             f"{LOCK_TIMEOUT} s — nothing was changed; try again in a moment "
                             "(another visit-scheduler command is still at work)") from None
+
+
+def is_locked(folder: Path) -> bool:
+    """Another command holds the folder's lock now (a change is being written)."""
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(folder / LOCK_FILE), timeout=0):
+            return False
+    except Timeout:
+        return True
+    except OSError:  # a folder we cannot write in: nobody can be changing it through us
+        return False

@@ -1,0 +1,318 @@
+"""verify: does the audit trail explain the study files? And --accept: record what does not.
+
+The trail is replayed from its baseline (copies of the files under audit/, named by their
+digest) with the same ``apply_edits`` that made each change; every change must reproduce
+the digest it recorded, and the result must equal the files: value by value, keyed by
+participant and visit, then byte for byte. The chain of hashes must hold from the first
+line to the last. What verify cannot prove: that nobody rewrote the files *and* the whole
+trail consistently — hence the head (line count, last hash) it prints, which the monitor
+keeps outside the folder and compares at the next visit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scheduler.app.recording import ROSTER_FIELDS, VISIT_FIELDS, Folder
+from scheduler.app.results import Messages
+from scheduler.errors import ChangeRefused
+from scheduler.paths import label
+from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER
+from scheduler.storage.audit import AUDIT_FILE, ENDS, OUTSIDE, ZEROS, Line, Trail, read_trail, sha256_text
+from scheduler.storage.change import (
+    Edit,
+    RecordFiles,
+    ReplayError,
+    apply_edits,
+    file_bytes,
+    files_digest,
+    stored_copy,
+    write_baseline,
+)
+from scheduler.storage.csv_file import CsvFile
+from scheduler.storage.lock import locked
+
+
+@dataclass
+class Finding:
+    """One thing the trail does not explain. ``accept`` turns it into a trail line."""
+
+    text: str
+    file: str = ""
+    line: int = 0
+    participant_id: str = ""
+    visit_code: str = ""
+    field: str = ""
+    old: str = ""  # what the trail says
+    new: str = ""  # what the file has
+    op: str = "set"
+
+
+@dataclass
+class Verified:
+    lines: list[str]
+    explained: bool
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _files(folder: Path) -> RecordFiles:
+    return Folder(folder).record_files()
+
+
+def verify(folder: Path, messages: Messages) -> Verified:
+    """Replay and compare; the lines to print and whether the trail explains the folder."""
+    files = _files(folder)
+    trail = read_trail(folder)
+    shown = label(folder / AUDIT_FILE)
+    if not trail.exists:
+        return Verified([f"{shown}: no audit trail yet — it begins with the first change made with "
+                         "visit-scheduler (enroll, record, withdraw, correct) or with init"], False)
+    if not trail.lines:
+        return Verified([f"{shown}: {len(trail.old_lines)} lines written before the trail could prove "
+                         "itself (visit-scheduler 0.1.0), and no baseline yet — the next change writes "
+                         "one", f"Head: {trail.head()}"], False)
+    findings = [Finding(problem) for problem in trail.problems]
+    findings += _chain(trail, shown)
+    state, replay_findings, changes = _replay(files, trail)
+    findings += replay_findings
+    findings += _compare(files, state)
+    findings += _protocol(files, trail)
+    lines = [finding.text for finding in findings]
+    if trail.old_lines:
+        messages.note(f"{shown}: the first {len(trail.old_lines)} lines were written before the trail "
+                      "could prove itself (visit-scheduler 0.1.0): kept, not provable")
+    if findings:
+        count = len(findings)
+        lines.append(f"verify: the audit trail does NOT explain the study files: {count} "
+                     f"difference{'s' if count != 1 else ''} — find out who changed what, then "
+                     "record it with: visit-scheduler verify --accept --reason \"…\"")
+    else:
+        lines.append(f"verify: the audit trail explains the study files ({changes} change"
+                     f"{'s' if changes != 1 else ''} replayed from the baseline)")
+    lines.append(f"Head: {shown} {trail.head()}")
+    return Verified(lines, not findings, findings)
+
+
+def _chain(trail: Trail, shown: str) -> list[Finding]:
+    """Each line's prev_sha256 is the hash of the line before it (zeros before the first)."""
+    accepted = {_int(line["line"]) for line in trail.lines
+                if line["step"] == "value" and line["file"] == AUDIT_FILE and line["field"] == "chain"}
+    findings = []
+    previous = ZEROS
+    for line in trail.lines:
+        if line["prev_sha256"] != previous and line.number not in accepted:
+            findings.append(Finding(f"{shown}:{line.number}: the chain breaks here — this line does not "
+                                    "follow from the line above it (a line was removed, changed or added "
+                                    "by hand)", AUDIT_FILE, line.number, field="chain",
+                                    old=previous, new=line["prev_sha256"]))
+        previous = sha256_text(line.raw)
+    return findings
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+def _changes(trail: Trail) -> list[list[Line]]:
+    grouped: dict[int, list[Line]] = {}
+    for line in trail.lines:
+        grouped.setdefault(line.change, []).append(line)
+    return list(grouped.values())
+
+
+def _snapshot(files: RecordFiles, lines: list[Line]) -> tuple[dict[Path, CsvFile], list[Finding]]:
+    """The record files as a baseline's copies hold them."""
+    state: dict[Path, CsvFile] = {}
+    findings = []
+    digests = {line["file"]: line["new_value"] for line in lines if line["step"] == "baseline"}
+    for path, header in ((files.participants, PARTICIPANTS_HEADER), (files.visits, VISITS_HEADER)):
+        digest = digests.get(path.name, "")
+        data = stored_copy(files.folder, digest) if digest else None
+        if digest and data is None:
+            findings.append(Finding(f"audit/{digest}.csv: the baseline copy of {path.name} is missing or "
+                                    "changed — the replay cannot start from it"))
+        state[path] = CsvFile.from_bytes(path, data, header, ())
+    return state, findings
+
+
+def _replay(files: RecordFiles, trail: Trail) -> tuple[dict[Path, CsvFile], list[Finding], int]:
+    """The files as the trail says they are, the findings on the way, the changes replayed."""
+    state: dict[Path, CsvFile] = {}
+    findings: list[Finding] = []
+    pending: list[Finding] = []  # findings a later accept may have recorded
+    count = 0
+    for lines in _changes(trail):
+        steps = {line["step"] for line in lines}
+        if "baseline" in steps:
+            if lines[0]["action"] == "accept":
+                pending = []  # what the accept found is in its own lines
+            findings += pending
+            pending = []
+            state, missing = _snapshot(files, lines)
+            findings += missing
+            continue
+        if not state:
+            pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: a change before any baseline"))
+            continue
+        if "rolled back" in steps:
+            continue
+        if not steps & set(ENDS):
+            pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: change {lines[0].change} was "
+                                   "interrupted and is not settled yet — the next change completes or "
+                                   "rolls it back"))
+            continue
+        edits = [Edit.from_line(line) for line in lines if line["step"] == "value"]
+        try:
+            for path, file in state.items():
+                apply_edits(file, [edit for edit in edits if edit.file == path.name])
+        except ReplayError as error:
+            pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: change {lines[0].change} does not "
+                                   f"replay: {error.message}"))
+            continue
+        count += 1
+        end = next(line for line in lines if line["step"] in ENDS)
+        digest = files_digest({path: file.content() for path, file in state.items()})
+        if end["files_sha256"] and digest != end["files_sha256"]:
+            pending.append(Finding(f"{AUDIT_FILE}:{end.number}: change {end.change} does not reproduce "
+                                   "the digest it recorded — its lines were changed by hand"))
+    findings += pending
+    return state, findings, count
+
+
+def _keyed(file: CsvFile, visits: bool) -> dict[tuple[str, ...], tuple[int, list[str]]]:
+    """Rows by participant (and visit, and which record of it): line and row."""
+    keyed: dict[tuple[str, ...], tuple[int, list[str]]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for number, row in enumerate(file.rows, start=2):
+        participant = file.value(row, "participant_id")
+        if visits:
+            code = file.value(row, "visit_code")
+            occurrence = seen.get((participant, code), 0)
+            seen[(participant, code)] = occurrence + 1
+            keyed[(participant, code, str(occurrence))] = (number, row)
+        else:
+            keyed[(participant,)] = (number, row)
+    return keyed
+
+
+def _compare(files: RecordFiles, state: dict[Path, CsvFile]) -> list[Finding]:
+    """The replayed files against the files: values by key, then other columns, then bytes."""
+    findings: list[Finding] = []
+    for path, fields, header, visits in ((files.participants, ROSTER_FIELDS, PARTICIPANTS_HEADER, False),
+                                         (files.visits, VISIT_FIELDS, VISITS_HEADER, True)):
+        expected = state.get(path)
+        if expected is None:
+            continue
+        actual_bytes = file_bytes(path)
+        if actual_bytes == (expected.content() if expected.rows or path.exists() else None):
+            continue
+        if actual_bytes is None:
+            findings.append(Finding(f"{label(path)}: the file is gone — the trail has "
+                                    f"{len(expected.rows)} rows in it", path.name))
+            continue
+        try:
+            actual = CsvFile.from_bytes(path, actual_bytes, header, ())
+        except ChangeRefused as error:
+            findings.append(Finding(f"{label(path)}: cannot be read ({error.message})", path.name))
+            continue
+        differences = _values(path, fields, expected, actual, visits)
+        findings += differences
+        if not differences:
+            findings.append(Finding(f"{label(path)}: the values are what the trail says, but the file "
+                                    "differs in form (encoding, line ends, quoting or row order) — "
+                                    "saved by another program?", path.name, field="(form)", op="form"))
+    return findings
+
+
+def _values(path: Path, fields: tuple[str, ...], expected: CsvFile, actual: CsvFile,
+            visits: bool) -> list[Finding]:
+    findings = []
+    shown = label(path)
+    was, now = _keyed(expected, visits), _keyed(actual, visits)
+    columns = [name for name in fields if name in expected.names or name in actual.names]
+    for key, (number, row) in now.items():
+        participant, code = key[0], key[1] if visits else ""
+        who = f"{participant} {code}".strip()
+        if key not in was:
+            values = {name: actual.value(row, name) for name in columns if actual.value(row, name)}
+            findings.append(Finding(f"{shown}:{number}: {who}: a row the trail does not have "
+                                    f"({', '.join(f'{k} {v}' for k, v in values.items())}) — added outside "
+                                    "the tool", path.name, number, participant, code,
+                                    ",".join(values), "", "; ".join(values.values()), "add"))
+            continue
+        old_row = was[key][1]
+        for name in columns:
+            old, new = expected.value(old_row, name), actual.value(row, name)
+            if old != new:
+                findings.append(Finding(f"{shown}:{number}: {who}: column {name}: the trail says "
+                                        f"'{old}', the file has '{new}'", path.name, number, participant,
+                                        code, name, old, new))
+        others = [name for name in actual.names if name not in fields]
+        for name in others:
+            if name in expected.names and expected.value(old_row, name) != actual.value(row, name):
+                findings.append(Finding(f"{shown}:{number}: {who}: column {name} changed (not a column "
+                                        "the trail records the values of)", path.name, number, participant,
+                                        code, name, "", "changed"))
+    for key, (number, row) in was.items():
+        if key not in now:
+            participant, code = key[0], key[1] if visits else ""
+            values = {name: expected.value(row, name) for name in columns if expected.value(row, name)}
+            findings.append(Finding(f"{shown}: {participant} {code}".rstrip() + ": the trail has this row "
+                                    f"({', '.join(f'{k} {v}' for k, v in values.items())}), the file does "
+                                    "not — removed outside the tool", path.name, number, participant, code,
+                                    ",".join(values), "; ".join(values.values()), "", "remove"))
+    return findings
+
+
+def _protocol(files: RecordFiles, trail: Trail) -> list[Finding]:
+    recorded = trail.last_protocol_digest()
+    current = files.protocol_digest()
+    if recorded is None or recorded == current:
+        return []
+    was = dict(part.split("=", 1) for part in recorded.split(";") if "=" in part)
+    now = dict(part.split("=", 1) for part in current.split(";") if "=" in part)
+    changed = sorted(name for name in set(was) | set(now) if was.get(name) != now.get(name))
+    return [Finding(f"{name}: changed since the last change recorded in the trail — a change to a "
+                    "protocol in use is an amendment: add a version", name, field="(protocol)",
+                    old=was.get(name, ""), new=now.get(name, ""), op="protocol") for name in changed]
+
+
+def accept(folder: Path, reason: str, who: str, messages: Messages) -> list[str]:
+    """Record every difference verify finds as a change made outside the tool, accepted by
+    ``who`` with ``reason``; then a new baseline of the files as they are. Never rewrites a
+    line. Files the other commands refuse are refused here too."""
+    from scheduler.app.study import StudyOptions, load_study
+    from scheduler.storage.change import changing
+
+    with locked(folder):
+        study = Folder(folder)
+        load_study(StudyOptions(folder), inputs=study.inputs)  # refuses what the commands refuse
+        files = study.record_files()
+        with changing(files, study.protocol.timezone, who) as (_, settled):
+            if settled:
+                messages.append(settled)
+            found = verify(folder, Messages())
+            if found.explained:
+                return ["Nothing to accept: the audit trail explains the study files."]
+            rows = []
+            for finding in found.findings:
+                path = folder / finding.file if finding.file else None
+                modified = ""
+                if path is not None and path.exists():
+                    modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC) \
+                        .strftime("%Y-%m-%dT%H:%M:%SZ")
+                rows.append({"who": OUTSIDE, "accepted_by": who, "file": finding.file,
+                             "line": str(finding.line or ""), "participant_id": finding.participant_id,
+                             "visit_code": finding.visit_code, "field": finding.field, "op": finding.op,
+                             "old_value": finding.old, "new_value": finding.new,
+                             "file_modified": modified})
+            write_baseline(files, study.protocol.timezone, who, "accept", reason, read_trail(folder), rows)
+    count = len(found.findings)
+    return [f"Accepted {count} difference{'s' if count != 1 else ''} as made outside the tool "
+            f"(accepted by {who}: {reason}); the files as they are now are the new baseline",
+            f"Head: {label(folder / AUDIT_FILE)} {read_trail(folder).head()}"]
