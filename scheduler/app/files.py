@@ -29,6 +29,8 @@ def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
     study = load_study(options, as_of)
     if output is not None:
         study.guard_output(output)
+    if split is not None:
+        study.guard_output(split)
     roster = study.participants
     if participant_ids:
         unknown = [pid for pid in participant_ids if pid not in set(roster["participant_id"])]
@@ -77,7 +79,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
     if output is not None:
         study.guard_output(output)
     check_table = compute_check(study.protocol, study.participants, study.records, study.as_of)
-    suggested = suggest_for(study.protocol.clinic, study.closures(), check_table,
+    suggested = suggest_for(study.protocol.clinic, study.closures, check_table,
                             not_before=study.as_of)
     for warning in suggested.warnings:
         messages.warning(warning)
@@ -96,7 +98,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
         check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
         study_id=study.protocol.study_id, title=study.protocol.title, site=study.site_label(),
         made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
-        notes=tuple(clinic_day_notes(suggested.gaps)))
+        notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder))
     picture = None
     if output is not None and output.suffix.lower() in (".html", ".xlsx"):
         from scheduler.outputs.timeline import png_bytes, timeline_figure
@@ -117,6 +119,7 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     from scheduler.outputs.sdtm_files import write
 
     study = load_study(options, as_of)
+    study.guard_output(folder)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = report_problems(study, messages)
     domains = sdtm.build(study.protocol, table, study.participants)
@@ -129,3 +132,17 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
                     f"{len(domains['DV'])} deviation{'s' if len(domains['DV']) != 1 else ''}, as of "
                     f"{study.as_of})")
     return code
+
+
+def _trail_head(folder: Path) -> str:
+    """The audit trail's head for the report's header (the monitor keeps it)."""
+    from scheduler.errors import SchedulerError
+    from scheduler.storage.audit import AUDIT_FILE, read_trail
+
+    try:
+        trail = read_trail(folder)
+    except SchedulerError as error:
+        return error.message
+    if not trail.lines:
+        return "none in this study folder yet (it begins with the first change made with the tool)"
+    return f"{label(folder / AUDIT_FILE)} {trail.head()}"

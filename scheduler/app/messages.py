@@ -6,16 +6,9 @@ import pandas as pd
 
 from scheduler.app.results import Messages
 from scheduler.app.study import Study
+from scheduler.core.suggestions import MAX_LISTED_WARNINGS, listed
 from scheduler.core.words import DEVIATIONS
 from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK
-
-MAX_LISTED_WARNINGS = 20
-
-
-def listed(names: list[str], total: int) -> str:
-    """At most MAX_LISTED_WARNINGS names, then "and N more"."""
-    more = total - min(total, MAX_LISTED_WARNINGS)
-    return ", ".join(names[:MAX_LISTED_WARNINGS]) + (f" and {more} more" if more > 0 else "")
 
 
 def report_problems(study: Study, messages: Messages, participant: str | None = None,
@@ -57,3 +50,6 @@ def with_reason_missing(frame: pd.DataFrame) -> pd.DataFrame:
     missing = shown["status"].isin(DEVIATIONS) & (shown["reason"] == "")
     shown.loc[missing, "reason"] = "reason missing"
     return shown
+
+
+__all__ = ["MAX_LISTED_WARNINGS", "listed", "report_problems", "warn_reason_missing", "with_reason_missing"]

@@ -32,14 +32,14 @@ from scheduler.errors import ChangeRefused, InputFileError, OptionError, Schedul
 from scheduler.paths import label
 from scheduler.protocol import load_protocol_for
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER, resolve
-from scheduler.sources.roster import ID_PATTERN
+from scheduler.sources.roster import ID_PATTERN, PARTICIPANT_COLUMNS
 from scheduler.storage.audit import Trail
 from scheduler.storage.change import ADD, REMOVE, SET, Edit, InterruptedAfterChange, RecordFiles, changing, commit
 from scheduler.storage.csv_file import CsvFile
 from scheduler.storage.lock import locked
 
-VISIT_COLUMNS = ("participant_id", "visit_code")
-ROSTER_COLUMNS = ("participant_id", "enrollment_date")
+# The columns a file must have for a change to be written into it.
+VISIT_KEYS = ("participant_id", "visit_code")
 NOT_DONE = "not done"
 T = TypeVar("T")
 OUT_OF_WINDOW = (Status.EARLY, Status.LATE)
@@ -82,6 +82,13 @@ class ReasonNeeded(SchedulerError):
     def __init__(self, placed: Placed, message: str) -> None:
         super().__init__(message)
         self.placed = placed
+
+
+def login() -> str:
+    """Who makes a change: the login name, always recorded."""
+    from scheduler.storage.audit import who
+
+    return who()
 
 
 def parse_day(text: str, what: str) -> dt.date:
@@ -128,9 +135,9 @@ class Folder:
             if must_exist:
                 raise ChangeRefused(f"{label(path)}: no participants file — run visit-scheduler "
                                     "init DIR, or enroll a first participant")
-            return CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
+            return CsvFile.read(path, PARTICIPANTS_HEADER, PARTICIPANT_COLUMNS)
         self.participants  # noqa: B018  (reads and checks the roster, once)
-        return CsvFile.read(path, PARTICIPANTS_HEADER, ROSTER_COLUMNS)
+        return CsvFile.read(path, PARTICIPANTS_HEADER, PARTICIPANT_COLUMNS)
 
     def _refusing_day_first(self, read: Callable[[], T]) -> T:
         try:
@@ -319,7 +326,7 @@ VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
 
 
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, who: str,
-           by: str = "") -> str:
+           by: str = "") -> Said:
     with locked(folder):
         study = Folder(folder)
         path = study.participants_path
@@ -338,7 +345,7 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, wh
             _commit(study, {path: roster}, edits, "enroll", "", who, by, trail)
     later = " (a date after today: the participant is listed as not yet enrolled until then)" \
         if day > study.today() else ""
-    return (f"{settled}\n" if settled else "") + f"Enrolled {participant_id} on {day}{later}"
+    return Said(((settled,) if settled else ()) + (f"Enrolled {participant_id} on {day}{later}",))
 
 
 def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | None,
@@ -353,7 +360,7 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         roster = study.roster()
         person = study.find(roster, participant_id)
         study.check_code(visit_code)
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         for row in visits.rows:
             if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == (participant_id, visit_code):
                 recorded = visits.value(row, "actual_date") or "not done"
@@ -456,7 +463,7 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
         study = Folder(folder)
         roster = study.roster()
         person = study.find(roster, participant_id)
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         row = _the_record(study, visits, participant_id, visit_code, line)
         if day is not None:
             _check_day(study, roster, person, participant_id, visit_code, day)
@@ -490,7 +497,7 @@ def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str
         study = Folder(folder)
         roster = study.roster()
         study.find(roster, participant_id)
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         row = _the_record(study, visits, participant_id, visit_code, line)
         was = visits.value(row, "actual_date") or "not done"
         at = visits.line_of(row)
@@ -545,7 +552,7 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
             values["withdrawal_reason"] = free_text(withdrawal_reason, "--withdrawal-reason")
         if category is not None:
             values["withdrawal_category"] = category
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         _check_dates(study, roster, person, visits, participant_id,
                      values.get("enrollment_date", roster.value(person, "enrollment_date")),
                      values.get("withdrawal_date", roster.value(person, "withdrawal_date")))
@@ -650,7 +657,7 @@ def remove_participant(folder: Path, participant_id: str, reason: str, who: str,
         study = Folder(folder)
         roster = study.roster()
         person = study.find(roster, participant_id)
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         theirs = [row for row in visits.rows if visits.value(row, "participant_id") == participant_id]
         with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
             edits = _remove(roster, person, participant_id, "", ROSTER_FIELDS)
@@ -668,7 +675,7 @@ def remove_participant(folder: Path, participant_id: str, reason: str, who: str,
 
 
 def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: str,
-             by: str = "", category: str | None = None) -> str:
+             by: str = "", category: str | None = None) -> Said:
     if not reason:
         raise ChangeRefused("a withdrawal needs a reason: give --reason")
     free_text(reason, "--reason")
@@ -687,7 +694,7 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
         if day > study.today():
             raise ChangeRefused(f"{day} is after today ({study.today()}): record a withdrawal "
                                 "on the day it happens")
-        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_COLUMNS)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         after = [f"{visits.value(r, 'visit_code')} on {visits.value(r, 'actual_date')}"
                  for r in visits.rows if visits.value(r, "participant_id") == participant_id
                  and visits.value(r, "actual_date") and parse_day(visits.value(r, "actual_date"), "date") > day]
@@ -701,7 +708,7 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
                                        if chosen else None)
                      if edit is not None]
             _commit(study, {study.participants_path: roster}, edits, "withdraw", reason, who, by, trail)
-    return (f"{settled}\n" if settled else "") + f"Withdrew {participant_id} on {day} ({reason})"
+    return Said(((settled,) if settled else ()) + (f"Withdrew {participant_id} on {day} ({reason})",))
 
 
 def undo_withdrawal(folder: Path, participant_id: str, reason: str, who: str, by: str = "") -> Said:
@@ -753,8 +760,10 @@ def audit_table(folder: Path, participant_id: str | None, start: np.datetime64 |
         messages.note(f"no change recorded for '{participant_id}' (IDs are compared as text: "
                       "007 is not 7)")
     if output is not None:
+        from scheduler.app.study import guard_output
         from scheduler.outputs.files import write_table
 
+        guard_output(folder, output)
         write_table(frame, output, sheet="Audit trail")
         messages.append(f"Wrote {label(output)} ({len(frame)} lines)")
         return None, title

@@ -68,6 +68,7 @@ class Study:
             if source.resolve() == target:
                 raise OptionError(f"-o {label(path)} is one of the input files — writing there "
                                   "would replace it; choose another name")
+        guard_output(self.inputs.folder, path, self.protocol.clinic.closures if self.protocol.clinic else None)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -90,6 +91,16 @@ class Study:
     def position_of(self, participant_id: str) -> int:
         """A participant's row in the roster (the ID must be there)."""
         return int(np.flatnonzero(self.participants["participant_id"].to_numpy() == participant_id)[0])
+
+
+def guard_output(folder: Path, path: Path, closures: Path | None = None) -> None:
+    """Refuse -o naming a file the study folder keeps (the trail, its copies, the state)."""
+    from scheduler.sources.folder import kept_by_study
+
+    what = kept_by_study(folder, path, closures)
+    if what is not None:
+        raise OptionError(f"-o {label(path)} is {what}, which the study folder keeps — writing there "
+                          "would replace it; choose another name")
 
 
 def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:

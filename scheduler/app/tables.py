@@ -33,7 +33,7 @@ def suggestions(study: Study, table: pd.DataFrame, messages: Messages,
                 not_before: np.datetime64 | None = None,
                 shown: np.ndarray | None = None) -> np.ndarray:
     """Suggested dates for the table's visits still to do; warnings into ``messages``."""
-    result = suggest_for(study.protocol.clinic, study.closures(), table, not_before, shown)
+    result = suggest_for(study.protocol.clinic, study.closures, table, not_before, shown)
     for warning in result.warnings:
         messages.warning(warning)
     return result.dates

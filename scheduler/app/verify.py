@@ -34,6 +34,8 @@ from scheduler.storage.change import (
 from scheduler.storage.csv_file import CsvFile
 from scheduler.storage.lock import locked
 
+KEYS = ("participant_id", "visit_code")  # said with the row, not among its values
+
 
 @dataclass
 class Finding:
@@ -239,7 +241,8 @@ def _values(path: Path, fields: tuple[str, ...], expected: CsvFile, actual: CsvF
         participant, code = key[0], key[1] if visits else ""
         who = f"{participant} {code}".strip()
         if key not in was:
-            values = {name: actual.value(row, name) for name in columns if actual.value(row, name)}
+            values = {name: actual.value(row, name) for name in columns
+                      if actual.value(row, name) and name not in KEYS}
             findings.append(Finding(f"{shown}:{number}: {who}: a row the trail does not have "
                                     f"({', '.join(f'{k} {v}' for k, v in values.items())}) — added outside "
                                     "the tool", path.name, number, participant, code,
@@ -261,7 +264,8 @@ def _values(path: Path, fields: tuple[str, ...], expected: CsvFile, actual: CsvF
     for key, (number, row) in was.items():
         if key not in now:
             participant, code = key[0], key[1] if visits else ""
-            values = {name: expected.value(row, name) for name in columns if expected.value(row, name)}
+            values = {name: expected.value(row, name) for name in columns
+                      if expected.value(row, name) and name not in KEYS}
             findings.append(Finding(f"{shown}: {participant} {code}".rstrip() + ": the trail has this row "
                                     f"({', '.join(f'{k} {v}' for k, v in values.items())}), the file does "
                                     "not — removed outside the tool", path.name, number, participant, code,

@@ -36,9 +36,9 @@ def _folder(study: Path | None) -> Path:
 
 
 def _login() -> str:
-    from scheduler.storage.audit import who
+    from scheduler.app.recording import login
 
-    return who()
+    return login()
 
 
 @cli.command()
@@ -50,8 +50,8 @@ def enroll(participant_id: str, day: str, site: str | None, study: Path | None, 
     """Add a participant to participants.csv (with an audit-trail entry)."""
     from scheduler.app import recording
 
-    click.echo(recording.enroll(_folder(study), participant_id.strip(),
-                                recording.parse_day(day, "--date"), site, _login(), by.strip()))
+    _say(recording.enroll(_folder(study), participant_id.strip(), recording.parse_day(day, "--date"),
+                          site, _login(), by.strip()))
 
 
 def at_terminal() -> bool:
@@ -154,8 +154,8 @@ def withdraw(participant_id: str, day: str | None, reason: str, category: str | 
         raise click.UsageError("give --date DATE (the withdrawal date) and --reason")
     if not reason.strip():
         raise click.UsageError("give --reason: why the participant withdrew")
-    click.echo(recording.withdraw(folder, participant_id.strip(), recording.parse_day(day, "--date"),
-                                  reason.strip(), _login(), by.strip(), category))
+    _say(recording.withdraw(folder, participant_id.strip(), recording.parse_day(day, "--date"),
+                            reason.strip(), _login(), by.strip(), category))
 
 
 @cli.command()

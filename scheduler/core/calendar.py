@@ -24,7 +24,6 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import SupportsInt, cast
 
 import numpy as np
@@ -33,7 +32,6 @@ import pandas as pd
 from scheduler.core.dates import as_day
 from scheduler.core.words import DEVIATIONS, DONE, PENDING, Status
 from scheduler.errors import OutputError
-from scheduler.paths import label
 from scheduler.protocol import ENROLLMENT, Protocol
 
 
@@ -215,8 +213,6 @@ def file_name_for(participant_id: str) -> str:
     return stem + ".ics"
 
 
-
-
 def utc_stamp(now: dt.datetime) -> str:
     """A moment as the state file writes it: ISO 8601 UTC to the second."""
     return now.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -245,8 +241,7 @@ def publish(stored: State, events: list[CalendarEvent], now: dt.datetime, as_of:
     if stored.as_of and day < stored.as_of:
         events_state = dict(stored.events)
         for event in events:
-            events_state.setdefault(event.uid, Published(event.fingerprint, 0,
-                                                          now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            events_state.setdefault(event.uid, Published(event.fingerprint, 0, utc_stamp(now)))
         warning = (f"as of {day}, before the last calendar export (as of {stored.as_of}): "
                    f"{state_name} is left as it was; do not import this file over the current one")
         return Publication(events_state, None, (warning,))
@@ -260,23 +255,3 @@ def by_participant(events: list[CalendarEvent]) -> dict[str, list[CalendarEvent]
     for event in events:
         grouped.setdefault(event.participant_id, []).append(event)
     return grouped
-
-
-def split_file_names(participants: list[str], output: Path | None, split: Path) -> dict[str, str]:
-    """Each participant's file name in a --split folder; refuses two participants whose
-    files would be one (Windows and macOS do not tell A01.ics from a01.ics), and a site
-    calendar that a participant's file would overwrite."""
-    names: dict[str, str] = {}
-    taken: dict[str, str] = {}
-    for participant in participants:
-        name = file_name_for(participant)
-        if name.lower() in taken:
-            raise OutputError(f"participants {taken[name.lower()]} and {participant} would "
-                              f"both be written to {name} — give one of them another ID")
-        taken[name.lower()] = participant
-        names[participant] = name
-    if output is not None and output.resolve().parent == split.resolve() \
-            and output.name.lower() in taken:
-        raise OutputError(f"-o {label(output)} would be overwritten by a participant's file in "
-                          f"{label(split)} — write the site calendar elsewhere")
-    return names

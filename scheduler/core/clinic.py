@@ -13,6 +13,7 @@ suggested from the weekdays and the fixed-rule holidays, with a warning.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,8 +57,13 @@ class Closures:
     opened: np.ndarray
 
 
+# The closures file is read only when working days are needed at all, after the country's
+# holidays: the caller passes how to read it, the core never opens it.
+ClosuresLoader = Callable[[], "Closures | None"]
+
+
 def working_days(clinic: Clinic | None, first: np.datetime64, last: np.datetime64,
-                 closures: Closures | None = None) -> WorkingDays:
+                 closures: ClosuresLoader | None = None) -> WorkingDays:
     """The clinic's working days over [first, last] (a few days' margin is the caller's)."""
     if clinic is None:
         return every_day(first, last)
@@ -75,9 +81,10 @@ def working_days(clinic: Clinic | None, first: np.datetime64, last: np.datetime6
         working &= ~np.isin(all_days, np.array(closed, dtype="M8[D]"))
     if extra:
         working |= np.isin(all_days, np.array(extra, dtype="M8[D]"))
-    if closures is not None:
-        working &= ~np.isin(all_days, closures.shut)
-        working |= np.isin(all_days, closures.opened)
+    site = closures() if closures is not None else None
+    if site is not None:
+        working &= ~np.isin(all_days, site.shut)
+        working |= np.isin(all_days, site.opened)
     return WorkingDays(all_days[working], first, last, clinic.country, data_until)
 
 
@@ -173,7 +180,7 @@ def _to_do(check: pd.DataFrame) -> np.ndarray:
 
 
 def calendar_for(clinic: Clinic | None, check: pd.DataFrame,
-                 closures: Closures | None = None) -> WorkingDays:
+                 closures: ClosuresLoader | None = None) -> WorkingDays:
     """Working days covering every window of the check table."""
     if not len(check):
         today = np.datetime64("2000-01-01")

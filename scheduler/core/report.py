@@ -104,6 +104,7 @@ class Report:
     compliance: pd.DataFrame
     check: pd.DataFrame  # every expected visit of the enrolled participants, for the timeline
     notes: tuple[str, ...] = ()  # warnings the reader should see (no clinic day in a window)
+    trail_head: str = ""  # the audit trail's line count and last hash, for the monitor to keep
 
 
 def _in(dates: pd.Series, week: Week) -> np.ndarray:
@@ -113,7 +114,7 @@ def _in(dates: pd.Series, week: Week) -> np.ndarray:
 
 def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, week: Week,
                  as_of: dt.date, *, study_id: str, title: str, site: str, made_at: str,
-                 sources: tuple[Source, ...], notes: tuple[str, ...] = ()) -> Report:
+                 sources: tuple[Source, ...], notes: tuple[str, ...] = (), trail_head: str = "") -> Report:
     """Every table of the report, from the check as of ``as_of``."""
     status = check["status"]
     is_deviation = status.isin(DEVIATIONS).to_numpy()
@@ -150,7 +151,7 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
     return Report(study_id, title, site, week, as_of, made_at, sources, tuple(summary),
                   deviations[deviations["new_this_week"]].reset_index(drop=True),
                   deviations.reset_index(drop=True), due, compliance,
-                  check[enrolled_rows].reset_index(drop=True), notes)
+                  check[enrolled_rows].reset_index(drop=True), notes, trail_head)
 
 
 def _compliance(check: pd.DataFrame, judged: np.ndarray, is_deviation: np.ndarray) -> pd.DataFrame:

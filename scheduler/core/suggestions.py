@@ -15,10 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scheduler.core.clinic import Closures, calendar_for, no_working_day, suggested_dates
+from scheduler.core.clinic import ClosuresLoader, calendar_for, no_working_day, suggested_dates
 from scheduler.protocol import Clinic
 
 MAX_LISTED_WARNINGS = 20
+
+
+def listed(names: list[str], total: int) -> str:
+    """At most MAX_LISTED_WARNINGS names, then "and N more"."""
+    more = total - min(total, MAX_LISTED_WARNINGS)
+    return ", ".join(names[:MAX_LISTED_WARNINGS]) + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class Suggestions:
     warnings: tuple[str, ...]
 
 
-def suggest_for(clinic: Clinic | None, closures: Closures | None, table: pd.DataFrame,
+def suggest_for(clinic: Clinic | None, closures: ClosuresLoader | None, table: pd.DataFrame,
                 not_before: np.datetime64 | None = None,
                 shown: np.ndarray | None = None) -> Suggestions:
     """Suggested dates for the check table's visits still to do."""
@@ -43,13 +49,10 @@ def suggest_for(clinic: Clinic | None, closures: Closures | None, table: pd.Data
     gaps = no_working_day(rows, reference if shown is None else reference[shown])
     warnings = []
     if len(gaps):
-        named = ", ".join(f"{row.participant_id} {row.visit_code} ({str(row.window_open)[:10]} to "
-                          f"{str(row.window_close)[:10]})"
-                          for row in gaps.head(MAX_LISTED_WARNINGS).itertuples())
-        more = len(gaps) - MAX_LISTED_WARNINGS
-        warnings.append(f"no clinic day in the window of {named}"
-                        f"{f' and {more} more' if more > 0 else ''} — no date is suggested; "
-                        "book these by hand")
+        named = [f"{row.participant_id} {row.visit_code} ({str(row.window_open)[:10]} to "
+                 f"{str(row.window_close)[:10]})" for row in gaps.head(MAX_LISTED_WARNINGS).itertuples()]
+        warnings.append(f"no clinic day in the window of {listed(named, len(gaps))} — no date is "
+                        "suggested; book these by hand")
     to_do = rows["actual_date"].isna().to_numpy()
     beyond = calendar.years_beyond_data(rows["window_close"].to_numpy()[to_do].astype("M8[D]"))
     if beyond:

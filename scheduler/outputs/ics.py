@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from scheduler.core.calendar import CalendarEvent, Published, by_participant, split_file_names
+from scheduler.core.calendar import CalendarEvent, Published, by_participant, file_name_for
+from scheduler.errors import OutputError
+from scheduler.paths import label
 from scheduler.storage.atomic import atomic_write, make_folder
 
 PRODID = "-//visit-scheduler//visit windows//EN"
-
 
 
 def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.datetime,
@@ -75,3 +76,23 @@ def write_calendars(events: list[CalendarEvent], published: dict[str, Published]
                 stream.write(render(mine, published, now, None, remind_days))
             written.append(path)
     return written
+
+
+def split_file_names(participants: list[str], output: Path | None, split: Path) -> dict[str, str]:
+    """Each participant's file name in a --split folder; refuses two participants whose
+    files would be one (Windows and macOS do not tell A01.ics from a01.ics), and a site
+    calendar that a participant's file would overwrite."""
+    names: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for participant in participants:
+        name = file_name_for(participant)
+        if name.lower() in taken:
+            raise OutputError(f"participants {taken[name.lower()]} and {participant} would "
+                              f"both be written to {name} — give one of them another ID")
+        taken[name.lower()] = participant
+        names[participant] = name
+    if output is not None and output.resolve().parent == split.resolve() \
+            and output.name.lower() in taken:
+        raise OutputError(f"-o {label(output)} would be overwritten by a participant's file in "
+                          f"{label(split)} — write the site calendar elsewhere")
+    return names

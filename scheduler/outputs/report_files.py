@@ -62,7 +62,8 @@ def markdown(report: Report) -> str:
     """Short enough to paste into an e-mail: the figures, this week's deviations, every
     deviation to date on one line each, and counts for the rest."""
     lines = [f"# {_heading(report)}", "",
-             f"Reporting week {report.week.label}; as of {report.as_of}. Made {report.made_at}.", ""]
+             f"Reporting week {report.week.label}; as of {report.as_of}. Made {report.made_at}.", "",
+             f"Audit trail: {_md(report.trail_head)}", ""]
     lines += ["## Summary", "", "| | |", "| --- | --- |"]
     lines += [f"| {_md(name.strip())} | {value} |" for name, value in report.summary]
     new = _reason_shown(report.new_deviations)
@@ -141,6 +142,7 @@ def html_page(report: Report, picture: bytes) -> str:
 <h1>{title}</h1>
 <p class="meta">{escape(report.title)}</p>
 <p class="meta">Reporting week <b>{escape(report.week.label)}</b>; as of <b>{report.as_of}</b>. Made {escape(report.made_at)}.</p>
+<p class="meta">Audit trail: <code>{escape(report.trail_head)}</code> — keep this line: it anchors the trail outside the folder.</p>
 <h2>Summary</h2><table>{summary}</table>
 <h2>New deviations this week ({len(new)})</h2>
 {_html_table(new[DEVIATION_COLUMNS], pd.Series(["deviation new"] * len(new))) if len(new) else "<p>None.</p>"}
@@ -178,7 +180,7 @@ def write_report(report: Report, path: Path | None, picture: bytes | None) -> st
     elif suffix == ".xlsx":
         summary = pd.DataFrame(
             [("study", report.study_id), ("site", report.site), ("reporting week", report.week.label),
-             ("as of", str(report.as_of)), ("made", report.made_at)]
+             ("as of", str(report.as_of)), ("made", report.made_at), ("audit trail", report.trail_head)]
             + [(name.strip(), value) for name, value in report.summary]
             + [(f"{s.role} {s.name}", f"sha256 {s.sha256}") for s in report.sources]
             + [("note", note) for note in report.notes],

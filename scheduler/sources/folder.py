@@ -71,3 +71,28 @@ def resolve(folder: Path | None, protocol: Path | None, participants: Path | Non
 
 PARTICIPANTS_HEADER = "participant_id,enrollment_date,withdrawal_date,withdrawal_reason,site\n"
 VISITS_HEADER = "participant_id,visit_code,actual_date,reason\n"
+
+
+# Files and folders the study folder keeps, besides the roster, the visits and the protocol:
+# no output may be written over them (PRODUCT.md, Outputs).
+KEPT_NAMES = {"audit.csv": "the audit trail", "audit": "the audit trail's copies",
+              "calendar-state.json": "the calendar state", ".visit-scheduler.lock": "the lock",
+              "protocols": "the protocol versions"}
+
+
+def kept_by_study(folder: Path, output: Path, closures: Path | None = None) -> str | None:
+    """What ``output`` is, when it is a file the study folder keeps (None otherwise)."""
+    target = output.resolve()
+    base = folder.resolve()
+    for name, what in KEPT_NAMES.items():
+        kept = base / name
+        if target == kept or kept in target.parents:
+            return what
+    for stem in (PARTICIPANTS_FILE, VISITS_FILE):
+        if target.parent == base and target.name.lower() in (f"{stem}.csv", f"{stem}.xlsx"):
+            return f"the study's {stem} file"
+    if target == (base / PROTOCOL_FILE):
+        return "the protocol"
+    if closures is not None and target == closures.resolve():
+        return "the clinic closures file"
+    return None
