@@ -8,7 +8,7 @@ SAMPLE := sample_data
 OUT := out
 AS_OF := 2011-01-17
 
-.PHONY: run test lint bench venv docs clean
+.PHONY: run test lint campaign bench venv docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,22 +32,27 @@ venv: $(VENV)/.installed
 
 # The main job on the sample study: the plan, every window, every status as of a
 # mid-study Monday, and the nurse's worklist for that day.
+# The file-writing steps' messages are gathered and shown once, at the end.
 run: $(VENV)/.installed
 	@mkdir -p $(OUT)
+	@rm -f $(OUT)/messages.txt
 	@echo "== The protocol (built-in NCT01143168 plan, from $(SAMPLE)/)"
 	@$(BIN)/visit-scheduler protocol --study $(SAMPLE)
-	@$(BIN)/visit-scheduler schedule --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/schedule.csv
-	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.csv
-	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.xlsx
-	@$(BIN)/visit-scheduler calendar --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/site.ics --split $(OUT)/calendars
-	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.html
-	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.xlsx
+	@$(BIN)/visit-scheduler schedule --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/schedule.csv 2>>$(OUT)/messages.txt
+	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.csv 2>>$(OUT)/messages.txt
+	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/check.xlsx 2>>$(OUT)/messages.txt
+	@$(BIN)/visit-scheduler calendar --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/site.ics --split $(OUT)/calendars 2>>$(OUT)/messages.txt
+	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.html 2>>$(OUT)/messages.txt
+	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.xlsx 2>>$(OUT)/messages.txt
 	@echo
 	@echo "== Deviations as of $(AS_OF)"
-	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) --deviations-only
+	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) --deviations-only 2>>$(OUT)/messages.txt
 	@echo
 	@echo "== Who is due in the 14 days from $(AS_OF)"
-	@$(BIN)/visit-scheduler due --study $(SAMPLE) --as-of $(AS_OF)
+	@$(BIN)/visit-scheduler due --study $(SAMPLE) --as-of $(AS_OF) 2>>$(OUT)/messages.txt
+	@echo
+	@echo "== What the commands said (each message once; all of them in $(OUT)/messages.txt)"
+	@grep -v '^Wrote ' $(OUT)/messages.txt | sort -u || true
 	@echo
 	@echo "Outputs: $(OUT)/report.html and $(OUT)/report.xlsx (the weekly deviation report),"
 	@echo "         $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx,"
@@ -60,6 +65,11 @@ test: lint
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The long crash campaign (make test runs a short one): 200 changes of the real command, each
+# killed with SIGKILL at a random instant; the trail must explain the folder after each.
+campaign: $(VENV)/.installed-test
+	VISIT_SCHEDULER_KILL_RUNS=200 $(BIN)/python -m pytest -q tests/test_trail.py -k random
 
 # The benchmark (issue: speed at every size): times the real commands against floors on
 # 24 … 100,000 participants and rewrites docs/performance.md. A few minutes.

@@ -74,16 +74,17 @@ def test_ties_go_to_the_earlier_day():
     assert str(suggest(calendar, target, np.array(["2010-09-15"], dtype="M8[D]"), target + 3)[0]) == "2010-09-16"
 
 
-def test_due_never_suggests_a_day_that_has_passed(study):
+def test_no_command_suggests_a_day_that_has_passed(study):
     """D14 target Wednesday 09-15 (window 09-13 … 09-17); as of Thursday 09-16 the worklist
-    suggests 09-16, while the schedule keeps 09-15."""
+    and the schedule both suggest 09-16 (one rule for every command: on or after the as-of
+    date, closest to the target)."""
     folder = study(HEADER + "A,2010-09-01\n", "participant_id,visit_code,actual_date\nA,D0,2010-09-01\nA,D7,2010-09-08\n")
     run_cli("due", "--as-of", "2010-09-16", "-o", "due.csv", cwd=folder)
     with open(folder / "due.csv", newline="", encoding="utf-8") as stream:
         row = next(r for r in csv.DictReader(stream) if r["visit_code"] == "D14")
     assert row["suggested_date"] == "2010-09-16"
     got, _ = suggestions(folder, "--as-of", "2010-09-16")
-    assert got[("A", "D14")] == "2010-09-15"
+    assert got[("A", "D14")] == "2010-09-16"
 
 
 CLOSED_PROTOCOL = """\

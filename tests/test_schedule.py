@@ -140,13 +140,14 @@ def test_schedule_command_writes_exact_windows(tmp_path: Path):
     assert result.exit_code == 0, result.stderr
     rows = read_csv(tmp_path / "out.csv")
     assert [row["participant_id"] for row in rows] == ["007"] * 8 + ["0042"] * 8
+    # schedule carries as_of (PRODUCT.md, "Suggested dates": they are never before it).
     assert list(rows[0]) == ["participant_id", "visit_code", "visit_name", "target_date",
-                             "window_open", "window_close", "suggested_date"]
+                             "window_open", "window_close", "suggested_date", "as_of"]
     # 2010-09-08 is a Wednesday, a clinic day: the target itself is suggested.
     assert rows[1] == {"participant_id": "007", "visit_code": "D7",
                        "visit_name": "Transplantation 2 (intravenous)", "target_date": "2010-09-08",
                        "window_open": "2010-09-07", "window_close": "2010-09-09",
-                       "suggested_date": "2010-09-08"}
+                       "suggested_date": "2010-09-08", "as_of": "2010-09-01"}
     assert (rows[9]["target_date"], rows[9]["window_open"], rows[9]["window_close"]) == (
         "2012-02-29", "2012-02-28", "2012-03-01")
 

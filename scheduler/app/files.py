@@ -13,7 +13,7 @@ from scheduler.app.results import Messages
 from scheduler.app.study import StudyOptions, load_study
 from scheduler.app.tables import suggestions
 from scheduler.core.suggestions import clinic_day_notes, suggest_for
-from scheduler.errors import OptionError
+from scheduler.errors import OptionError, OutputError
 from scheduler.paths import label
 
 
@@ -41,7 +41,7 @@ def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
     if participant_ids:
         table = table[table["participant_id"].isin(participant_ids)].reset_index(drop=True)
     table["suggested_date"] = suggestions(study, table, messages)
-    code = report_problems(study, messages)
+    code = report_problems(study, messages, participants=participant_ids)
     events = build_events(study.protocol, table, study.as_of, remind_days)
     state_path = study.inputs.folder / STATE_FILE
     site = study.site_label()
@@ -52,7 +52,14 @@ def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
     publication = publish(load_state(state_path), events, now, study.as_of, state_path.name)
     written = write_calendars(events, publication.events, now, remind_days, output, split, name)
     if publication.state is not None:
-        save_state(state_path, publication.state)
+        try:
+            save_state(state_path, publication.state)
+        except OutputError:
+            # A folder the nurse may read but not write (a shared drive): the calendar is
+            # still written; only the change numbers are not kept for the next export.
+            messages.note(f"{label(state_path)} cannot be written in this folder: the calendar was "
+                          "made, but its change numbers (SEQUENCE) are not kept — the next export "
+                          "counts from the same numbers again")
     for note in publication.warnings:
         messages.warning(note)
     if output is not None:

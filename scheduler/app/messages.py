@@ -12,18 +12,22 @@ from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK
 
 
 def report_problems(study: Study, messages: Messages, participant: str | None = None,
-                    needs_visits: bool = True) -> int:
-    """Warnings and data problems; the exit code they call for."""
+                    needs_visits: bool = True, participants: tuple[str, ...] = ()) -> int:
+    """Warnings and data problems; the exit code they call for. ``participant`` (or
+    ``participants``): only what is about the participants the command shows."""
+    if participant is not None:
+        participants = (participant,)
+    wanted = set(participants)
     if needs_visits and study.visits_label is None:
         messages.warning("no visits file (visits.csv or visits.xlsx in the study folder, or "
                          "--visits FILE): no visit counts as done")
     for warning in study.roster_warnings:
         messages.warning(warning)
-    later = [p for p in study.enrolled_after_as_of if participant in (None, p)]
+    later = [p for p in study.enrolled_after_as_of if not wanted or p in wanted]
     if later:
         messages.warning(f"enrolled after the as-of date {study.as_of}: {listed(later, len(later))} "
                          "— their visits are listed as upcoming (or withdrawn, after a withdrawal)")
-    problems = [p for p in study.problems if participant in (None, p.participant)]
+    problems = [p for p in study.problems if not wanted or p.participant in wanted]
     if not problems:
         return EXIT_OK
     count = len(problems)

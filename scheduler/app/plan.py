@@ -20,7 +20,7 @@ def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Mes
     problem = country_problem(plan)
     if problem is not None:
         raise ProtocolError(f"{plan.source}: the protocol file cannot be used: 1 problem", [problem])
-    for warning in plan.order_warnings():
+    for warning in plan.order_warnings() + plan.reach_warnings():
         messages.warning(f"{plan.source}: {warning}")
     rows = [("code", "visit", "when", "anchor", "window", "kind")]
     for visit in plan.visits:

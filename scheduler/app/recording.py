@@ -92,12 +92,27 @@ def login() -> str:
 
 
 def parse_day(text: str, what: str) -> dt.date:
-    from scheduler.core.dates import parse_one
+    """A date typed on the command line; refused in the message form, with the fix."""
+    import pandas as pd
 
-    parsed = parse_one(text)
-    if parsed is None:
-        raise OptionError(f"{what} '{text}' is not a date — write it as YYYY-MM-DD")
-    return dt.date.fromisoformat(str(parsed))
+    from scheduler.core import dates as datelib
+
+    parsed, codes = datelib.parse_dates(pd.Series([text], dtype=object))
+    code = int(codes[0])
+    if code != datelib.OK:
+        hint = datelib.HINTS.get(code, "write it as YYYY-MM-DD, for example 2010-09-13")
+        if code == datelib.DAY_FIRST:
+            hint = "write it as YYYY-MM-DD (day and month could be swapped in this form)"
+        raise OptionError(f"{what} '{text}' is not a date — {hint}")
+    return dt.date.fromisoformat(str(parsed[0]))
+
+
+def recorded_day(text: str) -> dt.date | None:
+    """A date as a study file holds it; None when it is not one (the check lists those)."""
+    try:
+        return parse_day(text, "date")
+    except OptionError:
+        return None
 
 
 class Folder:
@@ -613,7 +628,9 @@ def _check_dates(study: Folder, roster: CsvFile, person: list[str], visits: CsvF
     for row in visits.rows:
         if visits.value(row, "participant_id") != participant_id or not visits.value(row, "actual_date"):
             continue
-        done = parse_day(visits.value(row, "actual_date"), "actual_date")
+        done = recorded_day(visits.value(row, "actual_date"))
+        if done is None:
+            continue
         code = visits.value(row, "visit_code")
         if done < enrolled and code not in allowed:
             raise ChangeRefused(f"{participant_id} {code} was done on {done}, before {enrolled} — "
@@ -697,7 +714,7 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         after = [f"{visits.value(r, 'visit_code')} on {visits.value(r, 'actual_date')}"
                  for r in visits.rows if visits.value(r, "participant_id") == participant_id
-                 and visits.value(r, "actual_date") and parse_day(visits.value(r, "actual_date"), "date") > day]
+                 and (recorded_day(visits.value(r, "actual_date")) or dt.date.min) > day]
         if after:
             raise ChangeRefused(f"{participant_id} has visits recorded after {day} "
                                 f"({', '.join(after)}) — check the withdrawal date")

@@ -30,10 +30,10 @@ from scheduler.paths import label
 
 
 def suggestions(study: Study, table: pd.DataFrame, messages: Messages,
-                not_before: np.datetime64 | None = None,
                 shown: np.ndarray | None = None) -> np.ndarray:
-    """Suggested dates for the table's visits still to do; warnings into ``messages``."""
-    result = suggest_for(study.protocol.clinic, study.closures, table, not_before, shown)
+    """Suggested dates for the table's visits still to do, never before the as-of date (one
+    rule for every command, PRODUCT.md "Suggested dates"); warnings into ``messages``."""
+    result = suggest_for(study.protocol.clinic, study.closures, table, study.as_of, shown)
     for warning in result.warnings:
         messages.warning(warning)
     return result.dates
@@ -60,9 +60,7 @@ def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
         study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     table["suggested_date"] = suggestions(study, table, messages)
-    columns = [*SCHEDULE_COLUMNS, "suggested_date"]
-    if study.visits_label is not None:
-        columns.append("as_of")
+    columns = [*SCHEDULE_COLUMNS, "suggested_date", "as_of"]
     code = report_problems(study, messages, needs_visits=False)
     title = f"Schedule, {study.protocol.study_id}" + (
         f", re-anchored on visits recorded up to {study.as_of}" if study.visits_label else "")
@@ -106,8 +104,7 @@ def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
     horizon = as_day(study.as_of) + np.timedelta64(days, "D")
     on_list = ((table["window_open"].to_numpy().astype("M8[D]") <= horizon)
                & (table["window_close"].to_numpy().astype("M8[D]") >= as_day(study.as_of)))
-    table["suggested_date"] = suggestions(study, table, messages, not_before=study.as_of,
-                                          shown=on_list)
+    table["suggested_date"] = suggestions(study, table, messages, shown=on_list)
     worklist = due_list(table, study.as_of, days,
                         withdrawal_per_row(study.participants, len(study.protocol.visits)))
     late = overdue(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import os
 import sys
@@ -19,7 +20,7 @@ import click
 
 from scheduler import __version__
 from scheduler.app.results import Messages
-from scheduler.errors import EXIT_INTERNAL_ERROR, SchedulerError
+from scheduler.errors import EXIT_INTERNAL_ERROR, EXIT_UNUSABLE_INPUT, SchedulerError
 from scheduler.outputs.streams import stdout_to_devnull
 
 if TYPE_CHECKING:
@@ -59,14 +60,38 @@ class _Group(click.Group):
         except BrokenPipeError:  # `… | head`: the reader stopped reading; not an error of ours
             stdout_to_devnull()
             ctx.exit(EXIT_PIPE_CLOSED)
+        except OSError as error:
+            if error.errno not in FULL:
+                raise _bug(ctx, error) from None
+            _cannot_write(error)
         except Exception as error:  # a bug: say so plainly, details only on request
-            if os.environ.get("VISIT_SCHEDULER_DEBUG"):
-                raise
-            click.echo(f"Internal error (a bug in visit-scheduler, not a problem with your "
-                       f"files): {type(error).__name__}: {error}\n"
-                       "Run again with VISIT_SCHEDULER_DEBUG=1 to see the details, and report it.",
-                       err=True)
-            ctx.exit(EXIT_INTERNAL_ERROR)
+            raise _bug(ctx, error) from None
+
+
+def _bug(ctx: click.Context, error: Exception) -> Exception:
+    """A bug: said plainly, details only on request (VISIT_SCHEDULER_DEBUG=1)."""
+    if os.environ.get("VISIT_SCHEDULER_DEBUG"):
+        return error
+    click.echo(f"Internal error (a bug in visit-scheduler, not a problem with your "
+               f"files): {type(error).__name__}: {error}\n"
+               "Run again with VISIT_SCHEDULER_DEBUG=1 to see the details, and report it.",
+               err=True)
+    ctx.exit(EXIT_INTERNAL_ERROR)
+    return error  # not reached: ctx.exit raises
+
+
+# A disk (or the device behind standard output) that is full: said in one line, exit 2.
+FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO}
+
+
+def _cannot_write(error: OSError) -> None:
+    """Standard output (or a file) could not be written: one line on standard error, exit 2."""
+    stdout_to_devnull()
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"Error: the output cannot be written ({error.strerror}) — free some space "
+                         "(or write elsewhere with -o), then run the command again\n")
+        sys.stderr.flush()
+    raise SystemExit(EXIT_UNUSABLE_INPUT)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
@@ -89,12 +114,20 @@ def main() -> None:
     unwind_on_terminate()
     try:
         cli(prog_name="visit-scheduler")
+    except OSError as error:  # click's own output (--help, usage) to a full device
+        if error.errno not in FULL:
+            raise
+        _cannot_write(error)
     except SystemExit:
         try:
             sys.stdout.flush()  # the last of the output, while the exit code can still change
         except BrokenPipeError:
             stdout_to_devnull()
             raise SystemExit(EXIT_PIPE_CLOSED) from None
+        except OSError as error:
+            if error.errno not in FULL:
+                raise
+            _cannot_write(error)
         raise
 
 

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scheduler.core.dates import LAST_YEAR
 from scheduler.core.records import Records
+from scheduler.errors import ProtocolError
 from scheduler.months import add_months
 
 __all__ = ["SCHEDULE_COLUMNS", "Grid", "add_months", "compute_grid", "compute_schedule",
@@ -29,6 +31,7 @@ __all__ = ["SCHEDULE_COLUMNS", "Grid", "add_months", "compute_grid", "compute_sc
 from scheduler.protocol import ENROLLMENT, Protocol, Visit
 
 NOT_A_DATE = np.datetime64("NaT")
+LAST_DAY = np.datetime64(f"{LAST_YEAR}-12-31", "D")
 
 
 def text(values: np.ndarray) -> pd.Series:
@@ -57,7 +60,8 @@ class Grid:
     reason: np.ndarray
 
 
-def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records) -> Grid:
+def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records,
+                 ids: np.ndarray | None = None) -> Grid:
     """Windows for every participant and visit; anchors hang on actual dates where known."""
     participants, visits = len(enrollment), len(protocol.visits)
     actual = np.full((participants, visits), NOT_A_DATE, dtype="M8[D]")
@@ -76,7 +80,15 @@ def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records) -
         effective[:, index] = np.where(done, actual[:, index], target[:, index])
     minus = np.array([visit.minus for visit in protocol.visits], dtype="m8[D]")
     plus = np.array([visit.plus for visit in protocol.visits], dtype="m8[D]")
-    return Grid(target, target - minus, target + plus, actual, reason)
+    closes = target + plus
+    if len(closes) and (closes > LAST_DAY).any():
+        person, visit = np.argwhere(closes > LAST_DAY)[0]
+        who = f"participant {ids[person]}" if ids is not None else f"the participant on roster row {person + 1}"
+        raise ProtocolError(f"{protocol.source}: the window of visit {protocol.codes[visit]} for "
+                            f"{who} would close on "
+                            f"{closes[person, visit]}, after {LAST_DAY}, the last day dates are read — "
+                            "check the offsets of that visit and of the visits it hangs on")
+    return Grid(target, target - minus, closes, actual, reason)
 
 
 def _visit_names(protocol: Protocol, participants: int) -> pd.Series:
@@ -115,5 +127,6 @@ def compute_schedule(protocol: Protocol, participants: pd.DataFrame,
     """The schedule table: participant_id, visit_code, visit_name, target_date, window_open,
     window_close — re-anchored on the actual dates in ``records`` when given."""
     grid = compute_grid(protocol, participants["enrollment_date"].to_numpy(),
-                        records if records is not None else Records.empty())
+                        records if records is not None else Records.empty(),
+                        participants["participant_id"].to_numpy(dtype=object))
     return long_frame(protocol, participants, grid)

@@ -77,7 +77,7 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
                   as_of: np.datetime64) -> pd.DataFrame:
     """The check table: the contract's columns (CHECK_COLUMNS), then visit_name."""
     enrollment = participants["enrollment_date"].to_numpy()
-    grid = compute_grid(protocol, enrollment, records)
+    grid = compute_grid(protocol, enrollment, records, participants["participant_id"].to_numpy(dtype=object))
     status, days = classify(grid, enrollment, participants["withdrawal_date"].to_numpy(), as_of)
     frame = long_frame(protocol, participants, grid)
     days_outside = pd.array(days.ravel(), dtype="Int64")

@@ -53,8 +53,9 @@ def suggest_for(clinic: Clinic | None, closures: ClosuresLoader | None, table: p
                  f"{str(row.window_close)[:10]})" for row in gaps.head(MAX_LISTED_WARNINGS).itertuples()]
         warnings.append(f"no clinic day in the window of {listed(named, len(gaps))} — no date is "
                         "suggested; book these by hand")
-    to_do = rows["actual_date"].isna().to_numpy()
-    beyond = calendar.years_beyond_data(rows["window_close"].to_numpy()[to_do].astype("M8[D]"))
+    # Only the dates actually suggested can be wrong for want of holiday data.
+    offered = suggestion if shown is None else suggestion[shown]
+    beyond = calendar.years_beyond_data(np.asarray(offered, dtype="M8[D]"))
     if beyond:
         warnings.append(f"the holiday data for {calendar.country} ends with {calendar.data_until}: "
                         f"suggested dates in {', '.join(map(str, beyond))} follow the weekdays and the "

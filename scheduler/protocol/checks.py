@@ -19,6 +19,9 @@ from scheduler.protocol.model import UNITS, Clinic, Protocol, Unit, Visit
 from scheduler.protocol.schema import CODE_PATTERN, ENROLLMENT, MAX_OFFSET, SCHEMA, WEEKDAYS, Key
 from scheduler.protocol.schema import key as schema_key
 
+# No participant enrolled in 1900–2199 could have a window closing this long after enrollment.
+MAX_REACH_DAYS = 300 * 365
+
 
 class Checker:
     """Collects every problem in a parsed protocol file."""
@@ -94,10 +97,29 @@ class Checker:
             self.add("[study]: 'day0' names no visit of the protocol",
                      self.where.key_line("study", 0, "day0"),
                      f"use one of the visit codes: {', '.join(codes)}", day0)
+        self.check_reach(visits)
         if self.problems or study_id is None or timezone is None or not visits:
             return None
         return Protocol(study_id=study_id, timezone=timezone, visits=tuple(visits), title=title,
                         site_id=site_id, day0=day0 or codes[0], clinic=clinic, source=self.source)
+
+    def check_reach(self, visits: list[Visit]) -> None:
+        """A plan whose windows, anchor on anchor, end further from enrollment than dates
+        are read (1900–2199): no participant could be scheduled. An upper bound in days
+        (a month counted as 31) is enough, and cannot overflow."""
+        reach: dict[str, int] = {}
+        for index, visit in enumerate(visits):
+            start = 0 if visit.anchor == ENROLLMENT else reach.get(visit.anchor, 0)
+            step = visit.amount * (31 if visit.unit == "month" else 7 if visit.unit == "week" else 1)
+            reach[visit.code] = start + max(step, 0)
+            if reach[visit.code] + visit.plus > MAX_REACH_DAYS:
+                self.add(f"visit {index + 1} ({visit.code}): its window would close more than "
+                         f"{MAX_REACH_DAYS // 365} years after enrollment, beyond the dates a study "
+                         "can have (1900–2199)",
+                         self.where.table_line("visits", index),
+                         "check the offsets (day / week / month) of this visit and the visits it "
+                         "hangs on")
+                return
 
     def check_clinic(self, clinic: Any, base_folder: Path | None) -> Clinic | None:
         if clinic is None:

@@ -115,6 +115,20 @@ class Protocol:
                 latest = (visit.code, target)
         return warnings
 
+    def reach_warnings(self, years: int = 20) -> list[str]:
+        """Visits whose window closes more than ``years`` after enrollment: possible (cell
+        therapy follows participants for 15 years), but more often a typing mistake."""
+        nominal = self.nominal_targets()
+        limit = NOMINAL_ENROLLMENT.replace(year=NOMINAL_ENROLLMENT.year + years)
+        far = [(visit.code, nominal[visit.code] + datetime.timedelta(days=visit.plus))
+               for visit in self.visits if nominal[visit.code] + datetime.timedelta(days=visit.plus) > limit]
+        if not far:
+            return []
+        furthest = max(close for _, close in far)
+        span = (furthest - NOMINAL_ENROLLMENT).days / 365.25
+        return [f"the window of {', '.join(code for code, _ in far)} closes more than {years} years after "
+                f"enrollment (the last about {span:.0f} years after) — check the offsets if that is not the plan"]
+
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(visit.code for visit in self.visits)

@@ -33,7 +33,17 @@ def read_closures(path: Path) -> Closures:
         problems.append(table.problem("open must be yes or no", int(lines[position]), "open",
                                       frame["open"].iloc[position],
                                       "no = the clinic is closed that day; yes = open on an extra day"))
+    opened = answer.str.startswith("y").to_numpy()
+    if not problems:
+        # One date said both closed and open: which line is right cannot be guessed.
+        said: dict[str, tuple[bool, int]] = {}
+        for row, (day, is_open, line) in enumerate(zip(days.astype(str), opened, lines.tolist())):
+            if day in said and said[day][0] != is_open:
+                problems.append(table.problem(
+                    f"{day} is said to be {'open' if is_open else 'closed'} here and "
+                    f"{'open' if said[day][0] else 'closed'} on line {said[day][1]}", int(line), "open",
+                    frame["open"].iloc[row], "keep one line for each date"))
+            said.setdefault(day, (bool(is_open), int(line)))
     if problems:
         raise InputFileError(f"{shown}: the clinic closures file cannot be used", problems)
-    opened = answer.str.startswith("y").to_numpy()
     return Closures(days[~opened], days[opened])

@@ -32,7 +32,12 @@ def make_folder(folder: Path) -> None:
 def atomic_path(path: Path, durable: bool = False) -> Iterator[Path]:
     """A temporary path beside ``path``, renamed into place when the block succeeds."""
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
+    try:
+        exists = folder.is_dir()
+    except OSError as error:  # a folder above it that we may not enter
+        raise OutputError(f"{label(path)}: cannot write in {label(folder)} ({error.strerror}) — "
+                          "write somewhere else with -o") from None
+    if not exists:
         raise OutputError(f"{label(path)}: the folder {label(folder)} does not exist — "
                           "create it first, or write somewhere else with -o")
     try:

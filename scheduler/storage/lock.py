@@ -24,12 +24,18 @@ def locked(folder: Path) -> Iterator[None]:
 
     lock = FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT)
     try:
-        with lock:
-            yield
+        lock.acquire()
     except Timeout:
         raise ChangeRefused(f"{label(folder)}: another change has held the study folder for "
                             f"{LOCK_TIMEOUT} s — nothing was changed; try again in a moment "
                             "(another visit-scheduler command is still at work)") from None
+    except OSError as error:
+        raise ChangeRefused(f"the study folder {folder.resolve()} cannot be written ({error.strerror}) "
+                            "— nothing changed; ask for write access to it, or work in a copy") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def is_locked(folder: Path) -> bool:
