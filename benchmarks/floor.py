@@ -174,7 +174,8 @@ def write(path: str, ids, grid, status, days, reasons_by_code, as_of) -> None:
     widths = [column[1].itemsize for column in columns]
     line = sum(widths) + len(columns)  # a comma after each cell, the last one a newline
     with open(path, "wb") as stream:
-        stream.write((",".join(COLUMNS) + "\n").encode())
+        # Excel's "CSV UTF-8", as the CLI writes it: a byte-order mark, then the header.
+        stream.write(b"\xef\xbb\xbf" + (",".join(COLUMNS) + "\n").encode())
         for start in range(0, rows, CHUNK):
             stop = min(rows, start + CHUNK)
             block = np.zeros((stop - start, line), dtype=np.uint8)

@@ -182,7 +182,8 @@ def compare(cli_file: Path, floor_file: Path) -> str:
     """Byte for byte; else column by column on the floor's columns (the CLI may add some)."""
     if filecmp.cmp(cli_file, floor_file, shallow=False):
         return "identical"
-    with open(cli_file, newline="", encoding="utf-8") as a, open(floor_file, newline="", encoding="utf-8") as b:
+    with open(cli_file, newline="", encoding="utf-8-sig") as a, \
+            open(floor_file, newline="", encoding="utf-8-sig") as b:
         cli_rows, floor_rows = csv.reader(a), csv.reader(b)
         cli_header, floor_header = next(cli_rows, []), next(floor_rows, [])
         missing = [name for name in floor_header if name not in cli_header]

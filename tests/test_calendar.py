@@ -39,7 +39,7 @@ def events_of(path: Path) -> dict[str, icalendar.Event]:
 
 def schedule_of(folder: Path, as_of: str) -> list[dict[str, str]]:
     run_cli("schedule", "--as-of", as_of, "-o", "schedule.csv", cwd=folder)
-    with open(folder / "schedule.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "schedule.csv", newline="", encoding="utf-8-sig") as stream:
         return list(csv.DictReader(stream))
 
 

@@ -51,7 +51,7 @@ N1,D7,,refused the infusion
 def check(folder: Path, as_of: str, *extra: str) -> tuple[dict[tuple[str, str], dict[str, str]], object]:
     out = folder / "check.csv"
     result = run_cli("check", "--as-of", as_of, "-o", "check.csv", *extra, cwd=folder)
-    with open(out, newline="", encoding="utf-8") as stream:
+    with open(out, newline="", encoding="utf-8-sig") as stream:
         rows = {(row["participant_id"], row["visit_code"]): row for row in csv.DictReader(stream)}
     return rows, result
 
@@ -157,7 +157,7 @@ def test_no_roster_column_beyond_the_id_leaks(study):
     folder = study(ROSTER, VISITS)
     for output in ("c.csv", "c.json", "c.xlsx"):
         run_cli("check", "--study", str(folder), "--as-of", "2010-09-10", "-o", str(folder / output))
-    text = (folder / "c.csv").read_text("utf-8") + (folder / "c.json").read_text("utf-8")
+    text = (folder / "c.csv").read_text("utf-8-sig") + (folder / "c.json").read_text("utf-8")
     import zipfile
 
     with zipfile.ZipFile(folder / "c.xlsx") as workbook:

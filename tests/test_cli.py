@@ -135,7 +135,7 @@ def test_today_is_the_default_as_of_date_in_the_study_zone(study):
     assert result.exit_code == 1
     assert ("visits.csv:3: column actual_date: the date is after today (2010-09-10) "
             "(value '2010-09-11')") in result.stderr
-    with open(folder / "c.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "c.csv", newline="", encoding="utf-8-sig") as stream:
         rows = list(csv.DictReader(stream))
     assert rows[1]["as_of"] == "2010-09-10"
     assert (rows[1]["visit_code"], rows[1]["status"], rows[1]["days_outside"]) == ("D7", "missed", "1")

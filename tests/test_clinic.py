@@ -23,7 +23,7 @@ HEADER = "participant_id,enrollment_date\n"
 
 def suggestions(folder: Path, *extra: str) -> tuple[dict[tuple[str, str], str], object]:
     result = run_cli("schedule", "-o", "s.csv", *extra, cwd=folder)
-    with open(folder / "s.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "s.csv", newline="", encoding="utf-8-sig") as stream:
         rows = {(r["participant_id"], r["visit_code"]): r["suggested_date"] for r in csv.DictReader(stream)}
     return rows, result
 
@@ -57,7 +57,7 @@ def test_the_window_target_and_status_never_move(study):
     """Suggested dates are an extra column: windows and statuses are those of the rules."""
     folder = study(HEADER + "B,2010-09-16\n", "participant_id,visit_code,actual_date\nB,D0,2010-09-16\n")
     result = run_cli("check", "--as-of", "2010-09-25", "-o", "c.csv", cwd=folder)
-    with open(folder / "c.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "c.csv", newline="", encoding="utf-8-sig") as stream:
         d7 = [r for r in csv.DictReader(stream) if r["visit_code"] == "D7"][0]
     assert (d7["window_open"], d7["target_date"], d7["window_close"], d7["status"], d7["days_outside"]) == (
         "2010-09-22", "2010-09-23", "2010-09-24", "missed", "1")
@@ -80,7 +80,7 @@ def test_no_command_suggests_a_day_that_has_passed(study):
     date, closest to the target)."""
     folder = study(HEADER + "A,2010-09-01\n", "participant_id,visit_code,actual_date\nA,D0,2010-09-01\nA,D7,2010-09-08\n")
     run_cli("due", "--as-of", "2010-09-16", "-o", "due.csv", cwd=folder)
-    with open(folder / "due.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "due.csv", newline="", encoding="utf-8-sig") as stream:
         row = next(r for r in csv.DictReader(stream) if r["visit_code"] == "D14")
     assert row["suggested_date"] == "2010-09-16"
     got, _ = suggestions(folder, "--as-of", "2010-09-16")

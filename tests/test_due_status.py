@@ -36,7 +36,7 @@ def test_due_lists_open_and_opening_windows_most_urgent_first(study):
     folder = study(ROSTER, VISITS)
     result = run_cli("due", "--as-of", "2010-09-08", "--days", "7", "-o", "due.csv", cwd=folder)
     assert result.exit_code == 0, result.stderr
-    with open(folder / "due.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "due.csv", newline="", encoding="utf-8-sig") as stream:
         rows = list(csv.DictReader(stream))
     assert list(rows[0])[:8] == ["participant_id", "visit_code", "target_date", "window_open",
                                  "window_close", "suggested_date", "days_left", "as_of"]

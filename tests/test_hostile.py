@@ -164,3 +164,14 @@ def test_calendar_for_chosen_participants_warns_only_about_them(study):
     assert "enrolled after the as-of date" not in result.stderr
     result = run_cli("calendar", "-o", "c.ics", "--as-of", "2010-09-20", cwd=folder)
     assert "Warning: enrolled after the as-of date 2010-09-20: 009" in result.stderr
+
+
+def test_full_width_ids_are_one_participant_for_the_changes_too(study):
+    """The roster holds ００９ (typed with a Chinese input method): record 009 finds it,
+    enroll 009 is refused as already enrolled, and verify explains the folder."""
+    folder = study("participant_id,enrollment_date\n００９,2010-09-01\n", VISITS.replace("007", "００９"))
+    result = run_cli("record", "009", "D7", "2010-09-08", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    result = run_cli("enroll", "009", "--date", "2010-09-02", cwd=folder)
+    assert result.exit_code == 2 and "participant 009 is already enrolled" in result.stderr
+    assert run_cli("verify", cwd=folder).exit_code == 0

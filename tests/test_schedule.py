@@ -127,7 +127,7 @@ def test_chain_re_anchors_on_the_middle_visit():
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as stream:
+    with open(path, newline="", encoding="utf-8-sig") as stream:
         return list(csv.DictReader(stream))
 
 

@@ -17,7 +17,7 @@ def schedule_rows(folder: Path, *extra: str) -> tuple[list[dict[str, str]], obje
     result = run_cli("schedule", "-o", "s.csv", *extra, cwd=folder)
     if result.exit_code not in (0, 1):
         return [], result
-    with open(folder / "s.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "s.csv", newline="", encoding="utf-8-sig") as stream:
         return list(csv.DictReader(stream)), result
 
 
@@ -44,7 +44,7 @@ def test_encodings_are_found_without_options(tmp_path: Path, encoding: str):
         "participant_id,visit_code,actual_date,reason\n007,D0,2010-09-02,导管室不可用\n".encode(encoding))
     result = run_cli("check", "--as-of", "2010-09-03", "-o", "c.csv", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
-    text = (tmp_path / "c.csv").read_text("utf-8")
+    text = (tmp_path / "c.csv").read_text("utf-8-sig")
     assert "007,D0,2010-09-01,2010-09-01,2010-09-01,2010-09-02,late,1,导管室不可用" in text
     assert "王芳" not in text
 
@@ -167,7 +167,7 @@ def test_excel_workbooks_with_real_and_text_dates(tmp_path: Path):
     ])
     result = run_cli("schedule", "-o", "s.csv", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
-    text = (tmp_path / "s.csv").read_text("utf-8")
+    text = (tmp_path / "s.csv").read_text("utf-8-sig")
     assert "007,D0,Transplantation 1 (pancreatic artery),2010-09-01" in text
     assert "8,D0,Transplantation 1 (pancreatic artery),2010-09-02" in text
     assert "Wang Fang" not in text

@@ -409,3 +409,119 @@ def test_the_weekly_report_prints_the_trails_head(proven):
     head = read_trail(proven).head()
     report = run_cli("report", "--as-of", "2010-09-20", cwd=proven).stdout
     assert f"Audit trail: audit.csv {head}" in report
+
+
+def test_recording_day_0_late_says_which_windows_move(folder):
+    """008 enrolled 09-02, D0 done 09-03 (late by 1): every window hanging on D0 moves a day —
+    D7 09-08 … 09-10 → 09-09 … 09-11 (D0 + 7 ± 1), D14 09-14 … 09-18 → 09-15 … 09-19."""
+    result = run_cli("record", "008", "D0", "2010-09-03", "--reason", "lab busy", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2] == "  windows that move with it (export the calendar again):"
+    assert lines[3] == "    D7 window 2010-09-08 to 2010-09-10 → 2010-09-09 to 2010-09-11"
+    assert lines[4] == "    D14 window 2010-09-14 to 2010-09-18 → 2010-09-15 to 2010-09-19"
+    assert len(lines) == 3 + 7          # D7, D14, M1, M3, M6, M9, M12 all hang on D0
+
+
+# --------------------------------------------------------------------------- holes a hostile tester found
+
+
+def test_lines_forged_between_two_headers_break_the_chain(proven):
+    """An older header, a forged line and the trail's own header typed into the middle of
+    audit.csv: every one of them is a line of the chain, so verify finds them."""
+    path = proven / "audit.csv"
+    lines = path.read_text("utf-8-sig").splitlines(keepends=True)
+    forged = ["when_utc,when_local,who,action,participant_id,visit_code,field,old_value,new_value,reason\n",
+              "2010-09-10T02:00:00Z,2010-09-10T10:00:00+0800,drshi,correct,007,D7,actual_date,,2010-09-09,\n",
+              lines[0].lstrip("\ufeff")]
+    path.write_text("".join(lines[:8] + forged + lines[8:]), "utf-8-sig")
+    code, out = verified(proven)
+    assert code == 1
+    assert "audit.csv:9: a header line inside the trail" in out
+    assert "the chain breaks here" in out
+
+
+def test_an_accepted_break_does_not_cover_a_later_edit_of_the_same_line(proven):
+    """Line 6 edited, the break accepted; line 6 edited again: found again."""
+    path = proven / "audit.csv"
+
+    def edit(old: str, new: str) -> None:
+        lines = path.read_text("utf-8-sig").splitlines(keepends=True)
+        lines[5] = lines[5].replace(old, new)
+        path.write_text("".join(lines), "utf-8-sig")
+
+    login = rows(path)[4]["who"]
+    edit(f",{login},", ",r00t,")
+    assert verified(proven)[0] == 1
+    accepted(proven)
+    edit(",r00t,", ",drshi,")
+    code, out = verified(proven)
+    assert code == 1 and "audit.csv:7: the chain breaks here" in out
+
+
+def test_no_change_is_made_on_top_of_an_outside_edit_or_a_changed_protocol(proven):
+    """A date edited by hand, then a correction: refused (the trail would blame the nurse's
+    change); the protocol edited, then a record: refused, and the check warns."""
+    from scheduler.protocol import built_in_text
+
+    path = proven / "visits.csv"
+    before = path.read_bytes()
+    path.write_bytes(before.replace(b"007,D7,2010-09-10", b"007,D7,2010-09-09"))
+    result = run_cli("correct", "007", "D7", "2010-09-08", "--reason", "x", cwd=proven)
+    assert result.exit_code == 2 and "the study files were changed outside the tool" in result.stderr
+    path.write_bytes(before)
+    (proven / "protocol.toml").write_text(built_in_text().replace("plus = 1", "plus = 5", 1), "utf-8")
+    result = run_cli("record", "008", "D7", "2010-09-09", cwd=proven)
+    assert result.exit_code == 2 and "a change to a protocol in use is an amendment" in result.stderr
+    check = run_cli("check", "--as-of", "2010-09-20", cwd=proven)
+    assert "the protocol (or the closures file) has changed since the last change" in check.stderr
+    assert verified(proven)[0] == 1
+
+
+def test_a_line_break_in_free_text_is_refused_and_an_old_one_is_read(proven):
+    """A reason with a carriage return is refused where it is typed; a trail that holds a
+    quoted line break (written by hand) is still read by every command, never a crash."""
+    result = run_cli("correct", "007", "D7", "2010-09-09", "--reason", "a\rb", cwd=proven)
+    assert result.exit_code == 2 and "holds a line break or another control character" in result.stderr
+    assert run_cli("enroll", "009\nx", "--date", "2010-09-05", cwd=proven).exit_code == 2
+    path = proven / "audit.csv"
+    path.write_text(path.read_text("utf-8-sig").replace("typo", '"two\nlines"'.strip('"')), "utf-8-sig")
+    for command in (["check", "--as-of", "2010-09-20"], ["audit"], ["verify"]):
+        result = run_cli(*command, cwd=proven)
+        assert result.exit_code in (0, 1), (command, result.stderr)
+
+
+def test_a_two_file_change_killed_then_a_visit_recorded_brings_nothing_back(folder):
+    """Killed between the roster and the visits file of correct 008 --remove (after a first
+    change so that the trail exists); the next record settles it *before* reading the files:
+    008's rows stay gone and verify passes."""
+    assert run_cli("record", "008", "D0", "2010-09-02", cwd=folder).exit_code == 0
+    assert killed(folder, "between-renames", "correct", "008", "--remove", "--reason", "error").returncode == -9
+    result = run_cli("record", "007", "D14", "2010-09-16", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "008" not in {r["participant_id"] for r in rows(folder / "visits.csv")}
+    assert verified(folder)[0] == 0
+
+
+def test_the_first_enroll_in_an_empty_folder_is_proven(tmp_path: Path):
+    """No participants.csv nor visits.csv: enroll creates the roster; verify exits 0."""
+    assert run_cli("enroll", "001", "--date", "2010-09-01", cwd=tmp_path).exit_code == 0
+    assert verified(tmp_path)[0] == 0
+
+
+def test_a_deleted_trail_is_not_quietly_begun_again(proven):
+    """audit.csv deleted while audit/ holds its copies: the next change is refused."""
+    (proven / "audit.csv").unlink()
+    result = run_cli("record", "008", "D7", "2010-09-09", cwd=proven)
+    assert result.exit_code == 2 and "audit.csv is missing, but audit holds the copies" in result.stderr
+
+
+def test_a_line_dated_before_the_one_above_it_is_found(proven):
+    """Lines are only ever appended: a line whose time goes backwards is named."""
+    path = proven / "audit.csv"
+    lines = path.read_text("utf-8-sig").splitlines(keepends=True)
+    stamp = rows(path)[-1]["when_utc"]
+    lines[-1] = lines[-1].replace(stamp, "2010-01-01T00:00:00Z")
+    path.write_text("".join(lines), "utf-8-sig")
+    code, out = verified(proven)
+    assert code == 1 and "is dated 2010-01-01T00:00:00Z, before the line above it" in out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,8 @@ class Outcome:
     placed: Placed
     reason: str
     moved: tuple[str, ...]
+    # The windows of other visits that shift with this one (their anchor), in words.
+    shifted: tuple[str, ...] = ()
 
 
 class ReasonNeeded(SchedulerError):
@@ -167,10 +170,10 @@ class Folder:
 
     def find(self, roster: CsvFile, participant_id: str) -> list[str]:
         for row in roster.rows:
-            if roster.value(row, "participant_id") == participant_id:
+            if roster.participant(row) == participant_id:
                 return row
-        close = [roster.value(r, "participant_id") for r in roster.rows
-                 if roster.value(r, "participant_id").lstrip("0") == participant_id.lstrip("0")]
+        close = [roster.participant(r) for r in roster.rows
+                 if roster.participant(r).lstrip("0") == participant_id.lstrip("0")]
         hint = f"did you mean {close[0]}?" if close else "enroll the participant first"
         raise ChangeRefused(f"participant '{participant_id}' is not in "
                             f"{label(self.participants_path)} — {hint}")
@@ -200,6 +203,13 @@ class Folder:
         if records is None:
             records = study.records.of_participant(study.position_of(participant_id))
         return compute_check(study.protocol, mine, records, study.as_of)
+
+    def settle(self, who: str, outside_accepted: bool = False) -> str | None:
+        """An interrupted change settled, and the files checked against the trail, before
+        anything is read (storage.change.settle)."""
+        from scheduler.storage.change import settle
+
+        return settle(self.record_files(), self.protocol.timezone, who, outside_accepted)
 
     def record_files(self) -> RecordFiles:
         return RecordFiles.of(self.inputs, self.protocol)
@@ -238,6 +248,13 @@ class Folder:
                              "it, and add a reason if it is now out of window")
         return tuple(notes)
 
+    def shifted(self, participant_id: str, changed: str, after_records: Records) -> tuple[str, ...]:
+        """The windows of other visits that move with ``changed`` (they hang on it)."""
+        before, after = self._check(participant_id), self._check(participant_id, after_records)
+        keep = (before["visit_code"] != changed).to_numpy()
+        return tuple(line for line in _window_and_status_changes(before[keep], after[keep])
+                     if " window " in line)
+
     def placed(self, participant_id: str, visit_code: str, day: dt.date | None) -> Placed:
         """The visit's window as things stand (re-anchored on recorded dates), and where
         ``day`` falls in it."""
@@ -268,12 +285,31 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def free_text(value: str, what: str) -> str:
-    """Free text typed at a command: one that a spreadsheet would run as a formula is
-    refused where it is entered (PRODUCT.md, Outputs)."""
+    """Free text typed at a command: one that a spreadsheet would run as a formula, or that
+    holds a line break or another control character, is refused where it is entered
+    (PRODUCT.md, Outputs)."""
     if value.startswith(FORMULA_START):
         raise OptionError(f"{what} '{value}' begins with '{value[:1]}', which Excel reads as the "
                           "start of a formula — begin it with a letter or a digit (or put a word first)")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        shown = value.encode("unicode_escape").decode("ascii")
+        raise OptionError(f"{what} '{shown}' holds a line break or another control character — "
+                          "type it on one line")
     return value
+
+
+def identifier(value: str, what: str = "participant ID") -> str:
+    """An ID typed at a command, as the readers read it (sources.text.normal_id: ００９, typed
+    with a Chinese input method, is 009); one holding a control or invisible character is
+    refused, as the readers refuse it."""
+    from scheduler.sources.text import has_invisible, normal_id
+
+    text = normal_id(value)
+    if has_invisible(text):
+        shown = text.encode("unicode_escape").decode("ascii")
+        raise OptionError(f"{what} '{shown}' holds a line break or another control or invisible "
+                          "character — retype it without it")
+    return text
 
 
 @dataclass(frozen=True)
@@ -287,6 +323,8 @@ class Said:
 
 def _commit(study: Folder, changed: dict[Path, CsvFile], edits: list[Edit], action: str,
             reason: str, who: str, by: str, trail: Trail) -> int:
+    if by:
+        free_text(by, "--by")
     done = commit(study.record_files(), changed, edits, action, reason, who, by,
                   study.protocol.timezone, trail)
     if done.interrupted:
@@ -342,20 +380,22 @@ VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
 
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, who: str,
            by: str = "") -> Said:
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         path = study.participants_path
         roster = study.roster(must_exist=False)
         if not re.match(ID_PATTERN, participant_id):
             raise ChangeRefused(f"participant ID '{participant_id}' must start with a letter or a digit")
         for row in roster.rows:
-            if roster.value(row, "participant_id") == participant_id:
+            if roster.participant(row) == participant_id:
                 raise ChangeRefused(f"participant {participant_id} is already enrolled "
                                     f"({label(path)}:{roster.line_of(row)})")
         values = {"participant_id": participant_id, "enrollment_date": day.isoformat()}
         if site:
             values["site"] = free_text(site, "--site")
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _add(roster, participant_id, "", values)
             _commit(study, {path: roster}, edits, "enroll", "", who, by, trail)
     later = " (a date after today: the participant is listed as not yet enrolled until then)" \
@@ -370,14 +410,16 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
     A date outside the window without a reason raises ReasonNeeded and changes nothing."""
     if reason:
         free_text(reason, "--reason")
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         roster = study.roster()
         person = study.find(roster, participant_id)
         study.check_code(visit_code)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         for row in visits.rows:
-            if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == (participant_id, visit_code):
+            if (visits.participant(row), visits.value(row, "visit_code")) == (participant_id, visit_code):
                 recorded = visits.value(row, "actual_date") or "not done"
                 raise ChangeRefused(
                     f"{participant_id} {visit_code} is already recorded ({recorded}, "
@@ -392,17 +434,18 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
             raise ReasonNeeded(placed, f"{participant_id} {visit_code} on {day} is {placed.describe()}: "
                                        "a date outside the window needs a reason — give --reason")
         before = study.statuses(participant_id)
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _add(visits, participant_id, visit_code,
                          {"participant_id": participant_id, "visit_code": visit_code,
                           "actual_date": day.isoformat() if day else "", "reason": reason})
             _commit(study, {study.visits_path: visits}, edits, "record" if day else "not done", reason,
                     who, by, trail)
-        moved = study.moved(participant_id, before, visit_code,
-                            study.with_change(participant_id, visit_code, day, reason))
+        after = study.with_change(participant_id, visit_code, day, reason)
+        moved = study.moved(participant_id, before, visit_code, after)
+        shifted = study.shifted(participant_id, visit_code, after)
         if day is not None:
             moved += _order_notes(study.protocol.codes, before, participant_id, visit_code, day)
-    return Outcome(placed, reason, ((settled,) if settled else ()) + moved)
+    return Outcome(placed, reason, ((settled,) if settled else ()) + moved, shifted)
 
 
 def _order_notes(codes: tuple[str, ...], recorded: dict[str, tuple[str, str]], participant_id: str,
@@ -443,7 +486,7 @@ def _the_record(study: Folder, visits: CsvFile, participant_id: str, visit_code:
     """The one record of a visit a correction is about; ``line`` picks one of several."""
     key = (participant_id, visit_code)
     mine = [row for row in visits.rows
-            if (visits.value(row, "participant_id"), visits.value(row, "visit_code")) == key]
+            if (visits.participant(row), visits.value(row, "visit_code")) == key]
     study.check_code(visit_code)
     if not mine:
         raise ChangeRefused(f"{participant_id} {visit_code} has no record to correct — use "
@@ -474,8 +517,10 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
     free_text(reason, "--reason")
     if visit_reason:
         free_text(visit_reason, "--visit-reason")
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         roster = study.roster()
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
@@ -494,22 +539,25 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
             raise ReasonNeeded(placed, f"{participant_id} {visit_code} corrected to {day or 'not done'} is "
                                        f"{what}: the visit needs its own reason — give --visit-reason")
         before = study.statuses(participant_id)
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for edit in (_set(visits, row, "actual_date", new_date, participant_id, visit_code),
                                        _set(visits, row, "reason", kept, participant_id, visit_code))
                      if edit is not None]
             _commit(study, {study.visits_path: visits}, edits, "correct", reason, who, by, trail)
-        moved = study.moved(participant_id, before, visit_code,
-                            study.with_change(participant_id, visit_code, day, kept))
-    return Outcome(placed, kept, ((settled,) if settled else ()) + moved)
+        after = study.with_change(participant_id, visit_code, day, kept)
+        moved = study.moved(participant_id, before, visit_code, after)
+        shifted = study.shifted(participant_id, visit_code, after)
+    return Outcome(placed, kept, ((settled,) if settled else ()) + moved, shifted)
 
 
 def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str, who: str,
                  by: str = "", line: int | None = None) -> Said:
     """A visit recorded in error: its record leaves the visits file; the trail keeps it."""
     _needs_reason(reason)
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         roster = study.roster()
         study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
@@ -517,7 +565,7 @@ def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str
         was = visits.value(row, "actual_date") or "not done"
         at = visits.line_of(row)
         before = study.statuses(participant_id)
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _remove(visits, row, participant_id, visit_code, VISIT_FIELDS)
             _drop(visits, [row])
             _commit(study, {study.visits_path: visits}, edits, "remove", reason, who, by, trail)
@@ -552,8 +600,10 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
     reason or category. Says what the correction moves."""
     _needs_reason(reason)
     category = _category(withdrawal_category) if withdrawal_category is not None else None
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         roster = study.roster()
         person = study.find(roster, participant_id)
         values: dict[str, str] = {}
@@ -581,14 +631,16 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
             shown = ", ".join(f"{name} {value}" for name, value in values.items())
             raise ChangeRefused(f"nothing to change: {participant_id} already has {shown}")
         moves = _moves(study, participant_id, values)
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for name, _, value in changes
                      if (edit := _set(roster, person, name, value, participant_id)) is not None]
             _commit(study, {study.participants_path: roster}, edits, "correct", reason, who, by, trail)
     lines = [f"Corrected {participant_id} {name}: {old or '(empty)'} → {new or '(empty)'}"
              for name, old, new in changes]
-    if site is not None:
-        lines.append(_usubjid_note(study, participant_id, changes))
+    if any(name == "site" for name, _, _ in changes):
+        note = _usubjid_note(study, participant_id, changes)
+        if note:
+            lines.append(note)
     return Said(((settled,) if settled else ()) + tuple(lines), moves)
 
 
@@ -599,6 +651,8 @@ def _usubjid_note(study: Folder, participant_id: str, changes: list[tuple[str, s
         site = site or study.protocol.site_id
         return f"{study.protocol.study_id}-{site + '-' if site else ''}{participant_id}"
 
+    if usubjid(old_site) == usubjid(new_site):
+        return ""
     return (f"Warning: the SDTM USUBJID of {participant_id} changes from {usubjid(old_site)} to "
             f"{usubjid(new_site)} — tell the data manager before the next transfer")
 
@@ -626,7 +680,7 @@ def _check_dates(study: Folder, roster: CsvFile, person: list[str], visits: CsvF
         raise ChangeRefused(f"the withdrawal ({withdrawn}) would be before the enrollment ({enrolled})")
     allowed = study.protocol.may_precede_enrollment()
     for row in visits.rows:
-        if visits.value(row, "participant_id") != participant_id or not visits.value(row, "actual_date"):
+        if visits.participant(row) != participant_id or not visits.value(row, "actual_date"):
             continue
         done = recorded_day(visits.value(row, "actual_date"))
         if done is None:
@@ -670,13 +724,15 @@ def remove_participant(folder: Path, participant_id: str, reason: str, who: str,
     """A participant enrolled in error: out of the roster and of every output and export,
     with their visit records; the trail keeps every value."""
     _needs_reason(reason)
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         roster = study.roster()
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
-        theirs = [row for row in visits.rows if visits.value(row, "participant_id") == participant_id]
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        theirs = [row for row in visits.rows if visits.participant(row) == participant_id]
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _remove(roster, person, participant_id, "", ROSTER_FIELDS)
             for row in theirs:
                 edits += _remove(visits, row, participant_id, visits.value(row, "visit_code"), VISIT_FIELDS)
@@ -697,8 +753,10 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
         raise ChangeRefused("a withdrawal needs a reason: give --reason")
     free_text(reason, "--reason")
     chosen = _category(category) if category else None
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         roster = study.roster()
         person = study.find(roster, participant_id)
         earlier = roster.value(person, "withdrawal_date")
@@ -713,12 +771,12 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
                                 "on the day it happens")
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         after = [f"{visits.value(r, 'visit_code')} on {visits.value(r, 'actual_date')}"
-                 for r in visits.rows if visits.value(r, "participant_id") == participant_id
+                 for r in visits.rows if visits.participant(r) == participant_id
                  and (recorded_day(visits.value(r, "actual_date")) or dt.date.min) > day]
         if after:
             raise ChangeRefused(f"{participant_id} has visits recorded after {day} "
                                 f"({', '.join(after)}) — check the withdrawal date")
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for edit in (_set(roster, person, "withdrawal_date", day.isoformat(), participant_id),
                                        _set(roster, person, "withdrawal_reason", reason, participant_id),
                                        _set(roster, person, "withdrawal_category", chosen, participant_id)
@@ -731,14 +789,16 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
 def undo_withdrawal(folder: Path, participant_id: str, reason: str, who: str, by: str = "") -> Said:
     """A withdrawal recorded in error: the participant is on study again."""
     _needs_reason(reason)
+    participant_id = identifier(participant_id)
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who)
         roster = study.roster()
         person = study.find(roster, participant_id)
         if not roster.value(person, "withdrawal_date"):
             raise ChangeRefused(f"nothing to change: {participant_id} has no withdrawal recorded")
         moves = _moves(study, participant_id, {"withdrawal_date": ""})
-        with changing(study.record_files(), study.protocol.timezone, who) as (trail, settled):
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for name in ("withdrawal_date", "withdrawal_reason", "withdrawal_category")
                      if name in roster.names
                      and (edit := _set(roster, person, name, "", participant_id)) is not None]

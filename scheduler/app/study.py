@@ -129,6 +129,10 @@ def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
     if head is not None and head != files.digest():
         return (f"the study files do not match the audit trail's last change ({shown}): they were "
                 "changed outside the tool — run visit-scheduler verify",)
+    recorded = trail.last_protocol_digest()
+    if recorded is not None and recorded != files.protocol_digest():
+        return (f"the protocol (or the closures file) has changed since the last change in {shown} — "
+                "a change to a protocol in use is an amendment; run visit-scheduler verify",)
     return ()
 
 
@@ -146,9 +150,10 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
             "--participants FILE, or --study DIR for a study folder that has participants.csv "
             "(visit-scheduler init DIR makes one)")
     participants_label = label(inputs.participants)
+    notes: list[str] = []  # what the readers say (the encoding of a file that is not UTF-8)
     if participants is None:
         participants = read_participants(inputs.participants, participants_label, options.encoding,
-                                         options.sheet, options.date_format)
+                                         options.sheet, options.date_format, notes)
     today = clock.today(protocol.timezone)
     as_of = today if as_of is None else as_day(as_of)
     records = Records.empty()
@@ -156,13 +161,13 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
     if use_visits and inputs.visits is not None:
         visits_label = label(inputs.visits)
         visit_rows, table = read_visits(inputs.visits, visits_label, options.encoding,
-                                        options.sheet, options.date_format)
+                                        options.sheet, options.date_format, notes)
         records = check_records(visit_rows, table, participants, protocol, today, as_of)
     enrolled_later = participants.loc[
         participants["enrollment_date"].to_numpy().astype("M8[D]") > as_of, "participant_id"]
     reason_only = participants[(participants["withdrawal_reason"] != "")
                                & participants["withdrawal_date"].isna()]
-    roster_warnings = (trail_warnings(inputs, protocol) if check_trail else ()) + tuple(
+    roster_warnings = tuple(notes) + (trail_warnings(inputs, protocol) if check_trail else ()) + tuple(
         f"{participants_label}:{row.line}: column withdrawal_date: a withdrawal reason without "
         f"a withdrawal date for {row.participant_id} — fill in the date the participant withdrew; "
         "until then they are scheduled as active" for row in reason_only.itertuples())

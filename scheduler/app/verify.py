@@ -17,7 +17,7 @@ from pathlib import Path
 
 from scheduler.app.recording import ROSTER_FIELDS, VISIT_FIELDS, Folder
 from scheduler.app.results import Messages
-from scheduler.errors import ChangeRefused
+from scheduler.errors import SchedulerError
 from scheduler.paths import label
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER
 from scheduler.storage.audit import AUDIT_FILE, ENDS, OUTSIDE, ZEROS, Line, Trail, read_trail, sha256_text
@@ -98,18 +98,29 @@ def verify(folder: Path, messages: Messages) -> Verified:
 
 
 def _chain(trail: Trail, shown: str) -> list[Finding]:
-    """Each line's prev_sha256 is the hash of the line before it (zeros before the first)."""
-    accepted = {_int(line["line"]) for line in trail.lines
-                if line["step"] == "value" and line["file"] == AUDIT_FILE and line["field"] == "chain"}
+    """Each line's prev_sha256 is the hash of the line before it (zeros before the first),
+    and no line is dated before the one above it. A break accepted with verify --accept
+    stays accepted only while both lines are exactly what they were when it was accepted."""
+    accepted = {(_int(line["line"]), line["field"], line["old_value"], line["new_value"])
+                for line in trail.lines
+                if line["step"] == "value" and line["file"] == AUDIT_FILE and line["action"] == "accept"}
     findings = []
-    previous = ZEROS
+    previous, previous_time = ZEROS, ""
     for line in trail.lines:
-        if line["prev_sha256"] != previous and line.number not in accepted:
+        if line["prev_sha256"] != previous and \
+                (line.number, "chain", previous, line["prev_sha256"]) not in accepted:
             findings.append(Finding(f"{shown}:{line.number}: the chain breaks here — this line does not "
                                     "follow from the line above it (a line was removed, changed or added "
                                     "by hand)", AUDIT_FILE, line.number, field="chain",
                                     old=previous, new=line["prev_sha256"]))
+        when = line["when_utc"]
+        if when and previous_time and when < previous_time and \
+                (line.number, "(time)", previous_time, when) not in accepted:
+            findings.append(Finding(f"{shown}:{line.number}: this line is dated {when}, before the line "
+                                    f"above it ({previous_time}) — lines are only ever appended",
+                                    AUDIT_FILE, line.number, field="(time)", old=previous_time, new=when))
         previous = sha256_text(line.raw)
+        previous_time = max(previous_time, when)
     return findings
 
 
@@ -127,9 +138,17 @@ def _changes(trail: Trail) -> list[list[Line]]:
     return list(grouped.values())
 
 
-def _snapshot(files: RecordFiles, lines: list[Line]) -> tuple[dict[Path, CsvFile], list[Finding]]:
+State = dict[Path, "CsvFile | None"]  # None: the file did not exist (and no change made it)
+
+
+def _empty(path: Path, files: RecordFiles) -> CsvFile:
+    header = PARTICIPANTS_HEADER if path == files.participants else VISITS_HEADER
+    return CsvFile.from_bytes(path, None, header, ())
+
+
+def _snapshot(files: RecordFiles, lines: list[Line]) -> tuple[State, list[Finding]]:
     """The record files as a baseline's copies hold them."""
-    state: dict[Path, CsvFile] = {}
+    state: State = {}
     findings = []
     digests = {line["file"]: line["new_value"] for line in lines if line["step"] == "baseline"}
     for path, header in ((files.participants, PARTICIPANTS_HEADER), (files.visits, VISITS_HEADER)):
@@ -138,13 +157,13 @@ def _snapshot(files: RecordFiles, lines: list[Line]) -> tuple[dict[Path, CsvFile
         if digest and data is None:
             findings.append(Finding(f"audit/{digest}.csv: the baseline copy of {path.name} is missing or "
                                     "changed — the replay cannot start from it"))
-        state[path] = CsvFile.from_bytes(path, data, header, ())
+        state[path] = CsvFile.from_bytes(path, data, header, ()) if data is not None else None
     return state, findings
 
 
-def _replay(files: RecordFiles, trail: Trail) -> tuple[dict[Path, CsvFile], list[Finding], int]:
+def _replay(files: RecordFiles, trail: Trail) -> tuple[State, list[Finding], int]:
     """The files as the trail says they are, the findings on the way, the changes replayed."""
-    state: dict[Path, CsvFile] = {}
+    state: State = {}
     findings: list[Finding] = []
     pending: list[Finding] = []  # findings a later accept may have recorded
     count = 0
@@ -156,7 +175,7 @@ def _replay(files: RecordFiles, trail: Trail) -> tuple[dict[Path, CsvFile], list
             findings += pending
             pending = []
             state, missing = _snapshot(files, lines)
-            findings += missing
+            pending += missing  # a later accept starts from a new copy
             continue
         if not state:
             pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: a change before any baseline"))
@@ -170,15 +189,20 @@ def _replay(files: RecordFiles, trail: Trail) -> tuple[dict[Path, CsvFile], list
             continue
         edits = [Edit.from_line(line) for line in lines if line["step"] == "value"]
         try:
-            for path, file in state.items():
-                apply_edits(file, [edit for edit in edits if edit.file == path.name])
+            for path in list(state):
+                mine = [edit for edit in edits if edit.file == path.name]
+                if mine:
+                    file = state[path] or _empty(path, files)  # a change makes a file that was not there
+                    apply_edits(file, mine)
+                    state[path] = file
         except ReplayError as error:
             pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: change {lines[0].change} does not "
                                    f"replay: {error.message}"))
             continue
         count += 1
         end = next(line for line in lines if line["step"] in ENDS)
-        digest = files_digest({path: file.content() for path, file in state.items()})
+        digest = files_digest({path: file.content() if file is not None else None
+                               for path, file in state.items()})
         if end["files_sha256"] and digest != end["files_sha256"]:
             pending.append(Finding(f"{AUDIT_FILE}:{end.number}: change {end.change} does not reproduce "
                                    "the digest it recorded — its lines were changed by hand"))
@@ -198,29 +222,34 @@ def _keyed(file: CsvFile, visits: bool) -> dict[tuple[str, ...], tuple[int, list
             seen[(participant, code)] = occurrence + 1
             keyed[(participant, code, str(occurrence))] = (number, row)
         else:
-            keyed[(participant,)] = (number, row)
+            key: tuple[str, ...] = (participant,)
+            if key in keyed:  # a second line for one participant: keep both apart
+                key = (participant, f"line {number}")
+            keyed[key] = (number, row)
     return keyed
 
 
-def _compare(files: RecordFiles, state: dict[Path, CsvFile]) -> list[Finding]:
+def _compare(files: RecordFiles, state: State) -> list[Finding]:
     """The replayed files against the files: values by key, then other columns, then bytes."""
     findings: list[Finding] = []
     for path, fields, header, visits in ((files.participants, ROSTER_FIELDS, PARTICIPANTS_HEADER, False),
                                          (files.visits, VISIT_FIELDS, VISITS_HEADER, True)):
-        expected = state.get(path)
-        if expected is None:
+        if path not in state:
             continue
+        expected = state[path]
         actual_bytes = file_bytes(path)
-        if actual_bytes == (expected.content() if expected.rows or path.exists() else None):
+        if actual_bytes == (expected.content() if expected is not None else None):
             continue
+        if expected is None:
+            expected = _empty(path, files)
         if actual_bytes is None:
             findings.append(Finding(f"{label(path)}: the file is gone — the trail has "
                                     f"{len(expected.rows)} rows in it", path.name))
             continue
         try:
             actual = CsvFile.from_bytes(path, actual_bytes, header, ())
-        except ChangeRefused as error:
-            findings.append(Finding(f"{label(path)}: cannot be read ({error.message})", path.name))
+        except SchedulerError as error:
+            findings.append(Finding(f"{label(path)}: cannot be read as CSV — {error.message}", path.name))
             continue
         differences = _values(path, fields, expected, actual, visits)
         findings += differences
@@ -237,6 +266,14 @@ def _values(path: Path, fields: tuple[str, ...], expected: CsvFile, actual: CsvF
     shown = label(path)
     was, now = _keyed(expected, visits), _keyed(actual, visits)
     columns = [name for name in fields if name in expected.names or name in actual.names]
+    for name in actual.names:
+        if name not in expected.names:
+            findings.append(Finding(f"{shown}: column {name} added (its values are not recorded in the "
+                                    "trail)", path.name, 1, field=name, new="added", op="column"))
+    for name in expected.names:
+        if name not in actual.names:
+            findings.append(Finding(f"{shown}: column {name} removed", path.name, 1, field=name,
+                                    old="removed", op="column"))
     for key, (number, row) in now.items():
         participant, code = key[0], key[1] if visits else ""
         who = f"{participant} {code}".strip()
@@ -295,11 +332,12 @@ def accept(folder: Path, reason: str, who: str, messages: Messages) -> list[str]
 
     with locked(folder):
         study = Folder(folder)
+        settled = study.settle(who, outside_accepted=True)
+        if settled:
+            messages.append(settled)
         load_study(StudyOptions(folder), inputs=study.inputs)  # refuses what the commands refuse
         files = study.record_files()
-        with changing(files, study.protocol.timezone, who) as (_, settled):
-            if settled:
-                messages.append(settled)
+        with changing(files, study.protocol.timezone, who):
             found = verify(folder, Messages())
             if found.explained:
                 return ["Nothing to accept: the audit trail explains the study files."]

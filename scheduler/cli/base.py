@@ -114,6 +114,10 @@ def main() -> None:
     unwind_on_terminate()
     try:
         cli(prog_name="visit-scheduler")
+    except KeyboardInterrupt:  # before a command began (while Python still imported it)
+        with contextlib.suppress(OSError):
+            sys.stderr.write("Interrupted: nothing was written.\n")
+        raise SystemExit(130) from None
     except OSError as error:  # click's own output (--help, usage) to a full device
         if error.errno not in FULL:
             raise

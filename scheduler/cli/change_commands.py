@@ -81,6 +81,10 @@ def _with_reason(attempt: Callable[[str], T], given: str, question: str) -> T:
 
 
 def _report_moved(outcome: Outcome) -> None:
+    if outcome.shifted:
+        click.echo("  windows that move with it (export the calendar again):")
+        for line in outcome.shifted:
+            click.echo(f"    {line}")
     for note in outcome.moved:
         if note.startswith("An interrupted change"):
             click.echo(note, err=True)
@@ -274,6 +278,8 @@ def verify(study: Path | None, accept: bool, reason: str, yes: bool) -> None:
     folder = _folder(study)
     if accept and not reason.strip():
         raise click.UsageError("give --reason: why the changes made outside the tool are accepted")
+    if (reason or yes) and not accept:
+        raise click.UsageError("--reason and --yes go with --accept")
     with speaking() as messages:
         result = proof.verify(folder, messages)
     for line in result.lines:

@@ -10,6 +10,14 @@ was published. Choices, and why:
   (Outlook reads the latter first).
 - Only visits still to be done carry a reminder (one VALARM, ACTION:DISPLAY, a relative
   TRIGGER of -P{N}D before the window opens; Outlook keeps only one).
+- A visit recorded as not done (an empty actual_date with a reason) is no longer to do: its
+  title says so ("007 M1 not done"), it carries no reminder, and the description says a
+  reason was recorded — never the reason's text. It stays an ordinary event over its window
+  (STATUS:CONFIRMED, not CANCELLED): Outlook shows a cancelled event imported from a file
+  like any other, and Google Calendar hides one, while the nurse wants to see the window and
+  that the visit was not done (a monitor asks about it); CANCELLED stays the sign of a
+  withdrawal. The title is the same before and after the window closes (the record, not the
+  date, decides), so recording "not done" moves SEQUENCE once and the days passing do not.
 - The UID is derived from study, participant and visit code: the same in every export.
   SEQUENCE counts how often the event's dates or status have changed
   since it was first exported; LAST-MODIFIED says when. Both come from a small state file in
@@ -109,7 +117,13 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
             anchor_done = actual[anchor_at]
             anchored = (f"{visit.anchor} done {_day(anchor_done)}" if not np.isnat(anchor_done)
                         else f"{visit.anchor} target {_day(targets[anchor_at])} (not done yet)")
-        summary, state = _summary(participant, code, status, days, target, done, closed)
+        not_done = bool(reason) and np.isnat(done) and status != Status.WITHDRAWN
+        if not_done:
+            summary, state = f"{participant} {code} not done", "not done, as recorded in the visits file"
+            if status == Status.MISSED:
+                state += f" (window closed {_day(closed)})"
+        else:
+            summary, state = _summary(participant, code, status, days, target, done, closed)
         lines = [
             f"Participant {participant}, visit {code}: {visit.name}",
             f"Window: {_day(opened)} to {_day(closed)} ({visit.timing})",
@@ -129,7 +143,7 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
         elif status in DEVIATIONS:
             lines.append("Reason: reason missing")
         lines.append(f"Study {protocol.study_id}. Made by visit-scheduler.")
-        pending = status in PENDING
+        pending = status in PENDING and not not_done
         reminder_day = opened - np.timedelta64(remind_days, "D")
         events.append(CalendarEvent(
             uid=uid_for(protocol.study_id, participant, code),

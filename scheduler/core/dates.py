@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 # Why a value is not a date. OK means read (or empty, when the value is empty).
-OK, EMPTY, UNREADABLE, NONEXISTENT, DAY_FIRST, SERIAL, IMPLAUSIBLE = range(7)
+OK, EMPTY, UNREADABLE, NONEXISTENT, DAY_FIRST, SERIAL, IMPLAUSIBLE, TWO_DIGIT_YEAR = range(8)
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 
@@ -24,6 +24,8 @@ _YEAR_FIRST = (
     r"|^(?P<year3>\d{4})\s*年\s*(?P<month3>\d{1,2})\s*月\s*(?P<day3>\d{1,2})\s*日?$"
 )
 _DAY_OR_MONTH_FIRST = r"^\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}$"
+# The same with a two-digit year (25/03/10): --date-format's %Y needs four digits.
+_TWO_DIGIT_YEAR = r"^\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2}$"
 # An Excel serial day number (40391 is 2010-08-01) typed or exported into a CSV.
 _SERIAL = r"^\d{4,5}(\.0+)?$"
 # ISO with a midnight time, as some exports write a date: 2010-08-01 00:00:00
@@ -37,6 +39,8 @@ HINTS = {
     SERIAL: "this looks like an Excel day number: format the column as a date "
             "(YYYY-MM-DD) in Excel before saving",
     IMPLAUSIBLE: f"the year is outside {FIRST_YEAR}–{LAST_YEAR}: check for a typing mistake",
+    TWO_DIGIT_YEAR: "in Excel, format the column as a date with a four-digit year "
+                    "(such as YYYY-MM-DD), then save the file again",
 }
 WHAT = {
     UNREADABLE: "not a date",
@@ -44,6 +48,7 @@ WHAT = {
     DAY_FIRST: "a date whose day and month could be swapped",
     SERIAL: "a number where a date belongs",
     IMPLAUSIBLE: "a date outside the years a study can have",
+    TWO_DIGIT_YEAR: "a date with a two-digit year",
 }
 
 
@@ -121,9 +126,13 @@ def _parse_distinct(values: pd.Series, date_format: str | None) -> tuple[np.ndar
         unmatched = index[~matched]
         other = rest[~matched]
         # With --date-format, a day-first value the pattern could not read is a day that
-        # does not exist (31/02/2010); without it, the form itself is the problem.
+        # does not exist (31/02/2010), or a two-digit year (25/03/10: the patterns allowed
+        # take four); without it, the form itself is the problem.
         swapped_form = other.str.fullmatch(_DAY_OR_MONTH_FIRST).to_numpy(dtype=bool)
         codes[unmatched[swapped_form]] = NONEXISTENT if date_format else DAY_FIRST
+        if date_format:
+            two_digit = other.str.fullmatch(_TWO_DIGIT_YEAR).to_numpy(dtype=bool)
+            codes[unmatched[two_digit]] = TWO_DIGIT_YEAR
         codes[unmatched[other.str.fullmatch(_SERIAL).to_numpy(dtype=bool)]] = SERIAL
 
     years = dates.astype("M8[Y]").astype(np.int64) + 1970

@@ -4,7 +4,9 @@ Data problems never stop the check: each is listed (file:line, what, how to fix)
 record is left out, except visits done out of protocol order, which are listed and used.
 Which record is used, in order of the rules (PRODUCT.md, "Data problems"):
 
-1. unknown participant, unknown visit code, a date that cannot be read or does not exist,
+1. a line that cannot be a record as it is (more cells than the header, a control
+   character in the ID: the reader's ``problem``), unknown participant, unknown visit
+   code, a date that cannot be read or does not exist,
    an empty date without a reason, a date after today, before enrollment or after the
    participant withdrew: listed, left out;
 2. a date after an explicit past as-of date: left out silently (it had not happened yet);
@@ -73,8 +75,13 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     # A visit whose window can open before enrollment (screening) is judged by its window.
     before_allowed = np.isin(visit, [protocol.codes.index(code) for code in protocol.may_precede_enrollment()])
 
+    # The reader's problems with a line (a column only when it found some).
+    unreadable = (records["problem"].notna().to_numpy() if "problem" in records.columns
+                  else np.zeros(len(records), dtype=bool))
+
     # Each record gets the first rule it breaks; the order is the order of the checks.
     rules = [
+        (unreadable, "read problem"),
         (~known, "unknown participant"),
         (visit < 0, "unknown visit"),
         (~np.isin(date_code, (datelib.OK, datelib.EMPTY)), "bad date"),
@@ -164,6 +171,9 @@ class _Describer:
 
     def rule(self, rule: str, position: int, enrollment: np.datetime64,
              withdrawal: np.datetime64) -> Problem:
+        if rule == "read problem":
+            found: Problem = self.records["problem"].iloc[position]
+            return found
         problem = functools.partial(self._problem, position)
         participant = self._value(position, "participant_id")
         code = self._value(position, "visit_code")

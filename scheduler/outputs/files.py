@@ -1,8 +1,10 @@
 """Tables to files: -o FILE picks the format from the extension.
 
-Every file is written to a temporary file and renamed into place (studyfolder.atomic_write).
+Every file is written to a temporary file and renamed into place (storage.atomic.atomic_write).
 Dates are ISO text in CSV and JSON and real dates in Excel; JSON has null for empty values;
 an Excel cell is always a value, never a formula (a reason typed as =1+1 stays text).
+A table's CSV is Excel's "CSV UTF-8": UTF-8 with a byte-order mark, so that a double-click
+opens Chinese text correctly (SDTM's CSVs, for SAS and R, have none: ``write_csv`` alone).
 """
 
 from __future__ import annotations
@@ -81,22 +83,43 @@ def _csv_cells(words: np.ndarray) -> np.ndarray:
     return words
 
 
-def write_csv(frame: pd.DataFrame, stream: Any, chunk: int = 100_000) -> None:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(words: np.ndarray) -> np.ndarray:
+    """Text cells a spreadsheet would run as a formula (=HYPERLINK(…), +1, -1, @SUM, or one
+    hidden behind a tab or a carriage return) begin with a single quote instead (OWASP's
+    advice for CSV injection): Excel then shows the text as it was typed."""
+    starts = pd.Series(words, dtype=object).str.startswith(FORMULA_STARTS).to_numpy(dtype=bool)
+    if starts.any():
+        words = words.copy()
+        words[starts] = ["'" + word for word in words[starts]]
+    return words
+
+
+def write_csv(frame: pd.DataFrame, stream: Any, chunk: int = 100_000, defuse: bool = False) -> None:
     """A CSV of text cells, written in chunks of rows: each distinct value is formatted and
-    quoted once (pandas' to_csv formats every cell in turn, five times slower here)."""
-    columns = [text_column(frame[name], _csv_cells) for name in frame.columns]
+    quoted once (pandas' to_csv formats every cell in turn, five times slower here).
+    ``defuse``: text cells that begin like a formula get a leading ' (the report's CSV)."""
+    convert = (lambda words: _csv_cells(_defused(words))) if defuse else _csv_cells
+    columns = [text_column(frame[name], convert) for name in frame.columns]
     stream.write(",".join(_csv_cell(str(name)) for name in frame.columns) + "\n")
     for start in range(0, len(frame), chunk):
         rows = zip(*(column[start:start + chunk] for column in columns))
         stream.write("\n".join(map(",".join, rows)) + "\n")
 
 
+BOM = "\ufeff"
+
+
 def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1",
-                highlight: pd.Series | None = None) -> None:
+                highlight: pd.Series | None = None, defuse: bool = False) -> None:
+    """``defuse``: a CSV whose text cells never begin like a formula (see ``write_csv``)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with atomic_write(path) as stream:
-            write_csv(frame, stream)
+            stream.write(BOM)  # Excel's "CSV UTF-8"; written by hand, UTF-8 stays the fast path
+            write_csv(frame, stream, defuse=defuse)
     elif suffix == ".json":
         with atomic_write(path) as stream:
             json.dump(_records(frame), stream, ensure_ascii=False, indent=1)
@@ -129,15 +152,36 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], path: Path,
                    images: dict[str, bytes] | None = None) -> None:
     """One sheet per table: bold frozen header, filters, widths, real dates, values only.
-    ``images`` adds a sheet per picture (PNG bytes)."""
-    import datetime
+    ``images`` adds a sheet per picture (PNG bytes).
+
+    The workbook is zipped in memory, then written in one go; whatever fails on the way (a
+    full disk under openpyxl's temporary sheets, a folder gone), every sheet's streams are
+    closed first, so that Python tidying up later prints nothing after the message."""
+    import io
 
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    buffer = io.BytesIO()
+    try:
+        _fill(workbook, sheets, images or {})
+        workbook.save(buffer)
+    finally:
+        _discard(workbook)
+    with atomic_write(path, mode="wb") as stream:
+        stream.write(buffer.getbuffer())
+
+
+def _fill(workbook: Any, sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]],
+          images: dict[str, bytes]) -> None:
+    import datetime
+    import io
+
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.drawing.image import Image
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     flagged = PatternFill("solid", start_color="FFF4CCCC", end_color="FFF4CCCC")
     for title, (frame, highlight) in sheets.items():
@@ -183,12 +227,22 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
                     cell.fill = flagged
                 cells.append(cell)
             sheet.append(cells)
-    for title, picture in (images or {}).items():
-        import io
-
-        from openpyxl.drawing.image import Image
-
+    for title, picture in images.items():
         sheet = workbook.create_sheet(title[:31])
         sheet.add_image(Image(io.BytesIO(picture)), "A1")
-    with atomic_write(path, mode="wb") as stream:
-        workbook.save(stream)
+
+
+def _discard(workbook: Any) -> None:
+    """Close every write-only sheet's streams and remove its temporary file, whatever state
+    a failure left them in (after a save there is nothing left to do)."""
+    import contextlib
+
+    for sheet in workbook.worksheets:
+        rows, writer = getattr(sheet, "_rows", None), getattr(sheet, "_writer", None)
+        for stream in (rows, getattr(writer, "xf", None)):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.cleanup()

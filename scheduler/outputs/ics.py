@@ -3,13 +3,14 @@ file per participant (``--split``)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
 from scheduler.core.calendar import CalendarEvent, Published, by_participant, file_name_for
 from scheduler.errors import OutputError
 from scheduler.paths import label
-from scheduler.storage.atomic import atomic_write, make_folder
+from scheduler.storage.atomic import atomic_folder, atomic_path
 
 PRODID = "-//visit-scheduler//visit windows//EN"
 
@@ -59,23 +60,54 @@ def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.dat
 def write_calendars(events: list[CalendarEvent], published: dict[str, Published], now: dt.datetime,
                     remind_days: int, output: Path | None, split: Path | None,
                     calendar_name: str | None) -> list[Path]:
-    """Write the site calendar (``output``) and/or one file per participant (``split``)."""
+    """Write the site calendar (``output``) and/or one file per participant (``split``).
+
+    The --split folder is one set, replaced whole (``storage.atomic.atomic_folder``); a site
+    calendar written into it is part of the set. The tool's own files there are calendars it
+    made: ``.ics`` files whose first lines carry its PRODID. The --split folder is checked
+    before anything is made, and the site calendar is renamed into place just after the
+    folder is swapped in: a refusal, a failure or Ctrl-C on the way leaves both as they were."""
     grouped = by_participant(events)
     names = split_file_names(list(grouped), output, split) if split is not None else {}
-    written = []
-    if output is not None:
-        with atomic_write(output, mode="wb") as stream:
-            stream.write(render(events, published, now, calendar_name, remind_days))
-        written.append(output)
-    if split is not None:
-        make_folder(split)
-        for participant, mine in grouped.items():
-            path = split / names[participant]
-            with atomic_write(path, mode="wb") as stream:
+    inside = (output is not None and split is not None
+              and output.resolve().parent == split.resolve())
+    with contextlib.ExitStack() as stack:  # left in reverse: the folder swapped, then the file
+        site = stack.enter_context(atomic_path(output)) if output is not None and not inside else None
+        building = None
+        if split is not None:
+            files = [*names.values(), *([output.name] if inside and output is not None else [])]
+            building = stack.enter_context(atomic_folder(split, files, made_here))
+            if inside and output is not None:
+                site = building / output.name
+        if site is not None and output is not None:
+            try:
+                site.write_bytes(render(events, published, now, calendar_name, remind_days))
+            except OSError as error:
+                raise OutputError(f"{label(output)}: writing failed ({error.strerror or error}) — "
+                                  "nothing was replaced: the earlier files, if any, are unchanged") from None
+        if building is not None:
+            for participant, mine in grouped.items():
                 # No X-WR-CALNAME: these go into the nurse's own calendar.
-                stream.write(render(mine, published, now, None, remind_days))
-            written.append(path)
+                (building / names[participant]).write_bytes(render(mine, published, now, None, remind_days))
+    written = [output] if output is not None else []
+    if split is not None:
+        written += [split / names[participant] for participant in grouped]
     return written
+
+
+SIGNATURE = f"\r\nPRODID:{PRODID}\r\n".encode("ascii")
+
+
+def made_here(path: Path) -> bool:
+    """A calendar visit-scheduler wrote: an .ics file whose first lines carry its PRODID."""
+    if path.suffix.lower() != ".ics":
+        return False
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(256)
+    except OSError:
+        return False
+    return head.startswith(b"BEGIN:VCALENDAR\r\n") and SIGNATURE in head
 
 
 def split_file_names(participants: list[str], output: Path | None, split: Path) -> dict[str, str]:

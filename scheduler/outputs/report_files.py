@@ -1,14 +1,18 @@
 """The weekly report as Markdown, HTML, Excel or CSV.
 
 Every format lists every deviation to date, one row or line each, with its participant_id
-and visit_code, those new this week marked. The CSV is exactly that list. Only participant
-IDs appear: the report is built from the check table, which holds no roster column.
+and visit_code, those new this week marked. The CSV is exactly that list, as Excel's "CSV
+UTF-8", with a cell that begins like a formula (= + - @, a tab, a carriage return) begun with
+a single quote: people open it in Excel. Only participant IDs appear: the report is built
+from the check table, which holds no roster column. Text in the Markdown (heading, cells,
+list lines) is escaped so that it stays text when an e-mail renders it.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -45,10 +49,17 @@ def _heading(report: Report) -> str:
 # --------------------------------------------------------------------------- Markdown
 
 
+MARKUP = re.compile(r"[`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def _md(text: object) -> str:
-    """Cell text that stays text when the Markdown is rendered (an e-mail may render HTML)."""
-    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-            .replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    """Text that stays text when the Markdown is rendered (an e-mail may render HTML): in a
+    table cell, a list line or the heading. HTML is escaped; so are the marks of emphasis,
+    code, links and strike-through (an underscore inside a word, as in in_window, is not
+    emphasis and stays as it is); a line break becomes a space."""
+    escaped = (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+               .replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    return MARKUP.sub(lambda mark: "\\" + mark.group(0), escaped)
 
 
 def _md_table(frame: pd.DataFrame) -> list[str]:
@@ -61,7 +72,7 @@ def _md_table(frame: pd.DataFrame) -> list[str]:
 def markdown(report: Report) -> str:
     """Short enough to paste into an e-mail: the figures, this week's deviations, every
     deviation to date on one line each, and counts for the rest."""
-    lines = [f"# {_heading(report)}", "",
+    lines = [f"# {_md(_heading(report))}", "",
              f"Reporting week {report.week.label}; as of {report.as_of}. Made {report.made_at}.", "",
              f"Audit trail: {_md(report.trail_head)}", ""]
     lines += ["## Summary", "", "| | |", "| --- | --- |"]
@@ -170,7 +181,8 @@ def write_report(report: Report, path: Path | None, picture: bytes | None) -> st
         return markdown(report)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        write_table(deviations_csv_frame(report), path)
+        # People open it in Excel: a reason typed as =HYPERLINK(…) must not run there.
+        write_table(deviations_csv_frame(report), path, defuse=True)
     elif suffix == ".md":
         with atomic_write(path) as stream:
             stream.write(markdown(report))

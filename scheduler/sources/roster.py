@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.errors import InputFileError, Problem
-from scheduler.sources.tables import read_date_column, read_table, text_column
+from scheduler.sources.tables import control_in_id, participant_ids, read_date_column, read_table, text_column
 
 PARTICIPANT_COLUMNS = ("participant_id", "enrollment_date")
 PARTICIPANT_OPTIONAL = ("withdrawal_date", "withdrawal_reason", "site")
@@ -19,20 +19,24 @@ ID_PATTERN = r"^[^\W_]"
 
 
 def read_participants(path: Path, label: str, encoding: str | None = None,
-                      sheet: str | None = None, date_format: str | None = None) -> pd.DataFrame:
+                      sheet: str | None = None, date_format: str | None = None,
+                      notes: list[str] | None = None) -> pd.DataFrame:
     """The roster. Any problem in it stops the command (exit 2): nobody silently drops out.
 
-    Columns out: participant_id, enrollment_date, withdrawal_date (datetime64, NaT when
-    none), withdrawal_reason, site, line.
+    Columns out: participant_id (NFKC: ００９ is 009), enrollment_date, withdrawal_date
+    (datetime64, NaT when none), withdrawal_reason, site, line. ``notes``: see read_table.
     """
-    table = read_table(path, label, PARTICIPANT_COLUMNS, PARTICIPANT_OPTIONAL, encoding, sheet)
+    table = read_table(path, label, PARTICIPANT_COLUMNS, PARTICIPANT_OPTIONAL, encoding, sheet,
+                       notes)
     frame = table.frame
     problems: list[Problem] = []
     lines = frame["line"].to_numpy()
-    ids = frame["participant_id"]
+    ids, control = participant_ids(frame["participant_id"])
 
+    for position in np.flatnonzero(control):
+        problems.append(control_in_id(table, int(lines[position]), frame["participant_id"].iloc[position]))
     empty_id = (ids == "").to_numpy()
-    bad_id = ~empty_id & ~ids.str.contains(ID_PATTERN, regex=True).to_numpy(dtype=bool)
+    bad_id = ~empty_id & ~control & ~ids.str.contains(ID_PATTERN, regex=True).to_numpy(dtype=bool)
     for position in np.flatnonzero(empty_id):
         problems.append(table.problem("the participant ID is empty", int(lines[position]),
                                       "participant_id", None, "give every participant an ID"))
@@ -40,16 +44,21 @@ def read_participants(path: Path, label: str, encoding: str | None = None,
         problems.append(table.problem("a participant ID must start with a letter or a digit",
                                       int(lines[position]), "participant_id", ids.iloc[position],
                                       "remove the leading sign or space"))
-    duplicated = ids.duplicated(keep=False).to_numpy() & ~empty_id
+    duplicated = ids.duplicated(keep=False).to_numpy() & ~empty_id & ~control
     if duplicated.any():
+        typed = dict(zip(lines[duplicated], frame["participant_id"].to_numpy(dtype=object)[duplicated]))
         groups = pd.Series(lines[duplicated]).groupby(ids[duplicated].to_numpy()).agg(list)
         for participant, group_lines in groups.items():
             others = ", ".join(str(n) for n in group_lines[1:])
+            # ００９ and 009 are one ID (NFKC): say so where the lines do not look alike.
+            alike = all(typed[n] == participant for n in group_lines)
             problems.append(table.problem(
                 f"participant {participant} is listed twice "
                 f"(also on line{'s' if len(group_lines) > 2 else ''} {others})",
-                int(group_lines[0]), "participant_id", str(participant),
-                "keep one line per participant"))
+                int(group_lines[0]), "participant_id", str(typed[group_lines[0]]),
+                "keep one line per participant" if alike else
+                "keep one line per participant (full-width digits and letters, as a Chinese "
+                "input method types them, are the same ID as plain ones)"))
 
     enrollment, _, enrollment_problems = read_date_column(table, "enrollment_date", date_format,
                                                           allow_empty=False)

@@ -11,9 +11,12 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import itertools
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,15 +24,44 @@ import pandas as pd
 from scheduler.core import dates as datelib
 from scheduler.core.table import Table
 from scheduler.errors import InputFileError, Problem
-from scheduler.sources.text import decode, header_names, separator_of
+from scheduler.sources.text import decode, encoding_note, has_invisible, header_names, normal_id, separator_of
 
 # A file written day-first has that form on every line: list the first few, not thousands.
 MAX_LISTED = 20
+# An Excel number format of zeros only ("000", "00000"): a whole number shown with leading
+# zeros to that width, as IDs typed as numbers often are (7 shown as 007).
+_ZEROS = re.compile(r"0+")
+
+
+@dataclass(frozen=True)
+class LongLine:
+    """A CSV line with more cells than the header (an unquoted comma): in the visits file a
+    data problem for that record, which is left out. ``values``: the cells of the columns
+    asked for, as the line has them (trimmed), for the problem's participant."""
+
+    line: int
+    cells: int
+    width: int
+    values: dict[str, str]
+
+    def problem(self, table: Table, participant: str) -> Problem:
+        return table.problem(too_many_cells(self.cells, self.width), self.line,
+                             participant=participant)
+
+
+def too_many_cells(cells: int, width: int) -> str:
+    return (f"the line has {cells} cells where the header has {width} — "
+            "a value holding a comma needs double quotes")
 
 
 def read_table(path: Path, label: str, required: tuple[str, ...], optional: tuple[str, ...],
-               encoding: str | None = None, sheet: str | None = None) -> Table:
-    """Read a CSV or .xlsx file into text columns; refuse it (exit 2) if it cannot be used."""
+               encoding: str | None = None, sheet: str | None = None,
+               notes: list[str] | None = None, long_lines: list[LongLine] | None = None) -> Table:
+    """Read a CSV or .xlsx file into text columns; refuse it (exit 2) if it cannot be used.
+
+    ``notes``, when given, gets one line for what the caller should say (the encoding of
+    a file that is not UTF-8). ``long_lines``, when given, gets the CSV lines that have
+    more cells than the header, which are then left out; without it they refuse the file."""
     if not path.exists():
         raise InputFileError(f"{label}: file not found — check the name and the folder "
                              "(--study names the study folder)")
@@ -42,7 +74,7 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
         raise InputFileError(f"{label}: old Excel 97–2003 workbooks (.xls) cannot be read — "
                              "in Excel, Save As 'Excel Workbook (.xlsx)' or 'CSV UTF-8'")
     else:
-        frame, sheet_name = _read_csv(path, label, encoding, required + optional), None
+        frame, sheet_name = _read_csv(path, label, encoding, required + optional, notes, long_lines), None
     missing = [name for name in required if name not in frame.columns]
     if missing:
         present = frame.attrs.get("header") or [c for c in frame.columns if c != "line"]
@@ -62,14 +94,19 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
     return Table(frame[keep].copy(), label, sheet_name)
 
 
-def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, ...],
+              notes: list[str] | None = None, long_lines: list[LongLine] | None = None) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise InputFileError(f"{label}: cannot read the file ({error.strerror})") from None
+    decoded, codec = decode(raw, label, encoding)
+    note = encoding_note(label, codec, given=bool(encoding))
+    if note is not None and notes is not None:
+        notes.append(note)
     # One kind of line break (Windows \r\n and old Mac \r become \n), so that pandas, the
     # csv module and the line numbers in messages all count lines the same way.
-    text = decode(raw, label, encoding)[0].replace("\r\n", "\n").replace("\r", "\n")
+    text = decoded.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise InputFileError(f"{label}: this is not a text file — save it as CSV or .xlsx")
     first_line = text.split("\n", 1)[0]
@@ -79,23 +116,45 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
     separator = separator_of(first_line)
     # The header is read here, not by pandas, which would quietly rename a repeated column.
     names = header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
+    frame, first_row_long = _parse_csv(text, separator, names, label, skip_long=long_lines is not None)
+    if first_row_long and long_lines is None:
+        raise _too_many_cells(text, separator, label)
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if long_lines is not None and (first_row_long or physical != len(frame) + 1):
+        # Lines that are not one record each: quoted line breaks, or records too long. The
+        # csv module says where each record starts and which are too long; those are taken
+        # out of the text and the rest read again, so that pandas reads every cell.
+        starts, removed = _long_records(text, separator, names, wanted, long_lines)
+        if removed:
+            frame = _parse_csv(_without_lines(text, removed), separator, names, label, skip_long=False)[0]
+        if len(starts) != len(frame):  # the csv module and pandas disagree: say what it sees
+            raise _too_many_cells(text, separator, label)
+        frame["line"] = np.asarray(starts, dtype=np.int64)
+    else:
+        frame["line"] = _line_numbers(text, separator, len(frame), physical)
+    return _trim_and_drop_blank(frame, wanted)
+
+
+def _parse_csv(text: str, separator: str, names: list[str], label: str,
+               skip_long: bool) -> tuple[pd.DataFrame, bool]:
+    """pandas' reading of the text as cells, and whether its first record was too long
+    (pandas then cuts it to the header's width, and takes that width for later records:
+    the caller must not trust which later records it kept). Later too-long records are
+    skipped (skip_long) or refuse the file."""
     try:
-        with warnings.catch_warnings():
-            # pandas would quietly turn the extra cells of a too-long first row into an index.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
             frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=object, keep_default_na=False,
                                 na_filter=False, skip_blank_lines=False, index_col=False,
-                                header=0, names=names, engine="c")
-    except pd.errors.ParserWarning:
-        raise _too_many_cells(text, separator, label) from None
+                                header=0, names=names, engine="c",
+                                on_bad_lines="skip" if skip_long else "error")
     except pd.errors.ParserError as error:
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if match:
             expected, line, saw = match.groups()
             raise InputFileError(
-                f"{label}:{_physical_line(text, separator, int(line))}: the line has {saw} cells "
-                f"where the header has {expected} — a value holding a comma needs double quotes"
-            ) from None
+                f"{label}:{_physical_line(text, separator, int(line))}: "
+                f"{too_many_cells(int(saw), int(expected))}") from None
         match = re.search(r"EOF inside string starting at row (\d+)", str(error))
         if match:
             raise InputFileError(
@@ -104,8 +163,44 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         raise InputFileError(f"{label}: the file cannot be read as CSV ({error})") from None
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{label}: the file is empty — the first line must be the header") from None
-    frame["line"] = _line_numbers(text, separator, len(frame))
-    return _trim_and_drop_blank(frame, wanted)
+    first_row_long = False
+    for warning in caught:
+        if issubclass(warning.category, pd.errors.ParserWarning):
+            first_row_long = True
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return frame, first_row_long
+
+
+def _long_records(text: str, separator: str, names: list[str], wanted: tuple[str, ...],
+                  long_lines: list[LongLine]) -> tuple[list[int], list[tuple[int, int]]]:
+    """The first line of each record that is not too long, and the lines (first, last) of
+    each that is, as the csv module reads the text; those go into ``long_lines``."""
+    width = len(names)
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    next(reader, None)
+    starts: list[int] = []
+    removed: list[tuple[int, int]] = []
+    previous = reader.line_num  # the header's last line
+    for row in reader:
+        if len(row) > width:
+            long_lines.append(LongLine(previous + 1, len(row), width,
+                                       {name: cell.strip() for name, cell in zip(names, row)
+                                        if name in wanted}))
+            removed.append((previous + 1, reader.line_num))
+        else:
+            starts.append(previous + 1)
+        previous = reader.line_num
+    return starts, removed
+
+
+def _without_lines(text: str, removed: list[tuple[int, int]]) -> str:
+    """The text less the lines (first, last; 1 is the header's) of the records removed."""
+    lines = text.split("\n")
+    keep = np.ones(len(lines), dtype=bool)
+    for first, last in removed:
+        keep[first - 1:last] = False
+    return "\n".join(itertools.compress(lines, keep.tolist()))
 
 
 def _too_many_cells(text: str, separator: str, label: str) -> InputFileError:
@@ -114,9 +209,7 @@ def _too_many_cells(text: str, separator: str, label: str) -> InputFileError:
     start = 2
     for row in reader:
         if len(row) > len(header):
-            return InputFileError(
-                f"{label}:{start}: the line has {len(row)} cells where the header has "
-                f"{len(header)} — a value holding a comma needs double quotes")
+            return InputFileError(f"{label}:{start}: {too_many_cells(len(row), len(header))}")
         start = reader.line_num + 1
     return InputFileError(f"{label}: the lines do not all have as many cells as the header")
 
@@ -127,9 +220,8 @@ def _physical_line(text: str, separator: str, record: int) -> int:
     return starts[record - 1] if record - 1 < len(starts) else record
 
 
-def _line_numbers(text: str, separator: str, rows: int) -> np.ndarray:
-    """The editor's line of each record (header = line 1)."""
-    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+def _line_numbers(text: str, separator: str, rows: int, physical: int) -> np.ndarray:
+    """The editor's line of each record (header = line 1); ``physical``: the file's lines."""
     if physical == rows + 1:
         return np.arange(2, rows + 2)
     # Quoted values hold line breaks: ask the csv module where each record starts.
@@ -144,6 +236,29 @@ def _record_lines(text: str, separator: str) -> list[int]:
         starts.append(previous + 1)
         previous = reader.line_num
     return starts
+
+
+def participant_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """IDs as typed, made one form (Unicode NFKC: the full-width ００９ a Chinese input method
+    types is 009), and True where an ID holds a control or invisible character (refused).
+
+    Each distinct ID is looked at once, and only when some ID is not plain printable ASCII
+    (which NFKC leaves as it is): otherwise two passes in C over the joined IDs."""
+    cells = values.to_numpy(dtype=object)
+    joined = "".join(cells.tolist())  # the readers' cells are all text
+    if joined.isascii() and joined.isprintable():
+        return values, np.zeros(len(cells), dtype=bool)
+    positions, uniques = pd.factorize(cells, use_na_sentinel=True)  # no missing cells here
+    distinct: list[str] = uniques.tolist()
+    normal = np.array([normal_id(unique) for unique in distinct], dtype=object)
+    control = np.array([has_invisible(unique) for unique in distinct], dtype=bool)
+    return pd.Series(normal[positions], index=values.index, dtype=object), control[positions]
+
+
+def control_in_id(table: Table, line: int, value: str) -> Problem:
+    return table.problem("the participant ID holds a line break or another control character",
+                         line, "participant_id", value,
+                         "retype the ID without it (it may be invisible)", participant=value)
 
 
 def text_column(column: pd.Series) -> pd.Series:
@@ -199,28 +314,42 @@ def _read_workbook(path: Path, label: str, sheet: str | None,
                              "save it again from Excel as .xlsx") from None
     try:
         if sheet is None:
-            worksheet = workbook.worksheets[0]
+            # The first sheet a person sees: a hidden first sheet (a lookup list, an old
+            # version) is not the data. --sheet may still name any sheet, hidden or not.
+            if not workbook.worksheets:
+                raise InputFileError(f"{label}: the workbook has no sheet — "
+                                     "save it again from Excel as .xlsx")
+            visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+            worksheet = (visible or workbook.worksheets)[0]
         elif sheet in workbook.sheetnames:
             worksheet = workbook[sheet]
         else:
             raise InputFileError(f"{label}: no sheet named '{sheet}' (sheets: "
                                  f"{', '.join(workbook.sheetnames)}) — check --sheet")
-        rows = worksheet.iter_rows(values_only=True)
+        # Cells, not values only: a number's format says how Excel shows it (007).
+        rows = worksheet.iter_rows()
         header = next(rows, None)
-        if header is None or all(cell is None for cell in header):
+        if header is None or all(cell.value is None for cell in header):
             raise InputFileError(f"{label} (sheet {worksheet.title}): the sheet is empty — "
                                  "row 1 must be the header")
 
-        def text(cell: object) -> str:
-            if cell is None:
+        def text(cell: Any) -> str:
+            """The cell as Excel shows it, for what can be text: a date as YYYY-MM-DD, a
+            whole number without ".0", and with the leading zeros of a "000" format."""
+            value = cell.value
+            if value is None:
                 return ""
-            if isinstance(cell, datetime.datetime):
-                return cell.date().isoformat()
-            if isinstance(cell, datetime.date):
-                return cell.isoformat()
-            if isinstance(cell, float) and cell.is_integer():
-                return str(int(cell))
-            return str(cell)
+            if isinstance(value, datetime.datetime):
+                return value.date().isoformat()
+            if isinstance(value, datetime.date):
+                return value.isoformat()
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+                number = int(value)
+                shown = cell.number_format
+                if isinstance(shown, str) and _ZEROS.fullmatch(shown):
+                    return ("-" if number < 0 else "") + str(abs(number)).zfill(len(shown))
+                return str(number)
+            return str(value)
 
         width = len(header)
         records = [[text(cell) for cell in row[:width]] + [""] * (width - len(row)) for row in rows]
@@ -234,28 +363,40 @@ def _read_workbook(path: Path, label: str, sheet: str | None,
     return _trim_and_drop_blank(frame, wanted), title
 
 
+def _refuse_form(table: Table, column: str, values: pd.Series, positions: np.ndarray,
+                 headline: str, what: str, fix: str) -> None:
+    """A date form that is the file's, not one value's: the whole file refused (exit 2),
+    with the first few lines that have it."""
+    if not len(positions):
+        return
+    lines = table.frame["line"].to_numpy()
+    count = len(positions)
+    raise InputFileError(
+        f"{table.label}: {headline} ({count} such date{'s' if count > 1 else ''})",
+        [table.problem(what, int(lines[position]), column, values.iloc[position], fix)
+         for position in positions[:MAX_LISTED]]
+        + ([table.problem(f"and {count - MAX_LISTED} more such dates")] if count > MAX_LISTED else []))
+
+
 def read_date_column(table: Table, column: str, date_format: str | None,
                      allow_empty: bool) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
-    """Parse one date column. A day-first form refuses the whole file (exit 2).
+    """Parse one date column. A day-first form, or two-digit years where --date-format
+    wants four, refuse the whole file (exit 2).
 
     Returns (dates, codes, problems): problems for values that are not dates (and for
     empty values when they are not allowed); the caller decides whether they stop it.
     """
     values = table.frame[column]
     parsed, codes = datelib.parse_dates(values, date_format)
-    swapped = np.flatnonzero(codes == datelib.DAY_FIRST)
-    if len(swapped):
-        lines = table.frame["line"].to_numpy()
-        raise InputFileError(
-            f"{table.label}: dates written day-first or month-first cannot be read safely, "
-            f"so the whole file is refused ({len(swapped)} such date{'s' if len(swapped) > 1 else ''})",
-            [table.problem("a date written day-first or month-first", int(lines[position]), column,
-                           values.iloc[position],
-                           "give the form with --date-format, for example "
-                           "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)")
-             for position in swapped[:MAX_LISTED]]
-            + ([table.problem(f"and {len(swapped) - MAX_LISTED} more such dates")]
-               if len(swapped) > MAX_LISTED else []))
+    _refuse_form(table, column, values, np.flatnonzero(codes == datelib.DAY_FIRST),
+                 "dates written day-first or month-first cannot be read safely, so the whole "
+                 "file is refused", "a date written day-first or month-first",
+                 "give the form with --date-format, for example "
+                 "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)")
+    _refuse_form(table, column, values, np.flatnonzero(codes == datelib.TWO_DIGIT_YEAR),
+                 "this file has two-digit years — re-save it with four: a year such as 10 could "
+                 "be 1910 or 2010, so the whole file is refused",
+                 datelib.WHAT[datelib.TWO_DIGIT_YEAR], datelib.HINTS[datelib.TWO_DIGIT_YEAR])
     bad = codes != datelib.OK
     if allow_empty:
         bad &= codes != datelib.EMPTY

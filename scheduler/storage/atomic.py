@@ -1,5 +1,6 @@
 """Writing files so that a crash never leaves half of one: a temporary file beside the
-target, renamed into place when it is complete.
+target, renamed into place when it is complete; a set of files built in a temporary folder
+beside the target folder and swapped in whole (``atomic_folder``).
 
 A run that fails or is interrupted leaves the earlier file as it was and no partial file
 behind: the rename is atomic on the same file system. ``durable=True`` (the study folder's
@@ -10,10 +11,16 @@ before the rename is reported, so a power cut after "Recorded" cannot take the c
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 from scheduler.errors import OutputError
@@ -80,7 +87,8 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8",
 
 
 def _fsync_file(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
+    # Windows flushes only a file opened for writing (FlushFileBuffers); Unix any descriptor.
+    descriptor = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
@@ -103,3 +111,274 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+# --------------------------------------------------------------------------- sets of files
+#
+# A set of files (the SDTM domains, one calendar per participant) is replaced whole or not at
+# all. The files are written into ``.NAME.visit-scheduler-new-XXXXXXXX``, a sibling of the
+# folder NAME, checked (every file there and not empty, nothing else) and flushed; the tool's
+# files in NAME that this run does not write (the other format's domains, the calendars of
+# participants not exported this time) are carried over as they are (hard links, else
+# copies); then the folders are swapped: in one step where the system can (Linux: renameat2
+# RENAME_EXCHANGE), else the earlier folder is renamed aside to ``.NAME.visit-scheduler-old``
+# and the new one renamed in. The earlier folder is removed last. A run killed during the
+# swap leaves the old or the new set at NAME — or, between the two renames, the old set
+# aside — and the next run that writes NAME settles it first: an aside folder beside NAME is
+# removed (the new set was in), or renamed back when NAME is missing (the swap had not
+# happened); folders left building are removed.
+
+NEW_MARK = ".visit-scheduler-new-"  # .NAME.visit-scheduler-new-XXXXXXXX: a set being built
+OLD_MARK = ".visit-scheduler-old"   # .NAME.visit-scheduler-old: the earlier set, set aside
+FEW_FILES = 64  # up to this many files each is flushed; more: one flush of the file system
+# What atomic_path leaves when a run is killed outright: .NAME.XXXXXXXX.tmp (tempfile's names).
+LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+
+
+class InterruptedAfterWriting(OutputError):
+    """Ctrl-C or SIGTERM arrived while a set of files was swapped in: it was finished first."""
+
+    exit_code = 130
+
+
+@contextlib.contextmanager
+def atomic_folder(folder: Path, names: Collection[str], ours: Callable[[Path], bool]) -> Iterator[Path]:
+    """A temporary folder beside ``folder``; when the block has written ``names`` into it,
+    they replace those in ``folder`` all at once. ``folder`` (and its parents) is created
+    when missing.
+
+    ``ours`` tells the files an earlier run may have left in ``folder``: they are kept unless
+    this run writes them again; a folder holding any other file (or a folder) is refused
+    before anything is written, never emptied. Ctrl-C or SIGTERM waits while the folders are
+    swapped."""
+    target = Path(os.path.realpath(folder))  # a link to a folder: the folder it names is replaced
+    if target.parent == target:
+        raise OutputError(f"{label(folder)}: cannot be replaced whole — name a folder inside it with -o")
+    make_folder(target.parent)
+    try:
+        _settle(target)
+    except OSError as error:
+        raise OutputError(f"{label(folder)}: an earlier run was interrupted while replacing it, and "
+                          f"its earlier files (in {label(_aside(target))}) cannot be put back "
+                          f"({error.strerror or error}) — rename that folder to {target.name}, "
+                          "then run the command again") from None
+    seen = _check_target(target, folder, ours, {})
+    try:
+        building = Path(tempfile.mkdtemp(prefix=f".{target.name}{NEW_MARK}", dir=target.parent))
+    except OSError as error:
+        raise OutputError(f"{label(folder)}: cannot write in {label(target.parent)} ({error.strerror}) "
+                          "— write somewhere else with -o") from None
+    try:
+        yield building
+        _check_built(building, folder, names)
+        seen = _check_target(target, folder, ours, seen)  # a file may have been added meanwhile
+        _carry_over(target, building, [name for name, kept in seen.items() if kept and name not in names])
+        _flush(building, names)
+        # mkdtemp makes it private: the earlier folder's permissions, else the usual ones.
+        os.chmod(building, os.stat(target).st_mode & 0o7777 if target.is_dir() else 0o777 & ~_umask())
+        _swap(target, building, folder)
+    except OSError as error:
+        raise OutputError(f"{label(folder)}: writing failed ({error.strerror or error}) — nothing was "
+                          "replaced: the earlier files, if any, are unchanged") from None
+    finally:
+        shutil.rmtree(building, ignore_errors=True)  # gone once swapped in
+
+
+def _aside(target: Path) -> Path:
+    return target.with_name(f".{target.name}{OLD_MARK}")
+
+
+def _settle(target: Path) -> None:
+    """Finish or reverse a swap an earlier run did not complete; remove its leftovers."""
+    aside = _aside(target)
+    if os.path.lexists(aside):
+        if os.path.lexists(target):
+            shutil.rmtree(aside, ignore_errors=True)  # the new set was in: finish
+        else:
+            os.rename(aside, target)  # the new set never came in: reverse
+            fsync_folder(target.parent)
+    prefix = f".{target.name}{NEW_MARK}"
+    leftovers = []
+    with contextlib.suppress(OSError), os.scandir(target.parent) as entries:  # unreadable: nothing to tidy
+        leftovers = [entry.path for entry in entries
+                     if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)]
+    for leftover in leftovers:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _check_target(target: Path, folder: Path, ours: Callable[[Path], bool],
+                  seen: dict[str, bool]) -> dict[str, bool]:
+    """The names in ``target``, each True when it is kept (the tool's file) and False when it
+    is a leftover temporary file; refuses a file, the current folder, and a folder holding
+    anything the tool did not write. ``seen``: names already checked."""
+    if not os.path.lexists(target):
+        return {}
+    if not target.is_dir():
+        raise OutputError(f"{label(folder)} is a file, not a folder — name a folder with -o "
+                          "(nothing was written)")
+    try:
+        here = Path.cwd().resolve()
+    except OSError:  # the current folder was removed: it cannot be the target
+        here = Path("/")
+    if here == target or target in here.parents:
+        raise OutputError(f"{label(folder)} is the folder you are working in (or holds it): it cannot "
+                          "be replaced — name another folder with -o, or run the command from "
+                          "elsewhere (nothing was written)")
+    found: dict[str, bool] = {}
+    strangers = []
+    try:
+        entries = list(os.scandir(target))
+    except OSError as error:
+        raise OutputError(f"{label(folder)}: cannot read the folder ({error.strerror}) — nothing was "
+                          "written; ask for access to it, or name another folder with -o") from None
+    for entry in entries:
+        if entry.name in seen:
+            found[entry.name] = seen[entry.name]
+        elif not entry.is_file(follow_symlinks=False):
+            strangers.append(entry.name)
+        elif LEFTOVER.fullmatch(entry.name):
+            found[entry.name] = False
+        elif ours(Path(entry.path)):
+            found[entry.name] = True
+        else:
+            strangers.append(entry.name)
+    if strangers:
+        strangers.sort()
+        shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
+        them = "it" if len(strangers) == 1 else "them"
+        raise OutputError(f"{label(folder)} holds {shown}, which visit-scheduler did not write — "
+                          f"nothing was written: the tool replaces its files there as one set, so "
+                          f"move {them} elsewhere, or name another folder with -o")
+    return found
+
+
+def _carry_over(target: Path, building: Path, names: list[str]) -> None:
+    """The tool's earlier files this run does not write, into the new folder as they are."""
+    for name in names:
+        try:
+            os.link(target / name, building / name, follow_symlinks=False)
+        except OSError:  # a file system without hard links (FAT, some shares): a copy
+            shutil.copy2(target / name, building / name)
+
+
+def _check_built(building: Path, folder: Path, names: Collection[str]) -> None:
+    """Every file written and not empty, nothing else: else nothing is replaced."""
+    expected = set(names)
+    with os.scandir(building) as entries:
+        sizes = {entry.name: entry.stat(follow_symlinks=False).st_size for entry in entries}
+    unchanged = "nothing was replaced: the earlier files, if any, are unchanged"
+    missing = sorted(expected - set(sizes))
+    if missing:
+        raise OutputError(f"{label(folder / missing[0])}: was not written ({len(set(sizes) & expected)} of "
+                          f"{len(expected)} files were) — {unchanged}")
+    empty = sorted(name for name in expected if sizes[name] == 0)
+    if empty:
+        raise OutputError(f"{label(folder / empty[0])}: came out empty (is the disk full?) — {unchanged}; "
+                          "free some space, then run the command again")
+    extra = sorted(set(sizes) - expected)
+    if extra:
+        raise OutputError(f"{label(folder)}: {extra[0]} was written but not expected (a bug in "
+                          f"visit-scheduler; please report it) — {unchanged}")
+
+
+def _flush(building: Path, names: Collection[str]) -> None:
+    """The files and the folder on disk before the swap: each file when there are few; for
+    thousands (a calendar per participant), one flush of the file system where the system
+    has it (Linux syncfs) — a flush per file would cost seconds."""
+    if len(names) <= FEW_FILES:
+        for name in names:
+            _fsync_file(building / name)
+    else:
+        _sync_file_system(building)
+    fsync_folder(building)
+
+
+def _sync_file_system(folder: Path) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        syncfs(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where the system
+    or the file system cannot (then the caller renames twice)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE) == 0:
+        return True
+    number = ctypes.get_errno()
+    if number in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(number, os.strerror(number), str(second))
+
+
+def _swap(target: Path, building: Path, folder: Path) -> None:
+    """``building`` becomes ``target``; the earlier ``target``, if any, is removed."""
+    aside = _aside(target)
+    with _SignalsHeld() as held:
+        try:
+            if not os.path.lexists(target):
+                os.rename(building, target)
+                earlier = None
+            elif _exchange(building, target):
+                earlier = building  # now holds the earlier set
+            else:
+                os.rename(target, aside)
+                try:
+                    os.rename(building, target)
+                except OSError:
+                    os.rename(aside, target)
+                    raise
+                earlier = aside
+        except PermissionError:
+            raise OutputError(f"{label(folder)}: cannot replace the folder — close any file of it that "
+                              "is open (in Excel, a viewer or a window showing the folder), then run "
+                              "the command again (nothing was replaced)") from None
+        fsync_folder(target.parent)
+        if earlier is not None:
+            shutil.rmtree(earlier, ignore_errors=True)  # what a kill leaves, the next run removes
+    if held.received is not None:
+        raise InterruptedAfterWriting(f"interrupted after {label(folder)} was replaced whole: the new "
+                                      "files are in place, but the command stopped there — run it "
+                                      "again to be sure the rest is done")
+
+
+class _SignalsHeld:
+    """Ctrl-C and SIGTERM wait while the folders are swapped (a few renames)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _SignalsHeld:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError, OSError):  # not the main thread: nothing to hold
+                self.previous[number] = signal.signal(number, self._hold)
+        return self
+
+    def _hold(self, number: int, frame: FrameType | None) -> None:
+        self.received = number
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)

@@ -31,6 +31,7 @@ import getpass
 import hashlib
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,9 +167,20 @@ def read_trail(folder: Path) -> Trail:
         physical.pop()
     trail.total_lines = len(physical)
     columns: list[str] | None = None
-    for number, line in enumerate(physical, start=1):
-        line = line[:-1] if line.endswith("\r") else line
-        cells = next(csv.reader([line])) if line else []
+    shown = label(path)
+    for number, raw_line, cells in _records(physical):
+        if columns is AUDIT_COLUMNS:
+            # Once the provable trail has begun, every line is part of its chain, whatever it
+            # holds: a header or an older line typed in below it is a line like any other,
+            # and breaks the chain where it stands.
+            if cells in (AUDIT_COLUMNS, OLD_COLUMNS):
+                trail.problems.append(f"{shown}:{number}: a header line inside the trail")
+            elif cells is None or len(cells) != len(AUDIT_COLUMNS):
+                count = "cannot be read as CSV" if cells is None else \
+                    f"has {len(cells)} cells where the header has {len(AUDIT_COLUMNS)}"
+                trail.problems.append(f"{shown}:{number}: the line {count}")
+            trail.lines.append(Line(number, raw_line, dict(zip(AUDIT_COLUMNS, cells or []))))
+            continue
         if cells == AUDIT_COLUMNS:
             columns = AUDIT_COLUMNS
             trail.has_header = True
@@ -176,19 +188,32 @@ def read_trail(folder: Path) -> Trail:
         if cells == OLD_COLUMNS:
             columns = OLD_COLUMNS
             continue
-        if columns is None:
-            trail.problems.append(f"{label(path)}:{number}: a line before any header")
+        if columns is None or cells is None:
+            trail.problems.append(f"{shown}:{number}: a line before any header" if columns is None
+                                  else f"{shown}:{number}: the line cannot be read as CSV")
             continue
-        values = dict(zip(columns, cells))
-        if columns is OLD_COLUMNS:
-            trail.old_lines.append(values)
-        elif len(cells) != len(AUDIT_COLUMNS):
-            trail.problems.append(f"{label(path)}:{number}: the line has {len(cells)} cells where "
-                                  f"the header has {len(AUDIT_COLUMNS)}")
-            trail.lines.append(Line(number, line, values))
-        else:
-            trail.lines.append(Line(number, line, values))
+        trail.old_lines.append(dict(zip(columns, cells)))
     return trail
+
+
+def _records(physical: list[str]) -> Iterator[tuple[int, str, list[str] | None]]:
+    """Each CSV record of the trail: its first line's number, its text as written (a value
+    may hold a line break), its cells (None when it is not CSV)."""
+    number = 0
+    while number < len(physical):
+        start = number
+        text = physical[number]
+        number += 1
+        # A quoted value that holds a line break goes on to the next line.
+        while text.count('"') % 2 and number < len(physical):
+            text += "\n" + physical[number]
+            number += 1
+        line = text[:-1] if text.endswith("\r") else text
+        try:
+            cells = next(csv.reader([line], strict=True)) if line else []
+        except csv.Error:
+            cells = None
+        yield start + 1, line, cells
 
 
 def _moment(now: dt.datetime | None, timezone: str) -> tuple[str, str]:

@@ -112,7 +112,7 @@ def _row(file: CsvFile, edit: Edit) -> list[str]:
         raise ReplayError(f"{edit.file}:{edit.line}: no such line (the file has "
                           f"{len(file.rows) + 1})")
     row = file.rows[position]
-    if file.value(row, "participant_id") != edit.participant_id:
+    if file.participant(row) != edit.participant_id:
         raise ReplayError(f"{edit.file}:{edit.line}: the row is participant "
                           f"'{file.value(row, 'participant_id')}', the trail says '{edit.participant_id}'")
     return row
@@ -424,13 +424,57 @@ def _clean_staging(folder: Path, keep: int | None) -> None:
             stage.unlink()
 
 
-@contextlib.contextmanager
-def changing(files: RecordFiles, timezone: str, who: str) -> Iterator[tuple[Trail, str | None]]:
-    """Under the lock: settle an interrupted change, make sure the trail has its baseline;
-    yields the trail and what recovery has to say."""
+def settle(files: RecordFiles, timezone: str, who: str, outside_accepted: bool = False) -> str | None:
+    """Under the lock, before the change reads anything: an interrupted change is settled
+    (completed or rolled back), so that the change reads the files as they now are; then
+    the files must be what the trail's last change left — a change is never made on top of
+    an edit made outside the tool, nor under a protocol changed since (``verify --accept``
+    first: it is the one change allowed then, ``outside_accepted``)."""
     trail = read_trail(files.folder)
-    said = recover(files, timezone, who, trail) if trail.lines else None
-    if said is None and trail.lines:
+    if not trail.lines:
+        _refuse_a_lost_trail(files, trail)
+        return None
+    said = recover(files, timezone, who, trail)
+    if said is None:
         _clean_staging(files.folder, None)
-    trail = ensure_trail(files, timezone, who)
-    yield trail, said
+    else:
+        trail = read_trail(files.folder)
+    if not outside_accepted:
+        _refuse_unexplained(files, trail)
+    return said
+
+
+def _refuse_unexplained(files: RecordFiles, trail: Trail) -> None:
+    head = trail.last_files_digest()
+    if head is not None and head != files.digest():
+        raise ChangeRefused("the study files were changed outside the tool since the last change in "
+                            f"{label(trail.path)} — nothing was changed; run visit-scheduler verify to see "
+                            "what changed, then visit-scheduler verify --accept --reason \"…\"")
+    recorded = trail.last_protocol_digest()
+    if recorded is not None and recorded != files.protocol_digest():
+        raise ChangeRefused("the protocol (or the closures file) has changed since the last change in "
+                            f"{label(trail.path)} — nothing was changed; a change to a protocol in use is "
+                            "an amendment: add a version, or if it was a correction, record it with "
+                            "visit-scheduler verify --accept --reason \"…\"")
+
+
+def _refuse_a_lost_trail(files: RecordFiles, trail: Trail) -> None:
+    """audit.csv gone while audit/ still holds an earlier trail's copies: starting a new
+    trail quietly would hide whatever happened."""
+    store = files.folder / AUDIT_FOLDER
+    if trail.exists or not store.is_dir() or not any(store.glob("*.csv")):
+        return
+    raise ChangeRefused(f"{label(trail.path)} is missing, but {label(store)} holds the copies of an "
+                        "earlier audit trail — restore audit.csv from a backup; nothing was changed "
+                        "(if the trail is truly lost, move the audit folder aside: a new trail then begins)")
+
+
+@contextlib.contextmanager
+def changing(files: RecordFiles, timezone: str, who: str) -> Iterator[Trail]:
+    """Under the lock, after ``settle``: a trail that can prove itself (a baseline first
+    when the folder has none)."""
+    trail = read_trail(files.folder)
+    if not trail.lines:
+        _refuse_a_lost_trail(files, trail)
+        trail = ensure_trail(files, timezone, who)
+    yield trail

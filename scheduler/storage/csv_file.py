@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scheduler.errors import ChangeRefused
 from scheduler.paths import label
-from scheduler.sources.text import decode, header_names, separator_of
+from scheduler.sources.text import decode, header_names, normal_id, separator_of
 from scheduler.storage.atomic import atomic_write
 
 
@@ -69,6 +69,10 @@ class CsvFile:
     def value(self, row: list[str], name: str) -> str:
         position = self.names.index(name) if name in self.names else -1
         return row[position].strip() if 0 <= position < len(row) else ""
+
+    def participant(self, row: list[str]) -> str:
+        """The row's participant ID as the readers read it (NFKC: ００９ is 009)."""
+        return normal_id(self.value(row, "participant_id"))
 
     def set(self, row: list[str], name: str, value: str) -> None:
         position = self.column(name)
