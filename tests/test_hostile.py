@@ -175,3 +175,41 @@ def test_full_width_ids_are_one_participant_for_the_changes_too(study):
     result = run_cli("enroll", "009", "--date", "2010-09-02", cwd=folder)
     assert result.exit_code == 2 and "participant 009 is already enrolled" in result.stderr
     assert run_cli("verify", cwd=folder).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["audit.csv", "calendar-state.json", "participants.csv", "Visits.csv",
+                                  "audit/copy.csv"])
+def test_no_output_is_written_over_a_file_the_study_keeps(study, name):
+    """-o naming the trail, its copies, the calendar state or a study file: refused, exit 2,
+    the file untouched."""
+    folder = study(ROSTER, VISITS)
+    assert run_cli("record", "007", "D7", "2010-09-08", cwd=folder).exit_code == 0   # a trail exists
+    target = folder / name
+    before = target.read_bytes() if target.exists() else None
+    result = run_cli("check", "--as-of", "2010-09-20", "-o", name, cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert "which the study folder keeps" in result.stderr or "is one of the input files" in result.stderr
+    assert (target.read_bytes() if target.exists() else None) == before
+    result = run_cli("audit", "-o", name, cwd=folder)
+    assert result.exit_code == 2
+
+
+def test_the_closures_file_is_never_an_output(study):
+    """-o closures.csv, the closures file the protocol names: refused."""
+    from scheduler.protocol import built_in_text
+
+    folder = study(ROSTER, VISITS, built_in_text().replace("[clinic]\n", '[clinic]\nclosures = "closures.csv"\n', 1))
+    (folder / "closures.csv").write_text("date,open,note\n2010-09-08,no,moving\n", "utf-8")
+    result = run_cli("check", "--as-of", "2010-09-20", "-o", "closures.csv", cwd=folder)
+    assert result.exit_code == 2 and "the clinic closures file, which the study folder keeps" in result.stderr
+
+
+@pytest.mark.parametrize("data", [b"\xef\xbb\xbfparticipant_id,enrollment_date\n007,2010-09-01\n00\xff,2010-09-02\n",
+                                  "participant_id,enrollment_date\n007,2010-09-01\n".encode("utf-16")[:-3]])
+def test_a_byte_order_mark_with_a_bad_byte_is_refused_naming_the_line(tmp_path: Path, data: bytes):
+    """UTF-8 with a BOM, or UTF-16, holding a byte that does not fit: exit 2 naming the
+    file and the line, not an internal error."""
+    (tmp_path / "participants.csv").write_bytes(data)
+    result = run_cli("check", cwd=tmp_path)
+    assert result.exit_code == 2, result.stderr
+    assert "participants.csv:" in result.stderr and "the file says it is UTF-" in result.stderr
