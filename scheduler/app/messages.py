@@ -45,7 +45,8 @@ def warn_reason_missing(table: pd.DataFrame, messages: Messages) -> None:
              for row in missing.head(MAX_LISTED_WARNINGS).itertuples()]
     messages.warning(f"reason missing for {len(missing)} deviation"
                      f"{'s' if len(missing) != 1 else ''}: {listed(named, len(missing))} "
-                     "— add the reason in the visits file")
+                     "— give each its reason: visit-scheduler correct ID VISIT DATE --reason \"…\" "
+                     "--visit-reason \"…\" (the date it has)")
 
 
 def with_reason_missing(frame: pd.DataFrame) -> pd.DataFrame:

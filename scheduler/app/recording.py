@@ -16,7 +16,8 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -321,6 +322,16 @@ class Said:
     interrupted: bool = False
 
 
+@contextmanager
+def _opened(folder: Path, who: str) -> Iterator[tuple[Folder, str | None]]:
+    """Every change begins so: the folder's lock, the study's protocol and paths, and an
+    interrupted change settled (and the files checked against the trail) before anything
+    is read."""
+    with locked(folder):
+        study = Folder(folder)
+        yield study, study.settle(who)
+
+
 def _commit(study: Folder, changed: dict[Path, CsvFile], edits: list[Edit], action: str,
             reason: str, who: str, by: str, trail: Trail) -> int:
     if by:
@@ -381,9 +392,7 @@ VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, who: str,
            by: str = "") -> Said:
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         path = study.participants_path
         roster = study.roster(must_exist=False)
         if not re.match(ID_PATTERN, participant_id):
@@ -411,9 +420,7 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
     if reason:
         free_text(reason, "--reason")
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         roster = study.roster()
         person = study.find(roster, participant_id)
         study.check_code(visit_code)
@@ -518,9 +525,7 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
     if visit_reason:
         free_text(visit_reason, "--visit-reason")
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         roster = study.roster()
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
@@ -555,9 +560,7 @@ def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str
     """A visit recorded in error: its record leaves the visits file; the trail keeps it."""
     _needs_reason(reason)
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         roster = study.roster()
         study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
@@ -601,9 +604,7 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
     _needs_reason(reason)
     category = _category(withdrawal_category) if withdrawal_category is not None else None
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         roster = study.roster()
         person = study.find(roster, participant_id)
         values: dict[str, str] = {}
@@ -631,12 +632,14 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
             shown = ", ".join(f"{name} {value}" for name, value in values.items())
             raise ChangeRefused(f"nothing to change: {participant_id} already has {shown}")
         moves = _moves(study, participant_id, values)
+        newly_out = _newly_out_of_window(study, participant_id, values)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for name, _, value in changes
                      if (edit := _set(roster, person, name, value, participant_id)) is not None]
             _commit(study, {study.participants_path: roster}, edits, "correct", reason, who, by, trail)
     lines = [f"Corrected {participant_id} {name}: {old or '(empty)'} → {new or '(empty)'}"
              for name, old, new in changes]
+    lines += newly_out
     if any(name == "site" for name, _, _ in changes):
         note = _usubjid_note(study, participant_id, changes)
         if note:
@@ -707,6 +710,24 @@ def _moves(study: Folder, participant_id: str, values: dict[str, str]) -> tuple[
     return _window_and_status_changes(study._check(participant_id), study._check(participant_id, person=person))
 
 
+def _newly_out_of_window(study: Folder, participant_id: str, values: dict[str, str]) -> list[str]:
+    """Visits done that a roster correction turns into deviations with no reason of their
+    own: said at once, with the command that adds the reason."""
+    if "enrollment_date" not in values:
+        return []
+    person: dict[str, np.datetime64] = {"enrollment_date": np.datetime64(values["enrollment_date"], "D")}
+    before, after = study._check(participant_id), study._check(participant_id, person=person)
+    notes = []
+    for code, was, now, actual, reason in zip(after["visit_code"], before["status"], after["status"],
+                                              after["actual_date"], after["reason"]):
+        if now in OUT_OF_WINDOW and was != now and not reason:
+            day = str(actual)[:10]
+            notes.append(f"Warning: {participant_id} {code} (done {day}) is now {now}, was "
+                         f"{str(was).replace('_', ' ')}: it needs its own reason — visit-scheduler correct "
+                         f"{participant_id} {code} {day} --reason \"…\" --visit-reason \"…\"")
+    return notes
+
+
 def _window_and_status_changes(before: pd.DataFrame, after: pd.DataFrame) -> tuple[str, ...]:
     lines = []
     columns = ("visit_code", "window_open", "window_close", "status")
@@ -725,9 +746,7 @@ def remove_participant(folder: Path, participant_id: str, reason: str, who: str,
     with their visit records; the trail keeps every value."""
     _needs_reason(reason)
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         roster = study.roster()
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
@@ -754,9 +773,7 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
     free_text(reason, "--reason")
     chosen = _category(category) if category else None
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         roster = study.roster()
         person = study.find(roster, participant_id)
         earlier = roster.value(person, "withdrawal_date")
@@ -790,9 +807,7 @@ def undo_withdrawal(folder: Path, participant_id: str, reason: str, who: str, by
     """A withdrawal recorded in error: the participant is on study again."""
     _needs_reason(reason)
     participant_id = identifier(participant_id)
-    with locked(folder):
-        study = Folder(folder)
-        settled = study.settle(who)
+    with _opened(folder, who) as (study, settled):
         roster = study.roster()
         person = study.find(roster, participant_id)
         if not roster.value(person, "withdrawal_date"):
@@ -842,7 +857,7 @@ def audit_table(folder: Path, participant_id: str | None, start: np.datetime64 |
 
         guard_output(folder, output)
         write_table(frame, output, sheet="Audit trail")
-        messages.append(f"Wrote {label(output)} ({len(frame)} lines)")
+        messages.append(f"Wrote {label(output)} ({len(frame)} lines of the trail, its header aside)")
         return None, title
     shown = changes[["when_local", "who", "on_behalf_of", "action", "participant_id", "visit_code",
                      "field", "old_value", "new_value", "reason"]]

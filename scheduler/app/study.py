@@ -124,6 +124,10 @@ def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
             return ()
         return (f"{shown}: a change was interrupted and is not settled yet — the files are read as "
                 "they are; the next change (enroll, record, correct…) completes or rolls it back",)
+    from scheduler.storage.audit import breaks
+
+    if breaks(trail) or trail.problems:
+        return (f"{shown} does not follow from itself (a line changed by hand?) — run visit-scheduler verify",)
     head = trail.last_files_digest()
     files = RecordFiles.of(inputs, protocol)
     if head is not None and head != files.digest():

@@ -20,7 +20,7 @@ from scheduler.app.results import Messages
 from scheduler.errors import SchedulerError
 from scheduler.paths import label
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER
-from scheduler.storage.audit import AUDIT_FILE, ENDS, OUTSIDE, ZEROS, Line, Trail, read_trail, sha256_text
+from scheduler.storage.audit import AUDIT_FILE, ENDS, OUTSIDE, Line, Trail, breaks, read_trail
 from scheduler.storage.change import (
     Edit,
     RecordFiles,
@@ -98,37 +98,20 @@ def verify(folder: Path, messages: Messages) -> Verified:
 
 
 def _chain(trail: Trail, shown: str) -> list[Finding]:
-    """Each line's prev_sha256 is the hash of the line before it (zeros before the first),
-    and no line is dated before the one above it. A break accepted with verify --accept
-    stays accepted only while both lines are exactly what they were when it was accepted."""
-    accepted = {(_int(line["line"]), line["field"], line["old_value"], line["new_value"])
-                for line in trail.lines
-                if line["step"] == "value" and line["file"] == AUDIT_FILE and line["action"] == "accept"}
+    """The chain's breaks and backward times (storage.audit.breaks), as findings."""
     findings = []
-    previous, previous_time = ZEROS, ""
-    for line in trail.lines:
-        if line["prev_sha256"] != previous and \
-                (line.number, "chain", previous, line["prev_sha256"]) not in accepted:
-            findings.append(Finding(f"{shown}:{line.number}: the chain breaks here — this line does not "
+    for found in breaks(trail):
+        if found.kind == "chain":
+            findings.append(Finding(f"{shown}:{found.line}: the chain breaks here — this line does not "
                                     "follow from the line above it (a line was removed, changed or added "
-                                    "by hand)", AUDIT_FILE, line.number, field="chain",
-                                    old=previous, new=line["prev_sha256"]))
-        when = line["when_utc"]
-        if when and previous_time and when < previous_time and \
-                (line.number, "(time)", previous_time, when) not in accepted:
-            findings.append(Finding(f"{shown}:{line.number}: this line is dated {when}, before the line "
-                                    f"above it ({previous_time}) — lines are only ever appended",
-                                    AUDIT_FILE, line.number, field="(time)", old=previous_time, new=when))
-        previous = sha256_text(line.raw)
-        previous_time = max(previous_time, when)
+                                    "by hand)", AUDIT_FILE, found.line, field="chain",
+                                    old=found.expected, new=found.found))
+        else:
+            findings.append(Finding(f"{shown}:{found.line}: this line is dated {found.found}, before the "
+                                    f"line above it ({found.expected}) — lines are only ever appended",
+                                    AUDIT_FILE, found.line, field="(time)", old=found.expected,
+                                    new=found.found))
     return findings
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        return 0
 
 
 def _changes(trail: Trail) -> list[list[Line]]:

@@ -335,7 +335,7 @@ def _exchange(first: Path, second: Path) -> bool:
 def _swap(target: Path, building: Path, folder: Path) -> None:
     """``building`` becomes ``target``; the earlier ``target``, if any, is removed."""
     aside = _aside(target)
-    with _SignalsHeld() as held:
+    with SignalsHeld() as held:
         try:
             if not os.path.lexists(target):
                 os.rename(building, target)
@@ -363,14 +363,14 @@ def _swap(target: Path, building: Path, folder: Path) -> None:
                                       "again to be sure the rest is done")
 
 
-class _SignalsHeld:
+class SignalsHeld:
     """Ctrl-C and SIGTERM wait while the folders are swapped (a few renames)."""
 
     def __init__(self) -> None:
         self.received: int | None = None
         self.previous: dict[int, Any] = {}
 
-    def __enter__(self) -> _SignalsHeld:
+    def __enter__(self) -> SignalsHeld:
         for number in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError, OSError):  # not the main thread: nothing to hold
                 self.previous[number] = signal.signal(number, self._hold)

@@ -118,7 +118,7 @@ class Trail:
 
     def head(self) -> str:
         """What the monitor keeps outside the folder: line count and last hash."""
-        return f"{self.total_lines} lines, last line sha256 {self.last_hash}"
+        return f"{self.total_lines} lines (headers included), last line sha256 {self.last_hash}"
 
     def unfinished(self) -> list[Line]:
         """The lines of the last change when it has no end (done, completed, rolled back)."""
@@ -142,6 +142,45 @@ class Trail:
             if line["step"] in ("done", "completed", "baseline") and line["protocol_sha256"]:
                 return line["protocol_sha256"]
         return None
+
+
+@dataclass(frozen=True)
+class Break:
+    """A place where the trail does not follow from itself: a chain break or a time that
+    goes backwards. ``expected`` and ``found`` are the two values that disagree."""
+
+    line: int
+    kind: str  # "chain" or "(time)"
+    expected: str
+    found: str
+
+
+def breaks(trail: Trail) -> list[Break]:
+    """Every line's prev_sha256 is the hash of the line before it (zeros before the first),
+    and no line is dated before the one above it. A break recorded by verify --accept stays
+    accepted only while both lines are exactly what they were when it was accepted."""
+    accepted = {(_number(line["line"]), line["field"], line["old_value"], line["new_value"])
+                for line in trail.lines
+                if line["step"] == "value" and line["file"] == AUDIT_FILE and line["action"] == "accept"}
+    found = []
+    previous, previous_time = ZEROS, ""
+    for line in trail.lines:
+        if line["prev_sha256"] != previous and (line.number, "chain", previous, line["prev_sha256"]) not in accepted:
+            found.append(Break(line.number, "chain", previous, line["prev_sha256"]))
+        when = line["when_utc"]
+        if when and previous_time and when < previous_time and \
+                (line.number, "(time)", previous_time, when) not in accepted:
+            found.append(Break(line.number, "(time)", previous_time, when))
+        previous = sha256_text(line.raw)
+        previous_time = max(previous_time, when)
+    return found
+
+
+def _number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
 
 
 def read_trail(folder: Path) -> Trail:

@@ -23,17 +23,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from scheduler.errors import ChangeRefused, SchedulerError
 from scheduler.paths import label
 from scheduler.protocol import Protocol
 from scheduler.sources.folder import Inputs
-from scheduler.storage.atomic import fsync_folder
+from scheduler.storage.atomic import SignalsHeld, fsync_folder
 from scheduler.storage.audit import AUDIT_FOLDER, Appender, Line, Trail, read_trail, sha256_bytes, sha256_text
 from scheduler.storage.csv_file import CsvFile
 
@@ -208,30 +206,6 @@ def stored_copy(folder: Path, digest: str, suffix: str = ".csv") -> bytes | None
     return data if sha256_bytes(data) == digest else None
 
 
-# --------------------------------------------------------------------------- signals
-
-
-class Deferred:
-    """Ctrl-C and SIGTERM wait while a change is written (steps 2–4)."""
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self.previous: dict[int, object] = {}
-
-    def __enter__(self) -> Deferred:
-        for number in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(ValueError, OSError):  # not the main thread: nothing to defer
-                self.previous[number] = signal.signal(number, self._hold)
-        return self
-
-    def _hold(self, number: int, frame: FrameType | None) -> None:
-        self.received = number
-
-    def __exit__(self, *exc: object) -> None:
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)  # type: ignore[arg-type]  # what signal.signal returned
-
-
 class InterruptedAfterChange(SchedulerError):
     """Ctrl-C or SIGTERM arrived while the change was written: it was finished first."""
 
@@ -321,7 +295,7 @@ def commit(files: RecordFiles, changed: dict[Path, CsvFile], edits: list[Edit], 
                  "files_sha256": expected, "protocol_sha256": files.protocol_digest()}]
         rows += [{**_base(change_id, "value", action, who, on_behalf_of, reason), **edit.trail_row()}
                  for edit in edits]
-        with Deferred() as deferred:
+        with SignalsHeld() as deferred:
             appender.append(rows, now)
             for path, stage in staged.items():
                 try:
@@ -445,6 +419,14 @@ def settle(files: RecordFiles, timezone: str, who: str, outside_accepted: bool =
 
 
 def _refuse_unexplained(files: RecordFiles, trail: Trail) -> None:
+    from scheduler.storage.audit import breaks
+
+    broken = breaks(trail)
+    if broken or trail.problems:
+        where = f"line {broken[0].line}" if broken else trail.problems[0]
+        raise ChangeRefused(f"{label(trail.path)} does not follow from itself ({where}: changed by hand?) — "
+                            "nothing was changed; run visit-scheduler verify, then visit-scheduler verify "
+                            "--accept --reason \"…\"")
     head = trail.last_files_digest()
     if head is not None and head != files.digest():
         raise ChangeRefused("the study files were changed outside the tool since the last change in "
