@@ -179,6 +179,8 @@ def replace(source, target):
             os.kill(os.getpid(), signal.SIGKILL)
         if point == "sigterm-while-writing":
             os.kill(os.getpid(), signal.SIGTERM)
+        if point == "second-rename-refused" and len(renames) == 2:
+            raise PermissionError(13, "Permission denied")   # Excel holds the file open
     return real_replace(source, target)
 def append(self, rows, now=None):
     if point == "before-done" and rows[0]["step"] == "done" and rows[0]["action"] != "baseline":
@@ -525,3 +527,16 @@ def test_a_line_dated_before_the_one_above_it_is_found(proven):
     path.write_text("".join(lines), "utf-8-sig")
     code, out = verified(proven)
     assert code == 1 and "is dated 2010-01-01T00:00:00Z, before the line above it" in out
+
+
+def test_a_file_that_cannot_be_replaced_midway_is_completed_by_the_next_change(folder):
+    """The visits file held open (Windows: Excel) when correct 007 --remove replaces it,
+    after the roster: exit 2 saying so; the staged copy stays, and the next change
+    completes the removal; verify passes."""
+    done = killed(folder, "second-rename-refused", "correct", "007", "--remove", "--reason", "error")
+    assert done.returncode == 2 and "cannot replace the file — close it if it is open in Excel" in done.stderr
+    result = run_cli("enroll", "010", "--date", "2010-09-05", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "An interrupted change was completed" in result.stderr
+    assert "007" not in {r["participant_id"] for r in rows(folder / "visits.csv")}
+    assert verified(folder)[0] == 0

@@ -276,6 +276,7 @@ def commit(files: RecordFiles, changed: dict[Path, CsvFile], edits: list[Edit], 
     expected = files.digest(dict(contents))
     appender = Appender(files.folder, timezone, trail)  # refuses before anything is written
     staged: dict[Path, Path] = {}
+    settled = True  # False from the intent to the done line: the staged files are then kept
     try:
         store = files.folder / AUDIT_FOLDER
         try:
@@ -297,6 +298,7 @@ def commit(files: RecordFiles, changed: dict[Path, CsvFile], edits: list[Edit], 
                  for edit in edits]
         with SignalsHeld() as deferred:
             appender.append(rows, now)
+            settled = False
             for path, stage in staged.items():
                 try:
                     os.replace(stage, path)
@@ -308,9 +310,12 @@ def commit(files: RecordFiles, changed: dict[Path, CsvFile], edits: list[Edit], 
             appender.append([{**_base(change_id, "done", action, who, on_behalf_of, reason),
                               "files_sha256": expected, "protocol_sha256": files.protocol_digest()}],
                             now)
+            settled = True
     finally:
         appender.close()
-        for stage in staged.values():
+        # An intent without its done line (a file that could not be replaced, a disk that
+        # filled): the staged files stay, so that the next change can complete this one.
+        for stage in staged.values() if settled else ():
             with contextlib.suppress(OSError):
                 stage.unlink()
     return Committed(change_id, deferred.received is not None)
