@@ -107,12 +107,13 @@ def classify(actual, opens, closes, enrollment, withdrawal, as_of):
     done = ~np.isnat(actual)
     withdrawal = withdrawal[:, None]
     conditions = [done & (actual < opens), done & (actual > closes), done,
-                  ~np.isnat(withdrawal) & (withdrawal < opens),
+                  ~np.isnat(withdrawal) & (withdrawal <= closes),
                   np.broadcast_to((enrollment > as_of)[:, None], actual.shape),
                   as_of > closes, as_of >= opens]
     status = np.select(conditions, np.arange(len(STATUSES)), default=STATUSES.index("upcoming"))
+    counted_to = np.where(np.isnat(withdrawal), as_of, np.minimum(withdrawal, as_of))  # days to the withdrawal
     days = np.select(conditions[:6], [(opens - actual).view(np.int64), (actual - closes).view(np.int64),
-                                      0, -1, -1, (as_of - closes).view(np.int64)], default=-1)
+                                      0, -1, -1, (counted_to - closes).view(np.int64)], default=-1)
     return status, days
 
 
