@@ -3,34 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scheduler import clock
 from scheduler.app.messages import report_problems, warn_reason_missing
 from scheduler.app.results import Messages
-from scheduler.app.study import StudyOptions, load_study
+from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.app.tables import suggestions
 from scheduler.core.suggestions import clinic_day_notes, suggest_for
 from scheduler.errors import OptionError, OutputError
 from scheduler.paths import label
 
+if TYPE_CHECKING:
+    from scheduler.core.calendar import CalendarEvent, Publication
 
-def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
-             split: Path | None, participant_ids: tuple[str, ...], remind_days: int,
-             messages: Messages) -> int:
-    """The site calendar and/or one calendar per participant; the state file updated."""
+
+@dataclass
+class StudyEvents:
+    """One study's calendar events, what to publish of them, and its exit code."""
+
+    study: Study
+    events: list[CalendarEvent]
+    publication: Publication
+    exit_code: int
+
+
+def study_events(study: Study, participant_ids: tuple[str, ...], remind_days: int, now: dt.datetime,
+                 messages: Messages) -> StudyEvents:
+    """A study's events (only these participants', when given) and their SEQUENCE numbers."""
     from scheduler.core.calendar import build_events, publish
     from scheduler.core.status import compute_check
-    from scheduler.outputs.ics import write_calendars
-    from scheduler.storage.calendar_state import STATE_FILE, load_state, save_state
+    from scheduler.storage.calendar_state import STATE_FILE, load_state
 
-    study = load_study(options, as_of)
-    if output is not None:
-        study.guard_output(output)
-    if split is not None:
-        study.guard_output(split)
     roster = study.participants
     if participant_ids:
         unknown = [pid for pid in participant_ids if pid not in set(roster["participant_id"])]
@@ -44,30 +52,53 @@ def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
     code = report_problems(study, messages, participants=participant_ids)
     events = build_events(study.protocol, table, study.as_of, remind_days)
     state_path = study.inputs.folder / STATE_FILE
-    site = study.site_label()
-    where = f" (site{'s' if ', ' in site else ''} {site})" if site else ""
-    # A file of chosen participants goes into the nurse's own calendar: no calendar name.
-    name = None if participant_ids else f"{study.protocol.study_id} visits{where}"
-    now = clock.now_utc()
     publication = publish(load_state(state_path), events, now, study.as_of, state_path.name)
-    written = write_calendars(events, publication.events, now, remind_days, output, split, name)
-    if publication.state is not None:
+    return StudyEvents(study, events, publication, code)
+
+
+def keep_state(made: StudyEvents, messages: Messages) -> None:
+    """The study's calendar state saved (a folder that cannot be written: a note)."""
+    from scheduler.storage.calendar_state import STATE_FILE, save_state
+
+    state_path = made.study.inputs.folder / STATE_FILE
+    if made.publication.state is not None:
         try:
-            save_state(state_path, publication.state)
+            save_state(state_path, made.publication.state)
         except OutputError:
             # A folder the nurse may read but not write (a shared drive): the calendar is
             # still written; only the change numbers are not kept for the next export.
             messages.note(f"{label(state_path)} cannot be written in this folder: the calendar was "
                           "made, but its change numbers (SEQUENCE) are not kept — the next export "
                           "counts from the same numbers again")
-    for note in publication.warnings:
+    for note in made.publication.warnings:
         messages.warning(note)
+
+
+def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
+             split: Path | None, participant_ids: tuple[str, ...], remind_days: int,
+             messages: Messages) -> int:
+    """The site calendar and/or one calendar per participant; the state file updated."""
+    from scheduler.outputs.ics import write_calendars
+
+    study = load_study(options, as_of)
     if output is not None:
-        messages.append(f"Wrote {label(output)} ({len(events)} events)")
+        study.guard_output(output)
+    if split is not None:
+        study.guard_output(split)
+    now = clock.now_utc()
+    made = study_events(study, participant_ids, remind_days, now, messages)
+    site = study.site_label()
+    where = f" (site{'s' if ', ' in site else ''} {site})" if site else ""
+    # A file of chosen participants goes into the nurse's own calendar: no calendar name.
+    name = None if participant_ids else f"{study.protocol.study_id} visits{where}"
+    written = write_calendars(made.events, made.publication.events, now, remind_days, output, split, name)
+    keep_state(made, messages)
+    if output is not None:
+        messages.append(f"Wrote {label(output)} ({len(made.events)} events)")
     if split is not None:
         count = len(written) - (1 if output is not None else 0)
         messages.append(f"Wrote {count} participant calendar{'s' if count != 1 else ''} in {label(split)}")
-    return code
+    return made.exit_code
 
 
 def report(options: StudyOptions, week: str | None, as_of: dt.date | None, output: Path | None,

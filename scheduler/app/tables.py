@@ -6,6 +6,7 @@ Each controller loads the study, calls the core, writes the output file when one
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +69,18 @@ def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
                          exit_code=code)
 
 
-def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
-          deviations_only: bool, fail_on_deviation: bool, messages: Messages) -> TableResult:
-    """Every expected visit's status as of a date."""
-    study = load_study(options, as_of)
-    if output is not None:
-        study.guard_output(output)
+@dataclass
+class Judged:
+    """One study's check table (all rows, or only deviations), what it counts, its exit code."""
+
+    table: pd.DataFrame
+    deviations: int
+    expected: int
+    exit_code: int
+
+
+def judge(study: Study, deviations_only: bool, messages: Messages) -> Judged:
+    """A study's check: every expected visit's status, its warnings into ``messages``."""
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = report_problems(study, messages)
     is_deviation = table["status"].isin(DEVIATIONS)
@@ -82,23 +89,31 @@ def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | Non
         table = table[is_deviation]
     table = table.reset_index(drop=True)
     warn_reason_missing(table, messages)
+    return Judged(table, count, len(is_deviation), code)
+
+
+def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
+          deviations_only: bool, fail_on_deviation: bool, messages: Messages) -> TableResult:
+    """Every expected visit's status as of a date."""
+    study = load_study(options, as_of)
+    if output is not None:
+        study.guard_output(output)
+    judged = judge(study, deviations_only, messages)
+    table, count, code = judged.table, judged.deviations, judged.exit_code
     if code == EXIT_OK and fail_on_deviation and count:
         code = EXIT_DATA_PROBLEMS
     if output is None:
         shown = with_reason_missing(table)[list(CHECK_COLUMNS[:-1])]
         title = (f"{study.protocol.study_id}: as of {study.as_of}, {count} deviation"
-                 f"{'s' if count != 1 else ''} in {len(is_deviation)} expected visits")
+                 f"{'s' if count != 1 else ''} in {judged.expected} expected visits")
         return TableResult(shown, title, exit_code=code)
     return write_or_show(table, output, "", "Check", messages,
                          highlight=table["status"].isin(DEVIATIONS), exit_code=code)
 
 
-def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None, days: int,
-        messages: Messages) -> TableResult:
-    """The worklist: visits not done whose window is open or opens within ``days`` days."""
-    study = load_study(options, as_of)
-    if output is not None:
-        study.guard_output(output)
+def worklist_of(study: Study, days: int, messages: Messages) -> tuple[pd.DataFrame, int]:
+    """A study's worklist (visits not done whose window is open or opens within ``days``
+    days) and its exit code; warnings and the overdue note into ``messages``."""
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     code = report_problems(study, messages)
     horizon = as_day(study.as_of) + np.timedelta64(days, "D")
@@ -115,6 +130,16 @@ def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
                       f"recorded (not on this list): {listed(named, len(late))} "
                       "— record the date it was done, or why it did not happen "
                       "(visit-scheduler check --deviations-only)")
+    return worklist, code
+
+
+def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None, days: int,
+        messages: Messages) -> TableResult:
+    """The worklist: visits not done whose window is open or opens within ``days`` days."""
+    study = load_study(options, as_of)
+    if output is not None:
+        study.guard_output(output)
+    worklist, code = worklist_of(study, days, messages)
     if output is None:
         title = (f"Due as of {study.as_of} (windows open now or within {days} days): "
                  f"{len(worklist)} visit{'s' if len(worklist) != 1 else ''}")

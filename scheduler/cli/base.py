@@ -191,12 +191,15 @@ def _date_format(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
-def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def study_options(func: Callable[..., Any], several: bool = False) -> Callable[..., Any]:
     """--study, --protocol, --participants, --visits and how site files are read."""
     path = click.Path(path_type=Path, dir_okay=False)
+    study_help = ("The study folder (default: the current folder). Repeat it, or name a site "
+                  "folder (one whose subfolders are study folders), for several studies at once."
+                  if several else "The study folder (default: the current folder).")
     options = [
         click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
-                     help="The study folder (default: the current folder)."),
+                     multiple=several, help=study_help),
         click.option("--protocol", type=path,
                      help="Protocol file (default: the study folder's protocol.toml, "
                           "else the built-in NCT01143168 protocol)."),
@@ -216,6 +219,11 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def studies_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """study_options with --study repeatable (due, check, calendar: several studies)."""
+    return study_options(func, several=True)
 
 
 def as_of_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -246,6 +254,24 @@ def pass_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
         values = [kwargs.pop(name) for name in names]
         return func(StudyOptions(*values), **kwargs)
+
+    return wrapper
+
+
+def pass_studies(func: Callable[..., Any]) -> Callable[..., Any]:
+    """With studies_options: the studies named (a list of StudyOptions, site folders
+    expanded) and whether they are several."""
+    names = ("protocol", "participants", "visits", "date_format", "encoding", "sheet")
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        from scheduler.app.several import studies_in
+        from scheduler.app.study import StudyOptions
+
+        folders = kwargs.pop("study") or (None,)
+        values = [kwargs.pop(name) for name in names]
+        studies, several = studies_in([StudyOptions(folder, *values) for folder in folders])
+        return func(studies, several, **kwargs)
 
     return wrapper
 

@@ -15,7 +15,9 @@ from scheduler.cli.base import (
     date_option,
     output_option,
     pass_options,
+    pass_studies,
     speaking,
+    studies_options,
     study_options,
 )
 
@@ -32,7 +34,7 @@ def _ics_only(value: Path | None) -> Path | None:
 
 
 @cli.command()
-@study_options
+@studies_options
 @as_of_option
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.ics",
               callback=lambda ctx, param, value: _ics_only(value),
@@ -40,12 +42,13 @@ def _ics_only(value: Path | None) -> Path | None:
 @click.option("--split", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
               help="One file per participant, DIR/ID.ics, for the nurse's own calendar.")
 @click.option("--participant", "participant_ids", multiple=True, metavar="ID",
-              help="Only this participant (repeat for several).")
+              help="Only this participant (repeat for several; STUDY/ID with several studies).")
 @click.option("--remind-days", default=1, show_default=True, type=click.IntRange(0, 60),
               help="Reminder at 09:00 this many days before a window opens (visits still to do).")
-@pass_options
-def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
-             split: Path | None, participant_ids: tuple[str, ...], remind_days: int) -> None:
+@pass_studies
+def calendar(studies: list[StudyOptions], several: bool, as_of: np.datetime64 | None,
+             output: Path | None, split: Path | None, participant_ids: tuple[str, ...],
+             remind_days: int) -> None:
     """Calendar files (.ics) for Outlook: one all-day event per visit window.
 
     Each export of the same visit keeps the same identity (UID); SEQUENCE counts its changes
@@ -56,8 +59,13 @@ def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
     if output is None and split is None:
         raise click.UsageError("give -o FILE.ics (the whole site) or --split DIR (one file per "
                                "participant), or both")
+    from scheduler.app import several as many
+
     with speaking() as messages:
-        code = files.calendar(options, as_of, output, split, participant_ids, remind_days, messages)
+        if several:
+            code = many.calendar(studies, as_of, output, split, participant_ids, remind_days, messages)
+        else:
+            code = files.calendar(studies[0], as_of, output, split, participant_ids, remind_days, messages)
     sys.exit(code)
 
 

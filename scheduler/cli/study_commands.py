@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.cli.base import as_of_option, cli, output_option, pass_options, show, speaking, study_options
+from scheduler.cli.base import (
+    as_of_option,
+    cli,
+    output_option,
+    pass_options,
+    pass_studies,
+    show,
+    speaking,
+    studies_options,
+    study_options,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,41 +71,50 @@ def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
 
 
 @cli.command()
-@study_options
+@studies_options
 @as_of_option
 @output_option(".csv", ".xlsx", ".json")
 @click.option("--deviations-only", is_flag=True, help="Only early, late and missed visits.")
 @click.option("--fail-on-deviation", is_flag=True,
               help="Exit 1 when there is any deviation (for scripts).")
-@pass_options
-def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
-          deviations_only: bool, fail_on_deviation: bool) -> None:
+@pass_studies
+def check(studies: list[StudyOptions], several: bool, as_of: np.datetime64 | None,
+          output: Path | None, deviations_only: bool, fail_on_deviation: bool) -> None:
     """Every expected visit's status as of a date: in_window, early, late, missed, due,
     upcoming or withdrawn, with days outside the window and the recorded reason.
 
     Data problems in the visits file are listed on standard error and do not stop the
     check; the exit code is then 1."""
+    from scheduler.app import several as many
     from scheduler.app import tables
 
     with speaking() as messages:
-        result = tables.check(options, as_of, output, deviations_only, fail_on_deviation, messages)
+        if several:
+            result = many.check(studies, as_of, output, deviations_only, fail_on_deviation, messages)
+        else:
+            result = tables.check(studies[0], as_of, output, deviations_only, fail_on_deviation, messages)
     show(result)
 
 
 @cli.command()
-@study_options
+@studies_options
 @as_of_option
 @output_option(".csv", ".xlsx", ".json")
 @click.option("--days", default=14, show_default=True, type=click.IntRange(0, 3660),
               help="Also list windows that open within this many days.")
-@pass_options
-def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None, days: int) -> None:
+@pass_studies
+def due(studies: list[StudyOptions], several: bool, as_of: np.datetime64 | None, output: Path | None,
+        days: int) -> None:
     """The worklist: visits not yet done whose window is open, or opens within --days
     days, most urgent first (the window that closes soonest), with days left."""
+    from scheduler.app import several as many
     from scheduler.app import tables
 
     with speaking() as messages:
-        result = tables.due(options, as_of, output, days, messages)
+        if several:
+            result = many.due(studies, as_of, output, days, messages)
+        else:
+            result = tables.due(studies[0], as_of, output, days, messages)
     show(result)
 
 
