@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from scheduler.app.results import Messages
@@ -53,8 +54,10 @@ def init(folder: Path) -> list[str]:
                  "the study folder made by init: the trail's first line")
     lines.append(f"Wrote {label(folder / AUDIT_FILE)} (the audit trail, with its baseline in "
                  f"{label(folder / 'audit')})")
+    # The folder as the shell needs it: a name with spaces is quoted, so the hint can be pasted.
+    study = shlex.quote(label(folder))
     lines.append(f"Next: enroll participants (visit-scheduler enroll 001 --date YYYY-MM-DD --study "
-                 f"{label(folder)}) or type them into {label(folder / 'participants.csv')}, then run "
-                 f"'visit-scheduler schedule --study {label(folder)}'.")
+                 f"{study}) or type them into {label(folder / 'participants.csv')}, then run: "
+                 f"visit-scheduler schedule --study {study}")
     return lines
 

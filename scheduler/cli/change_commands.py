@@ -116,7 +116,17 @@ def record(participant_id: str, visit_code: str, day: str | None, not_done: bool
     `record ID VISIT --not-done --reason …` records a visit that did not happen."""
     from scheduler.app import recording
 
-    if not_done == (day is not None):
+    if day is None and not not_done:
+        # Today's date is never assumed: a visit entered the day after would be dated wrongly.
+        import shlex
+
+        which = f"{shlex.quote(participant_id.strip())} {shlex.quote(visit_code.strip())}"
+        raise click.UsageError(
+            "give either the DATE the visit was done, or --not-done with --reason "
+            "(today's date is not assumed):\n"
+            f"  visit-scheduler record {which} DATE        (DATE as YYYY-MM-DD)\n"
+            f"  visit-scheduler record {which} --not-done --reason \"why it did not happen\"")
+    if not_done and day is not None:
         raise click.UsageError("give either the DATE the visit was done, or --not-done with "
                                "--reason — one of the two, not both")
     folder, who = _folder(study), _login()
@@ -225,9 +235,12 @@ def correct(participant_id: str, visit_code: str | None, day: str | None, not_do
             raise click.UsageError("--remove takes the record out: give no DATE and no --not-done")
         _say(recording.remove_visit(folder, participant_id, visit_code.strip(), why, who, on_behalf, line))
         return
-    if not_done == (day is not None):
+    if not_done and day is not None:
         raise click.UsageError("give either the corrected DATE, or --not-done — one of the two, "
                                "not both")
+    if not not_done and day is None:
+        raise click.UsageError("give the corrected DATE (the date it has, to add or change only the "
+                               "visit's reason with --visit-reason), or --not-done, or --remove")
     when = None if not_done else recording.parse_day(str(day), "DATE")
     outcome = _with_reason(
         lambda visit_why: recording.correct(folder, participant_id, visit_code.strip(), when, why, who,

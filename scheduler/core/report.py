@@ -97,11 +97,11 @@ class Report:
     as_of: dt.date
     made_at: str
     sources: tuple[Source, ...]
-    summary: tuple[tuple[str, int | str], ...]
+    summary: tuple[tuple[str, int | float | str], ...]  # a float is a share of one (a rate)
     new_deviations: pd.DataFrame
     all_deviations: pd.DataFrame  # the check's columns + new_this_week
     due: pd.DataFrame
-    compliance: pd.DataFrame
+    compliance: pd.DataFrame  # compliance: in_window / visits_judged, a share of one (NaN: none judged)
     check: pd.DataFrame  # every expected visit of the enrolled participants, for the timeline
     notes: tuple[str, ...] = ()  # warnings the reader should see (no clinic day in a window)
     trail_head: str = ""  # the audit trail's line count and last hash, for the monitor to keep
@@ -131,9 +131,10 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
     withdrawn = enrolled & ~np.isnat(withdrawal) & (withdrawal <= day)
     judged = status.isin(JUDGED).to_numpy()
     untouched_missed = (status == Status.MISSED).to_numpy() & (check["reason"] == "").to_numpy()
-    rate = f"{is_deviation.sum() / judged.sum():.1%}" if judged.sum() else "no visit judged yet"
+    # A share of one (a float, the writers show it as a percent), or words when there is none.
+    rate: float | str = float(is_deviation.sum() / judged.sum()) if judged.sum() else "no visit judged yet"
     new_kinds = pd.Series(status[new]).value_counts()
-    summary: list[tuple[str, int | str]] = [
+    summary: list[tuple[str, int | float | str]] = [
         ("participants enrolled", int(enrolled.sum())),
         ("participants active", int((enrolled & ~withdrawn).sum())),
         ("participants withdrawn", int(withdrawn.sum())),
@@ -165,7 +166,9 @@ def _compliance(check: pd.DataFrame, judged: np.ndarray, is_deviation: np.ndarra
         "in_window": grouped["in_window"].to_numpy(dtype=np.int64),
         "deviations": grouped["deviation"].to_numpy(dtype=np.int64),
     })
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = out["in_window"] / out["visits_judged"]
-    out["compliance"] = [f"{value:.0%}" if visits else "" for value, visits in zip(share, out["visits_judged"])]
+    # A share of one, a number (the workbook shows it in a percent format, the HTML and the
+    # Markdown as text like 88%); empty (NaN) for a participant with no visit judged yet.
+    judged_visits = out["visits_judged"].to_numpy()
+    out["compliance"] = np.divide(out["in_window"].to_numpy(dtype=np.float64), judged_visits,
+                                  out=np.full(len(out), np.nan), where=judged_visits > 0)
     return out

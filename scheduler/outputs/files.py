@@ -2,7 +2,10 @@
 
 Every file is written to a temporary file and renamed into place (storage.atomic.atomic_write).
 Dates are ISO text in CSV and JSON and real dates in Excel; JSON has null for empty values;
-an Excel cell is always a value, never a formula (a reason typed as =1+1 stays text).
+an Excel cell is always a value, never a formula (a reason typed as =1+1 stays text), and a
+share (a rate, a compliance) is a number in a percent format. A workbook prints as a person
+expects: landscape A4, fitted to the page's width, the header row on every page, the title,
+the sheet and "Page n of N" in the margins; a picture on a page of its own, whole.
 A table's CSV is Excel's "CSV UTF-8": UTF-8 with a byte-order mark, so that a double-click
 opens Chinese text correctly (SDTM's CSVs, for SAS and R, have none: ``write_csv`` alone).
 """
@@ -10,7 +13,7 @@ opens Chinese text correctly (SDTM's CSVs, for SAS and R, have none: ``write_csv
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +153,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], path: Path,
-                   images: dict[str, bytes] | None = None) -> None:
+                   images: dict[str, bytes] | None = None, *, title: str | None = None,
+                   percent: Mapping[str, Mapping[str, str]] | None = None) -> None:
     """One sheet per table: bold frozen header, filters, widths, real dates, values only.
-    ``images`` adds a sheet per picture (PNG bytes).
+    ``images`` adds a sheet per picture (PNG bytes). ``title`` heads every printed page (the
+    file's name without one). ``percent``: sheet → column → number format ("0%", "0.0%")
+    for the fractional numbers of that column, shares of one (0.875 shows as 88%).
 
     The workbook is zipped in memory, then written in one go; whatever fails on the way (a
     full disk under openpyxl's temporary sheets, a folder gone), every sheet's streams are
@@ -164,7 +170,7 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
     workbook = Workbook(write_only=True)
     buffer = io.BytesIO()
     try:
-        _fill(workbook, sheets, images or {})
+        _fill(workbook, sheets, images or {}, title if title is not None else path.name, percent or {})
         workbook.save(buffer)
     finally:
         _discard(workbook)
@@ -172,8 +178,44 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], pat
         stream.write(buffer.getbuffer())
 
 
+# A4 landscape (297 × 210 mm = 11.69 × 8.27 in) less the margins below: a picture drawn at
+# most this big (at 96 pixels an inch, as Excel and LibreOffice place them) prints whole.
+A4_PAPER = 9  # the paperSize code of A4 in SpreadsheetML
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.75, "bottom": 0.75, "header": 0.3, "footer": 0.3}
+PRINTABLE_PIXELS = (round((11.69 - 0.8 - 0.2) * 96), round((8.27 - 1.5 - 0.2) * 96))  # 0.2 in spare
+
+
+def _header_text(text: str) -> str:
+    """Text for a printed header: an & is doubled (a single one starts a code such as &P),
+    and it is kept short (Excel allows 255 characters for the whole header)."""
+    text = " ".join(text.split())
+    return (text if len(text) <= 100 else text[:99] + "…").replace("&", "&&")
+
+
+def _print_setup(sheet: Any, title: str, one_page: bool) -> None:
+    """Landscape A4, the title and the sheet's name above, "Page n of N" below. A table is
+    fitted to the page's width and runs onto as many pages as it needs, its header row on
+    each (``one_page``: the whole sheet scaled onto one page, for a picture)."""
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = A4_PAPER
+    setup.fitToWidth = 1
+    setup.fitToHeight = 1 if one_page else 0  # 0: as many pages down as the table needs
+    sheet.page_margins = PageMargins(**MARGINS)
+    sheet.oddHeader.left.text = _header_text(title)
+    sheet.oddHeader.right.text = "&A"  # the sheet's name
+    sheet.oddFooter.center.text = "Page &P of &N"
+    if not one_page:
+        sheet.print_title_rows = "1:1"  # the header row on every printed page
+        sheet.print_options.gridLines = True  # a long row stays readable across the page
+
+
 def _fill(workbook: Any, sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]],
-          images: dict[str, bytes]) -> None:
+          images: dict[str, bytes], title: str, percent: Mapping[str, Mapping[str, str]]) -> None:
     import datetime
     import io
 
@@ -184,33 +226,38 @@ def _fill(workbook: Any, sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]
 
     bold = Font(bold=True)
     flagged = PatternFill("solid", start_color="FFF4CCCC", end_color="FFF4CCCC")
-    for title, (frame, highlight) in sheets.items():
-        sheet = workbook.create_sheet(title[:31])
+    for name, (frame, highlight) in sheets.items():
+        sheet = workbook.create_sheet(name[:31])
+        _print_setup(sheet, title, one_page=False)
+        formats = percent.get(name, {})
         text = as_text(frame)
-        widths = [max([len(str(name))] + [len(v) for v in text[name].head(2000)]) + 2
-                  for name in frame.columns]
+        widths = [max([len(str(column_name))] + [len(v) for v in text[column_name].head(2000)]) + 2
+                  for column_name in frame.columns]
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = min(max(width, 8), 60)
         sheet.freeze_panes = "A2"
         if len(frame.columns):
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
         header = []
-        for name in frame.columns:
-            cell = WriteOnlyCell(sheet, value=str(name))
+        for column_name in frame.columns:
+            cell = WriteOnlyCell(sheet, value=str(column_name))
             cell.font = bold
             header.append(cell)
         sheet.append(header)
         kinds = []
-        for name in frame.columns:
-            column = frame[name]
+        for column_name in frame.columns:
+            column = frame[column_name]
             kinds.append("date" if _is_date(column) else
                          "bool" if column.dtype == bool else
-                         "int" if _is_integer(column) else "text")
+                         "int" if _is_integer(column) else
+                         "float" if pd.api.types.is_float_dtype(column.dtype) else "text")
+        number_formats = [formats.get(str(column_name)) for column_name in frame.columns]
         marks = highlight.to_numpy() if highlight is not None else np.zeros(len(frame), dtype=bool)
-        raw_columns = [frame[name].to_numpy(dtype=object) for name in frame.columns]
-        for row_number, row in enumerate(zip(*(text[name] for name in frame.columns))):
+        raw_columns = [frame[column_name].to_numpy(dtype=object) for column_name in frame.columns]
+        for row_number, row in enumerate(zip(*(text[column_name] for column_name in frame.columns))):
             cells = []
-            for kind, value, raw in zip(kinds, row, (column[row_number] for column in raw_columns)):
+            for kind, value, raw, number_format in zip(kinds, row, (column[row_number] for column in raw_columns),
+                                                       number_formats):
                 if value == "":
                     cell = WriteOnlyCell(sheet, value=None)
                 elif kind == "date":
@@ -220,6 +267,10 @@ def _fill(workbook: Any, sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]
                     cell = WriteOnlyCell(sheet, value=bool(raw))  # Excel's TRUE / FALSE
                 elif kind == "int" or (isinstance(raw, (int, np.integer)) and not isinstance(raw, bool)):
                     cell = WriteOnlyCell(sheet, value=int(value))
+                elif kind == "float" or isinstance(raw, (float, np.floating)):
+                    cell = WriteOnlyCell(sheet, value=float(raw))  # a number, never its text
+                    if number_format is not None:
+                        cell.number_format = number_format  # a share of one: 0.875 → 88%
                 else:
                     cell = WriteOnlyCell(sheet, value=value)
                     cell.data_type = "s"  # never a formula, whatever the text starts with
@@ -227,9 +278,15 @@ def _fill(workbook: Any, sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]
                     cell.fill = flagged
                 cells.append(cell)
             sheet.append(cells)
-    for title, picture in images.items():
-        sheet = workbook.create_sheet(title[:31])
-        sheet.add_image(Image(io.BytesIO(picture)), "A1")
+    for name, picture in images.items():
+        sheet = workbook.create_sheet(name[:31])
+        _print_setup(sheet, title, one_page=True)
+        image = Image(io.BytesIO(picture))
+        # Drawn no bigger than the printable part of the page (the sharp PNG kept inside):
+        # it prints whole on one page at 100%, and fitting the sheet to one page makes sure.
+        scale = min(1.0, PRINTABLE_PIXELS[0] / image.width, PRINTABLE_PIXELS[1] / image.height)
+        image.width, image.height = round(image.width * scale), round(image.height * scale)
+        sheet.add_image(image, "A1")
 
 
 def _discard(workbook: Any) -> None:

@@ -41,6 +41,19 @@ def _reason_shown(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def _figure(value: int | float | str) -> str:
+    """A summary figure as text: a share of one (a float) as a percent with one decimal."""
+    return f"{value:.1%}" if isinstance(value, float) else str(value)
+
+
+def _compliance_shown(report: Report) -> pd.DataFrame:
+    """The compliance table with its shares as text (88%; empty where nothing was judged),
+    for the HTML and the Markdown; the workbook keeps the numbers."""
+    shown = report.compliance.copy()
+    shown["compliance"] = [f"{value:.0%}" if pd.notna(value) else "" for value in shown["compliance"]]
+    return shown
+
+
 def _heading(report: Report) -> str:
     site = f" (site{'s' if ', ' in report.site else ''} {report.site})" if report.site else ""
     return f"Weekly deviation report — {report.study_id}{site}"
@@ -76,7 +89,7 @@ def markdown(report: Report) -> str:
              f"Reporting week {report.week.label}; as of {report.as_of}. Made {report.made_at}.", "",
              f"Audit trail: {_md(report.trail_head)}", ""]
     lines += ["## Summary", "", "| | |", "| --- | --- |"]
-    lines += [f"| {_md(name.strip())} | {value} |" for name, value in report.summary]
+    lines += [f"| {_md(name.strip())} | {_figure(value)} |" for name, value in report.summary]
     new = _reason_shown(report.new_deviations)
     lines += ["", f"## New deviations this week ({len(new)})", ""]
     lines += _md_table(new[DEVIATION_COLUMNS]) if len(new) else ["None."]
@@ -94,8 +107,9 @@ def markdown(report: Report) -> str:
         lines += _md_table(report.due[["participant_id", "visit_code", "window_open", "window_close",
                                        *_suggested(report.due), "days_left"]])
     lines += [f"- {_md(note)}" for note in report.notes]
-    off = report.compliance[report.compliance["deviations"] > 0]
-    lines += ["", f"## Compliance: {len(off)} of {len(report.compliance)} enrolled participants "
+    compliance = _compliance_shown(report)
+    off = compliance[compliance["deviations"] > 0]
+    lines += ["", f"## Compliance: {len(off)} of {len(compliance)} enrolled participants "
                   "with deviations", ""]
     if len(off):
         lines += _md_table(off)
@@ -137,7 +151,7 @@ def _html_table(frame: pd.DataFrame, row_class: pd.Series | None = None) -> str:
 def html_page(report: Report, picture: bytes) -> str:
     """Self-contained (the picture is embedded), opens offline, prints on A4 landscape."""
     escape = html.escape
-    summary = "".join(f"<tr><th>{escape(name.strip())}</th><td class='num'>{escape(str(value))}</td></tr>"
+    summary = "".join(f"<tr><th>{escape(name.strip())}</th><td class='num'>{escape(_figure(value))}</td></tr>"
                       for name, value in report.summary)
     sources = "".join(f"<tr><td>{escape(s.role)}</td><td>{escape(s.name)}</td><td><code>{s.sha256}</code></td></tr>"
                       for s in report.sources)
@@ -153,7 +167,7 @@ def html_page(report: Report, picture: bytes) -> str:
 <h1>{title}</h1>
 <p class="meta">{escape(report.title)}</p>
 <p class="meta">Reporting week <b>{escape(report.week.label)}</b>; as of <b>{report.as_of}</b>. Made {escape(report.made_at)}.</p>
-<p class="meta">Audit trail: <code>{escape(report.trail_head)}</code> — keep this line: it anchors the trail outside the folder.</p>
+<p class="meta">Audit trail: <code>{escape(report.trail_head)}</code>{" — keep this line: it anchors the trail outside the folder." if "sha256" in report.trail_head else ""}</p>
 <h2>Summary</h2><table>{summary}</table>
 <h2>New deviations this week ({len(new)})</h2>
 {_html_table(new[DEVIATION_COLUMNS], pd.Series(["deviation new"] * len(new))) if len(new) else "<p>None.</p>"}
@@ -165,7 +179,7 @@ def html_page(report: Report, picture: bytes) -> str:
 {_html_table(report.due[["participant_id", "visit_code", "target_date", "window_open", "window_close", *_suggested(report.due), "days_left", "status"]]) if len(report.due) else "<p>None.</p>"}
 {"".join(f"<p class='missing'>{escape(note)}</p>" for note in report.notes)}
 <h2>Compliance per participant</h2>
-{_html_table(report.compliance)}
+{_html_table(_compliance_shown(report))}
 <h2>Made from</h2><table><thead><tr><th>input</th><th>file</th><th>SHA-256</th></tr></thead><tbody>{sources}</tbody></table>
 </body></html>
 """
@@ -206,5 +220,8 @@ def write_report(report: Report, path: Path | None, picture: bytes | None) -> st
                                pd.Series([True] * len(every))),
             "Due next 14 days": (report.due, None),
             "Compliance": (report.compliance, report.compliance["deviations"] > 0),
-        }, path, images={"Timeline": picture} if picture else None)
+        }, path, images={"Timeline": picture} if picture else None,
+            title=f"{_heading(report)}, week {report.week.name}",
+            # Shares of one stay numbers, shown as the HTML and the Markdown show them.
+            percent={"Summary": {"value": "0.0%"}, "Compliance": {"compliance": "0%"}})
     return None
