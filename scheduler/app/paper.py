@@ -1,0 +1,79 @@
+"""plan: one participant's visit plan on paper (PDF or HTML), or every participant's, one
+file each, in a folder swapped in whole.
+
+pandas and fpdf2 are imported inside, so ``plan --help`` starts as fast as any light command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scheduler.app.results import Messages
+from scheduler.errors import OptionError
+from scheduler.paths import label
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from scheduler.app.study import Study, StudyOptions
+
+
+def _position(study: Study, participant_id: str) -> int:
+    """The participant's row in the roster; a near miss named ("did you mean 007?")."""
+    ids = [str(pid) for pid in study.participants["participant_id"]]
+    if participant_id in ids:
+        return study.position_of(participant_id)
+    close = [pid for pid in ids if pid.lstrip("0") == participant_id.lstrip("0")
+             or pid.casefold() == participant_id.casefold()]
+    hint = f"did you mean {close[0]}?" if close else "check the ID in the participants file"
+    raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
+
+
+def _ours(path: Path) -> bool:
+    """A file an earlier ``plan --all`` wrote (PDF or HTML)."""
+    from scheduler.outputs import plan_html, plan_pdf
+
+    return plan_pdf.made_here(path) or plan_html.made_here(path)
+
+
+def plan(options: StudyOptions, participant_id: str | None, as_of: np.datetime64 | None,
+         output: Path, file_format: str, messages: Messages) -> int:
+    """Write one participant's plan to ``output`` (its extension picks PDF or HTML), or, with
+    ``participant_id`` None, every participant's into the folder ``output`` as ID.``file_format``.
+    Returns the exit code (1 when the visits file has data problems about those shown)."""
+    from scheduler.app.messages import report_problems
+    from scheduler.app.study import load_study
+    from scheduler.app.tables import suggestions
+    from scheduler.core.paper import plan_file_names, visit_plans
+    from scheduler.core.status import compute_check
+    from scheduler.outputs import plan_html, plan_pdf
+
+    study = load_study(options, as_of)
+    study.guard_output(output)
+    roster = study.participants
+    records = study.records
+    if participant_id is not None:
+        position = _position(study, participant_id)
+        roster = roster.iloc[[position]].reset_index(drop=True)
+        records = records.of_participant(position)
+    table = compute_check(study.protocol, roster, records, study.as_of)
+    table["suggested_date"] = suggestions(study, table, messages)
+    code = report_problems(study, messages, participant_id)
+    plans = visit_plans(study.protocol, roster, table, study.as_of)
+    if participant_id is not None:
+        if output.suffix.lower() == ".pdf":
+            plan_pdf.write_plan(plans[0], output)
+        else:
+            plan_html.write_plan(plans[0], output)
+        messages.append(f"Wrote {label(output)} (participant {participant_id}, "
+                        f"{len(plans[0].visits)} visit{'s' if len(plans[0].visits) != 1 else ''}, as of {study.as_of})")
+        return code
+    names = plan_file_names([plan.participant_id for plan in plans], file_format)
+    if file_format == "pdf":
+        plan_pdf.write_plans(plans, names, output, _ours)
+    else:
+        plan_html.write_plans(plans, names, output, _ours)
+    messages.append(f"Wrote {len(plans)} visit plan{'s' if len(plans) != 1 else ''} "
+                    f"({file_format.upper()}, as of {study.as_of}) in {label(output)}")
+    return code

@@ -1,0 +1,211 @@
+"""One participant's visit plan on paper (``plan ID``): what the page says, decided once for
+the HTML and the PDF writers (``outputs.plan_html``, ``outputs.plan_pdf``). Pure: from the
+check table of one participant (with its suggested dates) and the protocol, rows.
+
+Only the participant's ID, site, enrollment and withdrawal dates (and arm, where the roster
+has one) are taken from the roster (``ROSTER_FIELDS``): a name, a phone number or any other
+column never reaches the page. A reason recorded for a visit stays off the page too (the
+plan may be handed to the participant); the status says a deviation.
+
+The page's own words are in ``WORDS``, once, so the language issue translates one table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scheduler.core.calendar import file_name_for
+from scheduler.core.words import DEVIATIONS, PENDING, Status
+from scheduler.errors import OutputError
+from scheduler.protocol import Protocol
+
+# The roster's columns a plan may show; every other column stays in the study folder.
+ROSTER_FIELDS = ("participant_id", "site", "enrollment_date", "withdrawal_date", "arm")
+
+FORMATS = ("pdf", "html")
+
+WORDS = {
+    "heading": "Visit plan",
+    "participant": "Participant",
+    "site": "Site",
+    "enrolled": "Enrolled",
+    "arm": "Arm",
+    "withdrew": "Withdrew",
+    "as_of": "As of",
+    "visit": "Visit and what is done",
+    "target": "Target date",
+    "window": "Window",
+    "suggested": "Suggested clinic day",
+    "done": "Done on · status",
+    "booked": "Booked date and time",
+    "not_done": "not done",
+    "continued": "continued",
+    "day": "day",
+    "days": "days",
+    "note": ("Dates are YYYY-MM-DD. A visit's window hangs on an earlier visit (or on the enrollment): "
+             "once that visit is done, the windows that hang on it move with its actual date, so "
+             "print the plan again after each visit. A suggested day is a clinic working day in the "
+             "window, on or after the as-of date, closest to the target."),
+    "footer": "Made by visit-scheduler from the study's files. Only the participant's ID is written here.",
+}
+
+
+@dataclass(frozen=True)
+class PlanVisit:
+    """One visit's line on the plan."""
+
+    code: str
+    name: str
+    procedures: tuple[str, ...]
+    timing: str                  # "Day 7 ± 1 from D0"
+    target: dt.date
+    window_open: dt.date
+    window_close: dt.date
+    suggested: dt.date | None    # for a visit still to do: on or after the as-of date
+    actual: dt.date | None
+    status: str                  # the status word (core.words)
+    days_outside: int | None
+    not_done: bool               # recorded as not done (no date, a reason)
+    to_book: bool                # still to do: a line for the booked date and time
+
+    @property
+    def window_lines(self) -> tuple[str, ...]:
+        """The window as two lines, "2010-09-09 –" over "2010-09-11" (each date whole on its
+        line in a narrow column), or the one day of a window of ± 0."""
+        if self.window_open == self.window_close:
+            return (self.window_open.isoformat(),)
+        return (f"{self.window_open.isoformat()} –", self.window_close.isoformat())
+
+    @property
+    def status_text(self) -> str:
+        """The status word, with the days outside the window for a deviation ("late, 2 days")
+        and "not done" for a visit recorded as not done (a missed visit's days keep growing:
+        not shown)."""
+        text = self.status
+        if self.status in (Status.EARLY, Status.LATE) and self.days_outside is not None:
+            text += f", {self.days_outside} {WORDS['day'] if self.days_outside == 1 else WORDS['days']}"
+        if self.not_done:
+            text += f" ({WORDS['not_done']})"
+        return text
+
+    @property
+    def is_deviation(self) -> bool:
+        return self.status in DEVIATIONS
+
+
+@dataclass(frozen=True)
+class VisitPlan:
+    """What one participant's page says."""
+
+    study_id: str
+    title: str
+    participant_id: str
+    site: str
+    enrollment: dt.date
+    arm: str
+    withdrawal: dt.date | None
+    as_of: dt.date
+    visits: tuple[PlanVisit, ...]
+
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        """The header's labelled values, in order: participant, site, enrolled, arm, withdrew, as of."""
+        shown = [(WORDS["participant"], self.participant_id)]
+        if self.site:
+            shown.append((WORDS["site"], self.site))
+        shown.append((WORDS["enrolled"], self.enrollment.isoformat()))
+        if self.arm:
+            shown.append((WORDS["arm"], self.arm))
+        if self.withdrawal is not None:
+            shown.append((WORDS["withdrew"], self.withdrawal.isoformat()))
+        shown.append((WORDS["as_of"], self.as_of.isoformat()))
+        return shown
+
+    @property
+    def heading(self) -> str:
+        return f"{WORDS['heading']} — {WORDS['participant'].lower()} {self.participant_id}"
+
+
+def _date(value: object) -> dt.date | None:
+    """A date of the check table or the roster (datetime64, Timestamp or NaT) as a date, or None."""
+    text = str(value)
+    if text in ("NaT", "None", "nan", "<NA>", ""):
+        return None
+    return dt.date.fromisoformat(text[:10])
+
+
+def _count(value: object) -> int | None:
+    """A whole number of the check table (Int64, empty as <NA>), or None."""
+    text = str(value)
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def _required(value: object) -> dt.date:
+    day = _date(value)
+    if day is None:
+        raise ValueError("a plan's date is missing")  # the grid gives every visit its dates
+    return day
+
+
+def visit_plan(protocol: Protocol, participant: pd.Series, check: pd.DataFrame,
+               as_of: np.datetime64) -> VisitPlan:
+    """One participant's plan: ``participant`` is the roster's row (only ``ROSTER_FIELDS``
+    are read), ``check`` that participant's rows of the check table, in protocol order, with
+    a ``suggested_date`` column."""
+    person = {name: participant[name] for name in ROSTER_FIELDS if name in participant.index}
+    visits = []
+    for row in check.itertuples(index=False):
+        visit = protocol.visit(str(row.visit_code))
+        status = str(row.status)
+        reason = str(row.reason)
+        actual = _date(row.actual_date)
+        pending = status in PENDING
+        visits.append(PlanVisit(
+            code=visit.code, name=str(row.visit_name), procedures=visit.procedures,
+            timing=visit.timing, target=_required(row.target_date),
+            window_open=_required(row.window_open), window_close=_required(row.window_close),
+            suggested=_date(row.suggested_date) if pending and not reason else None,
+            actual=actual, status=status,
+            days_outside=_count(row.days_outside),
+            not_done=actual is None and bool(reason) and status not in (Status.WITHDRAWN,),
+            to_book=pending and not reason))
+    return VisitPlan(
+        study_id=protocol.study_id, title=protocol.title,
+        participant_id=str(person["participant_id"]),
+        site=str(person.get("site") or "") or protocol.site_id,
+        enrollment=_required(person["enrollment_date"]),
+        arm=str(person.get("arm") or ""),
+        withdrawal=_date(person.get("withdrawal_date")),
+        as_of=_required(as_of), visits=tuple(visits))
+
+
+def visit_plans(protocol: Protocol, roster: pd.DataFrame, check: pd.DataFrame,
+                as_of: np.datetime64) -> list[VisitPlan]:
+    """Every roster participant's plan, in roster order (``check`` in roster then protocol
+    order, as ``compute_check`` gives it)."""
+    count = len(protocol.visits)
+    return [visit_plan(protocol, roster.iloc[position], check.iloc[position * count:(position + 1) * count],
+                       as_of)
+            for position in range(len(roster))]
+
+
+def plan_file_names(participant_ids: Iterable[str], file_format: str) -> dict[str, str]:
+    """Each participant's file name in a ``plan --all`` folder (ID.pdf or ID.html, the ID
+    made safe as for calendars); refuses two participants whose files would be one (Windows
+    and macOS do not tell A01.pdf from a01.pdf)."""
+    names: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for participant in participant_ids:
+        name = re.sub(r"\.ics$", f".{file_format}", file_name_for(participant))
+        if name.lower() in taken:
+            raise OutputError(f"participants {taken[name.lower()]} and {participant} would both be "
+                              f"written to {name} — give one of them another ID")
+        taken[name.lower()] = participant
+        names[participant] = name
+    return names
