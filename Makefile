@@ -60,7 +60,7 @@ run: $(VENV)/.installed
 
 # The whole suite: the linter, the type checker (strict), then the tests.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
