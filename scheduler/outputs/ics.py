@@ -10,7 +10,7 @@ from pathlib import Path
 from scheduler.core.calendar import CalendarEvent, Published, by_participant, file_name_for
 from scheduler.errors import OutputError
 from scheduler.paths import label
-from scheduler.storage.atomic import atomic_folder, atomic_path
+from scheduler.storage.atomic import atomic_folder, atomic_path, file_head
 
 PRODID = "-//visit-scheduler//visit windows//EN"
 
@@ -100,14 +100,8 @@ SIGNATURE = f"\r\nPRODID:{PRODID}\r\n".encode("ascii")
 
 def made_here(path: Path) -> bool:
     """A calendar visit-scheduler wrote: an .ics file whose first lines carry its PRODID."""
-    if path.suffix.lower() != ".ics":
-        return False
-    try:
-        with open(path, "rb") as stream:
-            head = stream.read(256)
-    except OSError:
-        return False
-    return head.startswith(b"BEGIN:VCALENDAR\r\n") and SIGNATURE in head
+    head = file_head(path, ".ics", 256)
+    return head is not None and head.startswith(b"BEGIN:VCALENDAR\r\n") and SIGNATURE in head
 
 
 def split_file_names(participants: list[str], output: Path | None, split: Path) -> dict[str, str]:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from scheduler.core.paper import WORDS, PlanVisit, VisitPlan
-from scheduler.errors import OutputError
-from scheduler.paths import label
-from scheduler.storage.atomic import atomic_folder, atomic_path
+from scheduler.storage.atomic import atomic_path, file_head, write_set
 
 GENERATOR = "visit-scheduler visit plan"
 SIGNATURE = f'<meta name="generator" content="{GENERATOR}">'.encode("ascii")
@@ -118,26 +117,15 @@ def write_plan(plan: VisitPlan, output: Path) -> None:
 
 def write_plans(plans: Sequence[VisitPlan], names: Mapping[str, str], folder: Path,
                 ours: Callable[[Path], bool]) -> None:
-    """Every plan into ``folder`` (``names``: each participant's file name), swapped in whole
-    (``storage.atomic.atomic_folder``); ``ours`` tells the tool's earlier files there."""
-    with atomic_folder(folder, list(names.values()), ours) as building:
-        for plan in plans:
-            target = building / names[plan.participant_id]
-            try:
-                target.write_bytes(render(plan).encode("utf-8"))
-            except OSError as error:
-                raise OutputError(f"{label(folder / target.name)}: writing failed "
-                                  f"({error.strerror or error}) — nothing was replaced: the "
-                                  "earlier files, if any, are unchanged") from None
+    """Every plan into ``folder`` (``names``: each participant's file name), swapped in whole."""
+    write_set(folder, {names[plan.participant_id]: partial(_encoded, plan) for plan in plans}, ours)
+
+
+def _encoded(plan: VisitPlan) -> bytes:
+    return render(plan).encode("utf-8")
 
 
 def made_here(path: Path) -> bool:
     """A plan visit-scheduler wrote: an .html file whose head carries its generator line."""
-    if path.suffix.lower() != ".html":
-        return False
-    try:
-        with open(path, "rb") as stream:
-            head = stream.read(512)
-    except OSError:
-        return False
-    return head.startswith(b"<!DOCTYPE html>") and SIGNATURE in head
+    head = file_head(path, ".html", 512)
+    return head is not None and head.startswith(b"<!DOCTYPE html>") and SIGNATURE in head

@@ -14,13 +14,14 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from scheduler.core.paper import WORDS, PlanVisit, VisitPlan
 from scheduler.errors import OutputError
 from scheduler.paths import label
-from scheduler.storage.atomic import atomic_folder, atomic_path
+from scheduler.storage.atomic import atomic_path, write_set
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -261,18 +262,8 @@ def write_plan(plan: VisitPlan, output: Path) -> None:
 
 def write_plans(plans: Sequence[VisitPlan], names: Mapping[str, str], folder: Path,
                 ours: Callable[[Path], bool]) -> None:
-    """Every plan into ``folder`` (``names``: each participant's file name), swapped in whole
-    (``storage.atomic.atomic_folder``); ``ours`` tells the tool's earlier files there."""
-    with atomic_folder(folder, list(names.values()), ours) as building:
-        for plan in plans:
-            target = building / names[plan.participant_id]
-            content = render(plan)
-            try:
-                target.write_bytes(content)
-            except OSError as error:
-                raise OutputError(f"{label(folder / target.name)}: writing failed "
-                                  f"({error.strerror or error}) — nothing was replaced: the "
-                                  "earlier files, if any, are unchanged") from None
+    """Every plan into ``folder`` (``names``: each participant's file name), swapped in whole."""
+    write_set(folder, {names[plan.participant_id]: partial(render, plan) for plan in plans}, ours)
 
 
 SIGNATURE = f"/Creator ({CREATOR})".encode("ascii")

@@ -18,7 +18,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -382,3 +382,28 @@ class SignalsHeld:
     def __exit__(self, *exc: object) -> None:
         for number, handler in self.previous.items():
             signal.signal(number, handler)
+
+
+def write_set(folder: Path, files: Mapping[str, Callable[[], bytes]], ours: Callable[[Path], bool]) -> None:
+    """A set of files (name → how to make its bytes) written into ``folder`` as one set,
+    swapped in whole (``atomic_folder``); ``ours`` tells the tool's earlier files there."""
+    with atomic_folder(folder, list(files), ours) as building:
+        for name, make in files.items():
+            data = make()
+            try:
+                (building / name).write_bytes(data)
+            except OSError as error:
+                raise OutputError(f"{label(folder / name)}: writing failed ({error.strerror or error}) "
+                                  "— nothing was replaced: the earlier files, if any, are unchanged") from None
+
+
+def file_head(path: Path, suffix: str, size: int) -> bytes | None:
+    """The first ``size`` bytes of a file with this suffix (None: another suffix, or no file):
+    how the writers recognise the files they made."""
+    if path.suffix.lower() != suffix:
+        return None
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(size)
+    except OSError:
+        return None
