@@ -519,9 +519,7 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
     audit trail. ``reason`` says why the record is corrected (the trail); ``visit_reason``
     is the visit's own reason (why out of window, or not done), needed when the corrected
     record is a deviation that has none yet."""
-    if not reason:
-        raise ChangeRefused("a correction needs a reason: give --reason")
-    free_text(reason, "--reason")
+    _needs_reason(reason)
     if visit_reason:
         free_text(visit_reason, "--visit-reason")
     participant_id = identifier(participant_id)

@@ -141,7 +141,7 @@ def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
 
 
 def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
-               use_visits: bool = True, inputs: Inputs | None = None,
+               inputs: Inputs | None = None,
                participants: pd.DataFrame | None = None, check_trail: bool = True) -> Study:
     """Read and check everything a command needs. Raises SchedulerError (exit 2) when an
     input cannot be used; data problems in the visits file are kept in ``records``.
@@ -162,7 +162,7 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
     as_of = today if as_of is None else as_day(as_of)
     records = Records.empty()
     visits_label = None
-    if use_visits and inputs.visits is not None:
+    if inputs.visits is not None:
         visits_label = label(inputs.visits)
         visit_rows, table = read_visits(inputs.visits, visits_label, options.encoding,
                                         options.sheet, options.date_format, notes)

@@ -274,7 +274,6 @@ class Appender:
         self.timezone = timezone
         self.trail = trail if trail is not None else read_trail(folder)
         self.previous = self.trail.last_hash
-        self.total = self.trail.total_lines
         try:
             size = self.path.stat().st_size if self.path.exists() else 0
             self.descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
@@ -303,14 +302,12 @@ class Appender:
             out.write(("\ufeff" if self.bom else "") + _csv_line(AUDIT_COLUMNS) + "\n")
             self.needs_header = False
             self.previous = ZEROS
-            self.total += 1
         for row in rows:
             values = {"when_utc": utc, "when_local": local, **row, "prev_sha256": self.previous}
             text = _csv_line([values.get(name, "") for name in AUDIT_COLUMNS])
             out.write(text + "\n")
             texts.append(text)
             self.previous = sha256_text(text)
-            self.total += 1
         data = out.getvalue().encode("utf-8")
         try:
             os.write(self.descriptor, data)
