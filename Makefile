@@ -8,7 +8,13 @@ SAMPLE := sample_data
 OUT := out
 AS_OF := 2011-01-17
 
-.PHONY: run test lint campaign bench venv docs clean
+.PHONY: run test lint campaign bench venv docs catalog clean
+
+# The Chinese interface's catalog (gettext, managed with Babel). The .po is kept in git and
+# translated by people; the .mo is compiled from it here (and by the package build).
+LOCALE := scheduler/locale
+CATALOGS := $(wildcard $(LOCALE)/*/LC_MESSAGES/visit_scheduler.po)
+COMPILED := $(CATALOGS:.po=.mo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +34,30 @@ $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 	  || echo "ical.js could not be installed: its calendar tests will be skipped"; fi
 	touch $@ $(VENV)/.installed
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(COMPILED)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile -D visit_scheduler -i $< -o $@
+
+# Extract every text people read (ours and click's own: "Usage:", "Options:", its errors)
+# into the template, then bring the catalogs up to date with it. New texts arrive
+# untranslated; a changed one arrives fuzzy: translate them (tests/test_catalog.py fails
+# until every entry is translated and none is fuzzy).
+CLICK_SOURCES = $(addprefix $(shell $(BIN)/python -c "import click, os; print(os.path.dirname(click.__file__))" 2>/dev/null)/, \
+	core.py decorators.py exceptions.py formatting.py parser.py termui.py types.py utils.py)
+catalog: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg --add-comments=TRANSLATORS: --strip-comments \
+	  --add-location=file --sort-by-file --no-wrap --project=visit-scheduler \
+	  -o $(LOCALE)/visit_scheduler.pot scheduler $(CLICK_SOURCES)
+	@# click's sources sit in .venv: name them by the package, not by this machine's path.
+	sed -i -E 's|^#: .*site-packages/click/|#: click/|' $(LOCALE)/visit_scheduler.pot
+	$(BIN)/pybabel -q update -D visit_scheduler -i $(LOCALE)/visit_scheduler.pot -d $(LOCALE) \
+	  --no-wrap --ignore-obsolete
 
 # The main job on the sample study: the plan, every window, every status as of a
 # mid-study Monday, and the nurse's worklist for that day.
 # The file-writing steps' messages are gathered and shown once, at the end.
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(COMPILED)
 	@mkdir -p $(OUT)
 	@rm -f $(OUT)/messages.txt
 	@echo "== The protocol (built-in NCT01143168 plan, from $(SAMPLE)/)"
@@ -62,7 +86,7 @@ run: $(VENV)/.installed
 test: lint
 	$(BIN)/python -m pytest -n 2
 
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

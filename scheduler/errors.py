@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scheduler.i18n import _
+
 EXIT_OK = 0
 EXIT_DATA_PROBLEMS = 1
 EXIT_UNUSABLE_INPUT = 2
@@ -39,17 +41,24 @@ class Problem:
     def __str__(self) -> str:
         where = self.file
         if self.sheet is not None:
-            where += f" (sheet {self.sheet})"
+            # TRANSLATORS: {file} is a workbook's name, {sheet} the worksheet the problem is in.
+            where = _("{file} (sheet {sheet})").format(file=where, sheet=self.sheet)
         if self.line is not None:
             where += f":{self.line}"
-        text = f"{where}: "
         if self.column is not None:
-            text += f"column {self.column}: "
-        text += self.message
+            # TRANSLATORS: {where} is FILE:LINE, {column} a column's name (not translated),
+            # {message} what is wrong.
+            text = _("{where}: column {column}: {message}").format(
+                where=where, column=self.column, message=self.message)
+        else:
+            # TRANSLATORS: {where} is FILE:LINE, {message} what is wrong.
+            text = _("{where}: {message}").format(where=where, message=self.message)
         if self.value is not None:
-            text += f" (value {_quote(self.value)})"
+            # TRANSLATORS: {problem} is a whole problem, {value} the value found, quoted.
+            text = _("{problem} (value {value})").format(problem=text, value=_quote(self.value))
         if self.fix:
-            text += f" — {self.fix}"
+            # TRANSLATORS: {problem} is a whole problem, {fix} how to fix it.
+            text = _("{problem} — {fix}").format(problem=text, fix=self.fix)
         return text
 
 

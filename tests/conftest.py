@@ -23,6 +23,21 @@ class Run:
     stderr: str
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Every test starts in English whatever the machine's locale (a CI runner may be set to
+    zh_CN), and leaves English behind: the language is process-wide, and in-process runs of
+    the command choose it anew. Tests of the Chinese interface ask for it explicitly."""
+    from scheduler import i18n
+
+    monkeypatch.delenv("VISIT_SCHEDULER_LANG", raising=False)
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    i18n.use(i18n.ENGLISH)
+    yield
+    i18n.use(i18n.ENGLISH)
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> Run:
     """Invoke the click command in-process (fast), with stdout and stderr apart."""
     runner = CliRunner()

@@ -18,22 +18,23 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scheduler"
 # What each layer may import from the package (besides itself). Third-party libraries are
 # checked separately where it matters (click, the heavy ones).
 ALLOWED = {
-    "core": {"core", "protocol", "errors", "months", "paths"},
-    "protocol": {"protocol", "errors", "months"},
-    "sources": {"sources", "core", "protocol", "errors", "paths"},
-    "storage": {"storage", "sources", "core", "protocol", "errors", "paths"},
-    "outputs": {"outputs", "storage", "core", "protocol", "errors", "paths"},
+    "core": {"core", "protocol", "errors", "months", "paths", "i18n"},
+    "protocol": {"protocol", "errors", "months", "i18n"},
+    "sources": {"sources", "core", "protocol", "errors", "paths", "i18n"},
+    "storage": {"storage", "sources", "core", "protocol", "errors", "paths", "i18n"},
+    "outputs": {"outputs", "storage", "core", "protocol", "errors", "paths", "i18n"},
     "app": {"app", "core", "protocol", "sources", "storage", "outputs", "errors", "paths", "clock",
-            "months"},
+            "months", "i18n"},
     # The command line calls controllers and renders: the core only to read an option's date.
-    "cli": {"cli", "app", "outputs", "errors", "core.dates", "__version__"},
-    # The small helpers at the top depend on nothing of the package but the errors.
-    "errors": set(), "clock": set(), "months": set(), "paths": set(),
+    "cli": {"cli", "app", "outputs", "errors", "core.dates", "__version__", "i18n"},
+    # The small helpers at the top depend on nothing of the package but the errors (and the
+    # language: errors' words are translated).
+    "errors": {"i18n"}, "clock": set(), "months": set(), "paths": {"i18n"}, "i18n": set(),
     "__init__": set(), "__main__": {"cli"},
 }
 # The modules that may open, write, rename or remove a file.
 FILE_LAYERS = {"sources", "outputs", "storage"}
-FILE_MODULES = {"protocol/loading.py"}
+FILE_MODULES = {"protocol/loading.py", "i18n.py"}
 FILE_METHODS = {"read_bytes", "read_text", "write_bytes", "write_text", "mkstemp", "load_workbook",
                 "write_xport", "unlink", "mkdir", "touch", "rmdir", "rmtree", "copyfile", "fsync"}
 FILE_OS_CALLS = {"open", "replace", "rename", "remove", "fsync", "makedirs"}

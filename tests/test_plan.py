@@ -322,14 +322,28 @@ def test_plan_help_imports_neither_pandas_nor_fpdf(tmp_path: Path):
         assert line.split()[1:] == [], args
 
 
-def test_a_pdf_whose_font_lacks_a_character_is_refused_not_printed_without_it(study):
-    """DejaVu Sans has no Chinese: a PDF would print 受试者01 as "01". Refused, exit 2, nothing
-    written; the HTML plan (printed with the computer's fonts) carries the ID whole."""
+def test_a_pdf_prints_chinese_with_the_shipped_font(study):
+    """The shipped Noto Sans SC subset carries Chinese: 受试者01 prints whole in the PDF, and
+    the PDF's text layer (pypdf) reads it back."""
+    from pypdf import PdfReader
+
     folder = study("participant_id,enrollment_date\n受试者01,2010-09-01\n")
     result = run_cli("plan", "受试者01", "--as-of", "2010-09-20", "-o", "p.pdf", cwd=folder)
-    assert result.exit_code == 2
-    assert "cannot print (受者试) — write it as HTML instead" in result.stderr
-    assert not (folder / "p.pdf").exists()
-    result = run_cli("plan", "受试者01", "--as-of", "2010-09-20", "-o", "p.html", cwd=folder)
     assert result.exit_code == 0, result.stderr
-    assert "Visit plan — participant 受试者01" in (folder / "p.html").read_text("utf-8")
+    text = "".join(page.extract_text() for page in PdfReader(folder / "p.pdf").pages)
+    assert "受试者01" in text
+
+
+def test_a_pdf_whose_fonts_lack_a_character_is_refused_not_printed_without_it(study):
+    """Neither DejaVu Sans nor the Chinese subset has Hangul: a PDF would print 한국01 as "01".
+    Refused, exit 2, nothing written; the HTML plan (printed with the computer's fonts)
+    carries the ID whole."""
+    folder = study("participant_id,enrollment_date\n한국01,2010-09-01\n")
+    result = run_cli("plan", "한국01", "--as-of", "2010-09-20", "-o", "p.pdf", cwd=folder)
+    assert result.exit_code == 2
+    assert "cannot print (국한)" in result.stderr or "cannot print (한국)" in result.stderr, result.stderr
+    assert "write it as HTML instead" in result.stderr
+    assert not (folder / "p.pdf").exists()
+    result = run_cli("plan", "한국01", "--as-of", "2010-09-20", "-o", "p.html", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "Visit plan — participant 한국01" in (folder / "p.html").read_text("utf-8")

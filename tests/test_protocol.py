@@ -337,3 +337,243 @@ def test_every_default_of_the_schema_is_what_a_loaded_protocol_holds():
     # Defaults computed from other keys (shown in the docs, None in the schema):
     assert visit.name == "BL"            # name: the code
     assert protocol.day0 == "BL"         # day0: the first visit
+
+
+TRANSLATED = """\
+[study]
+id = "T"
+title = "Stem cells in type 1 diabetes"
+timezone = "Asia/Shanghai"
+language = "zh_CN"
+
+[study.translations.zh]
+title = "干细胞治疗1型糖尿病"
+
+[[visits]]
+code = "D0"
+name = "Transplantation 1"
+procedures = ["examinations", "transplantation"]
+day = 0
+
+[visits.translations.zh-CN]
+name = "第1次移植"
+procedures = ["方案规定的检查", " 移植 ", ""]
+
+[visits.translations.en]
+name = "Transplantation 1 (pancreatic artery)"
+
+[[visits]]
+code = "M1"
+name = "随访第1个月"
+anchor = "D0"
+day = 30
+translations = { en = { name = "Follow-up month 1" } }
+
+[[visits]]
+code = "M3"
+anchor = "D0"
+day = 90
+
+[visits.translations.zh-CN]
+procedures = ["C肽"]
+"""
+
+
+def test_translations_load_under_their_canonical_language():
+    """[study] language and each [*.translations.LANG] are stored by the canonical language
+    ("zh_CN", "zh" → "zh-CN"); text is stripped and empty procedures left out, as the base's."""
+    from scheduler.protocol.model import VisitWords
+
+    protocol = parse_protocol(TRANSLATED, "protocol.toml")
+    assert protocol.language == "zh-CN"
+    assert protocol.title_translations == {"zh-CN": "干细胞治疗1型糖尿病"}
+    d0, m1, m3 = protocol.visits
+    assert d0.translations == {"zh-CN": VisitWords("第1次移植", ("方案规定的检查", "移植")),
+                               "en": VisitWords("Transplantation 1 (pancreatic artery)", ())}
+    assert m1.translations == {"en": VisitWords("Follow-up month 1", ())}   # an inline table
+    assert m3.translations == {"zh-CN": VisitWords("", ("C肽",))}
+
+
+@pytest.mark.parametrize("written", ["zh", "zh_CN", "zh-cn", "zh-CN", "ZH_cn"])
+def test_language_aliases_are_stored_canonical(written: str):
+    """`zh`, `zh_CN`, `zh-cn` all mean zh-CN, in [study] language and as a translation's LANG."""
+    text = (f'[study]\nid = "X"\ntimezone = "UTC"\nlanguage = "{written}"\n'
+            f'[study.translations.{written}]\ntitle = "标题"\n[[visits]]\ncode = "A"\nday = 0\n'
+            f'[visits.translations."{written}"]\nname = "甲"\n')
+    protocol = parse_protocol(text, "p")
+    assert protocol.language == "zh-CN"
+    assert protocol.title_translations == {"zh-CN": "标题"}
+    assert protocol.visits[0].name_in("zh-CN") == "甲"
+    assert parse_protocol(text.replace(f'language = "{written}"\n', 'language = "en"\n'), "p").language == "en"
+    assert parse_protocol(text.replace(f'language = "{written}"\n', ""), "p").language is None
+
+
+def test_an_unknown_language_is_refused_with_its_line():
+    """An unknown [study] language or translation LANG names the file, the line and the
+    languages there are."""
+    text = """\
+[study]
+id = "X"
+timezone = "UTC"
+language = "fr"
+
+[study.translations.de]
+title = "Titel"
+
+[[visits]]
+code = "A"
+day = 0
+
+[visits.translations.fr]
+name = "Visite A"
+"""
+    assert problems_of(text) == [
+        "protocol.toml:4: [study]: 'language' is not a language visit-scheduler speaks (value 'fr') "
+        "— use one of the languages there are: en, zh-CN",
+        "protocol.toml:6: [study.translations.de]: 'de' is not a language visit-scheduler speaks "
+        "— use one of the languages there are: en, zh-CN",
+        "protocol.toml:13: visit 1 (A): [visits.translations.fr]: 'fr' is not a language "
+        "visit-scheduler speaks — use one of the languages there are: en, zh-CN",
+    ]
+
+
+def test_an_unknown_key_in_a_translation_is_refused_with_its_line():
+    """A key the translation schema does not list: its line and a suggestion, or the keys."""
+    text = """\
+[study]
+id = "X"
+timezone = "UTC"
+
+[study.translations.zh-CN]
+titel = "标题"
+
+[[visits]]
+code = "A"
+day = 0
+
+[visits.translations.zh-CN]
+name = "甲"
+title = "访视甲"
+procedure = ["检查"]
+"""
+    assert problems_of(text) == [
+        "protocol.toml:6: [study.translations.zh-CN]: unknown key 'titel' — did you mean 'title'?",
+        "protocol.toml:14: visit 1 (A): [visits.translations.zh-CN]: unknown key 'title' — the keys "
+        "of [visits.translations.LANG] are: name, procedures",
+        "protocol.toml:15: visit 1 (A): [visits.translations.zh-CN]: unknown key 'procedure' — "
+        "did you mean 'procedures'?",
+    ]
+
+
+def test_a_translation_of_the_wrong_type_is_refused_with_its_line():
+    """Text that is not text, a list that is not a list of text, a translation that is not a
+    table, a language translated twice: each with its line."""
+    text = """\
+[study]
+id = "X"
+timezone = "UTC"
+translations = "zh-CN"
+
+[[visits]]
+code = "A"
+day = 0
+
+[visits.translations.zh-CN]
+name = 7
+procedures = "检查"
+
+[visits.translations.zh]
+name = "甲"
+
+[[visits]]
+code = "B"
+day = 1
+translations.en = "B"
+"""
+    assert problems_of(text) == [
+        "protocol.toml:4: [study]: 'translations' must be tables such as [study.translations.zh-CN] "
+        "(value 'zh-CN') — write each language's words under its own [study.translations.LANG] header",
+        "protocol.toml:11: visit 1 (A): [visits.translations.zh-CN]: 'name' must be text in quotes "
+        "(value '7') — write it as name = \"第2次移植（经静脉）\"",
+        "protocol.toml:12: visit 1 (A): [visits.translations.zh-CN]: 'procedures' must be a list of "
+        "text (value '检查') — write it as procedures = [\"方案规定的检查\", \"经静脉移植 BM-MNC + UC-MSC\"]",
+        "protocol.toml:14: visit 1 (A): [visits.translations.zh]: a second translation into zh-CN "
+        "(also [visits.translations.zh-CN]) — keep one table per language",
+        "protocol.toml:20: visit 2 (B): [visits.translations.en]: the translation must be a table, "
+        "under its own [visits.translations.en] header (value 'B')",
+    ]
+
+
+def test_name_in_falls_back_to_the_base_words(monkeypatch):
+    """name_in / procedures_in / title_in: the translation when there is one, else the base
+    text; by default in the current language."""
+    from scheduler import i18n
+
+    protocol = parse_protocol(TRANSLATED, "p")
+    d0, m1, m3 = protocol.visits
+    assert d0.name_in("zh-CN") == "第1次移植"
+    assert d0.name_in("en") == "Transplantation 1 (pancreatic artery)"
+    assert d0.name_in() == "Transplantation 1 (pancreatic artery)"   # the tests speak English
+    assert m1.name_in("zh-CN") == "随访第1个月"          # no zh-CN translation: the base name
+    assert m3.name_in("zh-CN") == "M3"                   # a translation without a name: the base (the code)
+    assert m3.procedures_in("zh-CN") == ("C肽",)
+    assert m3.procedures_in("en") == ()
+    assert d0.procedures_in("en") == ("examinations", "transplantation")  # en has no procedures
+    assert protocol.title_in("en") == "Stem cells in type 1 diabetes"
+    assert protocol.title_in("zh-CN") == "干细胞治疗1型糖尿病"
+    monkeypatch.setattr(i18n, "_current", i18n.CHINESE)
+    assert (d0.name_in(), d0.procedures_in(), protocol.title_in()) == (
+        "第1次移植", ("方案规定的检查", "移植"), "干细胞治疗1型糖尿病")
+
+
+def test_contract_name_is_the_en_translation_whatever_the_language(monkeypatch):
+    """CSV, JSON and SDTM use the en translation when there is one, else the base name."""
+    from scheduler import i18n
+
+    protocol = parse_protocol(TRANSLATED, "p")
+    names = [visit.contract_name for visit in protocol.visits]
+    assert names == ["Transplantation 1 (pancreatic artery)", "Follow-up month 1", "M3"]
+    monkeypatch.setattr(i18n, "_current", i18n.CHINESE)
+    assert [visit.contract_name for visit in protocol.visits] == names
+    assert [visit.contract_name for visit in load_built_in().visits] == [
+        visit.name for visit in load_built_in().visits]
+
+
+def test_built_in_protocol_speaks_chinese():
+    """Every built-in visit has a zh-CN name and procedures, in the Beijing site's words;
+    the abbreviations stay as clinicians write them. English is unchanged."""
+    protocol = load_built_in()
+    assert protocol.language is None
+    assert protocol.title_in("zh-CN") == "自体骨髓单个核细胞联合脐带间充质干细胞移植治疗1型糖尿病"
+    assert protocol.title_in("en") == protocol.title
+    for visit in protocol.visits:
+        words = visit.translations["zh-CN"]
+        assert words.name and words.name != visit.name, visit.code
+        assert len(words.procedures) == len(visit.procedures), visit.code
+        assert visit.name_in("en") == visit.name
+    zh = {visit.code: visit.name_in("zh-CN") for visit in protocol.visits}
+    assert zh["D0"] == "第1次移植（经胰腺动脉）"
+    assert zh["M1"] == "随访第1个月"
+    assert zh["M12"] == "随访第12个月（研究结束）"
+    assert protocol.visit("D0").procedures_in("zh-CN") == (
+        "方案规定的检查", "经皮胰腺动脉途径移植 BM-MNC + UC-MSC")
+    assert protocol.visit("M6").procedures_in("zh-CN") == (
+        "糖化血红蛋白（HbA1c）", "空腹及餐后血糖（FBG、PBG）", "C肽", "胰岛素用量", "不良事件评估")
+
+
+def test_the_translation_keys_come_from_the_schema():
+    """The translation tables are in SCHEMA, so docs/protocol-file.md lists their keys."""
+    from scheduler.protocol.schema import SCHEMA, TABLES, schema_markdown
+
+    assert TABLES == ("study", "clinic", "visits")
+    assert [key.name for key in SCHEMA["study.translations"]] == ["title"]
+    assert [key.name for key in SCHEMA["visits.translations"]] == ["name", "procedures"]
+    page = schema_markdown()
+    assert "### [study.translations.LANG] (optional; LANG: en or zh-CN)" in page
+    assert "### [visits.translations.LANG]" in page
+    assert "| `language` | language | no |" in page
+
+
+def test_timing_from_enrollment_reads_the_word():
+    """A visit anchored on enrollment reads "from enrollment" in English."""
+    assert load_built_in().visit("D0").timing == "Day 0 ± 0 from enrollment"

@@ -23,7 +23,8 @@ def cli_reference() -> str:
 
     from scheduler.cli import cli
 
-    runner = CliRunner()
+    # The reference is English whatever the computer's locale or a protocol's language.
+    runner = CliRunner(env={"VISIT_SCHEDULER_LANG": "en"})
     parts = ["# Command-line reference", "",
              "Generated from `--help` by `make docs`; the tests fail when it is out of date.", ""]
 

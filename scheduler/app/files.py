@@ -16,6 +16,7 @@ from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.app.tables import suggestions
 from scheduler.core.suggestions import clinic_day_notes, suggest_for
 from scheduler.errors import OptionError, OutputError
+from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ def study_events(study: Study, participant_ids: tuple[str, ...], remind_days: in
     if participant_ids:
         unknown = [pid for pid in participant_ids if pid not in set(roster["participant_id"])]
         if unknown:
-            raise OptionError(f"--participant {unknown[0]}: not in {study.participants_label} — "
-                              "check the ID (IDs are compared as text: 007 is not 7)")
+            raise OptionError(_("--participant {participant}: not in {file} — "
+                                "check the ID (IDs are compared as text: 007 is not 7)")
+                              .format(participant=unknown[0], file=study.participants_label))
     table = compute_check(study.protocol, roster, study.records, study.as_of)
     if participant_ids:
         table = table[table["participant_id"].isin(participant_ids)].reset_index(drop=True)
@@ -67,9 +69,9 @@ def keep_state(made: StudyEvents, messages: Messages) -> None:
         except OutputError:
             # A folder the nurse may read but not write (a shared drive): the calendar is
             # still written; only the change numbers are not kept for the next export.
-            messages.note(f"{label(state_path)} cannot be written in this folder: the calendar was "
-                          "made, but its change numbers (SEQUENCE) are not kept — the next export "
-                          "counts from the same numbers again")
+            messages.note(_("{file} cannot be written in this folder: the calendar was "
+                            "made, but its change numbers (SEQUENCE) are not kept — the next export "
+                            "counts from the same numbers again").format(file=label(state_path)))
     for note in made.publication.warnings:
         messages.warning(note)
 
@@ -87,18 +89,31 @@ def calendar(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
         study.guard_output(split)
     now = clock.now_utc()
     made = study_events(study, participant_ids, remind_days, now, messages)
-    site = study.site_label()
-    where = f" (site{'s' if ', ' in site else ''} {site})" if site else ""
     # A file of chosen participants goes into the nurse's own calendar: no calendar name.
-    name = None if participant_ids else f"{study.protocol.study_id} visits{where}"
+    name = None if participant_ids else _calendar_name(study)
     written = write_calendars(made.events, made.publication.events, now, remind_days, output, split, name)
     keep_state(made, messages)
     if output is not None:
-        messages.append(f"Wrote {label(output)} ({len(made.events)} events)")
+        messages.append(_("Wrote {file} ({count} events)").format(file=label(output), count=len(made.events)))
     if split is not None:
         count = len(written) - (1 if output is not None else 0)
-        messages.append(f"Wrote {count} participant calendar{'s' if count != 1 else ''} in {label(split)}")
+        messages.append(ngettext("Wrote {count} participant calendar in {folder}",
+                                 "Wrote {count} participant calendars in {folder}", count)
+                        .format(count=count, folder=label(split)))
     return made.exit_code
+
+
+def _calendar_name(study: Study) -> str:
+    """The site calendar's name in Outlook: "NCT01143168 visits (site 01)"."""
+    site = study.site_label()
+    if not site:
+        # TRANSLATORS: the name of a calendar in Outlook; {study} is the study's id.
+        return _("{study} visits").format(study=study.protocol.study_id)
+    if ", " in site:
+        # TRANSLATORS: the name of a calendar in Outlook; {sites} are sites' codes ("01, 02").
+        return _("{study} visits (sites {sites})").format(study=study.protocol.study_id, sites=site)
+    # TRANSLATORS: the name of a calendar in Outlook; {site} is the site's code ("01").
+    return _("{study} visits (site {site})").format(study=study.protocol.study_id, site=site)
 
 
 def report(options: StudyOptions, week: str | None, as_of: dt.date | None, output: Path | None,
@@ -134,7 +149,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
         sources.append(checksum("clinic closures", label(clinic.closures), clinic.closures))
     result = weekly.build_report(
         check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
-        study_id=study.protocol.study_id, title=study.protocol.title, site=study.site_label(),
+        study_id=study.protocol.study_id, title=study.protocol.title_in(), site=study.site_label(),
         made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
         notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder))
     picture = None
@@ -144,8 +159,9 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
         picture = png_bytes(timeline_figure(result.check, chosen.monday, chosen.sunday, report_as_of))
     text = write_report(result, output, picture)
     if text is None and output is not None:
-        messages.append(f"Wrote {label(output)} ({chosen.name}, as of {report_as_of}, "
-                        f"{len(result.all_deviations)} deviations)")
+        # TRANSLATORS: {week} is an ISO week (2010-W37).
+        messages.append(_("Wrote {file} ({week}, as of {date}, {count} deviations)").format(
+            file=label(output), week=chosen.name, date=report_as_of, count=len(result.all_deviations)))
     return text, code
 
 
@@ -165,10 +181,14 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
         for note in sdtm.transport_warnings(domains):
             messages.warning(note)
     written = write(domains, folder, file_format)
-    messages.append(f"Wrote {', '.join(label(path) for path in written)} "
-                    f"({len(domains['SV'])} subject visit{'s' if len(domains['SV']) != 1 else ''}, "
-                    f"{len(domains['DV'])} deviation{'s' if len(domains['DV']) != 1 else ''}, as of "
-                    f"{study.as_of})")
+    visits, deviations = len(domains["SV"]), len(domains["DV"])
+    # TRANSLATORS: {files} lists the files written, {visits} "N subject visits", {deviations}
+    # "N deviations".
+    messages.append(_("Wrote {files} ({visits}, {deviations}, as of {date})").format(
+        files=", ".join(label(path) for path in written),
+        visits=ngettext("{count} subject visit", "{count} subject visits", visits).format(count=visits),
+        deviations=ngettext("{count} deviation", "{count} deviations", deviations).format(count=deviations),
+        date=study.as_of))
     return code
 
 
@@ -182,5 +202,5 @@ def _trail_head(folder: Path) -> str:
     except SchedulerError as error:
         return error.message
     if not trail.lines:
-        return "none in this study folder yet (it begins with the first change made with the tool)"
+        return _("none in this study folder yet (it begins with the first change made with the tool)")
     return f"{label(folder / AUDIT_FILE)} {trail.head()}"

@@ -9,6 +9,8 @@ from scheduler.app.study import Study
 from scheduler.core.suggestions import MAX_LISTED_WARNINGS, listed
 from scheduler.core.words import DEVIATIONS
 from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK
+from scheduler.i18n import _, ngettext
+from scheduler.outputs.people import status_word
 
 
 def report_problems(study: Study, messages: Messages, participant: str | None = None,
@@ -19,20 +21,24 @@ def report_problems(study: Study, messages: Messages, participant: str | None = 
         participants = (participant,)
     wanted = set(participants)
     if needs_visits and study.visits_label is None:
-        messages.warning("no visits file (visits.csv or visits.xlsx in the study folder, or "
-                         "--visits FILE): no visit counts as done")
+        messages.warning(_("no visits file (visits.csv or visits.xlsx in the study folder, or "
+                           "--visits FILE): no visit counts as done"))
     for warning in study.roster_warnings:
         messages.warning(warning)
     later = [p for p in study.enrolled_after_as_of if not wanted or p in wanted]
     if later:
-        messages.warning(f"enrolled after the as-of date {study.as_of}: {listed(later, len(later))} "
-                         "— their visits are listed as upcoming (or withdrawn, after a withdrawal)")
+        # TRANSLATORS: {participants} is a list of participant IDs.
+        messages.warning(_("enrolled after the as-of date {date}: {participants} "
+                           "— their visits are listed as upcoming (or withdrawn, after a withdrawal)")
+                         .format(date=study.as_of, participants=listed(later, len(later))))
     problems = [p for p in study.problems if not wanted or p.participant in wanted]
     if not problems:
         return EXIT_OK
     count = len(problems)
-    messages.append(f"{study.visits_label}: {count} data problem{'s' if count != 1 else ''} "
-                    "(each record named is left out, unless it says it is used):")
+    messages.append(ngettext("{file}: {count} data problem (each record named is left out, unless it "
+                             "says it is used):",
+                             "{file}: {count} data problems (each record named is left out, unless it "
+                             "says it is used):", count).format(file=study.visits_label, count=count))
     messages.extend(f"  {problem}" for problem in problems)
     return EXIT_DATA_PROBLEMS
 
@@ -41,19 +47,24 @@ def warn_reason_missing(table: pd.DataFrame, messages: Messages) -> None:
     missing = table[table["status"].isin(DEVIATIONS) & (table["reason"] == "")]
     if not len(missing):
         return
-    named = [f"{row.participant_id} {row.visit_code} ({row.status})"
+    named = [f"{row.participant_id} {row.visit_code} ({status_word(str(row.status))})"
              for row in missing.head(MAX_LISTED_WARNINGS).itertuples()]
-    messages.warning(f"reason missing for {len(missing)} deviation"
-                     f"{'s' if len(missing) != 1 else ''}: {listed(named, len(missing))} "
-                     "— give each its reason: visit-scheduler correct ID VISIT DATE --reason \"…\" "
-                     "--visit-reason \"…\" (the date it has)")
+    count = len(missing)
+    # TRANSLATORS: {visits} lists "ID VISIT (status)"; the command line stays as it is.
+    messages.warning(ngettext("reason missing for {count} deviation: {visits} — give each its reason: "
+                              "visit-scheduler correct ID VISIT DATE --reason \"…\" --visit-reason \"…\" "
+                              "(the date it has)",
+                              "reason missing for {count} deviations: {visits} — give each its reason: "
+                              "visit-scheduler correct ID VISIT DATE --reason \"…\" --visit-reason \"…\" "
+                              "(the date it has)", count)
+                     .format(count=count, visits=listed(named, count)))
 
 
 def with_reason_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """For tables people read: a deviation without a reason says so."""
     shown = frame.copy()
     missing = shown["status"].isin(DEVIATIONS) & (shown["reason"] == "")
-    shown.loc[missing, "reason"] = "reason missing"
+    shown.loc[missing, "reason"] = _("reason missing")
     return shown
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from scheduler.app.results import Messages
 from scheduler.errors import OptionError
+from scheduler.i18n import ngettext
 from scheduler.paths import label
 
 if TYPE_CHECKING:
@@ -21,13 +22,14 @@ if TYPE_CHECKING:
 
 def _position(study: Study, participant_id: str) -> int:
     """The participant's row in the roster; a near miss named ("did you mean 007?")."""
+    from scheduler.app.tables import not_in_roster
+
     ids = [str(pid) for pid in study.participants["participant_id"]]
     if participant_id in ids:
         return study.position_of(participant_id)
     close = [pid for pid in ids if pid.lstrip("0") == participant_id.lstrip("0")
              or pid.casefold() == participant_id.casefold()]
-    hint = f"did you mean {close[0]}?" if close else "check the ID in the participants file"
-    raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
+    raise OptionError(not_in_roster(participant_id, study.participants_label, close))
 
 
 def _ours(path: Path) -> bool:
@@ -66,14 +68,18 @@ def plan(options: StudyOptions, participant_id: str | None, as_of: np.datetime64
             plan_pdf.write_plan(plans[0], output)
         else:
             plan_html.write_plan(plans[0], output)
-        messages.append(f"Wrote {label(output)} (participant {participant_id}, "
-                        f"{len(plans[0].visits)} visit{'s' if len(plans[0].visits) != 1 else ''}, as of {study.as_of})")
+        count = len(plans[0].visits)
+        messages.append(ngettext("Wrote {file} (participant {participant}, {count} visit, as of {date})",
+                                 "Wrote {file} (participant {participant}, {count} visits, as of {date})", count)
+                        .format(file=label(output), participant=participant_id, count=count, date=study.as_of))
         return code
     names = plan_file_names([plan.participant_id for plan in plans], file_format)
     if file_format == "pdf":
         plan_pdf.write_plans(plans, names, output, _ours)
     else:
         plan_html.write_plans(plans, names, output, _ours)
-    messages.append(f"Wrote {len(plans)} visit plan{'s' if len(plans) != 1 else ''} "
-                    f"({file_format.upper()}, as of {study.as_of}) in {label(output)}")
+    # TRANSLATORS: {format} is PDF or HTML, {folder} the folder the plans are in.
+    messages.append(ngettext("Wrote {count} visit plan ({format}, as of {date}) in {folder}",
+                             "Wrote {count} visit plans ({format}, as of {date}) in {folder}", len(plans))
+                    .format(count=len(plans), format=file_format.upper(), date=study.as_of, folder=label(output)))
     return code

@@ -1,18 +1,21 @@
-"""protocol and init: the visit plan, checked; a new study folder."""
+"""protocol and init: the visit plan, checked; a new study folder; the protocols' languages."""
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from scheduler.app.results import Messages
 from scheduler.errors import ProtocolError
+from scheduler.i18n import _, ngettext, pgettext
 from scheduler.paths import label
 
 
 def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Messages) -> list[str]:
     """The plan as lines of a table, after every check of the protocol file (exit 2 when
     it cannot be used); warnings (visits not in time order) into ``messages``."""
+    from scheduler.outputs.people import display_width, pad
     from scheduler.protocol import ENROLLMENT, country_problem, load_protocol_for
     from scheduler.sources.folder import resolve_study
 
@@ -20,44 +23,103 @@ def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Mes
     plan = load_protocol_for(inputs.protocol)
     problem = country_problem(plan)
     if problem is not None:
-        raise ProtocolError(f"{plan.source}: the protocol file cannot be used: 1 problem", [problem])
+        raise ProtocolError(ngettext("{file}: the protocol file cannot be used: {count} problem",
+                                     "{file}: the protocol file cannot be used: {count} problems", 1)
+                            .format(file=plan.source, count=1), [problem])
     for warning in plan.order_warnings() + plan.reach_warnings():
         messages.warning(f"{plan.source}: {warning}")
-    rows = [("code", "visit", "when", "anchor", "window", "kind")]
+    rows = [(pgettext("heading", "code"), pgettext("heading", "visit"), pgettext("heading", "when"),
+             pgettext("heading", "anchor"), pgettext("heading", "window"), pgettext("heading", "kind"))]
     for visit in plan.visits:
-        anchor = "enrollment" if visit.anchor == ENROLLMENT else visit.anchor
+        # TRANSLATORS: the anchor of a visit counted from the participant's enrollment.
+        anchor = pgettext("anchor", "enrollment") if visit.anchor == ENROLLMENT else visit.anchor
         width = visit.minus + visit.plus + 1
-        rows.append((visit.code, visit.name, visit.timing, anchor,
-                     f"{width} day{'s' if width > 1 else ''}", visit.kind))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [f"{plan.study_id}: {len(plan.visits)} visits, time zone {plan.timezone}, "
-             f"Day 0 = {plan.day0} ({plan.source})"]
+        rows.append((visit.code, visit.name_in(), visit.timing, anchor,
+                     ngettext("{count} day", "{count} days", width).format(count=width), visit.kind))
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    # TRANSLATORS: the plan's first line; {source} is the protocol file (or "built-in …").
+    lines = [_("{study}: {count} visits, time zone {timezone}, Day 0 = {day0} ({source})").format(
+        study=plan.study_id, count=len(plan.visits), timezone=plan.timezone, day0=plan.day0,
+        source=plan.source)]
     for number, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        lines.append("  ".join(pad(cell, width) for cell, width in zip(row, widths)).rstrip())
         if number == 0:
             lines.append("  ".join("-" * width for width in widths))
     return lines
 
 
-def init(folder: Path) -> list[str]:
-    """A new study folder; the lines that say what was written and what to do next."""
+def init(folder: Path, language: str | None = None) -> list[str]:
+    """A new study folder (its protocol in ``language`` when given: ``[study] language``);
+    the lines that say what was written and what to do next."""
     from scheduler.protocol import load_protocol_for
     from scheduler.sources.folder import resolve
     from scheduler.storage.audit import AUDIT_FILE, who
     from scheduler.storage.change import RecordFiles, ensure_trail
     from scheduler.storage.study_folder import init_folder
 
-    lines = [f"Wrote {written}" for written in init_folder(folder)]
+    lines = [_("Wrote {file}").format(file=written) for written in init_folder(folder, language)]
     inputs = resolve(folder, None, None, None)
     protocol = load_protocol_for(inputs.protocol)
     ensure_trail(RecordFiles.of(inputs, protocol), protocol.timezone, who(),
                  "the study folder made by init: the trail's first line")
-    lines.append(f"Wrote {label(folder / AUDIT_FILE)} (the audit trail, with its baseline in "
-                 f"{label(folder / 'audit')})")
+    lines.append(_("Wrote {file} (the audit trail, with its baseline in {folder})").format(
+        file=label(folder / AUDIT_FILE), folder=label(folder / "audit")))
     # The folder as the shell needs it: a name with spaces is quoted, so the hint can be pasted.
     study = shlex.quote(label(folder))
-    lines.append(f"Next: enroll participants (visit-scheduler enroll 001 --date YYYY-MM-DD --study "
-                 f"{study}) or type them into {label(folder / 'participants.csv')}, then run: "
-                 f"visit-scheduler schedule --study {study}")
+    # TRANSLATORS: {study} is a folder name inside two command lines; keep the commands as they are.
+    lines.append(_("Next: enroll participants (visit-scheduler enroll 001 --date YYYY-MM-DD --study "
+                   "{study}) or type them into {file}, then run: visit-scheduler schedule --study {study}")
+                 .format(study=study, file=label(folder / "participants.csv")))
     return lines
 
+
+# ------------------------------------------------------------------ the protocols' languages
+# Light on purpose (the command line asks before anything else, --help too): no pandas.
+
+
+def is_study_folder(folder: Path) -> bool:
+    """A folder holding participants.csv (or .xlsx) or protocol.toml."""
+    from scheduler.sources.folder import PARTICIPANTS_FILE, PROTOCOL_FILE
+
+    try:
+        names = {entry.name.lower() for entry in folder.iterdir() if entry.is_file()}
+    except OSError:
+        return False
+    return PROTOCOL_FILE in names or any(name in names for name in (
+        f"{PARTICIPANTS_FILE}.csv", f"{PARTICIPANTS_FILE}.xlsx"))
+
+
+def protocol_languages(studies: Sequence[Path], protocol: Path | None) -> list[str | None]:
+    """The ``[study] language`` of each protocol a command is about to read (None for one
+    without the key, or a study on the built-in protocol), read before the command runs: the
+    language is chosen first. ``--protocol FILE``, else each ``--study DIR``'s protocol.toml,
+    or, for a site folder (neither protocol.toml nor participants.csv), each of its study
+    folders'; without --study, the current folder's protocol.toml."""
+    from scheduler.sources.folder import PROTOCOL_FILE
+
+    def declared_language(path: Path) -> str | None:
+        # The protocol package only when there is a protocol to read (--help stays quick).
+        from scheduler.protocol.loading import declared_language
+
+        return declared_language(path)
+
+    if protocol is not None:
+        return [declared_language(protocol)]
+
+    def declared(folder: Path) -> str | None:
+        own = folder / PROTOCOL_FILE
+        return declared_language(own) if own.is_file() else None
+
+    if not studies:  # the current folder: never a site folder (as the commands read it)
+        return [declared(Path("."))]
+    found: list[str | None] = []
+    for folder in studies:
+        if not folder.is_dir() or is_study_folder(folder):
+            found.append(declared(folder))
+            continue
+        try:
+            subfolders = sorted(path for path in folder.iterdir() if path.is_dir() and is_study_folder(path))
+        except OSError:
+            subfolders = []
+        found.extend(declared(path) for path in subfolders)
+    return found

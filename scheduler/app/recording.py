@@ -31,6 +31,8 @@ from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.records import Records
 from scheduler.core.words import Status
 from scheduler.errors import ChangeRefused, InputFileError, OptionError, SchedulerError
+from scheduler.i18n import _, ngettext
+from scheduler.outputs.people import status_word
 from scheduler.paths import label
 from scheduler.protocol import load_protocol_for
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER, resolve
@@ -58,13 +60,19 @@ class Placed:
     window_close: str
 
     def describe(self) -> str:
-        window = f"window {self.window_open} to {self.window_close}, target {self.target}"
+        window = {"window_open": self.window_open, "window_close": self.window_close,
+                  "target": self.target}
         if self.status == Status.IN_WINDOW:
-            return f"in window ({window})"
-        if self.status in OUT_OF_WINDOW:
-            unit = "day" if self.days_outside == 1 else "days"
-            return f"{self.status.upper()} by {self.days_outside} {unit} ({window})"
-        return f"not done ({window})"
+            return _("in window (window {window_open} to {window_close}, target {target})").format(**window)
+        if self.status == Status.EARLY:
+            return ngettext("EARLY by {count} day (window {window_open} to {window_close}, target {target})",
+                            "EARLY by {count} days (window {window_open} to {window_close}, target {target})",
+                            self.days_outside).format(count=self.days_outside, **window)
+        if self.status == Status.LATE:
+            return ngettext("LATE by {count} day (window {window_open} to {window_close}, target {target})",
+                            "LATE by {count} days (window {window_open} to {window_close}, target {target})",
+                            self.days_outside).format(count=self.days_outside, **window)
+        return _("not done (window {window_open} to {window_close}, target {target})").format(**window)
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,12 @@ class ReasonNeeded(SchedulerError):
     """A date outside the window was given without a reason. Nothing was changed; the lock
     is released, so the command line can ask the nurse and try again with the reason."""
 
-    def __init__(self, placed: Placed, message: str) -> None:
+    def __init__(self, placed: Placed, message: str, summary: str = "") -> None:
         super().__init__(message)
         self.placed = placed
+        # The message's first part, where the date falls (the command line shows it when it
+        # asks for the reason): its own sentence, since a translation cannot be cut up.
+        self.summary = summary
 
 
 def login() -> str:
@@ -104,10 +115,16 @@ def parse_day(text: str, what: str) -> dt.date:
     parsed, codes = datelib.parse_dates(pd.Series([text], dtype=object))
     code = int(codes[0])
     if code != datelib.OK:
-        hint = datelib.HINTS.get(code, "write it as YYYY-MM-DD, for example 2010-09-13")
         if code == datelib.DAY_FIRST:
-            hint = "write it as YYYY-MM-DD (day and month could be swapped in this form)"
-        raise OptionError(f"{what} '{text}' is not a date — {hint}")
+            hint = _("write it as YYYY-MM-DD (day and month could be swapped in this form)")
+        elif code in datelib.HINTS:
+            hint = _(datelib.HINTS[code])
+        else:
+            hint = _("write it as YYYY-MM-DD, for example 2010-09-13")
+        # TRANSLATORS: {option} is the option or column the date was given as (--date, DATE,
+        # enrollment_date); {hint} says how to write the date.
+        raise OptionError(_("{option} '{value}' is not a date — {hint}").format(
+            option=what, value=text, hint=hint))
     return dt.date.fromisoformat(str(parsed[0]))
 
 
@@ -117,6 +134,19 @@ def recorded_day(text: str) -> dt.date | None:
         return parse_day(text, "date")
     except OptionError:
         return None
+
+
+def _day_first(error: InputFileError, shown: str) -> bool:
+    """Is ``error`` the refusal of the participants file ``shown`` for its day-first (or
+    month-first) dates? Told from the values it lists, not its words, which are translated."""
+    from scheduler.core import dates as datelib
+
+    values = [problem.value for problem in error.problems
+              if problem.value is not None and problem.file == shown]
+    if not values:
+        return False
+    _parsed, codes = datelib.parse_dates(pd.Series(values, dtype=object))
+    return bool((codes == datelib.DAY_FIRST).all())
 
 
 class Folder:
@@ -152,8 +182,8 @@ class Folder:
         path = self.participants_path
         if not path.exists():
             if must_exist:
-                raise ChangeRefused(f"{label(path)}: no participants file — run visit-scheduler "
-                                    "init DIR, or enroll a first participant")
+                raise ChangeRefused(_("{file}: no participants file — run visit-scheduler init DIR, "
+                                      "or enroll a first participant").format(file=label(path)))
             return CsvFile.read(path, PARTICIPANTS_HEADER, PARTICIPANT_COLUMNS)
         self.participants  # noqa: B018  (reads and checks the roster, once)
         return CsvFile.read(path, PARTICIPANTS_HEADER, PARTICIPANT_COLUMNS)
@@ -162,10 +192,11 @@ class Folder:
         try:
             return read()
         except InputFileError as error:
-            if "day-first" in error.message and error.message.startswith(label(self.participants_path)):
-                raise ChangeRefused(f"{label(self.participants_path)}: dates are written day-first "
-                                    "or month-first; the recording commands need them as YYYY-MM-DD "
-                                    "— format the date columns as YYYY-MM-DD in Excel and save again",
+            if _day_first(error, label(self.participants_path)):
+                raise ChangeRefused(_("{file}: dates are written day-first or month-first; the recording "
+                                      "commands need them as YYYY-MM-DD — format the date columns as "
+                                      "YYYY-MM-DD in Excel and save again").format(
+                                          file=label(self.participants_path)),
                                     error.problems) from None
             raise
 
@@ -175,17 +206,24 @@ class Folder:
                 return row
         close = [roster.participant(r) for r in roster.rows
                  if roster.participant(r).lstrip("0") == participant_id.lstrip("0")]
-        hint = f"did you mean {close[0]}?" if close else "enroll the participant first"
-        raise ChangeRefused(f"participant '{participant_id}' is not in "
-                            f"{label(self.participants_path)} — {hint}")
+        where = label(self.participants_path)
+        if close:
+            raise ChangeRefused(_("participant '{participant}' is not in {file} — did you mean "
+                                  "{suggestion}?").format(participant=participant_id, file=where,
+                                                          suggestion=close[0]))
+        raise ChangeRefused(_("participant '{participant}' is not in {file} — enroll the participant "
+                              "first").format(participant=participant_id, file=where))
 
     def check_code(self, visit_code: str) -> None:
         if visit_code in self.protocol.codes:
             return
         same = [code for code in self.protocol.codes if code.casefold() == visit_code.casefold()]
-        hint = (f"did you mean {same[0]}? Visit codes are case-sensitive" if same
-                else f"use one of {', '.join(self.protocol.codes)}")
-        raise ChangeRefused(f"visit '{visit_code}' is not in the protocol — {hint}")
+        if same:
+            raise ChangeRefused(_("visit '{visit}' is not in the protocol — did you mean {suggestion}? "
+                                  "Visit codes are case-sensitive").format(visit=visit_code,
+                                                                           suggestion=same[0]))
+        raise ChangeRefused(_("visit '{visit}' is not in the protocol — use one of {codes}").format(
+            visit=visit_code, codes=", ".join(self.protocol.codes)))
 
     # ------------------------------------------------------------------ statuses
 
@@ -244,17 +282,20 @@ class Folder:
         for code, (status, actual) in after.items():
             was = before.get(code, ("", ""))[0]
             if code != changed and actual != "NaT" and status != was:
-                notes.append(f"{participant_id} {code} (done {actual}) is now {status.replace('_', ' ')}, "
-                             f"was {was.replace('_', ' ')}: its window moved with {changed} — check "
-                             "it, and add a reason if it is now out of window")
+                # TRANSLATORS: {status} and {was} are status words (late, in window);
+                # {changed} is the visit code just recorded or corrected.
+                notes.append(_("{participant} {visit} (done {date}) is now {status}, was {was}: its "
+                               "window moved with {changed} — check it, and add a reason if it is now "
+                               "out of window").format(participant=participant_id, visit=code, date=actual,
+                                                       status=_status(status), was=_status(was),
+                                                       changed=changed))
         return tuple(notes)
 
     def shifted(self, participant_id: str, changed: str, after_records: Records) -> tuple[str, ...]:
         """The windows of other visits that move with ``changed`` (they hang on it)."""
         before, after = self._check(participant_id), self._check(participant_id, after_records)
         keep = (before["visit_code"] != changed).to_numpy()
-        return tuple(line for line in _window_and_status_changes(before[keep], after[keep])
-                     if " window " in line)
+        return tuple(line for line, window in _changes_of(before[keep], after[keep]) if window)
 
     def placed(self, participant_id: str, visit_code: str, day: dt.date | None) -> Placed:
         """The visit's window as things stand (re-anchored on recorded dates), and where
@@ -290,16 +331,20 @@ def free_text(value: str, what: str) -> str:
     holds a line break or another control character, is refused where it is entered
     (PRODUCT.md, Outputs)."""
     if value.startswith(FORMULA_START):
-        raise OptionError(f"{what} '{value}' begins with '{value[:1]}', which Excel reads as the "
-                          "start of a formula — begin it with a letter or a digit (or put a word first)")
+        # TRANSLATORS: {option} is the option the text was given with (--reason, --site…);
+        # {first} is the character it begins with.
+        raise OptionError(_("{option} '{value}' begins with '{first}', which Excel reads as the start "
+                            "of a formula — begin it with a letter or a digit (or put a word "
+                            "first)").format(option=what, value=value, first=value[:1]))
     if any(unicodedata.category(char) == "Cc" for char in value):
         shown = value.encode("unicode_escape").decode("ascii")
-        raise OptionError(f"{what} '{shown}' holds a line break or another control character — "
-                          "type it on one line")
+        # TRANSLATORS: {option} is the option the text was given with (--reason, --site…).
+        raise OptionError(_("{option} '{value}' holds a line break or another control character — "
+                            "type it on one line").format(option=what, value=shown))
     return value
 
 
-def identifier(value: str, what: str = "participant ID") -> str:
+def identifier(value: str) -> str:
     """An ID typed at a command, as the readers read it (sources.text.normal_id: ００９, typed
     with a Chinese input method, is 009); one holding a control or invisible character is
     refused, as the readers refuse it."""
@@ -308,9 +353,19 @@ def identifier(value: str, what: str = "participant ID") -> str:
     text = normal_id(value)
     if has_invisible(text):
         shown = text.encode("unicode_escape").decode("ascii")
-        raise OptionError(f"{what} '{shown}' holds a line break or another control or invisible "
-                          "character — retype it without it")
+        raise OptionError(_("participant ID '{value}' holds a line break or another control or "
+                            "invisible character — retype it without it").format(value=shown))
     return text
+
+
+class Aside(str):
+    """A line of a change's outcome that goes to standard error, not with the result: a
+    warning, or the note that an interrupted change was settled first. Marked by its type,
+    never by its words (they are translated)."""
+
+
+def aside(text: str | None) -> Aside | None:
+    return None if text is None else Aside(text)
 
 
 @dataclass(frozen=True)
@@ -329,7 +384,7 @@ def _opened(folder: Path, who: str) -> Iterator[tuple[Folder, str | None]]:
     is read."""
     with locked(folder):
         study = Folder(folder)
-        yield study, study.settle(who)
+        yield study, aside(study.settle(who))
 
 
 def _commit(study: Folder, changed: dict[Path, CsvFile], edits: list[Edit], action: str,
@@ -339,8 +394,8 @@ def _commit(study: Folder, changed: dict[Path, CsvFile], edits: list[Edit], acti
     done = commit(study.record_files(), changed, edits, action, reason, who, by,
                   study.protocol.timezone, trail)
     if done.interrupted:
-        raise InterruptedAfterChange(f"interrupted — the change had been written and is complete "
-                                     f"(change {done.change_id} in audit.csv)")
+        raise InterruptedAfterChange(_("interrupted — the change had been written and is complete "
+                                       "(change {change} in audit.csv)").format(change=done.change_id))
     return done.change_id
 
 
@@ -396,20 +451,24 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, wh
         path = study.participants_path
         roster = study.roster(must_exist=False)
         if not re.match(ID_PATTERN, participant_id):
-            raise ChangeRefused(f"participant ID '{participant_id}' must start with a letter or a digit")
+            raise ChangeRefused(_("participant ID '{participant}' must start with a letter or a "
+                                  "digit").format(participant=participant_id))
         for row in roster.rows:
             if roster.participant(row) == participant_id:
-                raise ChangeRefused(f"participant {participant_id} is already enrolled "
-                                    f"({label(path)}:{roster.line_of(row)})")
+                raise ChangeRefused(_("participant {participant} is already enrolled ({file}:{line})").format(
+                    participant=participant_id, file=label(path), line=roster.line_of(row)))
         values = {"participant_id": participant_id, "enrollment_date": day.isoformat()}
         if site:
             values["site"] = free_text(site, "--site")
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _add(roster, participant_id, "", values)
             _commit(study, {path: roster}, edits, "enroll", "", who, by, trail)
-    later = " (a date after today: the participant is listed as not yet enrolled until then)" \
-        if day > study.today() else ""
-    return Said(((settled,) if settled else ()) + (f"Enrolled {participant_id} on {day}{later}",))
+    if day > study.today():
+        said = _("Enrolled {participant} on {date} (a date after today: the participant is listed as "
+                 "not yet enrolled until then)").format(participant=participant_id, date=day)
+    else:
+        said = _("Enrolled {participant} on {date}").format(participant=participant_id, date=day)
+    return Said(((settled,) if settled else ()) + (said,))
 
 
 def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | None,
@@ -427,19 +486,28 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         for row in visits.rows:
             if (visits.participant(row), visits.value(row, "visit_code")) == (participant_id, visit_code):
-                recorded = visits.value(row, "actual_date") or "not done"
-                raise ChangeRefused(
-                    f"{participant_id} {visit_code} is already recorded ({recorded}, "
-                    f"{label(study.visits_path)}:{visits.line_of(row)}) — to change it, use "
-                    f"visit-scheduler correct {participant_id} {visit_code} DATE --reason …")
+                recorded = visits.value(row, "actual_date")
+                where = {"participant": participant_id, "visit": visit_code, "date": recorded,
+                         "file": label(study.visits_path), "line": visits.line_of(row)}
+                if recorded:
+                    raise ChangeRefused(_("{participant} {visit} is already recorded ({date}, {file}:{line}) "
+                                          "— to change it, use visit-scheduler correct {participant} "
+                                          "{visit} DATE --reason …").format(**where))
+                raise ChangeRefused(_("{participant} {visit} is already recorded (not done, {file}:{line}) "
+                                      "— to change it, use visit-scheduler correct {participant} {visit} "
+                                      "DATE --reason …").format(**where))
         if day is None and not reason:
-            raise ChangeRefused("a visit that did not happen needs a reason: give --reason")
+            raise ChangeRefused(_("a visit that did not happen needs a reason: give --reason"))
         if day is not None:
             _check_day(study, roster, person, participant_id, visit_code, day)
         placed = study.placed(participant_id, visit_code, day)
         if placed.status in OUT_OF_WINDOW and not reason:
-            raise ReasonNeeded(placed, f"{participant_id} {visit_code} on {day} is {placed.describe()}: "
-                                       "a date outside the window needs a reason — give --reason")
+            where = {"participant": participant_id, "visit": visit_code, "date": day,
+                     "placement": placed.describe()}
+            # TRANSLATORS: {placement} says where the date falls: "LATE by 2 days (window … )".
+            raise ReasonNeeded(placed, _("{participant} {visit} on {date} is {placement}: a date outside "
+                                         "the window needs a reason — give --reason").format(**where),
+                               _("{participant} {visit} on {date} is {placement}").format(**where))
         before = study.statuses(participant_id)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _add(visits, participant_id, visit_code,
@@ -465,12 +533,16 @@ def _order_notes(codes: tuple[str, ...], recorded: dict[str, tuple[str, str]], p
         actual = recorded.get(code, ("", "NaT"))[1]
         if code == visit_code or actual == "NaT":
             continue
+        where = {"participant": participant_id, "visit": visit_code, "date": day, "other": code,
+                 "other_date": actual}
         if index < place and actual > day.isoformat():
-            notes.append(f"{participant_id} {visit_code} on {day} is dated before {code} ({actual}), "
-                         "which comes earlier in the protocol: the check will list it as out of order")
+            notes.append(_("{participant} {visit} on {date} is dated before {other} ({other_date}), which "
+                           "comes earlier in the protocol: the check will list it as out of "
+                           "order").format(**where))
         elif index > place and actual < day.isoformat():
-            notes.append(f"{participant_id} {visit_code} on {day} is dated after {code} ({actual}), "
-                         "which comes later in the protocol: the check will list it as out of order")
+            notes.append(_("{participant} {visit} on {date} is dated after {other} ({other_date}), which "
+                           "comes later in the protocol: the check will list it as out of "
+                           "order").format(**where))
     return tuple(notes)
 
 
@@ -478,14 +550,18 @@ def _check_day(study: Folder, roster: CsvFile, person: list[str], participant_id
                visit_code: str, day: dt.date) -> None:
     today = study.today()
     if day > today:
-        raise ChangeRefused(f"{day} is after today ({today} in {study.protocol.timezone}) — a "
-                            "visit cannot be recorded before it happens")
+        # TRANSLATORS: {timezone} is the study's time zone, as Asia/Shanghai.
+        raise ChangeRefused(_("{date} is after today ({today} in {timezone}) — a visit cannot be "
+                              "recorded before it happens").format(date=day, today=today,
+                                                                   timezone=study.protocol.timezone))
     enrolled = parse_day(roster.value(person, "enrollment_date"), "enrollment_date")
     if day < enrolled and visit_code not in study.protocol.may_precede_enrollment():
-        raise ChangeRefused(f"{day} is before {participant_id} was enrolled ({enrolled})")
+        raise ChangeRefused(_("{date} is before {participant} was enrolled ({enrollment})").format(
+            date=day, participant=participant_id, enrollment=enrolled))
     withdrawn = roster.value(person, "withdrawal_date")
     if withdrawn and day > parse_day(withdrawn, "withdrawal_date"):
-        raise ChangeRefused(f"{participant_id} withdrew on {withdrawn}: no visit after that date")
+        raise ChangeRefused(_("{participant} withdrew on {date}: no visit after that date").format(
+            participant=participant_id, date=withdrawn))
 
 
 def _the_record(study: Folder, visits: CsvFile, participant_id: str, visit_code: str,
@@ -496,19 +572,24 @@ def _the_record(study: Folder, visits: CsvFile, participant_id: str, visit_code:
             if (visits.participant(row), visits.value(row, "visit_code")) == key]
     study.check_code(visit_code)
     if not mine:
-        raise ChangeRefused(f"{participant_id} {visit_code} has no record to correct — use "
-                            f"visit-scheduler record {participant_id} {visit_code} DATE")
+        raise ChangeRefused(_("{participant} {visit} has no record to correct — use visit-scheduler "
+                              "record {participant} {visit} DATE").format(participant=participant_id,
+                                                                         visit=visit_code))
     lines = [visits.line_of(row) for row in mine]
+    where = {"participant": participant_id, "visit": visit_code, "file": label(study.visits_path),
+             "lines": ", ".join(map(str, lines)), "count": len(lines)}
     if line is not None:
         if line not in lines:
-            raise ChangeRefused(f"{label(study.visits_path)}:{line} is not a record of {participant_id} "
-                                f"{visit_code} — its records are on line{'s' if len(lines) > 1 else ''} "
-                                f"{', '.join(map(str, lines))}")
+            # TRANSLATORS: {lines} is a list of line numbers, as "4, 9".
+            raise ChangeRefused(ngettext("{file}:{line} is not a record of {participant} {visit} — its "
+                                         "records are on line {lines}",
+                                         "{file}:{line} is not a record of {participant} {visit} — its "
+                                         "records are on lines {lines}", len(lines)).format(line=line, **where))
         return mine[lines.index(line)]
     if len(mine) > 1:
-        raise ChangeRefused(f"{participant_id} {visit_code} has {len(mine)} records (lines "
-                            f"{', '.join(map(str, lines))} of {label(study.visits_path)}) — name the one "
-                            "to correct with --line N")
+        # TRANSLATORS: {lines} is a list of line numbers, as "4, 9"; {count} is always 2 or more.
+        raise ChangeRefused(_("{participant} {visit} has {count} records (lines {lines} of {file}) — name "
+                              "the one to correct with --line N").format(**where))
     return mine[0]
 
 
@@ -535,12 +616,18 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
         kept = visit_reason or old_reason
         new_date = day.isoformat() if day else ""
         if new_date == old_date and kept == old_reason:
-            raise ChangeRefused(f"nothing to change: {participant_id} {visit_code} is already "
-                                f"{old_date or 'not done'}" + (f" ({old_reason})" if old_reason else ""))
+            raise ChangeRefused(_nothing_to_change(participant_id, visit_code, old_date, old_reason))
         if (day is None or placed.status in OUT_OF_WINDOW) and not kept:
-            what = "not done" if day is None else placed.describe()
-            raise ReasonNeeded(placed, f"{participant_id} {visit_code} corrected to {day or 'not done'} is "
-                                       f"{what}: the visit needs its own reason — give --visit-reason")
+            where = {"participant": participant_id, "visit": visit_code, "date": day,
+                     "placement": placed.describe()}
+            if day is None:
+                raise ReasonNeeded(placed, _("{participant} {visit} corrected to not done is not done: the "
+                                             "visit needs its own reason — give --visit-reason").format(**where),
+                                   _("{participant} {visit} corrected to not done is not done").format(**where))
+            # TRANSLATORS: {placement} says where the date falls: "LATE by 2 days (window … )".
+            raise ReasonNeeded(placed, _("{participant} {visit} corrected to {date} is {placement}: the visit "
+                                         "needs its own reason — give --visit-reason").format(**where),
+                               _("{participant} {visit} corrected to {date} is {placement}").format(**where))
         before = study.statuses(participant_id)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for edit in (_set(visits, row, "actual_date", new_date, participant_id, visit_code),
@@ -563,7 +650,7 @@ def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str
         study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         row = _the_record(study, visits, participant_id, visit_code, line)
-        was = visits.value(row, "actual_date") or "not done"
+        was = visits.value(row, "actual_date")
         at = visits.line_of(row)
         before = study.statuses(participant_id)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
@@ -572,9 +659,14 @@ def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str
             _commit(study, {study.visits_path: visits}, edits, "remove", reason, who, by, trail)
         after = _records_without(study, participant_id, visit_code, line is not None)
         moved = study.moved(participant_id, before, visit_code, after)
-    return Said(((settled,) if settled else ()) + (
-        f"Removed {participant_id} {visit_code} ({was}, {label(study.visits_path)}:{at}); "
-        "the audit trail keeps it",), moved)
+    where = {"participant": participant_id, "visit": visit_code, "date": was,
+             "file": label(study.visits_path), "line": at}
+    if was:
+        said = _("Removed {participant} {visit} ({date}, {file}:{line}); the audit trail keeps it").format(**where)
+    else:
+        said = _("Removed {participant} {visit} (not done, {file}:{line}); the audit trail keeps "
+                 "it").format(**where)
+    return Said(((settled,) if settled else ()) + (said,), moved)
 
 
 def _records_without(study: Folder, participant_id: str, visit_code: str, one_of_several: bool) -> Records:
@@ -587,9 +679,21 @@ def _records_without(study: Folder, participant_id: str, visit_code: str, one_of
     return Records(mine.participant[keep], mine.visit[keep], mine.actual_date[keep], mine.reason[keep], ())
 
 
+def _nothing_to_change(participant_id: str, visit_code: str, date: str, reason: str) -> str:
+    """A correction that would leave the record as it is."""
+    where = {"participant": participant_id, "visit": visit_code, "date": date, "reason": reason}
+    if date and reason:
+        return _("nothing to change: {participant} {visit} is already {date} ({reason})").format(**where)
+    if date:
+        return _("nothing to change: {participant} {visit} is already {date}").format(**where)
+    if reason:
+        return _("nothing to change: {participant} {visit} is already not done ({reason})").format(**where)
+    return _("nothing to change: {participant} {visit} is already not done").format(**where)
+
+
 def _needs_reason(reason: str) -> None:
     if not reason:
-        raise ChangeRefused("a correction needs a reason: give --reason")
+        raise ChangeRefused(_("a correction needs a reason: give --reason"))
     free_text(reason, "--reason")
 
 
@@ -622,27 +726,39 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
                      values.get("withdrawal_date", roster.value(person, "withdrawal_date")))
         if any(name.startswith("withdrawal_") and name != "withdrawal_date" for name in values) \
                 and not values.get("withdrawal_date", roster.value(person, "withdrawal_date")):
-            raise ChangeRefused(f"{participant_id} has not withdrawn: record the withdrawal with "
-                                f"visit-scheduler withdraw {participant_id} --date DATE --reason …")
+            raise ChangeRefused(_("{participant} has not withdrawn: record the withdrawal with "
+                                  "visit-scheduler withdraw {participant} --date DATE --reason …").format(
+                                      participant=participant_id))
         changes = [(name, roster.value(person, name), value) for name, value in values.items()
                    if roster.value(person, name) != value]
         if not changes:
             shown = ", ".join(f"{name} {value}" for name, value in values.items())
-            raise ChangeRefused(f"nothing to change: {participant_id} already has {shown}")
+            # TRANSLATORS: {values} lists column names and their values, as "site 02, arm A".
+            raise ChangeRefused(_("nothing to change: {participant} already has {values}").format(
+                participant=participant_id, values=shown))
         moves = _moves(study, participant_id, values)
         newly_out = _newly_out_of_window(study, participant_id, values)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
-            edits = [edit for name, _, value in changes
+            edits = [edit for name, _old, value in changes
                      if (edit := _set(roster, person, name, value, participant_id)) is not None]
             _commit(study, {study.participants_path: roster}, edits, "correct", reason, who, by, trail)
-    lines = [f"Corrected {participant_id} {name}: {old or '(empty)'} → {new or '(empty)'}"
-             for name, old, new in changes]
+    lines = [_corrected(participant_id, name, old, new) for name, old, new in changes]
     lines += newly_out
-    if any(name == "site" for name, _, _ in changes):
+    if any(change[0] == "site" for change in changes):
         note = _usubjid_note(study, participant_id, changes)
         if note:
             lines.append(note)
     return Said(((settled,) if settled else ()) + tuple(lines), moves)
+
+
+def _corrected(participant_id: str, column: str, old: str, new: str) -> str:
+    """One roster value corrected, in words (an empty value said as "(empty)")."""
+    where = {"participant": participant_id, "column": column, "old": old, "new": new}
+    if not old:
+        return _("Corrected {participant} {column}: (empty) → {new}").format(**where)
+    if not new:
+        return _("Corrected {participant} {column}: {old} → (empty)").format(**where)
+    return _("Corrected {participant} {column}: {old} → {new}").format(**where)
 
 
 def _usubjid_note(study: Folder, participant_id: str, changes: list[tuple[str, str, str]]) -> str:
@@ -654,16 +770,17 @@ def _usubjid_note(study: Folder, participant_id: str, changes: list[tuple[str, s
 
     if usubjid(old_site) == usubjid(new_site):
         return ""
-    return (f"Warning: the SDTM USUBJID of {participant_id} changes from {usubjid(old_site)} to "
-            f"{usubjid(new_site)} — tell the data manager before the next transfer")
+    return Aside(_("Warning: the SDTM USUBJID of {participant} changes from {old} to {new} — tell the data "
+                   "manager before the next transfer").format(participant=participant_id, old=usubjid(old_site),
+                                                              new=usubjid(new_site)))
 
 
 def _category(value: str) -> str:
     """A withdrawal category: a CDISC NCOMPLT term, any case."""
     chosen = value.strip().upper()
     if chosen not in WITHDRAWAL_CATEGORIES:
-        raise OptionError(f"--withdrawal-category '{value}' is not a CDISC NCOMPLT term — use one of "
-                          f"{', '.join(WITHDRAWAL_CATEGORIES)}")
+        raise OptionError(_("--withdrawal-category '{value}' is not a CDISC NCOMPLT term — use one of "
+                            "{terms}").format(value=value, terms=", ".join(WITHDRAWAL_CATEGORIES)))
     return chosen
 
 
@@ -672,13 +789,15 @@ def _check_dates(study: Folder, roster: CsvFile, person: list[str], visits: CsvF
     """A corrected enrollment or withdrawal date that contradicts the dates recorded."""
     enrolled = parse_day(enrolled_text, "enrollment_date")
     if enrolled > study.today():
-        raise ChangeRefused(f"{enrolled} is after today ({study.today()}): enroll on the day it happens")
+        raise ChangeRefused(_("{date} is after today ({today}): enroll on the day it happens").format(
+            date=enrolled, today=study.today()))
     withdrawn = parse_day(withdrawn_text, "withdrawal_date") if withdrawn_text else None
     if withdrawn is not None and withdrawn > study.today():
-        raise ChangeRefused(f"{withdrawn} is after today ({study.today()}): record a withdrawal "
-                            "on the day it happens")
+        raise ChangeRefused(_("{date} is after today ({today}): record a withdrawal on the day it "
+                              "happens").format(date=withdrawn, today=study.today()))
     if withdrawn is not None and withdrawn < enrolled:
-        raise ChangeRefused(f"the withdrawal ({withdrawn}) would be before the enrollment ({enrolled})")
+        raise ChangeRefused(_("the withdrawal ({withdrawal}) would be before the enrollment "
+                              "({enrollment})").format(withdrawal=withdrawn, enrollment=enrolled))
     allowed = study.protocol.may_precede_enrollment()
     for row in visits.rows:
         if visits.participant(row) != participant_id or not visits.value(row, "actual_date"):
@@ -688,11 +807,22 @@ def _check_dates(study: Folder, roster: CsvFile, person: list[str], visits: CsvF
             continue
         code = visits.value(row, "visit_code")
         if done < enrolled and code not in allowed:
-            raise ChangeRefused(f"{participant_id} {code} was done on {done}, before {enrolled} — "
-                                "check the dates")
+            raise ChangeRefused(_("{participant} {visit} was done on {date}, before {enrollment} — check "
+                                  "the dates").format(participant=participant_id, visit=code, date=done,
+                                                      enrollment=enrolled))
         if withdrawn is not None and done > withdrawn:
-            raise ChangeRefused(f"{participant_id} has visits recorded after {withdrawn} "
-                                f"({code} on {done}) — check the withdrawal date")
+            raise ChangeRefused(_visits_after(participant_id, withdrawn, [_visit_on(code, str(done))]))
+
+
+def _visit_on(visit_code: str, day: str) -> str:
+    # TRANSLATORS: one visit and the date it was done, in a list: "D7 on 2010-09-10".
+    return _("{visit} on {date}").format(visit=visit_code, date=day)
+
+
+def _visits_after(participant_id: str, day: dt.date, visits: list[str]) -> str:
+    # TRANSLATORS: {visits} lists visits and their dates, as "D7 on 2010-09-10, D14 on 2010-09-17".
+    return _("{participant} has visits recorded after {date} ({visits}) — check the withdrawal "
+             "date").format(participant=participant_id, date=day, visits=", ".join(visits))
 
 
 def _moves(study: Folder, participant_id: str, values: dict[str, str]) -> tuple[str, ...]:
@@ -715,28 +845,48 @@ def _newly_out_of_window(study: Folder, participant_id: str, values: dict[str, s
         return []
     person: dict[str, np.datetime64] = {"enrollment_date": np.datetime64(values["enrollment_date"], "D")}
     before, after = study._check(participant_id), study._check(participant_id, person=person)
-    notes = []
+    notes: list[str] = []
     for code, was, now, actual, reason in zip(after["visit_code"], before["status"], after["status"],
                                               after["actual_date"], after["reason"]):
         if now in OUT_OF_WINDOW and was != now and not reason:
             day = str(actual)[:10]
-            notes.append(f"Warning: {participant_id} {code} (done {day}) is now {now}, was "
-                         f"{str(was).replace('_', ' ')}: it needs its own reason — visit-scheduler correct "
-                         f"{participant_id} {code} {day} --reason \"…\" --visit-reason \"…\"")
+            # TRANSLATORS: {status} and {was} are status words (early, in window); the end is a
+            # command line, typed as it is.
+            notes.append(Aside(_("Warning: {participant} {visit} (done {date}) is now {status}, was {was}: it needs "
+                           "its own reason — visit-scheduler correct {participant} {visit} {date} --reason "
+                           "\"…\" --visit-reason \"…\"").format(participant=participant_id, visit=code,
+                                                                 date=day, status=status_word(now),
+                                                                 was=_status(str(was)))))
     return notes
 
 
+def _status(status: str) -> str:
+    """A status word inside a sentence: the table's word, "in_window" said "in window"."""
+    return status_word(status).replace("_", " ")
+
+
 def _window_and_status_changes(before: pd.DataFrame, after: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(line for line, _window in _changes_of(before, after))
+
+
+def _changes_of(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, bool]]:
+    """Windows that shift and statuses that change, in words; each with whether it is about
+    the visit's window (a status change from "in window" counts as one)."""
     lines = []
     columns = ("visit_code", "window_open", "window_close", "status")
     was = zip(*(before[name].astype(str) for name in columns))
     now = zip(*(after[name].astype(str) for name in columns))
-    for (code, opened, closed, status), (_, opens, closes, state) in zip(was, now):
+    for (code, opened, closed, status), (_code, opens, closes, state) in zip(was, now):
         if (opened, closed) != (opens, closes):
-            lines.append(f"{code} window {opened[:10]} to {closed[:10]} → {opens[:10]} to {closes[:10]}")
+            lines.append((_("{visit} window {old_open} to {old_close} → {new_open} to {new_close}").format(
+                visit=code, old_open=opened[:10], old_close=closed[:10], new_open=opens[:10],
+                new_close=closes[:10]), True))
         if status != state:
-            lines.append(f"{code} {status.replace('_', ' ')} → {state.replace('_', ' ')}")
-    return tuple(lines)
+            # TRANSLATORS: a visit's status before and after a change, as "D7 in window → late".
+            lines.append((_("{visit} {old} → {new}").format(visit=code, old=_status(status),
+                                                           new=_status(state)),
+                          status == Status.IN_WINDOW))
+    return lines
 
 
 def remove_participant(folder: Path, participant_id: str, reason: str, who: str, by: str = "") -> Said:
@@ -759,15 +909,21 @@ def remove_participant(folder: Path, participant_id: str, reason: str, who: str,
             if theirs:
                 changed[study.visits_path] = visits
             _commit(study, changed, edits, "remove", reason, who, by, trail)
-    records = f" and {len(theirs)} visit record{'s' if len(theirs) != 1 else ''}" if theirs else ""
-    return Said(((settled,) if settled else ()) + (
-        f"Removed participant {participant_id}{records}; the audit trail keeps every value",))
+    if theirs:
+        said = ngettext("Removed participant {participant} and {count} visit record; the audit trail keeps "
+                        "every value",
+                        "Removed participant {participant} and {count} visit records; the audit trail keeps "
+                        "every value", len(theirs)).format(participant=participant_id, count=len(theirs))
+    else:
+        said = _("Removed participant {participant}; the audit trail keeps every value").format(
+            participant=participant_id)
+    return Said(((settled,) if settled else ()) + (said,))
 
 
 def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: str,
              by: str = "", category: str | None = None) -> Said:
     if not reason:
-        raise ChangeRefused("a withdrawal needs a reason: give --reason")
+        raise ChangeRefused(_("a withdrawal needs a reason: give --reason"))
     free_text(reason, "--reason")
     chosen = _category(category) if category else None
     participant_id = identifier(participant_id)
@@ -776,21 +932,22 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
         person = study.find(roster, participant_id)
         earlier = roster.value(person, "withdrawal_date")
         if earlier:
-            raise ChangeRefused(f"{participant_id} already withdrew on {earlier} "
-                                f"({label(study.participants_path)}:{roster.line_of(person)})")
+            raise ChangeRefused(_("{participant} already withdrew on {date} ({file}:{line})").format(
+                participant=participant_id, date=earlier, file=label(study.participants_path),
+                line=roster.line_of(person)))
         enrolled = parse_day(roster.value(person, "enrollment_date"), "enrollment_date")
         if day < enrolled:
-            raise ChangeRefused(f"{day} is before {participant_id} was enrolled ({enrolled})")
+            raise ChangeRefused(_("{date} is before {participant} was enrolled ({enrollment})").format(
+                date=day, participant=participant_id, enrollment=enrolled))
         if day > study.today():
-            raise ChangeRefused(f"{day} is after today ({study.today()}): record a withdrawal "
-                                "on the day it happens")
+            raise ChangeRefused(_("{date} is after today ({today}): record a withdrawal on the day it "
+                                  "happens").format(date=day, today=study.today()))
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
-        after = [f"{visits.value(r, 'visit_code')} on {visits.value(r, 'actual_date')}"
+        after = [_visit_on(visits.value(r, "visit_code"), visits.value(r, "actual_date"))
                  for r in visits.rows if visits.participant(r) == participant_id
                  and (recorded_day(visits.value(r, "actual_date")) or dt.date.min) > day]
         if after:
-            raise ChangeRefused(f"{participant_id} has visits recorded after {day} "
-                                f"({', '.join(after)}) — check the withdrawal date")
+            raise ChangeRefused(_visits_after(participant_id, day, after))
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for edit in (_set(roster, person, "withdrawal_date", day.isoformat(), participant_id),
                                        _set(roster, person, "withdrawal_reason", reason, participant_id),
@@ -798,7 +955,9 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
                                        if chosen else None)
                      if edit is not None]
             _commit(study, {study.participants_path: roster}, edits, "withdraw", reason, who, by, trail)
-    return Said(((settled,) if settled else ()) + (f"Withdrew {participant_id} on {day} ({reason})",))
+    return Said(((settled,) if settled else ()) + (
+        _("Withdrew {participant} on {date} ({reason})").format(participant=participant_id, date=day,
+                                                                reason=reason),))
 
 
 def undo_withdrawal(folder: Path, participant_id: str, reason: str, who: str, by: str = "") -> Said:
@@ -809,7 +968,8 @@ def undo_withdrawal(folder: Path, participant_id: str, reason: str, who: str, by
         roster = study.roster()
         person = study.find(roster, participant_id)
         if not roster.value(person, "withdrawal_date"):
-            raise ChangeRefused(f"nothing to change: {participant_id} has no withdrawal recorded")
+            raise ChangeRefused(_("nothing to change: {participant} has no withdrawal recorded").format(
+                participant=participant_id))
         moves = _moves(study, participant_id, {"withdrawal_date": ""})
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for name in ("withdrawal_date", "withdrawal_reason", "withdrawal_category")
@@ -817,7 +977,7 @@ def undo_withdrawal(folder: Path, participant_id: str, reason: str, who: str, by
                      and (edit := _set(roster, person, name, "", participant_id)) is not None]
             _commit(study, {study.participants_path: roster}, edits, "undo withdrawal", reason, who, by, trail)
     return Said(((settled,) if settled else ()) + (
-        f"Undid the withdrawal of {participant_id}: on study again",), moves)
+        _("Undid the withdrawal of {participant}: on study again").format(participant=participant_id),), moves)
 
 
 def audit_table(folder: Path, participant_id: str | None, start: np.datetime64 | None,
@@ -839,24 +999,51 @@ def audit_table(folder: Path, participant_id: str | None, start: np.datetime64 |
         frame = frame[day <= str(end)]
     frame = frame.reset_index(drop=True)
     changes = frame[frame["step"].isin(("value", ""))]
-    what = " of " + participant_id if participant_id else ""
-    if start is not None or end is not None:
-        what += f" from {start or 'the start'} to {end or 'today'}"
     # A change is one command (one change_id; each older line counts as one), of one value or more.
     count = changes["change_id"].where(changes["change_id"] != "", changes.index.astype(str)).nunique()
-    title = (f"Audit trail{what}: {count} change{'s' if count != 1 else ''}"
-             + (f", {len(changes)} values" if len(changes) != count else ""))
+    if len(changes) != count:
+        counted = ngettext("{count} change, {values} values", "{count} changes, {values} values",
+                           count).format(count=count, values=len(changes))
+    else:
+        counted = ngettext("{count} change", "{count} changes", count).format(count=count)
+    # TRANSLATORS: the audit table's title: which part of the trail, then how many changes.
+    title = _("{trail}: {changes}").format(trail=_trail_part(participant_id, start, end), changes=counted)
     if participant_id and not len(frame):
-        messages.note(f"no change recorded for '{participant_id}' (IDs are compared as text: "
-                      "007 is not 7)")
+        messages.note(_("no change recorded for '{participant}' (IDs are compared as text: 007 is not "
+                        "7)").format(participant=participant_id))
     if output is not None:
         from scheduler.app.study import guard_output
         from scheduler.outputs.files import write_table
 
         guard_output(folder, output)
-        write_table(frame, output, sheet="Audit trail")
-        messages.append(f"Wrote {label(output)} ({len(frame)} lines of the trail, its header aside)")
+        write_table(frame, output, sheet=_("Audit trail"))
+        messages.append(_("Wrote {file} ({count} lines of the trail, its header aside)").format(
+            file=label(output), count=len(frame)))
         return None, title
     shown = changes[["when_local", "who", "on_behalf_of", "action", "participant_id", "visit_code",
                      "field", "old_value", "new_value", "reason"]]
     return shown, title
+
+
+def _trail_part(participant_id: str | None, start: np.datetime64 | None, end: np.datetime64 | None) -> str:
+    """Which part of the audit trail a table shows: all of it, a participant's, some days'."""
+    if start is None and end is None:
+        return (_("Audit trail of {participant}").format(participant=participant_id) if participant_id
+                else _("Audit trail"))
+    first, last = start or None, end or None  # as given; an empty end: the start, today
+    where = {"participant": participant_id, "start": first, "end": last}
+    if participant_id:
+        if first is None and last is None:
+            return _("Audit trail of {participant} from the start to today").format(**where)
+        if first is None:
+            return _("Audit trail of {participant} from the start to {end}").format(**where)
+        if last is None:
+            return _("Audit trail of {participant} from {start} to today").format(**where)
+        return _("Audit trail of {participant} from {start} to {end}").format(**where)
+    if first is None and last is None:
+        return _("Audit trail from the start to today")
+    if first is None:
+        return _("Audit trail from the start to {end}").format(**where)
+    if last is None:
+        return _("Audit trail from {start} to today").format(**where)
+    return _("Audit trail from {start} to {end}").format(**where)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scheduler.errors import EXIT_OK
+from scheduler.i18n import _
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,10 +21,10 @@ class Messages(list[str]):
     command line prints it (also when the command then fails), so controllers never print."""
 
     def warning(self, text: str) -> None:
-        self.append(f"Warning: {text}")
+        self.append(_("Warning: {message}").format(message=text))
 
     def note(self, text: str) -> None:
-        self.append(f"Note: {text}")
+        self.append(_("Note: {message}").format(message=text))
 
 
 @dataclass

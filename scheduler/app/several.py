@@ -20,23 +20,14 @@ import numpy as np
 import pandas as pd
 
 from scheduler.app.messages import with_reason_missing
+from scheduler.app.plan import is_study_folder
 from scheduler.app.results import Messages, TableResult
 from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.status import CHECK_COLUMNS
 from scheduler.core.words import DEVIATIONS
 from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK, OptionError
+from scheduler.i18n import _, ngettext, pgettext
 from scheduler.paths import label
-from scheduler.sources.folder import PARTICIPANTS_FILE, PROTOCOL_FILE
-
-
-def is_study_folder(folder: Path) -> bool:
-    """A folder holding participants.csv (or .xlsx) or protocol.toml."""
-    try:
-        names = {entry.name.lower() for entry in folder.iterdir() if entry.is_file()}
-    except OSError:
-        return False
-    return PROTOCOL_FILE in names or any(name in names for name in (
-        f"{PARTICIPANTS_FILE}.csv", f"{PARTICIPANTS_FILE}.xlsx"))
 
 
 def studies_in(options: list[StudyOptions]) -> tuple[list[StudyOptions], bool]:
@@ -55,8 +46,8 @@ def studies_in(options: list[StudyOptions]) -> tuple[list[StudyOptions], bool]:
         expanded.append(one)
     several = site or len(expanded) > 1
     if several and any(one.protocol or one.participants or one.visits for one in expanded):
-        raise OptionError("--protocol, --participants and --visits take one study: with several "
-                          "studies each study folder's own files are read")
+        raise OptionError(_("--protocol, --participants and --visits take one study: with several "
+                            "studies each study folder's own files are read"))
     return expanded, several
 
 
@@ -67,9 +58,10 @@ def load_studies(options: list[StudyOptions], as_of: np.datetime64 | None) -> li
     for study in studies:
         study_id = study.protocol.study_id
         if study_id in seen:
-            raise OptionError(f"{label(seen[study_id].inputs.folder)} and {label(study.inputs.folder)} are "
-                              f"both study {study_id} ([study] id) — give each study its own id, or name "
-                              "one of the two folders")
+            raise OptionError(_("{folder} and {other} are both study {study} ([study] id) — give each "
+                                "study its own id, or name one of the two folders")
+                              .format(folder=label(seen[study_id].inputs.folder),
+                                      other=label(study.inputs.folder), study=study_id))
         seen[study_id] = study
     return studies
 
@@ -121,11 +113,15 @@ def check(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path
     if output is None:
         shown = with_reason_missing(table)[["study_id", *CHECK_COLUMNS[:-1]]]
         days = sorted({str(study.as_of) for study in studies})
-        title = (f"{len(studies)} studies ({', '.join(s.protocol.study_id for s in studies)}): as of "
-                 f"{' / '.join(days)}, {count} deviation{'s' if count != 1 else ''} in {expected} "
-                 "expected visits")
+        # TRANSLATORS: {studies} lists the studies' ids, {dates} their as-of dates ("2010-09-13 / …").
+        title = ngettext("{number} studies ({studies}): as of {dates}, {count} deviation in {expected} "
+                         "expected visits",
+                         "{number} studies ({studies}): as of {dates}, {count} deviations in {expected} "
+                         "expected visits", count).format(
+            number=len(studies), studies=", ".join(s.protocol.study_id for s in studies),
+            dates=" / ".join(days), count=count, expected=expected)
         return TableResult(shown, title, exit_code=code)
-    return write_or_show(table, output, "", "Check", messages,
+    return write_or_show(table, output, "", pgettext("sheet", "Check"), messages,
                          highlight=table["status"].isin(DEVIATIONS), exit_code=code)
 
 
@@ -149,10 +145,11 @@ def due(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path |
     worklist["participant_id"] = worklist["participant_id"].astype(object)
     worklist["visit_code"] = worklist["visit_code"].astype(object)
     if output is None:
-        title = (f"Due in {len(studies)} studies (windows open now or within {days} days): "
-                 f"{len(worklist)} visit{'s' if len(worklist) != 1 else ''}")
+        title = ngettext("Due in {number} studies (windows open now or within {days} days): {count} visit",
+                         "Due in {number} studies (windows open now or within {days} days): {count} visits",
+                         len(worklist)).format(number=len(studies), days=days, count=len(worklist))
         return TableResult(worklist.drop(columns=["as_of"]), title, exit_code=code)
-    return write_or_show(worklist, output, "", "Due", messages, exit_code=code)
+    return write_or_show(worklist, output, "", pgettext("sheet", "Due"), messages, exit_code=code)
 
 
 def calendar(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path | None,
@@ -174,10 +171,11 @@ def calendar(options: list[StudyOptions], as_of: np.datetime64 | None, output: P
     chosen: dict[str, list[str]] = {}
     known = {study.protocol.study_id for study in studies}
     for given in participant_ids:
-        study_id, _, participant = given.partition("/")
+        study_id, _slash, participant = given.partition("/")
         if not participant or study_id not in known:
-            raise OptionError(f"--participant {given}: with several studies, name the study too, as "
-                              f"STUDY/ID — the studies are {', '.join(sorted(known))}")
+            raise OptionError(_("--participant {given}: with several studies, name the study too, as "
+                                "STUDY/ID — the studies are {studies}")
+                              .format(given=given, studies=", ".join(sorted(known))))
         chosen.setdefault(study_id, []).append(participant)
     if participant_ids:
         studies = [study for study in studies if study.protocol.study_id in chosen]
@@ -186,7 +184,9 @@ def calendar(options: list[StudyOptions], as_of: np.datetime64 | None, output: P
                          each(study, messages)) for study in studies]
     events = [event for one in made for event in one.events]
     published = {uid: entry for one in made for uid, entry in one.publication.events.items()}
-    name = None if participant_ids else f"Visits, {', '.join(one.study.protocol.study_id for one in made)}"
+    # TRANSLATORS: the calendar's name in Outlook; {studies} lists the studies' ids.
+    name = None if participant_ids else _("Visits, {studies}").format(
+        studies=", ".join(one.study.protocol.study_id for one in made))
     if output is not None:
         write_calendars(events, published, now, remind_days, output, None, name)
     written = 0
@@ -198,8 +198,10 @@ def calendar(options: list[StudyOptions], as_of: np.datetime64 | None, output: P
     for one in made:
         keep_state(one, each(one.study, messages))
     if output is not None:
-        messages.append(f"Wrote {label(output)} ({len(events)} events, {len(made)} studies)")
+        messages.append(_("Wrote {file} ({count} events, {number} studies)").format(
+            file=label(output), count=len(events), number=len(made)))
     if split is not None:
-        messages.append(f"Wrote {written} participant calendar{'s' if written != 1 else ''} in "
-                        f"{label(split)}, a folder per study")
+        messages.append(ngettext("Wrote {count} participant calendar in {folder}, a folder per study",
+                                 "Wrote {count} participant calendars in {folder}, a folder per study", written)
+                        .format(count=written, folder=label(split)))
     return max((one.exit_code for one in made), default=EXIT_OK)

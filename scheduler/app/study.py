@@ -17,6 +17,7 @@ from scheduler.core.clinic import Closures
 from scheduler.core.dates import as_day
 from scheduler.core.records import Records, check_records
 from scheduler.errors import InputFileError, OptionError, Problem, SchedulerError
+from scheduler.i18n import _
 from scheduler.paths import label
 from scheduler.protocol import Protocol, load_protocol_for
 from scheduler.sources.folder import Inputs, resolve_study
@@ -66,8 +67,8 @@ class Study:
         target = path.resolve()
         for source in self.input_files:
             if source.resolve() == target:
-                raise OptionError(f"-o {label(path)} is one of the input files — writing there "
-                                  "would replace it; choose another name")
+                raise OptionError(_("-o {file} is one of the input files — writing there "
+                                    "would replace it; choose another name").format(file=label(path)))
         guard_output(self.inputs.folder, path, self.protocol.clinic.closures if self.protocol.clinic else None)
 
     @property
@@ -99,8 +100,9 @@ def guard_output(folder: Path, path: Path, closures: Path | None = None) -> None
 
     what = kept_by_study(folder, path, closures)
     if what is not None:
-        raise OptionError(f"-o {label(path)} is {what}, which the study folder keeps — writing there "
-                          "would replace it; choose another name")
+        # TRANSLATORS: {what} names the kept file ("the audit trail", "the calendar state"…).
+        raise OptionError(_("-o {file} is {what}, which the study folder keeps — writing there "
+                            "would replace it; choose another name").format(file=label(path), what=what))
 
 
 def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
@@ -122,21 +124,24 @@ def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
     if trail.unfinished():
         if is_locked(inputs.folder):
             return ()
-        return (f"{shown}: a change was interrupted and is not settled yet — the files are read as "
-                "they are; the next change (enroll, record, correct…) completes or rolls it back",)
+        return (_("{file}: a change was interrupted and is not settled yet — the files are read as "
+                  "they are; the next change (enroll, record, correct…) completes or rolls it back")
+                .format(file=shown),)
     from scheduler.storage.audit import breaks
 
     if breaks(trail) or trail.problems:
-        return (f"{shown} does not follow from itself (a line changed by hand?) — run visit-scheduler verify",)
+        return (_("{file} does not follow from itself (a line changed by hand?) — run visit-scheduler verify")
+                .format(file=shown),)
     head = trail.last_files_digest()
     files = RecordFiles.of(inputs, protocol)
     if head is not None and head != files.digest():
-        return (f"the study files do not match the audit trail's last change ({shown}): they were "
-                "changed outside the tool — run visit-scheduler verify",)
+        return (_("the study files do not match the audit trail's last change ({file}): they were "
+                  "changed outside the tool — run visit-scheduler verify").format(file=shown),)
     recorded = trail.last_protocol_digest()
     if recorded is not None and recorded != files.protocol_digest():
-        return (f"the protocol (or the closures file) has changed since the last change in {shown} — "
-                "a change to a protocol in use is an amendment; run visit-scheduler verify",)
+        return (_("the protocol (or the closures file) has changed since the last change in {file} — "
+                  "a change to a protocol in use is an amendment; run visit-scheduler verify")
+                .format(file=shown),)
     return ()
 
 
@@ -149,10 +154,10 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
     inputs = inputs if inputs is not None else options.inputs()
     protocol = load_protocol_for(inputs.protocol)
     if inputs.participants is None:
-        raise InputFileError(
-            f"{label(inputs.folder / 'participants.csv')}: no participants file — give "
+        raise InputFileError(_(
+            "{file}: no participants file — give "
             "--participants FILE, or --study DIR for a study folder that has participants.csv "
-            "(visit-scheduler init DIR makes one)")
+            "(visit-scheduler init DIR makes one)").format(file=label(inputs.folder / "participants.csv")))
     participants_label = label(inputs.participants)
     notes: list[str] = []  # what the readers say (the encoding of a file that is not UTF-8)
     if participants is None:
@@ -172,9 +177,11 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
     reason_only = participants[(participants["withdrawal_reason"] != "")
                                & participants["withdrawal_date"].isna()]
     roster_warnings = tuple(notes) + (trail_warnings(inputs, protocol) if check_trail else ()) + tuple(
-        f"{participants_label}:{row.line}: column withdrawal_date: a withdrawal reason without "
-        f"a withdrawal date for {row.participant_id} — fill in the date the participant withdrew; "
-        "until then they are scheduled as active" for row in reason_only.itertuples())
+        _("{file}:{line}: column withdrawal_date: a withdrawal reason without "
+          "a withdrawal date for {participant} — fill in the date the participant withdrew; "
+          "until then they are scheduled as active").format(file=participants_label, line=row.line,
+                                                            participant=row.participant_id)
+        for row in reason_only.itertuples())
     return Study(protocol, participants, records, today, as_of,
                  protocol.source if inputs.protocol is None else label(inputs.protocol),
                  participants_label, visits_label, tuple(enrolled_later), roster_warnings, inputs)

@@ -27,6 +27,8 @@ from scheduler.core.status import CHECK_COLUMNS, compute_check, due_list, overdu
 from scheduler.core.suggestions import suggest_for
 from scheduler.core.words import DEVIATIONS
 from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK, OptionError
+from scheduler.i18n import _, ngettext, pgettext
+from scheduler.outputs.people import status_word
 from scheduler.paths import label
 
 
@@ -49,7 +51,7 @@ def write_or_show(frame: pd.DataFrame, output: Path | None, title: str, sheet: s
     from scheduler.outputs.files import write_table
 
     write_table(frame, output, sheet=sheet, highlight=highlight)
-    messages.append(f"Wrote {label(output)} ({len(frame)} rows)")
+    messages.append(_("Wrote {file} ({count} rows)").format(file=label(output), count=len(frame)))
     return TableResult(None, exit_code=exit_code)
 
 
@@ -63,10 +65,13 @@ def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
     table["suggested_date"] = suggestions(study, table, messages)
     columns = [*SCHEDULE_COLUMNS, "suggested_date", "as_of"]
     code = report_problems(study, messages, needs_visits=False)
-    title = f"Schedule, {study.protocol.study_id}" + (
-        f", re-anchored on visits recorded up to {study.as_of}" if study.visits_label else "")
-    return write_or_show(table[columns], output, title, "Schedule", messages, colour_column=None,
-                         exit_code=code)
+    if study.visits_label:
+        title = _("Schedule, {study}, re-anchored on visits recorded up to {date}").format(
+            study=study.protocol.study_id, date=study.as_of)
+    else:
+        title = _("Schedule, {study}").format(study=study.protocol.study_id)
+    return write_or_show(table[columns], output, title, pgettext("sheet", "Schedule"), messages,
+                         colour_column=None, exit_code=code)
 
 
 @dataclass
@@ -104,10 +109,12 @@ def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | Non
         code = EXIT_DATA_PROBLEMS
     if output is None:
         shown = with_reason_missing(table)[list(CHECK_COLUMNS[:-1])]
-        title = (f"{study.protocol.study_id}: as of {study.as_of}, {count} deviation"
-                 f"{'s' if count != 1 else ''} in {judged.expected} expected visits")
+        title = ngettext("{study}: as of {date}, {count} deviation in {expected} expected visits",
+                         "{study}: as of {date}, {count} deviations in {expected} expected visits", count
+                         ).format(study=study.protocol.study_id, date=study.as_of, count=count,
+                                  expected=judged.expected)
         return TableResult(shown, title, exit_code=code)
-    return write_or_show(table, output, "", "Check", messages,
+    return write_or_show(table, output, "", pgettext("sheet", "Check"), messages,
                          highlight=table["status"].isin(DEVIATIONS), exit_code=code)
 
 
@@ -126,10 +133,14 @@ def worklist_of(study: Study, days: int, messages: Messages) -> tuple[pd.DataFra
     if len(late):
         named = [f"{row.participant_id} {row.visit_code}"
                  for row in late.head(MAX_LISTED_WARNINGS).itertuples()]
-        messages.note(f"{len(late)} missed visit{'s' if len(late) != 1 else ''} with nothing "
-                      f"recorded (not on this list): {listed(named, len(late))} "
-                      "— record the date it was done, or why it did not happen "
-                      "(visit-scheduler check --deviations-only)")
+        # TRANSLATORS: {visits} lists "ID VISIT"; the command line in brackets stays as it is.
+        messages.note(ngettext("{count} missed visit with nothing recorded (not on this list): {visits} "
+                               "— record the date it was done, or why it did not happen "
+                               "(visit-scheduler check --deviations-only)",
+                               "{count} missed visits with nothing recorded (not on this list): {visits} "
+                               "— record the date it was done, or why it did not happen "
+                               "(visit-scheduler check --deviations-only)", len(late))
+                      .format(count=len(late), visits=listed(named, len(late))))
     return worklist, code
 
 
@@ -141,10 +152,11 @@ def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
         study.guard_output(output)
     worklist, code = worklist_of(study, days, messages)
     if output is None:
-        title = (f"Due as of {study.as_of} (windows open now or within {days} days): "
-                 f"{len(worklist)} visit{'s' if len(worklist) != 1 else ''}")
+        title = ngettext("Due as of {date} (windows open now or within {days} days): {count} visit",
+                         "Due as of {date} (windows open now or within {days} days): {count} visits",
+                         len(worklist)).format(date=study.as_of, days=days, count=len(worklist))
         return TableResult(worklist.drop(columns=["as_of"]), title, exit_code=code)
-    return write_or_show(worklist, output, "", "Due", messages, exit_code=code)
+    return write_or_show(worklist, output, "", pgettext("sheet", "Due"), messages, exit_code=code)
 
 
 def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | None,
@@ -157,25 +169,45 @@ def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | No
         close = [pid for pid in roster["participant_id"]
                  if pid.lstrip("0") == participant_id.lstrip("0")
                  or pid.casefold() == participant_id.casefold()]
-        hint = f"did you mean {close[0]}?" if close else "check the ID in the participants file"
-        raise OptionError(f"participant '{participant_id}' is not in {study.participants_label} — {hint}")
+        raise OptionError(not_in_roster(participant_id, study.participants_label, close))
     table = compute_check(study.protocol, match.reset_index(drop=True),
                           study.records.of_participant(int(match.index[0])), study.as_of)
     table["suggested_date"] = suggestions(study, table, messages)
     code = report_problems(study, messages, participant_id)
     person = match.iloc[0]
-    lines = [f"Participant {participant_id} — {study.protocol.study_id}, as of {study.as_of}",
-             f"  enrolled {str(person['enrollment_date'])[:10]}"
-             + (f", site {person['site']}" if person["site"] else "")]
+    enrolled = str(person["enrollment_date"])[:10]
+    if person["site"]:
+        enrollment = _("enrolled {date}, site {site}").format(date=enrolled, site=person["site"])
+    else:
+        enrollment = _("enrolled {date}").format(date=enrolled)
+    lines = [_("Participant {participant} — {study}, as of {date}").format(
+        participant=participant_id, study=study.protocol.study_id, date=study.as_of), "  " + enrollment]
     if str(person["withdrawal_date"]) != "NaT":
-        reason = person["withdrawal_reason"] or "reason not recorded"
-        lines.append(f"  withdrew {str(person['withdrawal_date'])[:10]} ({reason})")
+        reason = person["withdrawal_reason"] or _("reason not recorded")
+        withdrew = str(person["withdrawal_date"])[:10]
+        lines.append("  " + _("withdrew {date} ({reason})").format(date=withdrew, reason=reason))
     counts = table["status"].astype(object).value_counts()
-    summary = ", ".join(f"{counts[s]} {s}" for s in counts.index)
+    # TRANSLATORS: one part of a participant's summary, "4 in_window"; {status} is a status word.
+    parts = [_("{count} {status}").format(count=counts[s], status=status_word(s)) for s in counts.index]
+    # TRANSLATORS: what separates the parts of a list ("4 in_window, 3 upcoming").
+    summary = pgettext("list", ", ").join(parts)
     deviations = int(table["status"].isin(DEVIATIONS).sum())
-    lines.append(f"  {len(table)} visits: {summary}; {deviations} deviation{'s' if deviations != 1 else ''}")
+    # TRANSLATORS: {summary} is a list ("4 in_window, 3 upcoming, 1 late"), {deviations} a count
+    # of deviations ("1 deviation").
+    lines.append("  " + _("{count} visits: {summary}; {deviations}").format(
+        count=len(table), summary=summary,
+        deviations=ngettext("{count} deviation", "{count} deviations", deviations).format(count=deviations)))
     lines.append("")
     shown = with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
                                          "window_close", "suggested_date", "actual_date", "status",
                                          "days_outside", "reason"]]
     return TableResult(shown, None, exit_code=code, lines=lines)
+
+
+def not_in_roster(participant_id: str, roster_label: str, close: list[str]) -> str:
+    """A participant ID the roster lacks, and the near miss when there is one."""
+    if close:
+        return _("participant '{participant}' is not in {file} — did you mean {suggestion}?").format(
+            participant=participant_id, file=roster_label, suggestion=close[0])
+    return _("participant '{participant}' is not in {file} — check the ID in the participants file").format(
+        participant=participant_id, file=roster_label)

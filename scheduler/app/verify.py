@@ -18,6 +18,7 @@ from pathlib import Path
 from scheduler.app.recording import ROSTER_FIELDS, VISIT_FIELDS, Folder
 from scheduler.app.results import Messages
 from scheduler.errors import SchedulerError
+from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER
 from scheduler.storage.audit import AUDIT_FILE, ENDS, OUTSIDE, Line, Trail, breaks, read_trail
@@ -69,12 +70,15 @@ def verify(folder: Path, messages: Messages) -> Verified:
     trail = read_trail(folder)
     shown = label(folder / AUDIT_FILE)
     if not trail.exists:
-        return Verified([f"{shown}: no audit trail yet — it begins with the first change made with "
-                         "visit-scheduler (enroll, record, withdraw, correct) or with init"], False)
+        return Verified([_("{file}: no audit trail yet — it begins with the first change made with "
+                           "visit-scheduler (enroll, record, withdraw, correct) or with init").format(
+                               file=shown)], False)
     if not trail.lines:
-        return Verified([f"{shown}: {len(trail.old_lines)} lines written before the trail could prove "
-                         "itself (visit-scheduler 0.1.0), and no baseline yet — the next change writes "
-                         "one", f"Head: {trail.head()}"], False)
+        return Verified([_("{file}: {count} lines written before the trail could prove itself "
+                           "(visit-scheduler 0.1.0), and no baseline yet — the next change writes "
+                           "one").format(file=shown, count=len(trail.old_lines)),
+                         # TRANSLATORS: the head is the trail's line count and last hash.
+                         _("Head: {head}").format(head=trail.head())], False)
     findings = [Finding(problem) for problem in trail.problems]
     findings += _chain(trail, shown)
     state, replay_findings, changes = _replay(files, trail)
@@ -83,18 +87,29 @@ def verify(folder: Path, messages: Messages) -> Verified:
     findings += _protocol(files, trail)
     lines = [finding.text for finding in findings]
     if trail.old_lines:
-        messages.note(f"{shown}: the first {len(trail.old_lines)} lines were written before the trail "
-                      "could prove itself (visit-scheduler 0.1.0): kept, not provable")
+        messages.note(_("{file}: the first {count} lines were written before the trail could prove "
+                        "itself (visit-scheduler 0.1.0): kept, not provable").format(
+                            file=shown, count=len(trail.old_lines)))
     if findings:
         count = len(findings)
-        lines.append(f"verify: the audit trail does NOT explain the study files: {count} "
-                     f"difference{'s' if count != 1 else ''} — find out who changed what, then "
-                     "record it with: visit-scheduler verify --accept --reason \"…\"")
+        lines.append(ngettext("verify: the audit trail does NOT explain the study files: {count} difference "
+                              "— find out who changed what, then record it with: visit-scheduler verify "
+                              "--accept --reason \"…\"",
+                              "verify: the audit trail does NOT explain the study files: {count} differences "
+                              "— find out who changed what, then record it with: visit-scheduler verify "
+                              "--accept --reason \"…\"", count).format(count=count))
     else:
-        lines.append(f"verify: the audit trail explains the study files ({changes} change"
-                     f"{'s' if changes != 1 else ''} replayed from the baseline)")
-    lines.append(f"Head: {shown} {trail.head()}")
+        lines.append(ngettext("verify: the audit trail explains the study files ({count} change replayed "
+                              "from the baseline)",
+                              "verify: the audit trail explains the study files ({count} changes replayed "
+                              "from the baseline)", changes).format(count=changes))
+    lines.append(_head(shown, trail))
     return Verified(lines, not findings, findings)
+
+
+def _head(shown: str, trail: Trail) -> str:
+    # TRANSLATORS: the head is the trail's line count and last hash, which the monitor keeps.
+    return _("Head: {file} {head}").format(file=shown, head=trail.head())
 
 
 def _chain(trail: Trail, shown: str) -> list[Finding]:
@@ -102,13 +117,17 @@ def _chain(trail: Trail, shown: str) -> list[Finding]:
     findings = []
     for found in breaks(trail):
         if found.kind == "chain":
-            findings.append(Finding(f"{shown}:{found.line}: the chain breaks here — this line does not "
-                                    "follow from the line above it (a line was removed, changed or added "
-                                    "by hand)", AUDIT_FILE, found.line, field="chain",
+            findings.append(Finding(_("{file}:{line}: the chain breaks here — this line does not follow "
+                                      "from the line above it (a line was removed, changed or added by "
+                                      "hand)").format(file=shown, line=found.line),
+                                    AUDIT_FILE, found.line, field="chain",
                                     old=found.expected, new=found.found))
         else:
-            findings.append(Finding(f"{shown}:{found.line}: this line is dated {found.found}, before the "
-                                    f"line above it ({found.expected}) — lines are only ever appended",
+            # TRANSLATORS: {time} and {previous} are the times of this line and of the line above.
+            findings.append(Finding(_("{file}:{line}: this line is dated {time}, before the line above it "
+                                      "({previous}) — lines are only ever appended").format(
+                                          file=shown, line=found.line, time=found.found,
+                                          previous=found.expected),
                                     AUDIT_FILE, found.line, field="(time)", old=found.expected,
                                     new=found.found))
     return findings
@@ -138,8 +157,9 @@ def _snapshot(files: RecordFiles, lines: list[Line]) -> tuple[State, list[Findin
         digest = digests.get(path.name, "")
         data = stored_copy(files.folder, digest) if digest else None
         if digest and data is None:
-            findings.append(Finding(f"audit/{digest}.csv: the baseline copy of {path.name} is missing or "
-                                    "changed — the replay cannot start from it"))
+            findings.append(Finding(_("{copy}: the baseline copy of {file} is missing or changed — the "
+                                      "replay cannot start from it").format(copy=f"audit/{digest}.csv",
+                                                                            file=path.name)))
         state[path] = CsvFile.from_bytes(path, data, header, ()) if data is not None else None
     return state, findings
 
@@ -161,14 +181,15 @@ def _replay(files: RecordFiles, trail: Trail) -> tuple[State, list[Finding], int
             pending += missing  # a later accept starts from a new copy
             continue
         if not state:
-            pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: a change before any baseline"))
+            pending.append(Finding(_("{file}:{line}: a change before any baseline").format(
+                file=AUDIT_FILE, line=lines[0].number)))
             continue
         if "rolled back" in steps:
             continue
         if not steps & set(ENDS):
-            pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: change {lines[0].change} was "
-                                   "interrupted and is not settled yet — the next change completes or "
-                                   "rolls it back"))
+            pending.append(Finding(_("{file}:{line}: change {change} was interrupted and is not settled "
+                                     "yet — the next change completes or rolls it back").format(
+                                         file=AUDIT_FILE, line=lines[0].number, change=lines[0].change)))
             continue
         edits = [Edit.from_line(line) for line in lines if line["step"] == "value"]
         try:
@@ -179,16 +200,18 @@ def _replay(files: RecordFiles, trail: Trail) -> tuple[State, list[Finding], int
                     apply_edits(file, mine)
                     state[path] = file
         except ReplayError as error:
-            pending.append(Finding(f"{AUDIT_FILE}:{lines[0].number}: change {lines[0].change} does not "
-                                   f"replay: {error.message}"))
+            # TRANSLATORS: {error} says why the change's edits do not apply to the files.
+            pending.append(Finding(_("{file}:{line}: change {change} does not replay: {error}").format(
+                file=AUDIT_FILE, line=lines[0].number, change=lines[0].change, error=error.message)))
             continue
         count += 1
         end = next(line for line in lines if line["step"] in ENDS)
         digest = files_digest({path: file.content() if file is not None else None
                                for path, file in state.items()})
         if end["files_sha256"] and digest != end["files_sha256"]:
-            pending.append(Finding(f"{AUDIT_FILE}:{end.number}: change {end.change} does not reproduce "
-                                   "the digest it recorded — its lines were changed by hand"))
+            pending.append(Finding(_("{file}:{line}: change {change} does not reproduce the digest it "
+                                     "recorded — its lines were changed by hand").format(
+                                         file=AUDIT_FILE, line=end.number, change=end.change)))
     findings += pending
     return state, findings, count
 
@@ -226,20 +249,22 @@ def _compare(files: RecordFiles, state: State) -> list[Finding]:
         if expected is None:
             expected = _empty(path, files)
         if actual_bytes is None:
-            findings.append(Finding(f"{label(path)}: the file is gone — the trail has "
-                                    f"{len(expected.rows)} rows in it", path.name))
+            findings.append(Finding(_("{file}: the file is gone — the trail has {count} rows in it").format(
+                file=label(path), count=len(expected.rows)), path.name))
             continue
         try:
             actual = CsvFile.from_bytes(path, actual_bytes, header, ())
         except SchedulerError as error:
-            findings.append(Finding(f"{label(path)}: cannot be read as CSV — {error.message}", path.name))
+            findings.append(Finding(_("{file}: cannot be read as CSV — {error}").format(
+                file=label(path), error=error.message), path.name))
             continue
         differences = _values(path, fields, expected, actual, visits)
         findings += differences
         if not differences:
-            findings.append(Finding(f"{label(path)}: the values are what the trail says, but the file "
-                                    "differs in form (encoding, line ends, quoting or row order) — "
-                                    "saved by another program?", path.name, field="(form)", op="form"))
+            findings.append(Finding(_("{file}: the values are what the trail says, but the file differs "
+                                      "in form (encoding, line ends, quoting or row order) — saved by "
+                                      "another program?").format(file=label(path)),
+                                    path.name, field="(form)", op="form"))
     return findings
 
 
@@ -251,46 +276,60 @@ def _values(path: Path, fields: tuple[str, ...], expected: CsvFile, actual: CsvF
     columns = [name for name in fields if name in expected.names or name in actual.names]
     for name in actual.names:
         if name not in expected.names:
-            findings.append(Finding(f"{shown}: column {name} added (its values are not recorded in the "
-                                    "trail)", path.name, 1, field=name, new="added", op="column"))
+            findings.append(Finding(_("{file}: column {column} added (its values are not recorded in the "
+                                      "trail)").format(file=shown, column=name),
+                                    path.name, 1, field=name, new="added", op="column"))
     for name in expected.names:
         if name not in actual.names:
-            findings.append(Finding(f"{shown}: column {name} removed", path.name, 1, field=name,
-                                    old="removed", op="column"))
+            findings.append(Finding(_("{file}: column {column} removed").format(file=shown, column=name),
+                                    path.name, 1, field=name, old="removed", op="column"))
     for key, (number, row) in now.items():
         participant, code = key[0], key[1] if visits else ""
         who = f"{participant} {code}".strip()
         if key not in was:
             values = {name: actual.value(row, name) for name in columns
                       if actual.value(row, name) and name not in KEYS}
-            findings.append(Finding(f"{shown}:{number}: {who}: a row the trail does not have "
-                                    f"({', '.join(f'{k} {v}' for k, v in values.items())}) — added outside "
-                                    "the tool", path.name, number, participant, code,
+            # TRANSLATORS: {who} is the participant (and visit) of the row; {values} lists its
+            # columns and values, as "actual_date 2010-09-10, reason lab busy".
+            findings.append(Finding(_("{file}:{line}: {who}: a row the trail does not have ({values}) — "
+                                      "added outside the tool").format(file=shown, line=number, who=who,
+                                                                       values=_listed(values)),
+                                    path.name, number, participant, code,
                                     ",".join(values), "", "; ".join(values.values()), "add"))
             continue
         old_row = was[key][1]
         for name in columns:
             old, new = expected.value(old_row, name), actual.value(row, name)
             if old != new:
-                findings.append(Finding(f"{shown}:{number}: {who}: column {name}: the trail says "
-                                        f"'{old}', the file has '{new}'", path.name, number, participant,
-                                        code, name, old, new))
+                findings.append(Finding(_("{file}:{line}: {who}: column {column}: the trail says '{old}', "
+                                          "the file has '{new}'").format(file=shown, line=number, who=who,
+                                                                         column=name, old=old, new=new),
+                                        path.name, number, participant, code, name, old, new))
         others = [name for name in actual.names if name not in fields]
         for name in others:
             if name in expected.names and expected.value(old_row, name) != actual.value(row, name):
-                findings.append(Finding(f"{shown}:{number}: {who}: column {name} changed (not a column "
-                                        "the trail records the values of)", path.name, number, participant,
-                                        code, name, "", "changed"))
+                findings.append(Finding(_("{file}:{line}: {who}: column {column} changed (not a column the "
+                                          "trail records the values of)").format(file=shown, line=number,
+                                                                                  who=who, column=name),
+                                        path.name, number, participant, code, name, "", "changed"))
     for key, (number, row) in was.items():
         if key not in now:
             participant, code = key[0], key[1] if visits else ""
             values = {name: expected.value(row, name) for name in columns
                       if expected.value(row, name) and name not in KEYS}
-            findings.append(Finding(f"{shown}: {participant} {code}".rstrip() + ": the trail has this row "
-                                    f"({', '.join(f'{k} {v}' for k, v in values.items())}), the file does "
-                                    "not — removed outside the tool", path.name, number, participant, code,
+            where = f"{shown}: {participant} {code}".rstrip()
+            # TRANSLATORS: {where} is the file and the participant (and visit) of the row;
+            # {values} lists its columns and values, as "actual_date 2010-09-10, reason lab busy".
+            findings.append(Finding(_("{where}: the trail has this row ({values}), the file does not — "
+                                      "removed outside the tool").format(where=where, values=_listed(values)),
+                                    path.name, number, participant, code,
                                     ",".join(values), "; ".join(values.values()), "", "remove"))
     return findings
+
+
+def _listed(values: dict[str, str]) -> str:
+    """A row's columns and values, as a finding names them (column names stay as they are)."""
+    return ", ".join(f"{name} {value}" for name, value in values.items())
 
 
 def _protocol(files: RecordFiles, trail: Trail) -> list[Finding]:
@@ -301,9 +340,10 @@ def _protocol(files: RecordFiles, trail: Trail) -> list[Finding]:
     was = dict(part.split("=", 1) for part in recorded.split(";") if "=" in part)
     now = dict(part.split("=", 1) for part in current.split(";") if "=" in part)
     changed = sorted(name for name in set(was) | set(now) if was.get(name) != now.get(name))
-    return [Finding(f"{name}: changed since the last change recorded in the trail — a change to a "
-                    "protocol in use is an amendment: add a version", name, field="(protocol)",
-                    old=was.get(name, ""), new=now.get(name, ""), op="protocol") for name in changed]
+    return [Finding(_("{file}: changed since the last change recorded in the trail — a change to a "
+                      "protocol in use is an amendment: add a version").format(file=name),
+                    name, field="(protocol)", old=was.get(name, ""), new=now.get(name, ""), op="protocol")
+            for name in changed]
 
 
 def accept(folder: Path, reason: str, who: str, messages: Messages) -> list[str]:
@@ -323,7 +363,7 @@ def accept(folder: Path, reason: str, who: str, messages: Messages) -> list[str]
         with changing(files, study.protocol.timezone, who):
             found = verify(folder, Messages())
             if found.explained:
-                return ["Nothing to accept: the audit trail explains the study files."]
+                return [_("Nothing to accept: the audit trail explains the study files.")]
             rows = []
             for finding in found.findings:
                 path = folder / finding.file if finding.file else None
@@ -338,6 +378,10 @@ def accept(folder: Path, reason: str, who: str, messages: Messages) -> list[str]
                              "file_modified": modified})
             write_baseline(files, study.protocol.timezone, who, "accept", reason, read_trail(folder), rows)
     count = len(found.findings)
-    return [f"Accepted {count} difference{'s' if count != 1 else ''} as made outside the tool "
-            f"(accepted by {who}: {reason}); the files as they are now are the new baseline",
-            f"Head: {label(folder / AUDIT_FILE)} {read_trail(folder).head()}"]
+    # TRANSLATORS: {who} is the login name of who accepted; {reason} is the reason they gave.
+    return [ngettext("Accepted {count} difference as made outside the tool (accepted by {who}: {reason}); "
+                     "the files as they are now are the new baseline",
+                     "Accepted {count} differences as made outside the tool (accepted by {who}: {reason}); "
+                     "the files as they are now are the new baseline", count).format(
+                         count=count, who=who, reason=reason),
+            _head(label(folder / AUDIT_FILE), read_trail(folder))]

@@ -1,4 +1,5 @@
-"""The command group and what its commands share: options, messages, rendering, exit codes.
+"""The command group and what its commands share: options, messages, rendering, exit codes,
+and the language people read (chosen before click reads the command line).
 
 Heavy libraries (pandas, openpyxl) are imported inside the commands that use them, so
 ``--help``, ``protocol`` and ``init`` start in a fraction of a second.
@@ -18,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler import __version__
+from scheduler import __version__, i18n
 from scheduler.app.results import Messages
-from scheduler.errors import EXIT_INTERNAL_ERROR, EXIT_UNUSABLE_INPUT, SchedulerError
+from scheduler.errors import EXIT_INTERNAL_ERROR, EXIT_UNUSABLE_INPUT, OptionError, SchedulerError
+from scheduler.i18n import N_, _
 from scheduler.outputs.streams import stdout_to_devnull
 
 if TYPE_CHECKING:
@@ -41,11 +43,18 @@ class _Failure(click.ClickException):
         self.exit_code = error.exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.message}", err=True)
+        click.echo(_("Error: {message}").format(message=self.message), err=True)
 
 
 class _Group(click.Group):
-    """Translates every error into one message and an exit code: never a traceback."""
+    """Chooses the language first; translates every error into one message and an exit code:
+    never a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            # Before click reads anything: --help and usage errors are printed while it parses.
+            speak(args, self)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -55,7 +64,7 @@ class _Group(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("Interrupted: nothing was written.", err=True)
+            click.echo(_("Interrupted: nothing was written."), err=True)
             ctx.exit(130)
         except BrokenPipeError:  # `… | head`: the reader stopped reading; not an error of ours
             stdout_to_devnull()
@@ -72,10 +81,10 @@ def _bug(ctx: click.Context, error: Exception) -> Exception:
     """A bug: said plainly, details only on request (VISIT_SCHEDULER_DEBUG=1)."""
     if os.environ.get("VISIT_SCHEDULER_DEBUG"):
         return error
-    click.echo(f"Internal error (a bug in visit-scheduler, not a problem with your "
-               f"files): {type(error).__name__}: {error}\n"
-               "Run again with VISIT_SCHEDULER_DEBUG=1 to see the details, and report it.",
-               err=True)
+    # TRANSLATORS: {kind} is the name of a Python exception (ValueError…), {error} its text.
+    click.echo(_("Internal error (a bug in visit-scheduler, not a problem with your files): {kind}: {error}\n"
+                 "Run again with VISIT_SCHEDULER_DEBUG=1 to see the details, and report it.")
+               .format(kind=type(error).__name__, error=error), err=True)
     ctx.exit(EXIT_INTERNAL_ERROR)
     return error  # not reached: ctx.exit raises
 
@@ -88,26 +97,39 @@ def _cannot_write(error: OSError) -> None:
     """Standard output (or a file) could not be written: one line on standard error, exit 2."""
     stdout_to_devnull()
     with contextlib.suppress(OSError):
-        sys.stderr.write(f"Error: the output cannot be written ({error.strerror}) — free some space "
-                         "(or write elsewhere with -o), then run the command again\n")
+        # TRANSLATORS: {reason} is the system's own words ("No space left on device").
+        sys.stderr.write(_("Error: the output cannot be written ({reason}) — free some space "
+                           "(or write elsewhere with -o), then run the command again")
+                         .format(reason=error.strerror) + "\n")
         sys.stderr.flush()
     raise SystemExit(EXIT_UNUSABLE_INPUT)
 
 
+LANG_HELP = N_("Language people read: en or zh-CN (default: VISIT_SCHEDULER_LANG, the study's [study] "
+               "language, the locale, English).")
+
+
+def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--lang LANG, on the main command and on every command. Its value was read before click
+    parsed anything (``speak``): here it is only accepted and listed in --help."""
+    return click.option("--lang", metavar="LANG", expose_value=False, help=LANG_HELP)(func)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
-                                           "max_content_width": 100})
+                                           "max_content_width": 100},
+             help=N_("Visit windows, calendars and protocol-deviation checks for a clinical trial.\n"
+                     "\n"
+                     "Run a command inside a study folder (or name it with --study DIR). The folder's "
+                     "protocol.toml, participants.csv and visits.csv are used when they exist; without a "
+                     "protocol file the built-in NCT01143168 protocol applies.\n"
+                     "\n"
+                     "Exit codes: 0 done; 1 done, but the visits file has data problems (or deviations, "
+                     "with --fail-on-deviation); 2 an input or option cannot be used, nothing written; "
+                     "3 an internal error."))
 @click.version_option(__version__, prog_name="visit-scheduler")
+@lang_option
 def cli() -> None:
-    """Visit windows, calendars and protocol-deviation checks for a clinical trial.
-
-    Run a command inside a study folder (or name it with --study DIR). The folder's
-    protocol.toml, participants.csv and visits.csv are used when they exist; without a
-    protocol file the built-in NCT01143168 protocol applies.
-
-    Exit codes: 0 done; 1 done, but the visits file has data problems (or deviations,
-    with --fail-on-deviation); 2 an input or option cannot be used, nothing written;
-    3 an internal error.
-    """
+    pass
 
 
 def main() -> None:
@@ -116,7 +138,7 @@ def main() -> None:
         cli(prog_name="visit-scheduler")
     except KeyboardInterrupt:  # before a command began (while Python still imported it)
         with contextlib.suppress(OSError):
-            sys.stderr.write("Interrupted: nothing was written.\n")
+            sys.stderr.write(_("Interrupted: nothing was written.") + "\n")
         raise SystemExit(130) from None
     except OSError as error:  # click's own output (--help, usage) to a full device
         if error.errno not in FULL:
@@ -148,6 +170,121 @@ def unwind_on_terminate() -> None:
     signal.signal(signal.SIGTERM, terminated)
 
 
+# --------------------------------------------------------------------------- the language
+
+
+def speak(args: list[str], group: click.Command) -> None:
+    """Choose the language of this run (PRODUCT.md "Languages"), from the raw command line
+    read before click parses it, and put the help texts and click's own words in it. An
+    unknown --lang or VISIT_SCHEDULER_LANG: one line, exit 2, nothing run."""
+    _click_speaks_ours()
+    option, studies, protocol = _scan(args)
+
+    def protocols() -> Iterator[str | None]:  # read only when neither option nor variable says
+        from scheduler.app.plan import protocol_languages
+
+        yield from protocol_languages(studies, protocol)
+
+    try:
+        language = i18n.choose(option, os.environ, protocols())
+    except i18n.UnknownLanguage as unknown:
+        # Said in the language chosen without the unknown one.
+        rest = {name: value for name, value in os.environ.items()
+                if name != "VISIT_SCHEDULER_LANG" or i18n.language_named(value)}
+        i18n.use(i18n.choose(None, rest, protocols()))
+        translate_help(group)
+        raise _Failure(OptionError(unknown_language(unknown.given, unknown.where))) from None
+    i18n.use(language)
+    translate_help(group)
+
+
+def unknown_language(given: str, where: str) -> str:
+    # TRANSLATORS: {language} is what was given, {where} the option or variable that gave it
+    # (--lang, VISIT_SCHEDULER_LANG), {languages} the language codes (en, zh-CN).
+    return _("unknown language '{language}' ({where}) — the languages are: {languages}").format(
+        language=given, where=where, languages=", ".join(i18n.LANGUAGES))
+
+
+def _scan(args: list[str]) -> tuple[str | None, list[Path], Path | None]:
+    """What the raw command line says the language depends on: the last --lang, every
+    --study and the last --protocol (``--name VALUE`` or ``--name=VALUE``, up to a lone ``--``)."""
+    lang: str | None = None
+    studies: list[Path] = []
+    protocol: Path | None = None
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            break
+        name, equals, value = word.partition("=")
+        if name not in ("--lang", "--study", "--protocol"):
+            continue
+        if not equals:
+            following = next(words, None)
+            if following is None:
+                break
+            value = following
+        if name == "--lang":
+            lang = value
+        elif name == "--study":
+            studies.append(Path(value))
+        else:
+            protocol = Path(value)
+    return lang, studies, protocol
+
+
+# The English help of each command and option, kept the first time it is translated: the
+# language can change from one run to the next in one process (tests run the command so).
+_COMMAND_HELP: dict[click.Command, tuple[str | None, str | None]] = {}
+_OPTION_HELP: dict[click.Parameter, str | None] = {}
+
+
+def translate_help(command: click.Command) -> None:
+    """The help texts of ``command``, its options and every command under it, in the current
+    language (each text is marked with N_ where it is written)."""
+    english = _COMMAND_HELP.setdefault(command, (command.help, command.short_help))
+    command.help, command.short_help = (_(text) if text else text for text in english)
+    # click makes each command's --help option once and keeps it, with the words of the
+    # language spoken then: made again, it speaks the current one.
+    command._help_option = None
+    for param in command.params:
+        if isinstance(param, click.Option):
+            text = _OPTION_HELP.setdefault(param, param.help)
+            param.help = _(text) if text else text
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            translate_help(sub)
+
+
+_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
+                  "shell_completion")
+
+
+def _click_gettext(message: str) -> str:
+    return i18n._(message)
+
+
+def _click_ngettext(singular: str, plural: str, count: int) -> str:
+    return i18n.ngettext(singular, plural, count)
+
+
+@functools.cache
+def _click_speaks_ours() -> None:
+    """click's own words ("Usage:", "Options:", "Show this message and exit.", "No such
+    option"…) through our catalog. click's modules do ``from gettext import gettext as _``
+    (and ``ngettext``): the standard library's global domain, which we never install (that
+    would change the words of every library in the process). So each of those names is
+    pointed at scheduler.i18n, which speaks the chosen language; our catalog holds click's
+    messages too (extracted from click's sources). Done once."""
+    import importlib
+
+    for name in _CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = _click_gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = _click_ngettext  # type: ignore[attr-defined]
+
+
 # --------------------------------------------------------------------------- shared options
 
 
@@ -158,8 +295,8 @@ def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -
 
     parsed = parse_one(value)
     if parsed is None:
-        raise click.BadParameter(f"'{value}' is not a date — write it as YYYY-MM-DD, "
-                                 "for example 2010-09-13")
+        raise click.BadParameter(_("'{value}' is not a date — write it as YYYY-MM-DD, "
+                                   "for example 2010-09-13").format(value=value))
     return parsed
 
 
@@ -169,16 +306,22 @@ def _date_format(ctx: click.Context, param: click.Parameter, value: str | None) 
     if value is None:
         return None
     if "%y" in value:
-        raise click.BadParameter(f"'{value}': a two-digit year (%y) could be two centuries — "
-                                 "use %Y and four-digit years")
-    for needed, names in (("day", ("%d", "%e")), ("month", ("%m", "%b", "%B")), ("year", ("%Y",))):
+        raise click.BadParameter(_("'{value}': a two-digit year (%y) could be two centuries — "
+                                   "use %Y and four-digit years").format(value=value))
+    needed = (
+        (("%d", "%e"), _("'{value}': the pattern has no day (%d or %e), for example '%d/%m/%Y'")),
+        (("%m", "%b", "%B"), _("'{value}': the pattern has no month (%m or %b or %B), for example '%d/%m/%Y'")),
+        (("%Y",), _("'{value}': the pattern has no year (%Y), for example '%d/%m/%Y'")),
+    )
+    for names, missing in needed:
         if not any(name in value for name in names):
-            raise click.BadParameter(f"'{value}': the pattern has no {needed} "
-                                     f"({' or '.join(names)}), for example '%d/%m/%Y'")
+            raise click.BadParameter(missing.format(value=value))
     for directive in ("%z", "%Z", "%H", "%I", "%M", "%S", "%f", "%p", "%j", "%U", "%W", "%c", "%x"):
         if directive in value:
-            raise click.BadParameter(f"'{value}': {directive} is not allowed — dates in these "
-                                     "files are calendar days: use only %d, %m and %Y")
+            # TRANSLATORS: {directive} is a strftime directive (%H, %z…).
+            raise click.BadParameter(_("'{value}': {directive} is not allowed — dates in these "
+                                       "files are calendar days: use only %d, %m and %Y")
+                                     .format(value=value, directive=directive))
     import datetime as dt
 
     try:
@@ -186,35 +329,38 @@ def _date_format(ctx: click.Context, param: click.Parameter, value: str | None) 
         if dt.datetime.strptime(sample, value).date() != dt.date(2010, 9, 25):
             raise ValueError
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a pattern that reads dates back, "
-                                 "for example '%d/%m/%Y'") from None
+        raise click.BadParameter(_("'{value}' is not a pattern that reads dates back, "
+                                   "for example '%d/%m/%Y'").format(value=value)) from None
     return value
+
+
+STUDY_HELP = N_("The study folder (default: the current folder).")
 
 
 def study_options(func: Callable[..., Any], several: bool = False) -> Callable[..., Any]:
     """--study, --protocol, --participants, --visits and how site files are read."""
     path = click.Path(path_type=Path, dir_okay=False)
-    study_help = ("The study folder (default: the current folder). Repeat it, or name a site "
-                  "folder (one whose subfolders are study folders), for several studies at once."
-                  if several else "The study folder (default: the current folder).")
+    study_help = (N_("The study folder (default: the current folder). Repeat it, or name a site "
+                     "folder (one whose subfolders are study folders), for several studies at once.")
+                  if several else STUDY_HELP)
     options = [
         click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),
                      multiple=several, help=study_help),
         click.option("--protocol", type=path,
-                     help="Protocol file (default: the study folder's protocol.toml, "
-                          "else the built-in NCT01143168 protocol)."),
+                     help=N_("Protocol file (default: the study folder's protocol.toml, "
+                             "else the built-in NCT01143168 protocol).")),
         click.option("--participants", type=path,
-                     help="Participants file, CSV or .xlsx (default: participants.csv)."),
+                     help=N_("Participants file, CSV or .xlsx (default: participants.csv).")),
         click.option("--visits", type=path,
-                     help="Visits file, CSV or .xlsx (default: visits.csv, when there is one)."),
+                     help=N_("Visits file, CSV or .xlsx (default: visits.csv, when there is one).")),
         click.option("--date-format", metavar="PATTERN", callback=_date_format,
-                     help="strftime pattern for dates written day- or month-first, "
-                          "e.g. '%d/%m/%Y'. Year-first dates need none."),
+                     help=N_("strftime pattern for dates written day- or month-first, "
+                             "e.g. '%d/%m/%Y'. Year-first dates need none.")),
         click.option("--encoding", metavar="NAME",
-                     help="Text encoding of CSV files (default: UTF-8 with or without BOM, "
-                          "else GB18030)."),
-        click.option("--sheet", metavar="NAME", help="Worksheet to read in .xlsx files "
-                                                     "(default: the first)."),
+                     help=N_("Text encoding of CSV files (default: UTF-8 with or without BOM, "
+                             "else GB18030).")),
+        click.option("--sheet", metavar="NAME", help=N_("Worksheet to read in .xlsx files "
+                                                        "(default: the first).")),
     ]
     for option in reversed(options):
         func = option(func)
@@ -228,20 +374,28 @@ def studies_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def as_of_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--as-of", "as_of", callback=date_option, metavar="DATE",
-                        help="Judge as of this date (default: today in the study's time zone).")(func)
+                        help=N_("Judge as of this date (default: today in the study's time zone)."))(func)
+
+
+# The help of -o for each set of formats (a whole text each, for the translator).
+_OUTPUT_HELP = {
+    (".csv", ".xlsx", ".json"): N_("Write to FILE; the extension picks the format (.csv, .xlsx, .json). "
+                                   "Without it, a table on the terminal."),
+    (".html", ".xlsx", ".csv", ".md"): N_("Write to FILE; the extension picks the format "
+                                          "(.html, .xlsx, .csv, .md). Without it, a table on the terminal."),
+}
 
 
 def output_option(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def check_format(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
         if value is not None and value.suffix.lower() not in formats:
-            raise click.BadParameter(f"'{value}': the extension picks the format; use one of "
-                                     f"{', '.join(formats)}")
+            # TRANSLATORS: {formats} are file extensions (.csv, .xlsx, .json).
+            raise click.BadParameter(_("'{value}': the extension picks the format; use one of "
+                                       "{formats}").format(value=value, formats=", ".join(formats)))
         return value
 
     return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-                        callback=check_format, metavar="FILE",
-                        help=f"Write to FILE; the extension picks the format ({', '.join(formats)}). "
-                             "Without it, a table on the terminal.")
+                        callback=check_format, metavar="FILE", help=_OUTPUT_HELP[formats])
 
 
 def pass_options(func: Callable[..., Any]) -> Callable[..., Any]:

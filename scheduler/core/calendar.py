@@ -40,6 +40,7 @@ import pandas as pd
 from scheduler.core.dates import as_day
 from scheduler.core.words import DEVIATIONS, DONE, PENDING, Status
 from scheduler.errors import OutputError
+from scheduler.i18n import _, ngettext
 from scheduler.protocol import ENROLLMENT, Protocol
 
 
@@ -111,38 +112,52 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
                   suggested)
     for participant, code, status, days, reason, opened, closed, target, done, anchor_at, booked in columns:
         visit = protocol.visit(code)
+        # The event's text is in the language people read (its UID and categories are keys).
         if visit.anchor == ENROLLMENT:
-            anchored = "enrollment"
+            anchored = _("Anchored on: enrollment")
         else:
             anchor_done = actual[anchor_at]
-            anchored = (f"{visit.anchor} done {_day(anchor_done)}" if not np.isnat(anchor_done)
-                        else f"{visit.anchor} target {_day(targets[anchor_at])} (not done yet)")
+            # TRANSLATORS: {anchor} is the code of the visit this visit's window hangs on (D0).
+            anchored = (_("Anchored on: {anchor} done {date}").format(
+                            anchor=visit.anchor, date=_day(anchor_done)) if not np.isnat(anchor_done)
+                        else _("Anchored on: {anchor} target {date} (not done yet)").format(
+                            anchor=visit.anchor, date=_day(targets[anchor_at])))
         not_done = bool(reason) and np.isnat(done) and status != Status.WITHDRAWN
         if not_done:
-            summary, state = f"{participant} {code} not done", "not done, as recorded in the visits file"
-            if status == Status.MISSED:
-                state += f" (window closed {_day(closed)})"
+            # TRANSLATORS: a calendar event's title: a participant ID and a visit code (D7).
+            summary = _("{participant} {visit} not done").format(participant=participant, visit=code)
+            state = (_("not done, as recorded in the visits file (window closed {date})").format(
+                         date=_day(closed)) if status == Status.MISSED
+                     else _("not done, as recorded in the visits file"))
         else:
             summary, state = _summary(participant, code, status, days, target, done, closed)
         lines = [
-            f"Participant {participant}, visit {code}: {visit.name}",
-            f"Window: {_day(opened)} to {_day(closed)} ({visit.timing})",
-            f"Target: {_day(target)}",
-            f"Anchored on: {anchored}",
+            # TRANSLATORS: {name} is the visit's name in the protocol ("Day 7 follow-up").
+            _("Participant {participant}, visit {visit}: {name}").format(
+                participant=participant, visit=code, name=visit.name_in()),
+            # TRANSLATORS: {timing} is the visit's place in the plan ("Day 7 ± 1 from D0").
+            _("Window: {open} to {close} ({timing})").format(
+                open=_day(opened), close=_day(closed), timing=visit.timing),
+            _("Target: {date}").format(date=_day(target)),
+            anchored,
         ]
-        if visit.procedures:
-            lines.append("Procedures: " + "; ".join(visit.procedures))
+        procedures = visit.procedures_in()
+        if procedures:
+            # TRANSLATORS: {procedures} is the visit's procedures, separated by "; ".
+            lines.append(_("Procedures: {procedures}").format(procedures="; ".join(procedures)))
         if status in PENDING and not reason and "suggested_date" in check:
-            lines.append(f"Suggested date: {_day(booked)} (a clinic day)" if not np.isnat(booked)
-                         else "No clinic day in this window: book it by hand")
-        lines.append(f"Status: {state}")
+            lines.append(_("Suggested date: {date} (a clinic day)").format(date=_day(booked))
+                         if not np.isnat(booked)
+                         else _("No clinic day in this window: book it by hand"))
+        # TRANSLATORS: {state} is what became of the visit ("done 2010-09-08, in window").
+        lines.append(_("Status: {state}").format(state=state))
         # The reason's free text stays in the study folder: calendars travel to phones and
         # mailboxes, and a reason may hold health information or a name.
         if reason:
-            lines.append("Reason: recorded in the visits file")
+            lines.append(_("Reason: recorded in the visits file"))
         elif status in DEVIATIONS:
-            lines.append("Reason: reason missing")
-        lines.append(f"Study {protocol.study_id}. Made by visit-scheduler.")
+            lines.append(_("Reason: reason missing"))
+        lines.append(_("Study {study}. Made by visit-scheduler.").format(study=protocol.study_id))
         pending = status in PENDING and not not_done
         reminder_day = opened - np.timedelta64(remind_days, "D")
         events.append(CalendarEvent(
@@ -162,23 +177,37 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
 
 def _summary(participant: str, code: str, status: str, days: object, target: np.datetime64,
              done: np.datetime64, closed: np.datetime64) -> tuple[str, str]:
-    """The line a month view shows, and the status in words for the description."""
+    """The line a month view shows, and the status in words for the description. Each title
+    is its own message (a participant ID and a visit code, then the status in words)."""
+    words = {"participant": participant, "visit": code}
     if status in DONE:
-        when = _day(done)
+        words["date"] = _day(done)
         if status == Status.IN_WINDOW:
-            state = f"done {when}, in window"
-        else:
-            count = int(cast("SupportsInt", days))  # an early or late visit has its days outside
-            state = f"done {when}, {status} by {count} day{'s' if count != 1 else ''}"
-        return f"{participant} {code} {state}", state
+            return (_("{participant} {visit} done {date}, in window").format(**words),
+                    _("done {date}, in window").format(**words))
+        count = int(cast("SupportsInt", days))  # an early or late visit has its days outside
+        if status == Status.EARLY:
+            return (ngettext("{participant} {visit} done {date}, early by {count} day",
+                             "{participant} {visit} done {date}, early by {count} days",
+                             count).format(count=count, **words),
+                    ngettext("done {date}, early by {count} day", "done {date}, early by {count} days",
+                             count).format(count=count, **words))
+        return (ngettext("{participant} {visit} done {date}, late by {count} day",
+                         "{participant} {visit} done {date}, late by {count} days",
+                         count).format(count=count, **words),
+                ngettext("done {date}, late by {count} day", "done {date}, late by {count} days",
+                         count).format(count=count, **words))
     if status == Status.MISSED:
-        state = f"MISSED: window closed {_day(closed)}"
-        return f"{participant} {code} {state}", state
+        words["date"] = _day(closed)
+        return (_("{participant} {visit} MISSED: window closed {date}").format(**words),
+                _("MISSED: window closed {date}").format(**words))
     if status == Status.WITHDRAWN:
-        return f"{participant} {code} cancelled (withdrawn)", "cancelled: the participant withdrew"
+        return (_("{participant} {visit} cancelled (withdrawn)").format(**words),
+                _("cancelled: the participant withdrew"))
     # "due" and "upcoming" change with the date alone: the event says "to do" for both, so
     # that SEQUENCE does not climb day after day while nothing happened.
-    return f"{participant} {code} target {_day(target)}", "to do"
+    return (_("{participant} {visit} target {date}").format(date=_day(target), **words),
+            _("to do"))
 
 
 # --------------------------------------------------------------------------- state
@@ -250,14 +279,16 @@ def publish(stored: State, events: list[CalendarEvent], now: dt.datetime, as_of:
     events carry the numbers already published and the state file is left as it was, so a
     later export does not count the look back as two changes."""
     if not events:
-        raise OutputError("no participants to put in a calendar — add participants first")
+        raise OutputError(_("no participants to put in a calendar — add participants first"))
     day = str(as_day(as_of))
     if stored.as_of and day < stored.as_of:
         events_state = dict(stored.events)
         for event in events:
             events_state.setdefault(event.uid, Published(event.fingerprint, 0, utc_stamp(now)))
-        warning = (f"as of {day}, before the last calendar export (as of {stored.as_of}): "
-                   f"{state_name} is left as it was; do not import this file over the current one")
+        # TRANSLATORS: {date} and {last} are as-of dates; {file} is the calendar state file.
+        warning = _("as of {date}, before the last calendar export (as of {last}): {file} is left "
+                    "as it was; do not import this file over the current one").format(
+            date=day, last=stored.as_of, file=state_name)
         return Publication(events_state, None, (warning,))
     events_state = update_state(stored.events, events, now)
     return Publication(events_state, State(events_state, max(day, stored.as_of)), ())

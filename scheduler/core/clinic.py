@@ -22,6 +22,7 @@ import pandas as pd
 from scheduler.core.dates import as_day
 from scheduler.core.words import Status
 from scheduler.errors import InputFileError
+from scheduler.i18n import _
 from scheduler.protocol import WEEKDAYS, Clinic
 
 NOT_A_DATE = np.datetime64("NaT")
@@ -96,8 +97,10 @@ def _country_days(country: str, first: np.datetime64, last: np.datetime64
     try:
         calendar = holidays.country_holidays(country.upper(), years=years)
     except NotImplementedError:
-        raise InputFileError(f"[clinic] country '{country}': the holidays package knows no such "
-                             "country — use an ISO 3166 code such as CN") from None
+        # TRANSLATORS: [clinic] is the protocol file's table and "country" its key, as written
+        # there; {country} is the value given.
+        raise InputFileError(_("[clinic] country '{country}': the holidays package knows no such "
+                               "country — use an ISO 3166 code such as CN").format(country=country)) from None
     public: list[np.datetime64] = [np.datetime64(day, "D") for day in calendar]
     # Official make-up working days on weekends (China, and a few other countries).
     makeup: list[np.datetime64] = [np.datetime64(day, "D")

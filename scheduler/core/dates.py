@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scheduler.i18n import N_, _
+
 # Why a value is not a date. OK means read (or empty, when the value is empty).
 OK, EMPTY, UNREADABLE, NONEXISTENT, DAY_FIRST, SERIAL, IMPLAUSIBLE, TWO_DIGIT_YEAR = range(8)
 
@@ -31,25 +33,39 @@ _SERIAL = r"^\d{4,5}(\.0+)?$"
 # ISO with a midnight time, as some exports write a date: 2010-08-01 00:00:00
 _MIDNIGHT = r"[T ]00:00(:00(\.0+)?)?$"
 
+# What a person is told about a value that is not a date, and how to fix it: catalog
+# messages (N_), translated where they are shown (``what``, ``hint``, or ``_`` on the value).
 HINTS = {
-    UNREADABLE: "write the date as YYYY-MM-DD, for example 2010-08-01",
-    NONEXISTENT: "this day does not exist in the calendar: check the day and the month",
-    DAY_FIRST: "day and month could be swapped in this form; give --date-format, "
-               "for example --date-format '%d/%m/%Y'",
-    SERIAL: "this looks like an Excel day number: format the column as a date "
-            "(YYYY-MM-DD) in Excel before saving",
-    IMPLAUSIBLE: f"the year is outside {FIRST_YEAR}–{LAST_YEAR}: check for a typing mistake",
-    TWO_DIGIT_YEAR: "in Excel, format the column as a date with a four-digit year "
-                    "(such as YYYY-MM-DD), then save the file again",
+    UNREADABLE: N_("write the date as YYYY-MM-DD, for example 2010-08-01"),
+    NONEXISTENT: N_("this day does not exist in the calendar: check the day and the month"),
+    # TRANSLATORS: --date-format and '%d/%m/%Y' are typed on the command line as they are.
+    DAY_FIRST: N_("day and month could be swapped in this form; give --date-format, "
+                  "for example --date-format '%d/%m/%Y'"),
+    SERIAL: N_("this looks like an Excel day number: format the column as a date "
+               "(YYYY-MM-DD) in Excel before saving"),
+    # The years are FIRST_YEAR and LAST_YEAR (a catalog message holds them as text).
+    IMPLAUSIBLE: N_("the year is outside 1900–2199: check for a typing mistake"),
+    TWO_DIGIT_YEAR: N_("in Excel, format the column as a date with a four-digit year "
+                       "(such as YYYY-MM-DD), then save the file again"),
 }
 WHAT = {
-    UNREADABLE: "not a date",
-    NONEXISTENT: "a date that does not exist",
-    DAY_FIRST: "a date whose day and month could be swapped",
-    SERIAL: "a number where a date belongs",
-    IMPLAUSIBLE: "a date outside the years a study can have",
-    TWO_DIGIT_YEAR: "a date with a two-digit year",
+    UNREADABLE: N_("not a date"),
+    NONEXISTENT: N_("a date that does not exist"),
+    DAY_FIRST: N_("a date whose day and month could be swapped"),
+    SERIAL: N_("a number where a date belongs"),
+    IMPLAUSIBLE: N_("a date outside the years a study can have"),
+    TWO_DIGIT_YEAR: N_("a date with a two-digit year"),
 }
+
+
+def what(code: int) -> str:
+    """What a value that could not be read is, in the current language."""
+    return _(WHAT[code])
+
+
+def hint(code: int) -> str:
+    """How to fix a value that could not be read, in the current language."""
+    return _(HINTS[code])
 
 
 def from_parts(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

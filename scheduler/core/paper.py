@@ -7,7 +7,9 @@ has one) are taken from the roster (``ROSTER_FIELDS``): a name, a phone number o
 column never reaches the page. A reason recorded for a visit stays off the page too (the
 plan may be handed to the participant); the status says a deviation.
 
-The page's own words are in ``WORDS``, once, so the language issue translates one table.
+The page's own words are in ``WORDS``, once: catalog messages (``N_``), which ``word``
+gives in the language people read. Visit names, procedures and the study title are the
+protocol's words in that language (``name_in``, ``procedures_in``, ``title_in``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 from scheduler.core.calendar import file_name_for
 from scheduler.core.words import DEVIATIONS, PENDING, Status
 from scheduler.errors import OutputError
+from scheduler.i18n import N_, _, ngettext, pgettext
 from scheduler.protocol import Protocol
 
 # The roster's columns a plan may show; every other column stays in the study folder.
@@ -30,30 +33,35 @@ ROSTER_FIELDS = ("participant_id", "site", "enrollment_date", "withdrawal_date",
 
 FORMATS = ("pdf", "html")
 
+# The plan's words: shown through ``word`` (or ``_``), in the language of the moment.
 WORDS = {
-    "heading": "Visit plan",
-    "participant": "Participant",
-    "site": "Site",
-    "enrolled": "Enrolled",
-    "arm": "Arm",
-    "withdrew": "Withdrew",
-    "as_of": "As of",
-    "visit": "Visit and what is done",
-    "target": "Target date",
-    "window": "Window",
-    "suggested": "Suggested clinic day",
-    "done": "Done on · status",
-    "booked": "Booked date and time",
-    "not_done": "not done",
-    "continued": "continued",
-    "day": "day",
-    "days": "days",
-    "note": ("Dates are YYYY-MM-DD. A visit's window hangs on an earlier visit (or on the enrollment): "
-             "once that visit is done, the windows that hang on it move with its actual date, so "
-             "print the plan again after each visit. A suggested day is a clinic working day in the "
-             "window, on or after the as-of date, closest to the target."),
-    "footer": "Made by visit-scheduler from the study's files. Only the participant's ID is written here.",
+    "heading": N_("Visit plan"),
+    "participant": N_("Participant"),
+    "site": N_("Site"),
+    "enrolled": N_("Enrolled"),
+    "arm": N_("Arm"),
+    "withdrew": N_("Withdrew"),
+    "as_of": N_("As of"),
+    "visit": N_("Visit and what is done"),
+    "target": N_("Target date"),
+    "window": N_("Window"),
+    "suggested": N_("Suggested clinic day"),
+    "done": N_("Done on · status"),
+    "booked": N_("Booked date and time"),
+    "continued": N_("continued"),
+    "note": N_("Dates are YYYY-MM-DD. A visit's window hangs on an earlier visit (or on the "
+               "enrollment): once that visit is done, the windows that hang on it move with its "
+               "actual date, so print the plan again after each visit. A suggested day is a "
+               "clinic working day in the window, on or after the as-of date, closest to the "
+               "target."),
+    "footer": N_("Made by visit-scheduler from the study's files. Only the participant's ID is "
+                 "written here."),
 }
+
+
+def word(name: str) -> str:
+    """One of the plan's ``WORDS`` in the current language."""
+    return _(WORDS[name])
 
 
 @dataclass(frozen=True)
@@ -86,12 +94,16 @@ class PlanVisit:
     def status_text(self) -> str:
         """The status word, with the days outside the window for a deviation ("late, 2 days")
         and "not done" for a visit recorded as not done (a missed visit's days keep growing:
-        not shown)."""
-        text = self.status
+        not shown). The status word is the one people read (the catalog's "status" words)."""
+        text = pgettext("status", self.status)
         if self.status in (Status.EARLY, Status.LATE) and self.days_outside is not None:
-            text += f", {self.days_outside} {WORDS['day'] if self.days_outside == 1 else WORDS['days']}"
+            # TRANSLATORS: {status} is a status word (early, late), {count} the days outside
+            # the window.
+            text = ngettext("{status}, {count} day", "{status}, {count} days",
+                            self.days_outside).format(status=text, count=self.days_outside)
         if self.not_done:
-            text += f" ({WORDS['not_done']})"
+            # TRANSLATORS: {status} is a status word (missed, due…) of a visit recorded as not done.
+            text = _("{status} (not done)").format(status=text)
         return text
 
     @property
@@ -116,20 +128,21 @@ class VisitPlan:
     @property
     def facts(self) -> list[tuple[str, str]]:
         """The header's labelled values, in order: participant, site, enrolled, arm, withdrew, as of."""
-        shown = [(WORDS["participant"], self.participant_id)]
+        shown = [(word("participant"), self.participant_id)]
         if self.site:
-            shown.append((WORDS["site"], self.site))
-        shown.append((WORDS["enrolled"], self.enrollment.isoformat()))
+            shown.append((word("site"), self.site))
+        shown.append((word("enrolled"), self.enrollment.isoformat()))
         if self.arm:
-            shown.append((WORDS["arm"], self.arm))
+            shown.append((word("arm"), self.arm))
         if self.withdrawal is not None:
-            shown.append((WORDS["withdrew"], self.withdrawal.isoformat()))
-        shown.append((WORDS["as_of"], self.as_of.isoformat()))
+            shown.append((word("withdrew"), self.withdrawal.isoformat()))
+        shown.append((word("as_of"), self.as_of.isoformat()))
         return shown
 
     @property
     def heading(self) -> str:
-        return f"{WORDS['heading']} — {WORDS['participant'].lower()} {self.participant_id}"
+        # TRANSLATORS: the plan's heading; {participant} is a participant ID.
+        return _("Visit plan — participant {participant}").format(participant=self.participant_id)
 
 
 def _date(value: object) -> dt.date | None:
@@ -167,7 +180,7 @@ def visit_plan(protocol: Protocol, participant: pd.Series, check: pd.DataFrame,
         actual = _date(row.actual_date)
         pending = status in PENDING
         visits.append(PlanVisit(
-            code=visit.code, name=str(row.visit_name), procedures=visit.procedures,
+            code=visit.code, name=visit.name_in(), procedures=visit.procedures_in(),
             timing=visit.timing, target=_required(row.target_date),
             window_open=_required(row.window_open), window_close=_required(row.window_close),
             suggested=_date(row.suggested_date) if pending and not reason else None,
@@ -176,7 +189,7 @@ def visit_plan(protocol: Protocol, participant: pd.Series, check: pd.DataFrame,
             not_done=actual is None and bool(reason) and status not in (Status.WITHDRAWN,),
             to_book=pending and not reason))
     return VisitPlan(
-        study_id=protocol.study_id, title=protocol.title,
+        study_id=protocol.study_id, title=protocol.title_in(),
         participant_id=str(person["participant_id"]),
         site=str(person.get("site") or "") or protocol.site_id,
         enrollment=_required(person["enrollment_date"]),
@@ -204,8 +217,10 @@ def plan_file_names(participant_ids: Iterable[str], file_format: str) -> dict[st
     for participant in participant_ids:
         name = re.sub(r"\.ics$", f".{file_format}", file_name_for(participant))
         if name.lower() in taken:
-            raise OutputError(f"participants {taken[name.lower()]} and {participant} would both be "
-                              f"written to {name} — give one of them another ID")
+            # TRANSLATORS: {first} and {second} are participant IDs, {file} a file name.
+            raise OutputError(_("participants {first} and {second} would both be written to "
+                                "{file} — give one of them another ID").format(
+                first=taken[name.lower()], second=participant, file=name))
         taken[name.lower()] = participant
         names[participant] = name
     return names

@@ -26,6 +26,7 @@ import pandas as pd
 from scheduler.core import dates as datelib
 from scheduler.core.table import Table
 from scheduler.errors import Problem
+from scheduler.i18n import _, ngettext
 from scheduler.protocol import Protocol
 
 
@@ -91,7 +92,7 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
         (has_date & ~np.isnat(withdrawal) & (actual > withdrawal), "after withdrawal"),
     ]
     broken = np.full(len(records), -1, dtype=np.int8)
-    for number, (mask, _) in enumerate(rules):
+    for number, (mask, _rule) in enumerate(rules):
         broken[(broken < 0) & mask] = number
 
     problems: list[Problem] = []
@@ -179,45 +180,54 @@ class _Describer:
         code = self._value(position, "visit_code")
         date_text = self._value(position, "date_text")
         if rule == "unknown participant":
-            return problem("participant not in the participants file", "participant_id",
+            return problem(_("participant not in the participants file"), "participant_id",
                            participant, self._id_hint(participant))
         if rule == "unknown visit":
-            return problem("visit code not in the protocol", "visit_code", code,
+            return problem(_("visit code not in the protocol"), "visit_code", code,
                            self._code_hint(code))
         if rule == "bad date":
             date_code = int(self.date_codes[position])
-            return problem(datelib.WHAT[date_code], "actual_date", date_text,
-                           datelib.HINTS[date_code])
+            return problem(datelib.what(date_code), "actual_date", date_text,
+                           datelib.hint(date_code))
         if rule == "empty without reason":
-            return problem(f"no date and no reason for {participant} {code}", "actual_date", None,
-                           "fill in the date the visit was done, or give in column reason "
-                           "why it did not happen")
+            # TRANSLATORS: {participant} is a participant ID, {visit} a visit code (D7).
+            return problem(_("no date and no reason for {participant} {visit}").format(
+                               participant=participant, visit=code), "actual_date", None,
+                           # TRANSLATORS: "reason" is the name of a column of the visits file.
+                           _("fill in the date the visit was done, or give in column reason "
+                             "why it did not happen"))
         if rule == "after today":
-            return problem(f"the date is after today ({_day(self.today)})", "actual_date",
-                           date_text, "a visit cannot be done in the future: check the year, "
-                           "month and day")
+            return problem(_("the date is after today ({date})").format(date=_day(self.today)),
+                           "actual_date", date_text,
+                           _("a visit cannot be done in the future: check the year, month and day"))
         if rule == "before enrollment":
-            return problem(f"the date is before {participant} was enrolled ({_day(enrollment)})",
-                           "actual_date", date_text, "check this date and the enrollment date")
-        return problem(f"visit recorded after {participant} withdrew ({_day(withdrawal)})",
+            return problem(_("the date is before {participant} was enrolled ({date})").format(
+                               participant=participant, date=_day(enrollment)),
+                           "actual_date", date_text, _("check this date and the enrollment date"))
+        return problem(_("visit recorded after {participant} withdrew ({date})").format(
+                           participant=participant, date=_day(withdrawal)),
                        "actual_date", date_text,
-                       "check this date and the withdrawal date; the record is left out")
+                       _("check this date and the withdrawal date; the record is left out"))
 
     def _id_hint(self, participant: str) -> str:
         candidate = self.by_stripped.get(participant.lstrip("0"))
         if candidate is not None and candidate != participant:
-            return (f"did you mean {candidate}? IDs are compared as text (Excel drops "
-                    "leading zeros: format the column as Text)")
+            # TRANSLATORS: {participant} is a participant ID of the roster; "Text" is Excel's
+            # cell format of that name.
+            return _("did you mean {participant}? IDs are compared as text (Excel drops "
+                     "leading zeros: format the column as Text)").format(participant=candidate)
         candidate = self.by_folded.get(participant.casefold())
         if candidate is not None:
-            return f"did you mean {candidate}?"
-        return "check the ID, or add the participant to the participants file"
+            return _("did you mean {participant}?").format(participant=candidate)
+        return _("check the ID, or add the participant to the participants file")
 
     def _code_hint(self, code: str) -> str:
         for candidate in self.protocol.codes:
             if candidate.casefold() == code.casefold():
-                return f"did you mean {candidate}? Visit codes are case-sensitive"
-        return f"use one of the protocol's codes: {', '.join(self.protocol.codes)}"
+                # TRANSLATORS: {visit} is a visit code of the protocol (D7).
+                return _("did you mean {visit}? Visit codes are case-sensitive").format(visit=candidate)
+        # TRANSLATORS: {codes} is the protocol's visit codes, separated by commas.
+        return _("use one of the protocol's codes: {codes}").format(codes=", ".join(self.protocol.codes))
 
     def duplicates(self, index: np.ndarray, participant: np.ndarray, visit: np.ndarray,
                    actual: np.ndarray) -> list[Problem]:
@@ -228,17 +238,21 @@ class _Describer:
         for members in groups.values():
             used = members[0]
             lines = [self._line(p) for p in members]
-            chosen = (f"the earliest date ({_day(actual[used])}) is used" if not np.isnat(actual[used])
-                      else "the first record is used")
+            fix = (_("keep one record per visit; the earliest date ({date}) is used").format(
+                       date=_day(actual[used])) if not np.isnat(actual[used])
+                   else _("keep one record per visit; the first record is used"))
             for position in members:
                 others = [str(n) for n in lines if n != self._line(position)]
                 problems.append(self._problem(
                     position,
-                    f"{len(members)} records for {self._value(position, 'participant_id')} "
-                    f"{self._value(position, 'visit_code')} (also line{'s' if len(others) > 1 else ''} "
-                    f"{', '.join(others)})",
-                    "visit_code", self._value(position, "visit_code"),
-                    f"keep one record per visit; {chosen}"))
+                    # TRANSLATORS: {count} records (two or more) for a participant ID and a visit
+                    # code; {lines} is the other records' line numbers, separated by commas.
+                    ngettext("{count} records for {participant} {visit} (also line {lines})",
+                             "{count} records for {participant} {visit} (also lines {lines})",
+                             len(others)).format(
+                        count=len(members), participant=self._value(position, "participant_id"),
+                        visit=self._value(position, "visit_code"), lines=", ".join(others)),
+                    "visit_code", self._value(position, "visit_code"), fix))
         return problems
 
     def out_of_order(self, used: Records, positions: np.ndarray, participants: int,
@@ -264,10 +278,13 @@ class _Describer:
             earlier = max(range(column), key=lambda k: filled[row, k])
             problems.append(self._problem(
                 int(positions[position]),
-                f"{self.roster[row]} {codes[column]} is dated before {codes[earlier]} "
-                f"({_day(grid[row, earlier])}), which comes earlier in the protocol",
+                # TRANSLATORS: {participant} is a participant ID; {visit} and {earlier} are
+                # visit codes (D7, D0); {date} the earlier visit's date.
+                _("{participant} {visit} is dated before {earlier} ({date}), which comes earlier "
+                  "in the protocol").format(participant=self.roster[row], visit=codes[column],
+                                            earlier=codes[earlier], date=_day(grid[row, earlier])),
                 "actual_date", self._value(int(positions[position]), "date_text"),
-                "check both dates; the record is used as it is"))
+                _("check both dates; the record is used as it is")))
         return problems
 
 

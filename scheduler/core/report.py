@@ -21,6 +21,7 @@ import pandas as pd
 from scheduler.core.status import due_list, withdrawal_per_row
 from scheduler.core.words import DEVIATIONS, JUDGED, Status
 from scheduler.errors import OptionError
+from scheduler.i18n import _
 
 DUE_DAYS = 14
 
@@ -35,45 +36,52 @@ class Week:
 
     @property
     def label(self) -> str:
-        return f"{self.name} (Monday {self.monday} to Sunday {self.sunday})"
+        # TRANSLATORS: {week} is an ISO week (2010-W37), {monday} and {sunday} its first and
+        # last days.
+        return _("{week} (Monday {monday} to Sunday {sunday})").format(
+            week=self.name, monday=self.monday, sunday=self.sunday)
 
 
 def week_named(name: str) -> Week:
     """2010-W37 → that ISO week. Refuses anything else with the form to use (exit 2)."""
     match = re.fullmatch(r"(\d{4})-?W(\d{1,2})", name.strip(), flags=re.IGNORECASE)
     if not match:
-        raise OptionError(f"--week {name}: write an ISO week as YYYY-Www, for example 2010-W37")
+        # TRANSLATORS: {week} is the value given to the --week option.
+        raise OptionError(_("--week {week}: write an ISO week as YYYY-Www, for example 2010-W37").format(
+            week=name))
     year, number = int(match.group(1)), int(match.group(2))
     if not 1900 <= year <= 2199:
-        raise OptionError(f"--week {name}: the year is outside 1900–2199")
+        raise OptionError(_("--week {week}: the year is outside 1900–2199").format(week=name))
     try:
         monday = dt.date.fromisocalendar(year, number, 1)
     except ValueError:
-        raise OptionError(f"--week {name}: {year} has no week {number} "
-                          f"(ISO years have 52 or 53 weeks)") from None
+        raise OptionError(_("--week {week}: {year} has no week {number} (ISO years have 52 or 53 "
+                            "weeks)").format(week=name, year=year, number=number)) from None
     return Week(f"{year}-W{number:02d}", monday, monday + dt.timedelta(days=6))
 
 
 def week_before(day: dt.date) -> Week:
     """The last complete ISO week before ``day`` (on a Monday, the week that just ended)."""
     sunday = day - dt.timedelta(days=day.isoweekday())
-    year, number, _ = sunday.isocalendar()
+    year, number, _weekday = sunday.isocalendar()
     return Week(f"{year}-W{number:02d}", sunday - dt.timedelta(days=6), sunday)
 
 
 def reporting_week(week: str | None, as_of: dt.date | None, today: dt.date) -> tuple[Week, dt.date]:
     """The reporting week and the as-of date, from --week, --as-of or today."""
     if week is not None and as_of is not None:
-        raise OptionError("give --week or --as-of, not both: --week reports as of the Monday "
-                          "after that week")
+        raise OptionError(_("give --week or --as-of, not both: --week reports as of the Monday "
+                            "after that week"))
     if week is not None:
         chosen = week_named(week)
         monday_after = chosen.sunday + dt.timedelta(days=1)
         if monday_after > today:
             # As of a day still to come, windows open today would count as missed.
-            raise OptionError(f"--week {chosen.name} is not over until Sunday {chosen.sunday}: "
-                              f"its report is made on Monday {monday_after} (today is {today}); "
-                              "for the week so far, use --as-of with today's date")
+            # TRANSLATORS: {week} is an ISO week (2010-W37); {sunday}, {monday} and {today} dates.
+            raise OptionError(_("--week {week} is not over until Sunday {sunday}: its report is "
+                                "made on Monday {monday} (today is {today}); for the week so far, "
+                                "use --as-of with today's date").format(
+                week=chosen.name, sunday=chosen.sunday, monday=monday_after, today=today))
         return chosen, monday_after
     day = as_of if as_of is not None else today
     return week_before(day), day
@@ -132,18 +140,23 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
     judged = status.isin(JUDGED).to_numpy()
     untouched_missed = (status == Status.MISSED).to_numpy() & (check["reason"] == "").to_numpy()
     # A share of one (a float, the writers show it as a percent), or words when there is none.
-    rate: float | str = float(is_deviation.sum() / judged.sum()) if judged.sum() else "no visit judged yet"
+    rate: float | str = (float(is_deviation.sum() / judged.sum()) if judged.sum()
+                         else _("no visit judged yet"))
     new_kinds = pd.Series(status[new]).value_counts()
+    # The summary's labels are read by people (the report's table, the workbook's sheet); the
+    # two leading spaces set a kind of new deviation under "new deviations this week".
+    new_of_kind = {Status.EARLY: _("new early"), Status.LATE: _("new late"),
+                   Status.MISSED: _("new missed")}
     summary: list[tuple[str, int | float | str]] = [
-        ("participants enrolled", int(enrolled.sum())),
-        ("participants active", int((enrolled & ~withdrawn).sum())),
-        ("participants withdrawn", int(withdrawn.sum())),
-        ("visits done in the week", int((done & _in(check["actual_date"], week)).sum())),
-        ("new deviations this week", int(new.sum())),
-        *((f"  new {kind}", int(new_kinds.get(kind, 0))) for kind in DEVIATIONS),
-        ("missed visits still open (nothing recorded)", int(untouched_missed.sum())),
-        ("deviations to date", int(is_deviation.sum())),
-        ("deviation rate per visit to date", rate),
+        (_("participants enrolled"), int(enrolled.sum())),
+        (_("participants active"), int((enrolled & ~withdrawn).sum())),
+        (_("participants withdrawn"), int(withdrawn.sum())),
+        (_("visits done in the week"), int((done & _in(check["actual_date"], week)).sum())),
+        (_("new deviations this week"), int(new.sum())),
+        *(("  " + new_of_kind[kind], int(new_kinds.get(kind, 0))) for kind in DEVIATIONS),
+        (_("missed visits still open (nothing recorded)"), int(untouched_missed.sum())),
+        (_("deviations to date"), int(is_deviation.sum())),
+        (_("deviation rate per visit to date"), rate),
     ]
     due = due_list(check, np.datetime64(as_of, "D"), DUE_DAYS, withdrawal_per_row(participants, visits))
     # Compliance and the timeline are about participants enrolled as of the report's date.

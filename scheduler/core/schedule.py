@@ -24,6 +24,7 @@ import pandas as pd
 from scheduler.core.dates import LAST_YEAR
 from scheduler.core.records import Records
 from scheduler.errors import ProtocolError
+from scheduler.i18n import _
 from scheduler.months import add_months
 
 __all__ = ["SCHEDULE_COLUMNS", "Grid", "add_months", "compute_grid", "compute_schedule",
@@ -83,17 +84,29 @@ def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records,
     closes = target + plus
     if len(closes) and (closes > LAST_DAY).any():
         person, visit = np.argwhere(closes > LAST_DAY)[0]
-        who = f"participant {ids[person]}" if ids is not None else f"the participant on roster row {person + 1}"
-        raise ProtocolError(f"{protocol.source}: the window of visit {protocol.codes[visit]} for "
-                            f"{who} would close on "
-                            f"{closes[person, visit]}, after {LAST_DAY}, the last day dates are read — "
-                            "check the offsets of that visit and of the visits it hangs on")
+        details = {"file": protocol.source, "visit": protocol.codes[visit],
+                   "date": closes[person, visit], "last": LAST_DAY}
+        if ids is not None:
+            # TRANSLATORS: {file} is the protocol file, {visit} a visit code, {participant} a
+            # participant ID, {date} the day the window would close, {last} the last day read.
+            message = _("{file}: the window of visit {visit} for participant {participant} would "
+                        "close on {date}, after {last}, the last day dates are read — check the "
+                        "offsets of that visit and of the visits it hangs on").format(
+                participant=ids[person], **details)
+        else:
+            # TRANSLATORS: {row} is a row number of the participants file.
+            message = _("{file}: the window of visit {visit} for the participant on roster row "
+                        "{row} would close on {date}, after {last}, the last day dates are read — "
+                        "check the offsets of that visit and of the visits it hangs on").format(
+                row=person + 1, **details)
+        raise ProtocolError(message)
     return Grid(target, target - minus, closes, actual, reason)
 
 
 def _visit_names(protocol: Protocol, participants: int) -> pd.Series:
-    """The visit_name column: a categorical when the names are distinct (they usually are)."""
-    names = [visit.name for visit in protocol.visits]
+    """The visit_name column: a categorical when the names are distinct (they usually are).
+    The contract's names (CSV, JSON): the screens show each visit's name in their language."""
+    names = [visit.contract_name for visit in protocol.visits]
     codes = np.tile(np.arange(len(names)), participants)
     if len(set(names)) == len(names):
         return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object)))

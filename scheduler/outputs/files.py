@@ -8,6 +8,9 @@ expects: landscape A4, fitted to the page's width, the header row on every page,
 the sheet and "Page n of N" in the margins; a picture on a page of its own, whole.
 A table's CSV is Excel's "CSV UTF-8": UTF-8 with a byte-order mark, so that a double-click
 opens Chinese text correctly (SDTM's CSVs, for SAS and R, have none: ``write_csv`` alone).
+CSV and JSON keep the contract's English column names and status words; a workbook is for
+people: its headings, status words and printed margins are in the reader's language, and in
+Chinese every cell is set in Microsoft YaHei (columns as wide as their text is drawn).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import pandas as pd
 
 from scheduler.core import dates as datelib
 from scheduler.errors import OutputError
+from scheduler.i18n import _, chinese
+from scheduler.outputs.people import display_width, for_people
 from scheduler.paths import label
 from scheduler.storage.atomic import atomic_write
 
@@ -130,8 +135,13 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1",
     elif suffix == ".xlsx":
         write_workbook({sheet: (frame, highlight)}, path)
     else:
-        raise OutputError(f"{label(path)}: cannot write '{path.suffix or 'no extension'}' files "
-                          f"here — use one of {', '.join(TABLE_FORMATS)}")
+        formats = ", ".join(TABLE_FORMATS)
+        if path.suffix:
+            # TRANSLATORS: {extension} is a file name's ending (".txt"); {formats} lists ".csv, .json, .xlsx".
+            raise OutputError(_("{file}: cannot write '{extension}' files here — use one of {formats}")
+                              .format(file=label(path), extension=path.suffix, formats=formats))
+        raise OutputError(_("{file}: cannot write 'no extension' files here — use one of {formats}")
+                          .format(file=label(path), formats=formats))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -192,6 +202,18 @@ def _header_text(text: str) -> str:
     return (text if len(text) <= 100 else text[:99] + "…").replace("&", "&&")
 
 
+# Characters a sheet's name cannot hold (Excel refuses the workbook), and its longest name.
+SHEET_NAME_MARKS = str.maketrans(dict.fromkeys("[]:*?/\\", "-"))
+SHEET_NAME_LENGTH = 31
+# The font of every cell of a Chinese workbook (Excel's default, Calibri, has no Chinese).
+CHINESE_FONT = "Microsoft YaHei"
+
+
+def sheet_name(name: str) -> str:
+    """A name Excel takes for a sheet: at most 31 characters, none of [ ] : * ? / \\."""
+    return name.translate(SHEET_NAME_MARKS)[:SHEET_NAME_LENGTH]
+
+
 def _print_setup(sheet: Any, title: str, one_page: bool) -> None:
     """Landscape A4, the title and the sheet's name above, "Page n of N" below. A table is
     fitted to the page's width and runs onto as many pages as it needs, its header row on
@@ -208,7 +230,8 @@ def _print_setup(sheet: Any, title: str, one_page: bool) -> None:
     sheet.page_margins = PageMargins(**MARGINS)
     sheet.oddHeader.left.text = _header_text(title)
     sheet.oddHeader.right.text = "&A"  # the sheet's name
-    sheet.oddFooter.center.text = "Page &P of &N"
+    # TRANSLATORS: a printed page's footer: keep &P (this page's number) and &N (the number of pages).
+    sheet.oddFooter.center.text = _("Page &P of &N")
     if not one_page:
         sheet.print_title_rows = "1:1"  # the header row on every printed page
         sheet.print_options.gridLines = True  # a long row stays readable across the page
@@ -224,23 +247,29 @@ def _fill(workbook: Any, sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    bold = Font(bold=True)
+    font = CHINESE_FONT if chinese() else None
+    bold = Font(bold=True, name=font) if font else Font(bold=True)
+    plain = Font(name=font) if font else None
     flagged = PatternFill("solid", start_color="FFF4CCCC", end_color="FFF4CCCC")
     for name, (frame, highlight) in sheets.items():
-        sheet = workbook.create_sheet(name[:31])
+        sheet = workbook.create_sheet(sheet_name(name))
         _print_setup(sheet, title, one_page=False)
         formats = percent.get(name, {})
-        text = as_text(frame)
-        widths = [max([len(str(column_name))] + [len(v) for v in text[column_name].head(2000)]) + 2
-                  for column_name in frame.columns]
+        # What people read: headings and status words in their language; the columns keep
+        # their names here (the formats are keyed by them), the headings are taken by position.
+        people = for_people(frame)
+        headings = [str(heading) for heading in people.columns]
+        text = as_text(people.set_axis(frame.columns, axis=1))
+        widths = [max([display_width(heading)] + [display_width(v) for v in text[column_name].head(2000)]) + 2
+                  for heading, column_name in zip(headings, frame.columns)]
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = min(max(width, 8), 60)
         sheet.freeze_panes = "A2"
         if len(frame.columns):
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
         header = []
-        for column_name in frame.columns:
-            cell = WriteOnlyCell(sheet, value=str(column_name))
+        for heading in headings:
+            cell = WriteOnlyCell(sheet, value=heading)
             cell.font = bold
             header.append(cell)
         sheet.append(header)
@@ -276,10 +305,12 @@ def _fill(workbook: Any, sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]
                     cell.data_type = "s"  # never a formula, whatever the text starts with
                 if marks[row_number]:
                     cell.fill = flagged
+                if plain is not None:
+                    cell.font = plain
                 cells.append(cell)
             sheet.append(cells)
     for name, picture in images.items():
-        sheet = workbook.create_sheet(name[:31])
+        sheet = workbook.create_sheet(sheet_name(name))
         _print_setup(sheet, title, one_page=True)
         image = Image(io.BytesIO(picture))
         # Drawn no bigger than the printable part of the page (the sharp PNG kept inside):

@@ -1,5 +1,9 @@
 """Calendar events to .ics files with the icalendar library: the site calendar and one
-file per participant (``--split``)."""
+file per participant (``--split``).
+
+An event's words (its summary, description, category) are made in the reader's language by
+``core.calendar``; here they are written as they are. The UIDs, the PRODID and the values of
+the iCalendar properties (CONFIRMED, TRANSPARENT …) are the format's, never translated."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 
 from scheduler.core.calendar import CalendarEvent, Published, by_participant, file_name_for
 from scheduler.errors import OutputError
+from scheduler.i18n import _
 from scheduler.paths import label
 from scheduler.storage.atomic import atomic_folder, atomic_path, file_head
 
@@ -83,8 +88,10 @@ def write_calendars(events: list[CalendarEvent], published: dict[str, Published]
             try:
                 site.write_bytes(render(events, published, now, calendar_name, remind_days))
             except OSError as error:
-                raise OutputError(f"{label(output)}: writing failed ({error.strerror or error}) — "
-                                  "nothing was replaced: the earlier files, if any, are unchanged") from None
+                # TRANSLATORS: {reason} is the system's reason (No space left on device).
+                raise OutputError(_("{file}: writing failed ({reason}) — nothing was replaced: the earlier "
+                                    "files, if any, are unchanged").format(
+                    file=label(output), reason=error.strerror or error)) from None
         if building is not None:
             for participant, mine in grouped.items():
                 # No X-WR-CALNAME: these go into the nurse's own calendar.
@@ -113,12 +120,15 @@ def split_file_names(participants: list[str], output: Path | None, split: Path) 
     for participant in participants:
         name = file_name_for(participant)
         if name.lower() in taken:
-            raise OutputError(f"participants {taken[name.lower()]} and {participant} would "
-                              f"both be written to {name} — give one of them another ID")
+            # TRANSLATORS: {first} and {second} are participant IDs, {file} a calendar's file name.
+            raise OutputError(_("participants {first} and {second} would both be written to {file} — "
+                                "give one of them another ID").format(
+                first=taken[name.lower()], second=participant, file=name))
         taken[name.lower()] = participant
         names[participant] = name
     if output is not None and output.resolve().parent == split.resolve() \
             and output.name.lower() in taken:
-        raise OutputError(f"-o {label(output)} would be overwritten by a participant's file in "
-                          f"{label(split)} — write the site calendar elsewhere")
+        # TRANSLATORS: {file} is the site calendar given with -o, {folder} the --split folder.
+        raise OutputError(_("-o {file} would be overwritten by a participant's file in {folder} — "
+                            "write the site calendar elsewhere").format(file=label(output), folder=label(split)))
     return names

@@ -6,6 +6,9 @@ margins as padding: browsers then print no header or footer of their own (the ad
 date), whatever the print dialog says, and a nurse only presses Print. Should a protocol's
 plan run longer than a page, the padding repeats on the next sheet (``box-decoration-break``)
 and so does the table's heading row.
+
+The page's words are the reader's language (``lang`` says which); in Chinese the fonts that
+draw Chinese follow the Latin ones in the style sheet.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-from scheduler.core.paper import WORDS, PlanVisit, VisitPlan
+from scheduler.core.paper import PlanVisit, VisitPlan, word
+from scheduler.i18n import _, chinese
+from scheduler.outputs.people import CJK_FONTS, html_language
 from scheduler.storage.atomic import atomic_path, file_head, write_set
 
 GENERATOR = "visit-scheduler visit plan"
@@ -25,8 +30,7 @@ CSS = """
 @page { size: A4 portrait; margin: 0; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { margin: 0; color: #111; font: 9pt/1.3 "DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial,
-       "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; }
+body { margin: 0; color: #111; font: 9pt/1.3 FONTS, sans-serif; }
 .sheet { width: 210mm; padding: 12mm 13mm 10mm; margin: 0 auto;
          -webkit-box-decoration-break: clone; box-decoration-break: clone; }
 @media screen { body { background: #e8e8e8; }
@@ -59,6 +63,17 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 .footer { margin: 1.5mm 0 0; font-size: 7pt; color: #666; }
 """
 
+# The style sheet's fonts: the Latin ones first (the English page's, as they always were).
+LATIN_FONTS = ('"DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial,\n'
+               '       "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC"')
+CHINESE_FONTS = f'"DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial,\n       {CJK_FONTS}'
+
+
+def _css() -> str:
+    """The style sheet; in Chinese, the fonts that draw Chinese follow the Latin ones."""
+    return CSS.replace("FONTS", CHINESE_FONTS if chinese() else LATIN_FONTS)
+
+
 # Column widths (mm of the 184 mm between the margins): visit, target, window, suggested,
 # done, booked.
 COLUMNS = (58, 22, 24, 22, 24, 34)
@@ -75,7 +90,8 @@ def _visit_row(visit: PlanVisit) -> str:
     status_class = "deviation" if visit.is_deviation else "small"
     done = ((f'<span class="date">{visit.actual}</span><br>' if visit.actual else "")
             + f'<span class="{status_class}">{escape(visit.status_text)}</span>')
-    booked = '<div class="line"></div><div class="hint">date / time</div>' if visit.to_book else ""
+    # TRANSLATORS: under the line where the nurse writes the booked visit's date and time.
+    booked = f'<div class="line"></div><div class="hint">{escape(_("date / time"))}</div>' if visit.to_book else ""
     return (f"<tr><td>{what}</td><td><span class=\"date\">{visit.target}</span></td><td>{window}</td>"
             f"<td>{suggested}</td><td>{done}</td><td>{booked}</td></tr>")
 
@@ -87,15 +103,15 @@ def render(plan: VisitPlan) -> str:
                     for name, value in plan.facts)
     heads = ("visit", "target", "window", "suggested", "done", "booked")
     columns = "".join(f'<col style="width: {width / sum(COLUMNS) * 100:.2f}%">' for width in COLUMNS)
-    header = "".join(f"<th>{escape(WORDS[name])}</th>" for name in heads)
+    header = "".join(f"<th>{escape(word(name))}</th>" for name in heads)
     rows = "".join(_visit_row(visit) for visit in plan.visits)
     study = f"<b>{escape(plan.study_id)}</b>" + (f" · {escape(plan.title)}" if plan.title else "")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{html_language()}"><head><meta charset="utf-8">
 {SIGNATURE.decode("ascii")}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(plan.heading)} · {escape(plan.study_id)}</title>
-<style>{CSS}</style></head>
+<style>{_css()}</style></head>
 <body><div class="sheet">
 <h1>{escape(plan.heading)}</h1>
 <p class="study">{study}</p>
@@ -103,8 +119,8 @@ def render(plan: VisitPlan) -> str:
 <table><colgroup>{columns}</colgroup>
 <thead><tr>{header}</tr></thead>
 <tbody>{rows}</tbody></table>
-<p class="note">{escape(WORDS["note"])}</p>
-<p class="footer">{escape(WORDS["footer"])}</p>
+<p class="note">{escape(word("note"))}</p>
+<p class="footer">{escape(word("footer"))}</p>
 </div></body></html>
 """
 

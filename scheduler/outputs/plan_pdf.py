@@ -4,7 +4,10 @@ TrueType font, so the text prints the same everywhere and can be searched and co
 
 The font is chosen in one place, ``FONT_FILES``: DejaVu Sans, which matplotlib (already a
 dependency) ships in ``matplotlib/mpl-data/fonts/ttf/``. Its folder is found without
-importing matplotlib. DejaVu Sans has no Chinese: a Chinese plan needs another font here.
+importing matplotlib. DejaVu Sans has no Chinese: a plan with Chinese text (the Chinese
+interface's words, or a protocol's or a participant's) draws those characters in Noto Sans SC,
+the font the package ships (``outputs.people.font_file``), as fpdf2's fallback font. Without
+that file, such a plan is refused, naming the characters, rather than printed without them.
 
 A plan longer than a page goes on to the next, the table's heading row repeated there.
 """
@@ -18,8 +21,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from scheduler.core.paper import WORDS, PlanVisit, VisitPlan
+from scheduler.core.paper import WORDS, PlanVisit, VisitPlan, word
 from scheduler.errors import OutputError
+from scheduler.i18n import _, chinese
+from scheduler.outputs.people import CJK_FONT_NAME, font_file
 from scheduler.paths import label
 from scheduler.storage.atomic import atomic_path, write_set
 
@@ -29,6 +34,9 @@ if TYPE_CHECKING:
 # The one font choice: each style's file in matplotlib's font folder.
 FONT_FAMILY = "PlanSans"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+FONT_NAME = "DejaVu Sans"
+# The characters DejaVu Sans lacks (Chinese), drawn in the shipped Noto Sans SC (one style).
+FALLBACK_FAMILY = "PlanCJK"
 CREATOR = "visit-scheduler visit plan"  # also how the tool knows its own files (made_here)
 
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0  # mm, A4 portrait
@@ -50,8 +58,8 @@ def font_folder() -> Path:
     """matplotlib's TrueType folder (mpl-data/fonts/ttf), found without importing it."""
     spec = importlib.util.find_spec("matplotlib")
     if spec is None or spec.origin is None:
-        raise OutputError("the PDF font (DejaVu Sans, from matplotlib) cannot be found — reinstall "
-                          "visit-scheduler, or write the plan as HTML (-o plan.html)")
+        raise OutputError(_("the PDF font (DejaVu Sans, from matplotlib) cannot be found — reinstall "
+                            "visit-scheduler, or write the plan as HTML (-o plan.html)"))
     return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
 
 
@@ -81,8 +89,10 @@ class _Page:
         for style, name in FONT_FILES.items():
             path = folder / name
             if not path.is_file():
-                raise OutputError(f"the PDF font {name} is missing from {label(folder)} — reinstall "
-                                  "matplotlib, or write the plan as HTML (-o plan.html)")
+                # TRANSLATORS: {font} is a font's file name (DejaVuSans.ttf), {folder} where it should be.
+                raise OutputError(_("the PDF font {font} is missing from {folder} — reinstall "
+                                    "matplotlib, or write the plan as HTML (-o plan.html)")
+                                  .format(font=name, folder=label(folder)))
             self.pdf.add_font(FONT_FAMILY, style, str(path))
         self.pdf.set_margins(LEFT, TOP, RIGHT)
         self.pdf.set_auto_page_break(False)
@@ -90,15 +100,23 @@ class _Page:
         self.pdf.set_title(f"{plan.heading} · {plan.study_id}")
         self.pdf.set_subject(plan.study_id)
         self.pdf.set_creator(CREATOR)
-        self.pdf.set_lang("en")
+        self.pdf.set_lang("zh-CN" if chinese() else "en")
         self.pdf.add_page()
+        self.fallback = False
+
+    def add_fallback(self, path: Path) -> None:
+        """Draw the characters DejaVu Sans lacks in the font of ``path`` (any style: Noto Sans
+        SC has one, the bold text's Chinese is drawn in it too)."""
+        self.pdf.add_font(FALLBACK_FAMILY, "", str(path))
+        self.pdf.set_fallback_fonts([FALLBACK_FAMILY], exact_match=False)
+        self.fallback = True
 
     # Line breaks depend only on the text, the font and the width: kept for the next plan
     # (every participant's plan repeats the protocol's names and procedures).
-    _breaks: ClassVar[dict[tuple[str, float, str, float], tuple[str, ...]]] = {}
+    _breaks: ClassVar[dict[tuple[str, float, str, float, bool], tuple[str, ...]]] = {}
 
     def lines(self, run: _Text, width: float) -> tuple[str, ...]:
-        key = (run.text, run.size, run.style, width)
+        key = (run.text, run.size, run.style, width, self.fallback)
         found = self._breaks.get(key)
         if found is None:
             self.pdf.set_font(FONT_FAMILY, run.style, run.size)
@@ -119,6 +137,11 @@ class _Page:
             self.pdf.set_text_color(*run.colour)
             for line in self.lines(run, width):
                 self.pdf.set_xy(x, y)
+                if self.fallback:
+                    # fpdf2 (2.8) sets the font of a line drawn partly in the fallback font
+                    # inside the line's own q … Q, then believes it still set for the next
+                    # line, which would be drawn in the wrong font: each line sets it anew.
+                    self.pdf.current_font_is_set_on_page = False
                 self.pdf.cell(width, _line_height(run.size), line)
                 y += _line_height(run.size)
         return y
@@ -144,11 +167,16 @@ def _cells(visit: PlanVisit) -> list[list[_Text]]:
 
 
 BOOKING_LINE = 7.5  # mm from the row's top to the line the nurse writes on
+HEADS = ("visit", "target", "window", "suggested", "done", "booked")
+
+
+def _date_time() -> str:
+    # TRANSLATORS: under the line where the nurse writes the booked visit's date and time.
+    return _("date / time")
 
 
 def _heading_row(page: _Page, y: float) -> float:
-    names = ("visit", "target", "window", "suggested", "done", "booked")
-    runs = [[_Text(WORDS[name], 7.5, "B", GREY)] for name in names]
+    runs = [[_Text(word(name), 7.5, "B", GREY)] for name in HEADS]
     height = max(page.height(cell, width - 2 * PAD) for cell, width in zip(runs, COLUMNS, strict=True))
     x = LEFT
     for cell, width in zip(runs, COLUMNS, strict=True):
@@ -163,7 +191,8 @@ def _heading_row(page: _Page, y: float) -> float:
 def _next_page(page: _Page, plan: VisitPlan) -> float:
     """A new page that says whose plan it continues (a loose sheet is still known); its top."""
     page.pdf.add_page()
-    return page.draw([_Text(f"{plan.heading} · {plan.study_id} ({WORDS['continued']})", 8, colour=GREY)],
+    continued = word("continued")
+    return page.draw([_Text(f"{plan.heading} · {plan.study_id} ({continued})", 8, colour=GREY)],
                      LEFT, TOP, WIDTH) + 2.0
 
 
@@ -182,7 +211,7 @@ def _visit_row(page: _Page, plan: VisitPlan, visit: PlanVisit, y: float) -> floa
     if visit.to_book:
         left = LEFT + sum(COLUMNS[:-1]) + PAD
         page.rule(y + ROW_PAD + BOOKING_LINE, 0.28, (34, 34, 34), left, COLUMNS[-1] - 2 * PAD)
-        page.draw([_Text("date / time", 6.5, colour=GREY)], left, y + ROW_PAD + BOOKING_LINE + 0.3,
+        page.draw([_Text(_date_time(), 6.5, colour=GREY)], left, y + ROW_PAD + BOOKING_LINE + 0.3,
                   COLUMNS[-1] - 2 * PAD)
     y += height
     page.rule(y, 0.18, RULE)
@@ -215,9 +244,9 @@ def _facts(page: _Page, plan: VisitPlan, y: float) -> float:
 
 def _missing_characters(page: _Page, plan: VisitPlan) -> list[str]:
     """The characters of the plan that a style of the font cannot draw (fpdf2 would leave
-    them out, and "受试者01" would print as "01")."""
+    them out, and "受试者01" would print as "01"), before any fallback font is added."""
     texts = [plan.heading, plan.study_id, plan.title, *(text for fact in plan.facts for text in fact),
-             *WORDS.values(), "date / time"]
+             *(word(name) for name in WORDS), _date_time()]
     for visit in plan.visits:
         texts += [visit.code, visit.name, visit.timing, *visit.procedures, visit.status_text]
     wanted = {char for char in "".join(texts) if not char.isspace()}
@@ -228,17 +257,42 @@ def _missing_characters(page: _Page, plan: VisitPlan) -> list[str]:
     return sorted(missing)
 
 
+def _fallen_back(page: _Page, missing: list[str]) -> list[str]:
+    """With the shipped Chinese font as the fallback (when there is the file), the characters
+    still missing: those it lacks too."""
+    path = font_file()
+    if not missing or path is None:
+        return missing
+    page.add_fallback(path)
+    fallback = page.pdf.fonts[FALLBACK_FAMILY.lower()]
+    cmap: dict[int, str] = getattr(fallback, "cmap", {})
+    return [char for char in missing if ord(char) not in cmap]
+
+
 def render(plan: VisitPlan) -> bytes:
     """The plan's PDF: heading, study, facts, one row per visit, the note. Refuses a plan
-    with characters the font does not have, rather than print it without them."""
+    with characters the fonts (DejaVu Sans, and the shipped Chinese font where there is
+    one) do not have, rather than print it without them."""
     page = _Page(plan)
-    missing = _missing_characters(page, plan)
+    missing = _fallen_back(page, _missing_characters(page, plan))
     if missing:
         shown = "".join(missing[:8]) + ("…" if len(missing) > 8 else "")
-        raise OutputError(f"the plan of participant {plan.participant_id} has characters the PDF font "
-                          f"(DejaVu Sans) cannot print ({shown}) — write it as HTML instead (-o "
-                          "plan.html, or --format html with --all), which the browser prints with the "
-                          "computer's fonts; nothing was written")
+        values = {"participant": plan.participant_id, "characters": shown}
+        if page.fallback:
+            # TRANSLATORS: {font} and {fallback} are the PDF's fonts (DejaVu Sans, Noto Sans SC),
+            # {characters} the characters both lack; -o plan.html and --format html with --all
+            # are options of the command.
+            raise OutputError(_("the plan of participant {participant} has characters the PDF fonts ({font}, "
+                                "{fallback}) cannot print ({characters}) — write it as HTML instead (-o "
+                                "plan.html, or --format html with --all), which the browser prints with the "
+                                "computer's fonts; nothing was written").format(
+                font=FONT_NAME, fallback=CJK_FONT_NAME, **values))
+        # TRANSLATORS: {font} is the PDF's font (DejaVu Sans), {characters} the characters it
+        # lacks; -o plan.html and --format html with --all are options of the command.
+        raise OutputError(_("the plan of participant {participant} has characters the PDF font ({font}) "
+                            "cannot print ({characters}) — write it as HTML instead (-o plan.html, or "
+                            "--format html with --all), which the browser prints with the computer's "
+                            "fonts; nothing was written").format(font=FONT_NAME, **values))
     y = page.draw([_Text(plan.heading, 15, "B")], LEFT, TOP, WIDTH)
     study = f"{plan.study_id} · {plan.title}" if plan.title else plan.study_id
     y = page.draw([_Text(study, 9, colour=(51, 51, 51))], LEFT, y + 1.0, WIDTH)
@@ -246,7 +300,8 @@ def render(plan: VisitPlan) -> bytes:
     y = _heading_row(page, y + 4.0)
     for visit in plan.visits:
         y = _visit_row(page, plan, visit, y)
-    closing = [_Text(WORDS["note"], 7.5, colour=(51, 51, 51)), _Text(WORDS["footer"], 7, colour=GREY, gap=1.5)]
+    closing = [_Text(word("note"), 7.5, colour=(51, 51, 51)),
+               _Text(word("footer"), 7, colour=GREY, gap=1.5)]
     if y + 3.5 + page.height(closing, WIDTH) > PAGE_HEIGHT - BOTTOM:
         y = _next_page(page, plan) - 3.5
     page.draw(closing, LEFT, y + 3.5, WIDTH)

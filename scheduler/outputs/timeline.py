@@ -4,6 +4,11 @@ Windows are bars (one per expected visit), actual visits are marks, deviations a
 the reporting week is shaded and the as-of date is a dashed line. matplotlib with the Agg
 backend (no screen needed); PNG without a date in its metadata, so the same data and week
 give the same bytes.
+
+Its words are the reader's language. The text is drawn in DejaVu Sans (matplotlib's own),
+and a character DejaVu Sans lacks (Chinese) in Noto Sans SC, the font the package ships in
+``scheduler/fonts`` (matplotlib ≥ 3.6 falls back glyph by glyph); without that file (or a
+Noto Sans SC installed on the computer), DejaVu Sans alone, as before.
 """
 
 from __future__ import annotations
@@ -11,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 from scheduler.core.words import DEVIATIONS, Status
+from scheduler.i18n import _, pgettext
+from scheduler.outputs.people import CJK_FONT_NAME, font_file, status_word
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -28,12 +36,39 @@ DONE = "#08306b"
 WEEK = "#fff2a8"
 A4_LANDSCAPE_WIDTH = 11.69  # inches
 MAX_HEIGHT = 40.0  # inches
+LATIN_FONT = "DejaVu Sans"
+
+
+def font_families() -> list[str]:
+    """The fonts the picture's text is drawn in, in order: DejaVu Sans, then Noto Sans SC
+    where there is one (the shipped file, registered with matplotlib the first time)."""
+    from matplotlib import font_manager
+
+    shipped = font_file()
+    known = {entry.name for entry in font_manager.fontManager.ttflist}
+    if CJK_FONT_NAME not in known and shipped is not None:
+        font_manager.fontManager.addfont(str(shipped))
+        known.add(CJK_FONT_NAME)
+    return [LATIN_FONT, CJK_FONT_NAME] if CJK_FONT_NAME in known else [LATIN_FONT]
+
+
+def _fonts() -> AbstractContextManager[object]:
+    """matplotlib's settings while the picture is made and drawn: its fonts (tick labels are
+    made when the picture is drawn, so ``png_bytes`` draws under them too)."""
+    import matplotlib
+
+    return matplotlib.rc_context({"font.family": font_families()})
 
 
 def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of: dt.date) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
+    with _fonts():
+        return _figure(check, monday, sunday, as_of)
+
+
+def _figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of: dt.date) -> Figure:
     import matplotlib.dates as mdates
     from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
@@ -82,19 +117,20 @@ def timeline_figure(check: pd.DataFrame, monday: dt.date, sunday: dt.date, as_of
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     axes.tick_params(axis="x", labelsize=7, labelrotation=45)
     axes.grid(axis="x", color="#dddddd", linewidth=0.5, zorder=1)
-    axes.set_xlabel("date")
-    axes.set_ylabel("participant")
+    axes.set_xlabel(pgettext("timeline", "date"))
+    axes.set_ylabel(pgettext("timeline", "participant"))
     axes.legend(handles=[
-        Patch(color=WINDOW, label="visit window"),
-        Patch(color=DEVIATION, label="deviation (early, late, missed)"),
-        Patch(color=WITHDRAWN, label=str(Status.WITHDRAWN)),
-        Line2D([], [], marker="o", color=DONE, linestyle="", markersize=4, label="visit done"),
-        Patch(color=WEEK, label=f"reporting week {monday} to {sunday}"),
-        Line2D([], [], color="black", linestyle="--", linewidth=0.8, label=f"as of {as_of}"),
+        Patch(color=WINDOW, label=_("visit window")),
+        Patch(color=DEVIATION, label=_("deviation (early, late, missed)")),
+        Patch(color=WITHDRAWN, label=status_word(Status.WITHDRAWN)),
+        Line2D([], [], marker="o", color=DONE, linestyle="", markersize=4, label=_("visit done")),
+        # TRANSLATORS: {monday} and {sunday} are the reporting week's first and last days.
+        Patch(color=WEEK, label=_("reporting week {monday} to {sunday}").format(monday=monday, sunday=sunday)),
+        Line2D([], [], color="black", linestyle="--", linewidth=0.8, label=_("as of {date}").format(date=as_of)),
     ], loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=7, frameon=False)
     if not participants:
-        axes.text(0.5, 0.5, f"No participant enrolled as of {as_of}", transform=axes.transAxes,
-                  ha="center", va="center")
+        axes.text(0.5, 0.5, _("No participant enrolled as of {date}").format(date=as_of),
+                  transform=axes.transAxes, ha="center", va="center")
     import warnings
 
     with warnings.catch_warnings():
@@ -107,7 +143,8 @@ def png_bytes(figure: Figure) -> bytes:
     import warnings
 
     buffer = io.BytesIO()
-    with warnings.catch_warnings():  # layout notes (an empty study) are not the nurse's business
+    # Layout notes (an empty study) are not the nurse's business.
+    with warnings.catch_warnings(), _fonts():
         warnings.simplefilter("ignore", UserWarning)
         # No date or software version in the metadata: the same report gives the same bytes.
         figure.savefig(buffer, format="png", metadata={"Software": None})

@@ -10,13 +10,15 @@ import difflib
 import functools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from scheduler.errors import Problem
+from scheduler.i18n import LANGUAGES, _, language_named
 from scheduler.protocol.locator import Locator
-from scheduler.protocol.model import UNITS, Clinic, Protocol, Unit, Visit
-from scheduler.protocol.schema import CODE_PATTERN, ENROLLMENT, MAX_OFFSET, SCHEMA, WEEKDAYS, Key
+from scheduler.protocol.model import UNITS, Clinic, Protocol, Unit, Visit, VisitWords
+from scheduler.protocol.schema import CODE_PATTERN, ENROLLMENT, MAX_OFFSET, SCHEMA, TABLES, TRANSLATIONS, WEEKDAYS, Key
 from scheduler.protocol.schema import key as schema_key
 
 # No participant enrolled in 1900–2199 could have a window closing this long after enrollment.
@@ -37,56 +39,91 @@ class Checker:
         self.problems.append(Problem(self.source, message, line=line, value=shown, fix=fix))
 
     def unknown_keys(self, table: dict[str, Any], known: tuple[Key, ...], label: str,
-                     table_name: str, occurrence: int) -> None:
+                     table_name: str, occurrence: int, subtables: bool = False,
+                     at: Callable[[str], int | None] | None = None, keys_of: str | None = None) -> None:
+        """Keys the schema does not list; with ``subtables``, ``translations`` (the
+        [T.translations.LANG] tables) is the table's own too. ``at`` (default: the key's line
+        in ``table_name``) locates a key; ``keys_of`` names the table in the list of its keys."""
         names = [entry.name for entry in known]
         for key in table:
-            if key not in names:
+            if key not in names and not (subtables and key == TRANSLATIONS):
                 guess = difflib.get_close_matches(key, names, n=1)
-                fix = f"did you mean '{guess[0]}'?" if guess else f"the keys of {label} are: {', '.join(names)}"
-                self.add(f"{label}: unknown key '{key}'",
-                         self.where.key_line(table_name, occurrence, key), fix)
+                if guess:
+                    fix = _("did you mean '{key}'?").format(key=guess[0])
+                else:
+                    # TRANSLATORS: {where} is a table ("[study]") or a visit ("visit 2 (D7)").
+                    fix = _("the keys of {where} are: {keys}").format(where=keys_of or label,
+                                                                      keys=", ".join(names))
+                line = at(key) if at is not None else self.where.key_line(table_name, occurrence, key)
+                # TRANSLATORS: {where} is a table ("[study]") or a visit ("visit 2 (D7)").
+                self.add(_("{where}: unknown key '{key}'").format(where=label, key=key), line, fix)
 
     def text(self, table: dict[str, Any], key: str, label: str, table_name: str,
-             occurrence: int = 0) -> str | None:
-        """A text key; None when it is absent (a problem when the schema requires it)."""
-        required = _spec(table_name, key).required
+             occurrence: int = 0, schema_table: str | None = None,
+             at: Callable[[str], int | None] | None = None) -> str | None:
+        """A text key; None when it is absent (a problem when the schema requires it).
+        ``table_name`` and ``occurrence`` locate it (or ``at``, given the key); ``schema_table``
+        (default ``table_name``) is the table of SCHEMA that describes it."""
+        spec_table = schema_table or table_name
+        required = _spec(spec_table, key).required
         value = table.get(key)
-        line = self.where.key_line(table_name, occurrence, key)
+        line = at(key) if at is not None else self.where.key_line(table_name, occurrence, key)
         if value is None:
             if required:
-                self.add(f"{label}: '{key}' is missing", self.where.table_line(table_name, occurrence),
-                         f"add a line such as {key} = {_example(table_name, key)}")
+                self.add(_("{where}: '{key}' is missing").format(where=label, key=key),
+                         self.where.table_line(table_name, occurrence),
+                         _("add a line such as {key} = {example}").format(
+                             key=key, example=_example(spec_table, key)))
             return None
         if not isinstance(value, str) or not value.strip():
-            self.add(f"{label}: '{key}' must be text in quotes", line,
-                     f"write it as {key} = {_example(table_name, key)}", value)
+            self.add(_("{where}: '{key}' must be text in quotes").format(where=label, key=key), line,
+                     _("write it as {key} = {example}").format(key=key, example=_example(spec_table, key)),
+                     value)
             return None
         return value.strip()
 
+    def text_list(self, table: dict[str, Any], key: str, label: str, line: int | None,
+                  example: str) -> tuple[str, ...] | None:
+        """A list-of-text key, its items stripped and empty ones left out; None when absent
+        or not a list of text (a problem then)."""
+        if key not in table:
+            return None
+        value = table[key]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.add(_("{where}: '{key}' must be a list of text").format(where=label, key=key), line,
+                     _("write it as {key} = {example}").format(key=key, example=example), value)
+            return None
+        return tuple(item.strip() for item in value if item.strip())
+
     def check(self, data: dict[str, Any], base_folder: Path | None) -> Protocol | None:
         for table in data:
-            if table not in SCHEMA:
-                guess = difflib.get_close_matches(table, list(SCHEMA), n=1)
-                fix = (f"did you mean [{guess[0]}]?" if guess
-                       else "a protocol file has [study], an optional [clinic] and [[visits]]")
-                self.add(f"unknown table '{table}'", self.where.table_line(table), fix)
+            if table not in TABLES:
+                guess = difflib.get_close_matches(table, list(TABLES), n=1)
+                fix = (_("did you mean [{table}]?").format(table=guess[0]) if guess
+                       else _("a protocol file has [study], an optional [clinic] and [[visits]]"))
+                self.add(_("unknown table '{table}'").format(table=table), self.where.table_line(table), fix)
 
         study = data.get("study")
         if not isinstance(study, dict):
-            self.add("the [study] table is missing", None,
-                     'add [study] with id = "…" and timezone = "…" (for example "Asia/Shanghai")')
+            self.add(_("the [study] table is missing"), None,
+                     _('add [study] with id = "…" and timezone = "…" (for example "Asia/Shanghai")'))
             study = {}
         else:
-            self.unknown_keys(study, SCHEMA["study"], "[study]", "study", 0)
+            self.unknown_keys(study, SCHEMA["study"], "[study]", "study", 0, subtables=True)
         study_id = self.text(study, "id", "[study]", "study")
         timezone = self.text(study, "timezone", "[study]", "study")
         if timezone is not None and not _is_timezone(timezone):
-            self.add("[study]: 'timezone' is not a known IANA time-zone name",
+            self.add(_("[study]: 'timezone' is not a known IANA time-zone name"),
                      self.where.key_line("study", 0, "timezone"),
-                     'use a name such as "Asia/Shanghai" or "Europe/London"', timezone)
+                     _('use a name such as "Asia/Shanghai" or "Europe/London"'), timezone)
             timezone = None
         title = self.text(study, "title", "[study]", "study") or _default("study", "title", str)
         site_id = self.text(study, "site_id", "[study]", "study") or _default("study", "site_id", str)
+        language = self.language(study)
+        title_translations = {
+            lang: words["title"]
+            for lang, words in self.translations(study, "[study]", "study", 0).items()
+            if "title" in words}
 
         clinic = self.check_clinic(data.get("clinic"), base_folder)
         visits = self.check_visits(data.get("visits"))
@@ -94,14 +131,93 @@ class Checker:
         day0 = self.text(study, "day0", "[study]", "study")
         codes = [visit.code for visit in visits]
         if day0 is not None and codes and day0 not in codes:
-            self.add("[study]: 'day0' names no visit of the protocol",
+            self.add(_("[study]: 'day0' names no visit of the protocol"),
                      self.where.key_line("study", 0, "day0"),
-                     f"use one of the visit codes: {', '.join(codes)}", day0)
+                     _("use one of the visit codes: {codes}").format(codes=", ".join(codes)), day0)
         self.check_reach(visits)
         if self.problems or study_id is None or timezone is None or not visits:
             return None
         return Protocol(study_id=study_id, timezone=timezone, visits=tuple(visits), title=title,
-                        site_id=site_id, day0=day0 or codes[0], clinic=clinic, source=self.source)
+                        site_id=site_id, day0=day0 or codes[0], clinic=clinic, source=self.source,
+                        language=language, title_translations=title_translations)
+
+    def language(self, study: dict[str, Any]) -> str | None:
+        """[study] language, as its canonical name ("zh_CN" → "zh-CN"); None when absent
+        or unknown (a problem then)."""
+        given = self.text(study, "language", "[study]", "study")
+        if given is None:
+            return None
+        language = language_named(given)
+        if language is None:
+            self.add(_("[study]: 'language' is not a language visit-scheduler speaks"),
+                     self.where.key_line("study", 0, "language"),
+                     _("use one of the languages there are: {languages}").format(
+                         languages=", ".join(LANGUAGES)), given)
+        return language
+
+    def translations(self, owner: dict[str, Any], label: str, table: str,
+                     occurrence: int) -> dict[str, dict[str, Any]]:
+        """The [TABLE.translations.LANG] tables of one table (``occurrence`` of ``table``):
+        each language's checked keys (text stripped, lists as tuples), by canonical language.
+        Unknown languages, keys and values of the wrong type are problems."""
+        given = owner.get(TRANSLATIONS)
+        if given is None:
+            return {}
+        schema_table = f"{table}.{TRANSLATIONS}"
+        if not isinstance(given, dict):
+            self.add(_("{where}: 'translations' must be tables such as [{table}.translations.zh-CN]").format(
+                         where=label, table=table),
+                     self.where.key_line(table, occurrence, TRANSLATIONS),
+                     _("write each language's words under its own [{table}.translations.LANG] header").format(
+                         table=table), given)
+            return {}
+        found: dict[str, dict[str, Any]] = {}
+        spelled: dict[str, str] = {}
+        for written, words in given.items():
+            header = f"{schema_table}.{written}"
+            # Where the words stand: their own header, else (an inline or dotted table) the
+            # key "translations" of the table they belong to.
+            within = self.where.table_within(header, table, occurrence)
+            place = (header, within) if within is not None else (table, occurrence)
+            line = (self.where.table_line(header, within) if within is not None
+                    else self.where.key_line(table, occurrence, TRANSLATIONS))
+
+            def at(key: str, header: str = header, within: int | None = within) -> int | None:
+                if within is None:  # an inline or dotted table: the line of "translations"
+                    return self.where.key_line(table, occurrence, TRANSLATIONS)
+                return self.where.key_line(header, within, key)
+
+            # "[study.translations.zh-CN]", "visit 2 (D7): [visits.translations.zh-CN]".
+            where = f"[{header}]" if table == "study" else f"{label}: [{header}]"
+            language = language_named(written)
+            if language is None:
+                self.add(_("{where}: '{language}' is not a language visit-scheduler speaks").format(
+                             where=where, language=written), line,
+                         _("use one of the languages there are: {languages}").format(
+                             languages=", ".join(LANGUAGES)))
+                continue
+            if not isinstance(words, dict):
+                self.add(_("{where}: the translation must be a table, under its own [{header}] header").format(
+                             where=where, header=header), line, None, words)
+                continue
+            if language in spelled:
+                self.add(_("{where}: a second translation into {language} (also [{other}])").format(
+                             where=where, language=language, other=f"{schema_table}.{spelled[language]}"),
+                         line, _("keep one table per language"))
+                continue
+            spelled[language] = written
+            self.unknown_keys(words, SCHEMA[schema_table], where, *place, at=at,
+                              keys_of=f"[{schema_table}.LANG]")
+            checked: dict[str, Any] = {}
+            for entry in SCHEMA[schema_table]:
+                if entry.kind == "list of text":
+                    value: Any = self.text_list(words, entry.name, where, at(entry.name), entry.example)
+                else:
+                    value = self.text(words, entry.name, where, *place, schema_table=schema_table, at=at)
+                if value is not None:
+                    checked[entry.name] = value
+            found[language] = checked
+        return found
 
     def check_reach(self, visits: list[Visit]) -> None:
         """A plan whose windows, anchor on anchor, end further from enrollment than dates
@@ -113,12 +229,12 @@ class Checker:
             step = visit.amount * (31 if visit.unit == "month" else 7 if visit.unit == "week" else 1)
             reach[visit.code] = start + max(step, 0)
             if reach[visit.code] + visit.plus > MAX_REACH_DAYS:
-                self.add(f"visit {index + 1} ({visit.code}): its window would close more than "
-                         f"{MAX_REACH_DAYS // 365} years after enrollment, beyond the dates a study "
-                         "can have (1900–2199)",
+                self.add(_("{where}: its window would close more than {years} years after enrollment, "
+                           "beyond the dates a study can have (1900–2199)").format(
+                             where=_visit_label(index + 1, visit.code), years=MAX_REACH_DAYS // 365),
                          self.where.table_line("visits", index),
-                         "check the offsets (day / week / month) of this visit and the visits it "
-                         "hangs on")
+                         _("check the offsets (day / week / month) of this visit and the visits it "
+                           "hangs on"))
                 return
 
     def check_clinic(self, clinic: Any, base_folder: Path | None) -> Clinic | None:
@@ -126,7 +242,7 @@ class Checker:
             return None
         line = self.where.table_line("clinic")
         if not isinstance(clinic, dict):
-            self.add("'clinic' must be a table: [clinic]", line)
+            self.add(_("'clinic' must be a table: [clinic]"), line)
             return None
         self.unknown_keys(clinic, SCHEMA["clinic"], "[clinic]", "clinic", 0)
         country = self.text(clinic, "country", "[clinic]", "clinic")
@@ -140,11 +256,11 @@ class Checker:
             key_line = self.where.key_line("clinic", 0, "weekdays")
             if (not isinstance(value, list) or not value
                     or not all(isinstance(day, str) and day in WEEKDAYS for day in value)):
-                self.add("[clinic]: 'weekdays' must be a list of weekday names", key_line,
-                         f"use names from {', '.join(WEEKDAYS)}, for example "
-                         '["Mon", "Tue", "Wed", "Thu", "Fri"]', value)
+                self.add(_("[clinic]: 'weekdays' must be a list of weekday names"), key_line,
+                         _('use names from {weekdays}, for example ["Mon", "Tue", "Wed", "Thu", "Fri"]').format(
+                             weekdays=", ".join(WEEKDAYS)), value)
             elif len(set(value)) != len(value):
-                self.add("[clinic]: 'weekdays' names a day twice", key_line, "list each day once", value)
+                self.add(_("[clinic]: 'weekdays' names a day twice"), key_line, _("list each day once"), value)
             else:
                 weekdays = tuple(day for day in WEEKDAYS if day in value)
         closures_name = self.text(clinic, "closures", "[clinic]", "clinic")
@@ -155,12 +271,12 @@ class Checker:
 
     def check_visits(self, visits: Any) -> list[Visit]:
         if visits is None:
-            self.add("the protocol has no visits", None,
-                     "add one [[visits]] table per visit, each with a code and one of day / week / month")
+            self.add(_("the protocol has no visits"), None,
+                     _("add one [[visits]] table per visit, each with a code and one of day / week / month"))
             return []
         if not isinstance(visits, list) or not all(isinstance(v, dict) for v in visits):
-            self.add("'visits' must be written as [[visits]] tables", self.where.table_line("visits"),
-                     "write each visit under its own [[visits]] header")
+            self.add(_("'visits' must be written as [[visits]] tables"), self.where.table_line("visits"),
+                     _("write each visit under its own [[visits]] header"))
             return []
         result: list[Visit] = []
         seen: dict[str, int] = {}
@@ -175,26 +291,28 @@ class Checker:
                     all_codes: list[Any]) -> Visit | None:
         number = index + 1
         code_value = raw.get("code")
-        label = f"visit {number}" + (f" ({code_value})" if isinstance(code_value, str) else "")
+        label = _visit_label(number, code_value if isinstance(code_value, str) else None)
         start = len(self.problems)
 
         def line(key: str) -> int | None:
             return self.where.key_line("visits", index, key)
 
-        self.unknown_keys(raw, SCHEMA["visits"], label, "visits", index)
+        self.unknown_keys(raw, SCHEMA["visits"], label, "visits", index, subtables=True)
         code = self.text(raw, "code", label, "visits", index)
         if code is not None:
             if code.casefold() == ENROLLMENT:
-                self.add(f"{label}: 'enrollment' cannot be a visit code", line("code"),
-                         'it is the word for the enrollment date in "anchor": choose another code',
+                self.add(_("{where}: 'enrollment' cannot be a visit code").format(where=label), line("code"),
+                         _('it is the word for the enrollment date in "anchor": choose another code'),
                          code)
             elif not CODE_PATTERN.match(code):
-                self.add(f"{label}: 'code' has characters a visit code cannot hold", line("code"),
-                         "start with a letter or digit; then letters, digits, _ . - ; at most 20",
+                self.add(_("{where}: 'code' has characters a visit code cannot hold").format(where=label),
+                         line("code"),
+                         _("start with a letter or digit; then letters, digits, _ . - ; at most 20"),
                          code)
             elif code in seen:
-                self.add(f"{label}: visit code '{code}' is used twice (also visit {seen[code] + 1})",
-                         line("code"), "give every visit its own code")
+                self.add(_("{where}: visit code '{code}' is used twice (also visit {other})").format(
+                             where=label, code=code, other=seen[code] + 1),
+                         line("code"), _("give every visit its own code"))
             else:
                 seen[code] = index
 
@@ -202,10 +320,17 @@ class Checker:
         unit: Unit | None = None
         amount = 0
         if len(offsets) != 1:
-            found = " and ".join(offsets) if offsets else "none"
-            self.add(f"{label}: needs exactly one of day / week / month (found {found})",
+            if not offsets:
+                message = _("{where}: needs exactly one of day / week / month (found none)")
+            elif len(offsets) == 2:
+                message = _("{where}: needs exactly one of day / week / month (found {first} and {second})")
+            else:
+                message = _("{where}: needs exactly one of day / week / month "
+                            "(found {first} and {second} and {third})")
+            self.add(message.format(where=label, **dict(zip(("first", "second", "third"), offsets,
+                                                            strict=False))),
                      self.where.table_line("visits", index),
-                     "give the offset from the anchor once, for example day = 7")
+                     _("give the offset from the anchor once, for example day = 7"))
         else:
             unit = offsets[0]
             amount_value = self.integer(raw, unit, label, line(unit), allow_negative=True)
@@ -217,43 +342,45 @@ class Checker:
         if "anchor" in raw:
             value = raw["anchor"]
             if not isinstance(value, str) or not value.strip():
-                self.add(f"{label}: 'anchor' must be text in quotes", line("anchor"),
-                         'write "enrollment" or the code of an earlier visit', value)
+                self.add(_("{where}: 'anchor' must be text in quotes").format(where=label), line("anchor"),
+                         _('write "enrollment" or the code of an earlier visit'), value)
             else:
                 anchor = value.strip()
                 if anchor != ENROLLMENT and (anchor not in seen or anchor == code):
                     if anchor == code:
-                        self.add(f"{label}: the visit is anchored on itself", line("anchor"),
-                                 'anchor it on "enrollment" or on an earlier visit', anchor)
+                        self.add(_("{where}: the visit is anchored on itself").format(where=label),
+                                 line("anchor"), _('anchor it on "enrollment" or on an earlier visit'), anchor)
                     elif anchor in all_codes:
-                        self.add(f"{label}: anchored on '{anchor}', which comes later in the file",
+                        self.add(_("{where}: anchored on '{anchor}', which comes later in the file").format(
+                                     where=label, anchor=anchor),
                                  line("anchor"),
-                                 "move this visit below its anchor; a chain of anchors cannot loop",
+                                 _("move this visit below its anchor; a chain of anchors cannot loop"),
                                  anchor)
                     else:
                         known = [c for c in all_codes[:index] if isinstance(c, str)]
-                        self.add(f"{label}: 'anchor' names no visit", line("anchor"),
-                                 'use "enrollment" or one of the earlier codes: '
-                                 + (", ".join(known) if known else "(none yet)"), anchor)
+                        fix = (_('use "enrollment" or one of the earlier codes: {codes}').format(
+                                   codes=", ".join(known)) if known
+                               else _('use "enrollment" or one of the earlier codes: (none yet)'))
+                        self.add(_("{where}: 'anchor' names no visit").format(where=label), line("anchor"),
+                                 fix, anchor)
 
         name = self.text(raw, "name", label, "visits", index) or code or ""
         kind = self.text(raw, "kind", label, "visits", index) or _default("visits", "kind", str)
         if re.search(r"[,;]", kind):
-            self.add(f"{label}: 'kind' cannot hold a comma or a semicolon", line("kind"),
-                     "Outlook splits calendar categories on them: use one word", kind)
+            self.add(_("{where}: 'kind' cannot hold a comma or a semicolon").format(where=label), line("kind"),
+                     _("Outlook splits calendar categories on them: use one word"), kind)
         procedures: tuple[str, ...] = _default("visits", "procedures", tuple)
-        if "procedures" in raw:
-            value = raw["procedures"]
-            if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-                self.add(f"{label}: 'procedures' must be a list of text", line("procedures"),
-                         'write it as procedures = ["examinations", "HbA1c"]', value)
-            else:
-                procedures = tuple(p.strip() for p in value if p.strip())
+        listed = self.text_list(raw, "procedures", label, line("procedures"), '["examinations", "HbA1c"]')
+        if listed is not None:
+            procedures = listed
+        translations = {
+            language: VisitWords(name=words.get("name", ""), procedures=words.get("procedures", ()))
+            for language, words in self.translations(raw, label, "visits", index).items()}
 
         if len(self.problems) > start or code is None or unit is None:
             return None
         return Visit(code=code, name=name, anchor=anchor, unit=unit, amount=amount,
-                     minus=minus, plus=plus, kind=kind, procedures=procedures)
+                     minus=minus, plus=plus, kind=kind, procedures=procedures, translations=translations)
 
     def integer(self, raw: dict[str, Any], key: str, label: str, line: int | None,
                 allow_negative: bool = False) -> int | None:
@@ -262,19 +389,29 @@ class Checker:
         value = raw[key]
         # bool is an int in Python; `plus = true` is a mistake, not 1.
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(f"{label}: '{key}' must be a whole number", line,
-                     f"write it without quotes or decimals, for example {key} = 7", value)
+            self.add(_("{where}: '{key}' must be a whole number").format(where=label, key=key), line,
+                     _("write it without quotes or decimals, for example {key} = 7").format(key=key), value)
             return None
         if value < 0 and not allow_negative:
-            self.add(f"{label}: '{key}' cannot be negative", line,
-                     f"'{key}' counts days {'before' if key == 'minus' else 'after'} the target: "
-                     "use 0 or more", value)
+            fix = (_("'{key}' counts days before the target: use 0 or more") if key == "minus"
+                   else _("'{key}' counts days after the target: use 0 or more"))
+            self.add(_("{where}: '{key}' cannot be negative").format(where=label, key=key), line,
+                     fix.format(key=key), value)
             return None
         if abs(value) > MAX_OFFSET[key]:
-            self.add(f"{label}: '{key}' is more than ten years' worth ({MAX_OFFSET[key]})", line,
-                     "check the number", value)
+            self.add(_("{where}: '{key}' is more than ten years' worth ({limit})").format(
+                         where=label, key=key, limit=MAX_OFFSET[key]), line,
+                     _("check the number"), value)
             return None
         return value
+
+
+def _visit_label(number: int, code: str | None) -> str:
+    """How messages name a visit: "visit 2 (D7)", or "visit 2" when it has no usable code."""
+    if code is None:
+        return _("visit {number}").format(number=number)
+    # TRANSLATORS: the 2nd [[visits]] table of the file, whose code is D7: "visit 2 (D7)".
+    return _("visit {number} ({code})").format(number=number, code=code)
 
 
 def _show(value: Any) -> str:
@@ -333,5 +470,5 @@ def country_problem(protocol: Protocol) -> Problem | None:
              else set(holidays.list_supported_countries()))
     if protocol.clinic.country in known:
         return None
-    return Problem(protocol.source, "[clinic]: 'country' is not a country the holidays package knows",
-                   value=protocol.clinic.country, fix="use an ISO 3166 two-letter code, such as CN")
+    return Problem(protocol.source, _("[clinic]: 'country' is not a country the holidays package knows"),
+                   value=protocol.clinic.country, fix=_("use an ISO 3166 two-letter code, such as CN"))

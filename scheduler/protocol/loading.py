@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from scheduler.errors import Problem, ProtocolError
+from scheduler.i18n import _, ngettext
 from scheduler.protocol.checks import Checker
 from scheduler.protocol.model import Protocol
 
@@ -37,17 +38,19 @@ def load_protocol(path: Path) -> Protocol:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ProtocolError(
-            f"{path}: protocol file not found — check the path, or leave out --protocol "
-            "to use the study folder's protocol.toml or the built-in protocol"
+            _("{file}: protocol file not found — check the path, or leave out --protocol "
+              "to use the study folder's protocol.toml or the built-in protocol").format(file=path)
         ) from None
     except OSError as error:
-        raise ProtocolError(f"{path}: cannot read the protocol file ({error.strerror})") from None
+        # TRANSLATORS: {reason} is the system's own words ("Permission denied").
+        raise ProtocolError(_("{file}: cannot read the protocol file ({reason})").format(
+            file=path, reason=error.strerror)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProtocolError(
-            f"{path}: the protocol file is not UTF-8 text — save it as UTF-8 "
-            "(in Notepad: Save as, Encoding UTF-8)"
+            _("{file}: the protocol file is not UTF-8 text — save it as UTF-8 "
+              "(in Notepad: Save as, Encoding UTF-8)").format(file=path)
         ) from None
     return parse_protocol(text, source=str(path), base_folder=path.parent)
 
@@ -58,7 +61,7 @@ def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> P
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ProtocolError(
-            f"{source}: the protocol file cannot be used",
+            _("{file}: the protocol file cannot be used").format(file=source),
             [Problem(source, _toml_message(error), line=_toml_line(error),
                      fix=_toml_fix(error, text))],
         ) from None
@@ -69,8 +72,9 @@ def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> P
         checker.problems.sort(key=lambda problem: problem.line or 0)
         count = len(checker.problems)
         raise ProtocolError(
-            f"{source}: the protocol file cannot be used: "
-            f"{count} problem{'s' if count != 1 else ''}",
+            ngettext("{file}: the protocol file cannot be used: {count} problem",
+                     "{file}: the protocol file cannot be used: {count} problems", count).format(
+                file=source, count=count),
             checker.problems,
         )
     return protocol
@@ -86,15 +90,31 @@ def _toml_fix(error: tomllib.TOMLDecodeError, text: str) -> str:
     lines = text.splitlines()
     line = lines[line_number - 1] if line_number and line_number <= len(lines) else ""
     if any(mark in line for mark in "“”‘’"):
-        return 'write text between straight quotes ("…"), not curly ones (“…”)'
+        return _('write text between straight quotes ("…"), not curly ones (“…”)')
     if "overwrite" in str(error) or "declare" in str(error).lower():
-        return ("a table or key appears twice: each visit goes under its own [[visits]] header, "
-                "with two brackets")
-    return "fix the TOML syntax (visit-scheduler init DIR writes a complete protocol file to copy from)"
+        return _("a table or key appears twice: each visit goes under its own [[visits]] header, "
+                 "with two brackets")
+    return _("fix the TOML syntax (visit-scheduler init DIR writes a complete protocol file to copy from)")
 
 
 def _toml_message(error: tomllib.TOMLDecodeError) -> str:
     message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-    return f"not valid TOML: {message[:1].lower()}{message[1:]}"
+    # TRANSLATORS: {reason} is the TOML reader's own words, in English ("expected '=' after a key").
+    return _("not valid TOML: {reason}").format(reason=f"{message[:1].lower()}{message[1:]}")
 
 
+
+
+def declared_language(path: Path) -> str | None:
+    """A protocol file's ``[study] language``, read quickly before anything else (the
+    language is chosen before the command runs); None when it has none or cannot be read —
+    the protocol's own check then explains the file's problems."""
+    import tomllib
+
+    try:
+        with path.open("rb") as file:
+            study = tomllib.load(file).get("study")
+    except (OSError, ValueError):
+        return None
+    value = study.get("language") if isinstance(study, dict) else None
+    return value if isinstance(value, str) else None

@@ -12,8 +12,11 @@ import re
 class Locator:
     """The lines of the tables and keys of one protocol text."""
 
-    _header = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(#.*)?$")
-    _key = re.compile(r"""^\s*["']?([A-Za-z0-9_-]+)["']?\s*=""")
+    # A header's later parts may be quoted: [visits.translations."zh-CN"].
+    _header = re.compile(r"""^\s*(\[\[?)\s*([A-Za-z0-9_-]+(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)"""
+                         r"""\s*\]\]?\s*(#.*)?$""")
+    # A dotted key (translations.zh-CN.name = …) is found by its first part.
+    _key = re.compile(r"""^\s*["']?([A-Za-z0-9_-]+)["']?\s*(?:\.[^=]*)?=""")
 
     def __init__(self, text: str) -> None:
         self.tables: list[tuple[str, int, int]] = []  # (name, occurrence, line)
@@ -24,7 +27,7 @@ class Locator:
         for number, line in enumerate(text.splitlines(), start=1):
             header = self._header.match(line)
             if header:
-                name = header.group(2)
+                name = re.sub(r"\s*\.\s*", ".", header.group(2)).replace('"', "").replace("'", "")
                 occurrence = counts.get(name, 0)
                 counts[name] = occurrence + 1
                 current = (name, occurrence)
@@ -39,6 +42,19 @@ class Locator:
         for name, index, line in self.tables:
             if name == table and index == occurrence:
                 return line
+        return None
+
+    def table_within(self, table: str, parent: str, parent_occurrence: int) -> int | None:
+        """The occurrence of ``table`` that belongs to one ``parent`` table: the first one
+        after the parent's header and before the parent's next one ([visits.translations.LANG]
+        belongs to the [[visits]] above it); None when the file has none there."""
+        start = self.table_line(parent, parent_occurrence)
+        if start is None:
+            return None
+        end = self.table_line(parent, parent_occurrence + 1)
+        for name, index, line in self.tables:
+            if name == table and start < line and (end is None or line < end):
+                return index
         return None
 
     def key_line(self, table: str, occurrence: int, key: str) -> int | None:

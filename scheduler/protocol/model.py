@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from scheduler.i18n import N_, _, current, pgettext
 from scheduler.months import add_months_to
 from scheduler.protocol.schema import ENROLLMENT, WEEKDAYS
 
@@ -20,6 +21,25 @@ UNITS: tuple[Unit, ...] = ("day", "week", "month")
 DEFAULT_KIND = "visit"
 
 NOMINAL_ENROLLMENT = datetime.date(2001, 1, 1)
+
+# A visit's timing as a nurse reads it, per unit, for a symmetric window ("± 1") and an
+# asymmetric one ("−0/+10"). {anchor} is a visit code ("D0") or the word "enrollment".
+_TIMING: dict[tuple[Unit, bool], str] = {
+    ("day", True): N_("Day {amount} ± {minus} from {anchor}"),
+    ("day", False): N_("Day {amount} −{minus}/+{plus} from {anchor}"),
+    ("week", True): N_("Week {amount} ± {minus} from {anchor}"),
+    ("week", False): N_("Week {amount} −{minus}/+{plus} from {anchor}"),
+    ("month", True): N_("Month {amount} ± {minus} from {anchor}"),
+    ("month", False): N_("Month {amount} −{minus}/+{plus} from {anchor}"),
+}
+
+
+@dataclass(frozen=True)
+class VisitWords:
+    """A visit's words in one language (``[visits.translations.LANG]``)."""
+
+    name: str = ""
+    procedures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,12 +55,31 @@ class Visit:
     plus: int = 0
     kind: str = ""
     procedures: tuple[str, ...] = ()
+    # [visits.translations.LANG]: the name and procedures people read in LANG.
+    translations: dict[str, VisitWords] = field(default_factory=dict, compare=False, hash=False)
+
+    def name_in(self, language: str | None = None) -> str:
+        """The name people read in ``language`` (default: the current one): its translation,
+        else the base name (in whatever language the protocol is written)."""
+        words = self.translations.get(language or current())
+        return words.name if words is not None and words.name else self.name
+
+    def procedures_in(self, language: str | None = None) -> tuple[str, ...]:
+        words = self.translations.get(language or current())
+        return words.procedures if words is not None and words.procedures else self.procedures
+
+    @property
+    def contract_name(self) -> str:
+        """The name in CSV, JSON and SDTM: the ``en`` translation, else the base name."""
+        return self.name_in("en")
 
     @property
     def timing(self) -> str:
         """The visit's place in the plan as a nurse reads it: "Day 7 ± 1 from D0"."""
-        window = f"± {self.minus}" if self.minus == self.plus else f"−{self.minus}/+{self.plus}"
-        return f"{self.unit.capitalize()} {self.amount} {window} from {self.anchor}"
+        # TRANSLATORS: the anchor of a visit's timing: "Day 0 ± 0 from enrollment".
+        anchor = pgettext("anchor", "enrollment") if self.anchor == ENROLLMENT else self.anchor
+        return _(_TIMING[self.unit, self.minus == self.plus]).format(
+            amount=self.amount, minus=self.minus, plus=self.plus, anchor=anchor)
 
     @property
     def category(self) -> str:
@@ -69,10 +108,18 @@ class Protocol:
     day0: str = ""
     clinic: Clinic | None = None
     source: str = "built-in"
+    # [study] language: the language people read unless the option or variable says otherwise.
+    language: str | None = None
+    # [study.translations.LANG] title.
+    title_translations: dict[str, str] = field(default_factory=dict, compare=False)
     _by_code: dict[str, Visit] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_code.update({visit.code: visit for visit in self.visits})
+
+    def title_in(self, language: str | None = None) -> str:
+        """The title people read in ``language`` (default: the current one)."""
+        return self.title_translations.get(language or current()) or self.title
 
     def visit(self, code: str) -> Visit:
         return self._by_code[code]
@@ -108,9 +155,9 @@ class Protocol:
         for visit in self.visits:
             target = nominal[visit.code]
             if latest is not None and target < latest[1]:
-                warnings.append(f"visit {visit.code} is listed after {latest[0]} but falls before it: "
-                                f"visits done on time will be reported as out of protocol order — "
-                                "list the visits in time order")
+                warnings.append(_("visit {visit} is listed after {earlier} but falls before it: "
+                                  "visits done on time will be reported as out of protocol order — "
+                                  "list the visits in time order").format(visit=visit.code, earlier=latest[0]))
             if latest is None or target >= latest[1]:
                 latest = (visit.code, target)
         return warnings
@@ -124,10 +171,12 @@ class Protocol:
                for visit in self.visits if nominal[visit.code] + datetime.timedelta(days=visit.plus) > limit]
         if not far:
             return []
-        furthest = max(close for _, close in far)
+        furthest = max(close for _code, close in far)
         span = (furthest - NOMINAL_ENROLLMENT).days / 365.25
-        return [f"the window of {', '.join(code for code, _ in far)} closes more than {years} years after "
-                f"enrollment (the last about {span:.0f} years after) — check the offsets if that is not the plan"]
+        # TRANSLATORS: {visits} is a list of visit codes ("M240, M300"); {span} a number of years.
+        return [_("the window of {visits} closes more than {years} years after enrollment (the last about "
+                  "{span:.0f} years after) — check the offsets if that is not the plan").format(
+                    visits=", ".join(code for code, _close in far), years=years, span=span)]
 
     @property
     def codes(self) -> tuple[str, ...]:

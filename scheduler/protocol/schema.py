@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from scheduler.i18n import LANGUAGES
+
 # Offsets beyond ten years are typing mistakes, not visit plans.
 MAX_OFFSET = {"day": 3660, "week": 522, "month": 120, "minus": 366, "plus": 366}
 
@@ -50,6 +52,13 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
             "Site identifier for SDTM USUBJID; a roster `site` column overrides it.", '"01"'),
         Key("day0", "visit code", False, None, "the first visit",
             "The visit whose actual date is study Day 0 (SDTM reference date).", '"D0"'),
+        Key("language", "language", False, None, "the computer's locale, else en",
+            'The language people read: "en" or "zh-CN" ("zh", "zh_CN" and "zh-cn" also mean '
+            "zh-CN); the `--lang` option and VISIT_SCHEDULER_LANG override it.", '"zh-CN"'),
+    ),
+    "study.translations": (
+        Key("title", "text", False, None, "the study's `title`", "The study's title in LANG.",
+            '"自体骨髓单个核细胞联合脐带间充质干细胞移植治疗1型糖尿病"'),
     ),
     "clinic": (
         Key("country", "text", False, None, "none",
@@ -79,7 +88,18 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("minus", "integer", False, 0, "0", "Days before the target still in the window.", "1"),
         Key("plus", "integer", False, 0, "0", "Days after the target still in the window.", "1"),
     ),
+    "visits.translations": (
+        Key("name", "text", False, None, "the visit's `name`", "The visit's name in LANG, as nurses say it.",
+            '"第2次移植（经静脉）"'),
+        Key("procedures", "list of text", False, None, "the visit's `procedures`",
+            "What is done at the visit, in LANG.", '["方案规定的检查", "经静脉移植 BM-MNC + UC-MSC"]'),
+    ),
 }
+
+# The tables a file holds at its top level; "T.translations" is the schema of the optional
+# [T.translations.LANG] tables inside table T (one per language, any of i18n.LANGUAGES).
+TRANSLATIONS = "translations"
+TABLES = tuple(table for table in SCHEMA if "." not in table)
 
 
 def key(table: str, name: str) -> Key:
@@ -93,7 +113,12 @@ def key(table: str, name: str) -> Key:
 def schema_markdown() -> str:
     """The key reference of docs/protocol-file.md, generated from SCHEMA."""
     lines: list[str] = []
-    titles = {"study": "[study]", "clinic": "[clinic] (optional)", "visits": "[[visits]] (one per visit)"}
+    languages = " or ".join(LANGUAGES)
+    titles = {"study": "[study]",
+              "study.translations": f"[study.translations.LANG] (optional; LANG: {languages})",
+              "clinic": "[clinic] (optional)", "visits": "[[visits]] (one per visit)",
+              "visits.translations": f"[visits.translations.LANG] (optional, after the visit's keys; "
+                                     f"LANG: {languages})"}
     for table, keys in SCHEMA.items():
         lines.append(f"### {titles[table]}")
         lines.append("")

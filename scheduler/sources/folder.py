@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler.errors import OptionError
+from scheduler.i18n import N_, _
 from scheduler.paths import label
 
 PROTOCOL_FILE = "protocol.toml"
@@ -41,17 +42,30 @@ def _default(folder: Path, stem: str) -> Path | None:
     found = sorted(entry for entry in entries
                    if entry.name.lower() in (f"{stem}.csv", f"{stem}.xlsx", f"{stem}.xls"))
     if len(found) > 1:
-        raise OptionError(f"{label(folder)} has {' and '.join(e.name for e in found)} — keep one, "
-                          f"or name the one to use with --{stem} FILE")
+        # TRANSLATORS: two file names of a list ("visits.csv and visits.xlsx"); a third is
+        # joined the same way ("visits.csv and visits.xlsx and Visits.CSV").
+        names = _join_names([entry.name for entry in found], _("{first} and {second}"))
+        # TRANSLATORS: {files} are file names joined by "and"; {option} is the command-line
+        # option (--participants or --visits), FILE stays as it is.
+        raise OptionError(_("{folder} has {files} — keep one, or name the one to use with {option} FILE")
+                          .format(folder=label(folder), files=names, option=f"--{stem}"))
     return found[0] if found else None
+
+
+def _join_names(names: list[str], pair: str) -> str:
+    """Names joined two by two with ``pair`` ("{first} and {second}")."""
+    joined = names[0]
+    for name in names[1:]:
+        joined = pair.format(first=joined, second=name)
+    return joined
 
 
 def resolve_study(folder: Path | None, protocol: Path | None = None,
                   participants: Path | None = None, visits: Path | None = None) -> Inputs:
     """The files a command reads; refuses a --study folder that does not exist."""
     if folder is not None and not folder.is_dir():
-        raise OptionError(f"--study {folder}: no such folder — "
-                          "create one with: visit-scheduler init DIR")
+        raise OptionError(_("--study {folder}: no such folder — "
+                            "create one with: visit-scheduler init DIR").format(folder=folder))
     return resolve(folder, protocol, participants, visits)
 
 
@@ -75,9 +89,13 @@ VISITS_HEADER = "participant_id,visit_code,actual_date,reason\n"
 
 # Files and folders the study folder keeps, besides the roster, the visits and the protocol:
 # no output may be written over them (PRODUCT.md, Outputs).
-KEPT_NAMES = {"audit.csv": "the audit trail", "audit": "the audit trail's copies",
-              "calendar-state.json": "the calendar state", ".visit-scheduler.lock": "the lock",
-              "protocols": "the protocol versions"}
+# What each is, as a message names it ("-o audit.csv is the audit trail, which…"): marked
+# here, translated where returned.
+KEPT_NAMES = {"audit.csv": N_("the audit trail"), "audit": N_("the audit trail's copies"),
+              "calendar-state.json": N_("the calendar state"), ".visit-scheduler.lock": N_("the lock"),
+              "protocols": N_("the protocol versions")}
+_STUDY_FILES = {PARTICIPANTS_FILE: N_("the study's participants file"),
+                VISITS_FILE: N_("the study's visits file")}
 
 
 def kept_by_study(folder: Path, output: Path, closures: Path | None = None) -> str | None:
@@ -87,12 +105,12 @@ def kept_by_study(folder: Path, output: Path, closures: Path | None = None) -> s
     for name, what in KEPT_NAMES.items():
         kept = base / name
         if target == kept or kept in target.parents:
-            return what
+            return _(what)
     for stem in (PARTICIPANTS_FILE, VISITS_FILE):
         if target.parent == base and target.name.lower() in (f"{stem}.csv", f"{stem}.xlsx"):
-            return f"the study's {stem} file"
+            return _(_STUDY_FILES[stem])
     if target == (base / PROTOCOL_FILE):
-        return "the protocol"
+        return _("the protocol")
     if closures is not None and target == closures.resolve():
-        return "the clinic closures file"
+        return _("the clinic closures file")
     return None

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.errors import InputFileError, Problem
+from scheduler.i18n import _, ngettext
 from scheduler.sources.tables import control_in_id, participant_ids, read_date_column, read_table, text_column
 
 PARTICIPANT_COLUMNS = ("participant_id", "enrollment_date")
@@ -38,12 +39,12 @@ def read_participants(path: Path, label: str, encoding: str | None = None,
     empty_id = (ids == "").to_numpy()
     bad_id = ~empty_id & ~control & ~ids.str.contains(ID_PATTERN, regex=True).to_numpy(dtype=bool)
     for position in np.flatnonzero(empty_id):
-        problems.append(table.problem("the participant ID is empty", int(lines[position]),
-                                      "participant_id", None, "give every participant an ID"))
+        problems.append(table.problem(_("the participant ID is empty"), int(lines[position]),
+                                      "participant_id", None, _("give every participant an ID")))
     for position in np.flatnonzero(bad_id):
-        problems.append(table.problem("a participant ID must start with a letter or a digit",
+        problems.append(table.problem(_("a participant ID must start with a letter or a digit"),
                                       int(lines[position]), "participant_id", ids.iloc[position],
-                                      "remove the leading sign or space"))
+                                      _("remove the leading sign or space")))
     duplicated = ids.duplicated(keep=False).to_numpy() & ~empty_id & ~control
     if duplicated.any():
         typed = dict(zip(lines[duplicated], frame["participant_id"].to_numpy(dtype=object)[duplicated]))
@@ -52,32 +53,38 @@ def read_participants(path: Path, label: str, encoding: str | None = None,
             others = ", ".join(str(n) for n in group_lines[1:])
             # ００９ and 009 are one ID (NFKC): say so where the lines do not look alike.
             alike = all(typed[n] == participant for n in group_lines)
+            # TRANSLATORS: {lines} are the other line numbers of the file, joined by ", ".
+            listed = ngettext("participant {participant} is listed twice (also on line {lines})",
+                              "participant {participant} is listed twice (also on lines {lines})",
+                              len(group_lines) - 1)
             problems.append(table.problem(
-                f"participant {participant} is listed twice "
-                f"(also on line{'s' if len(group_lines) > 2 else ''} {others})",
+                listed.format(participant=participant, lines=others),
                 int(group_lines[0]), "participant_id", str(typed[group_lines[0]]),
-                "keep one line per participant" if alike else
-                "keep one line per participant (full-width digits and letters, as a Chinese "
-                "input method types them, are the same ID as plain ones)"))
+                _("keep one line per participant") if alike else
+                _("keep one line per participant (full-width digits and letters, as a Chinese "
+                  "input method types them, are the same ID as plain ones)")))
 
-    enrollment, _, enrollment_problems = read_date_column(table, "enrollment_date", date_format,
-                                                          allow_empty=False)
-    withdrawal, _, withdrawal_problems = read_date_column(table, "withdrawal_date", date_format,
-                                                          allow_empty=True)
+    enrollment, _codes, enrollment_problems = read_date_column(table, "enrollment_date", date_format,
+                                                               allow_empty=False)
+    withdrawal, _codes, withdrawal_problems = read_date_column(table, "withdrawal_date", date_format,
+                                                               allow_empty=True)
     problems += enrollment_problems + withdrawal_problems
     before = ~np.isnat(withdrawal) & ~np.isnat(enrollment) & (withdrawal < enrollment)
     for position in np.flatnonzero(before):
+        # TRANSLATORS: {date} is the enrollment date, as the file has it.
         problems.append(table.problem(
-            f"withdrawal before enrollment ({frame['enrollment_date'].iloc[position]})",
+            _("withdrawal before enrollment ({date})").format(date=frame["enrollment_date"].iloc[position]),
             int(lines[position]), "withdrawal_date", frame["withdrawal_date"].iloc[position],
-            "check both dates"))
+            _("check both dates")))
     if problems:
         problems.sort(key=lambda problem: (problem.line or 0))
         count = len(problems)
-        raise InputFileError(
-            f"{label}: the participants file cannot be used until "
-            f"{'this problem is' if count == 1 else f'these {count} problems are'} fixed "
-            "(a participant who cannot be scheduled must not silently drop out)", problems)
+        raise InputFileError(ngettext(
+            "{file}: the participants file cannot be used until this problem is fixed "
+            "(a participant who cannot be scheduled must not silently drop out)",
+            "{file}: the participants file cannot be used until these {count} problems are fixed "
+            "(a participant who cannot be scheduled must not silently drop out)",
+            count).format(file=label, count=count), problems)
     return pd.DataFrame({
         "participant_id": text_column(ids),
         "enrollment_date": enrollment,

@@ -24,6 +24,7 @@ import pandas as pd
 from scheduler.core import dates as datelib
 from scheduler.core.table import Table
 from scheduler.errors import InputFileError, Problem
+from scheduler.i18n import _, ngettext, pgettext
 from scheduler.sources.text import decode, encoding_note, has_invisible, header_names, normal_id, separator_of
 
 # A file written day-first has that form on every line: list the first few, not thousands.
@@ -50,8 +51,16 @@ class LongLine:
 
 
 def too_many_cells(cells: int, width: int) -> str:
-    return (f"the line has {cells} cells where the header has {width} — "
-            "a value holding a comma needs double quotes")
+    return _("the line has {cells} cells where the header has {width} — "
+             "a value holding a comma needs double quotes").format(cells=cells, width=width)
+
+
+def _too_many_cells_at(label: str, line: int, cells: int, width: int) -> InputFileError:
+    """The file refused at the first line with more cells than the header."""
+    # TRANSLATORS: {cells} and {width} are numbers of cells (two or more, one or more).
+    return InputFileError(_("{file}:{line}: the line has {cells} cells where the header has {width} — "
+                            "a value holding a comma needs double quotes")
+                          .format(file=label, line=line, cells=cells, width=width))
 
 
 def read_table(path: Path, label: str, required: tuple[str, ...], optional: tuple[str, ...],
@@ -63,29 +72,40 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
     a file that is not UTF-8). ``long_lines``, when given, gets the CSV lines that have
     more cells than the header, which are then left out; without it they refuse the file."""
     if not path.exists():
-        raise InputFileError(f"{label}: file not found — check the name and the folder "
-                             "(--study names the study folder)")
+        raise InputFileError(_("{file}: file not found — check the name and the folder "
+                               "(--study names the study folder)").format(file=label))
     if path.is_dir():
-        raise InputFileError(f"{label}: this is a folder, not a file — name the CSV or .xlsx file")
+        raise InputFileError(_("{file}: this is a folder, not a file — name the CSV or .xlsx file")
+                             .format(file=label))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         frame, sheet_name = _read_workbook(path, label, sheet, required + optional)
     elif suffix == ".xls":
-        raise InputFileError(f"{label}: old Excel 97–2003 workbooks (.xls) cannot be read — "
-                             "in Excel, Save As 'Excel Workbook (.xlsx)' or 'CSV UTF-8'")
+        raise InputFileError(_("{file}: old Excel 97–2003 workbooks (.xls) cannot be read — "
+                               "in Excel, Save As 'Excel Workbook (.xlsx)' or 'CSV UTF-8'").format(file=label))
     else:
         frame, sheet_name = _read_csv(path, label, encoding, required + optional, notes, long_lines), None
     missing = [name for name in required if name not in frame.columns]
     if missing:
         present = frame.attrs.get("header") or [c for c in frame.columns if c != "line"]
-        found = ", ".join(present) or "none"
-        guesses = [f"'{guess[0]}' for {name}" for name in missing
+        # TRANSLATORS: said where a header has no column at all ("columns found: none").
+        found = ", ".join(present) or pgettext("columns found", "none")
+        # TRANSLATORS: {guess} is a column of the file, {column} the required column it may be.
+        guesses = [_("'{guess}' for {column}").format(guess=guess[0], column=name) for name in missing
                    if (guess := difflib.get_close_matches(name, present, n=1, cutoff=0.75))]
-        hint = f"; did you mean {', '.join(guesses)}?" if guesses else ""
-        raise InputFileError(
-            f"{label}: required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} missing (columns found: {found}) — "
-            f"the header line needs {', '.join(required)}{hint}")
+        # TRANSLATORS: {missing}, {found} and {required} are column names joined by ", ";
+        # {guesses} are clauses such as "'enrolment_date' for enrollment_date".
+        message = (ngettext("{file}: required column {missing} missing (columns found: {found}) — "
+                            "the header line needs {required}; did you mean {guesses}?",
+                            "{file}: required columns {missing} missing (columns found: {found}) — "
+                            "the header line needs {required}; did you mean {guesses}?", len(missing))
+                   if guesses else
+                   ngettext("{file}: required column {missing} missing (columns found: {found}) — "
+                            "the header line needs {required}",
+                            "{file}: required columns {missing} missing (columns found: {found}) — "
+                            "the header line needs {required}", len(missing)))
+        raise InputFileError(message.format(file=label, missing=", ".join(missing), found=found,
+                                            required=", ".join(required), guesses=", ".join(guesses)))
     for name in optional:
         if name not in frame.columns:
             frame[name] = ""
@@ -99,7 +119,9 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise InputFileError(f"{label}: cannot read the file ({error.strerror})") from None
+        # TRANSLATORS: {reason} is the system's own words ("Permission denied").
+        raise InputFileError(_("{file}: cannot read the file ({reason})")
+                             .format(file=label, reason=error.strerror)) from None
     decoded, codec = decode(raw, label, encoding)
     note = encoding_note(label, codec, given=bool(encoding))
     if note is not None and notes is not None:
@@ -108,11 +130,11 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
     # csv module and the line numbers in messages all count lines the same way.
     text = decoded.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
-        raise InputFileError(f"{label}: this is not a text file — save it as CSV or .xlsx")
+        raise InputFileError(_("{file}: this is not a text file — save it as CSV or .xlsx").format(file=label))
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
-        raise InputFileError(f"{label}: the file is empty or its first line is blank — "
-                             "the first line must be the header")
+        raise InputFileError(_("{file}: the file is empty or its first line is blank — "
+                               "the first line must be the header").format(file=label))
     separator = separator_of(first_line)
     # The header is read here, not by pandas, which would quietly rename a repeated column.
     names = header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
@@ -152,17 +174,20 @@ def _parse_csv(text: str, separator: str, names: list[str], label: str,
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if match:
             expected, line, saw = match.groups()
-            raise InputFileError(
-                f"{label}:{_physical_line(text, separator, int(line))}: "
-                f"{too_many_cells(int(saw), int(expected))}") from None
+            raise _too_many_cells_at(label, _physical_line(text, separator, int(line)), int(saw),
+                                     int(expected)) from None
         match = re.search(r"EOF inside string starting at row (\d+)", str(error))
         if match:
             raise InputFileError(
-                f"{label}:{_physical_line(text, separator, int(match.group(1)) + 1)}: a double "
-                "quote (\") opens a value that is never closed — close it, or remove it") from None
-        raise InputFileError(f"{label}: the file cannot be read as CSV ({error})") from None
+                _("{file}:{line}: a double quote (\") opens a value that is never closed — "
+                  "close it, or remove it")
+                .format(file=label, line=_physical_line(text, separator, int(match.group(1)) + 1))) from None
+        # TRANSLATORS: {error} is the CSV reader's own words, in English.
+        raise InputFileError(_("{file}: the file cannot be read as CSV ({error})")
+                             .format(file=label, error=error)) from None
     except pd.errors.EmptyDataError:
-        raise InputFileError(f"{label}: the file is empty — the first line must be the header") from None
+        raise InputFileError(_("{file}: the file is empty — the first line must be the header")
+                             .format(file=label)) from None
     first_row_long = False
     for warning in caught:
         if issubclass(warning.category, pd.errors.ParserWarning):
@@ -209,9 +234,9 @@ def _too_many_cells(text: str, separator: str, label: str) -> InputFileError:
     start = 2
     for row in reader:
         if len(row) > len(header):
-            return InputFileError(f"{label}:{start}: {too_many_cells(len(row), len(header))}")
+            return _too_many_cells_at(label, start, len(row), len(header))
         start = reader.line_num + 1
-    return InputFileError(f"{label}: the lines do not all have as many cells as the header")
+    return InputFileError(_("{file}: the lines do not all have as many cells as the header").format(file=label))
 
 
 def _physical_line(text: str, separator: str, record: int) -> int:
@@ -232,7 +257,7 @@ def _line_numbers(text: str, separator: str, rows: int, physical: int) -> np.nda
 def _record_lines(text: str, separator: str) -> list[int]:
     reader = csv.reader(io.StringIO(text), delimiter=separator)
     starts, previous = [], 0
-    for _ in reader:
+    for _row in reader:
         starts.append(previous + 1)
         previous = reader.line_num
     return starts
@@ -256,9 +281,9 @@ def participant_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def control_in_id(table: Table, line: int, value: str) -> Problem:
-    return table.problem("the participant ID holds a line break or another control character",
+    return table.problem(_("the participant ID holds a line break or another control character"),
                          line, "participant_id", value,
-                         "retype the ID without it (it may be invisible)", participant=value)
+                         _("retype the ID without it (it may be invisible)"), participant=value)
 
 
 def text_column(column: pd.Series) -> pd.Series:
@@ -310,28 +335,30 @@ def _read_workbook(path: Path, label: str, sheet: str | None,
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
-        raise InputFileError(f"{label}: cannot be opened as an Excel workbook ({error}) — "
-                             "save it again from Excel as .xlsx") from None
+        # TRANSLATORS: {error} is the workbook reader's own words, in English.
+        raise InputFileError(_("{file}: cannot be opened as an Excel workbook ({error}) — "
+                               "save it again from Excel as .xlsx").format(file=label, error=error)) from None
     try:
         if sheet is None:
             # The first sheet a person sees: a hidden first sheet (a lookup list, an old
             # version) is not the data. --sheet may still name any sheet, hidden or not.
             if not workbook.worksheets:
-                raise InputFileError(f"{label}: the workbook has no sheet — "
-                                     "save it again from Excel as .xlsx")
+                raise InputFileError(_("{file}: the workbook has no sheet — "
+                                       "save it again from Excel as .xlsx").format(file=label))
             visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
             worksheet = (visible or workbook.worksheets)[0]
         elif sheet in workbook.sheetnames:
             worksheet = workbook[sheet]
         else:
-            raise InputFileError(f"{label}: no sheet named '{sheet}' (sheets: "
-                                 f"{', '.join(workbook.sheetnames)}) — check --sheet")
+            # TRANSLATORS: {sheets} are the workbook's sheet names, joined by ", ".
+            raise InputFileError(_("{file}: no sheet named '{sheet}' (sheets: {sheets}) — check --sheet")
+                                 .format(file=label, sheet=sheet, sheets=", ".join(workbook.sheetnames)))
         # Cells, not values only: a number's format says how Excel shows it (007).
         rows = worksheet.iter_rows()
         header = next(rows, None)
         if header is None or all(cell.value is None for cell in header):
-            raise InputFileError(f"{label} (sheet {worksheet.title}): the sheet is empty — "
-                                 "row 1 must be the header")
+            raise InputFileError(_("{file} (sheet {sheet}): the sheet is empty — row 1 must be the header")
+                                 .format(file=label, sheet=worksheet.title))
 
         def text(cell: Any) -> str:
             """The cell as Excel shows it, for what can be text: a date as YYYY-MM-DD, a
@@ -356,7 +383,9 @@ def _read_workbook(path: Path, label: str, sheet: str | None,
         title = worksheet.title
     finally:
         workbook.close()
-    columns = header_names([text(name) for name in header], f"{label} (sheet {title})")
+    # TRANSLATORS: where a problem is: a file and one of its sheets.
+    columns = header_names([text(name) for name in header],
+                           _("{file} (sheet {sheet})").format(file=label, sheet=title))
     frame = pd.DataFrame(records, columns=columns, dtype=object) if records else \
         pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
     frame["line"] = np.arange(2, len(frame) + 2)
@@ -366,16 +395,18 @@ def _read_workbook(path: Path, label: str, sheet: str | None,
 def _refuse_form(table: Table, column: str, values: pd.Series, positions: np.ndarray,
                  headline: str, what: str, fix: str) -> None:
     """A date form that is the file's, not one value's: the whole file refused (exit 2),
-    with the first few lines that have it."""
+    with the first few lines that have it. ``headline``: the whole message, with {file}
+    and {count} (the dates that have the form) to fill in."""
     if not len(positions):
         return
     lines = table.frame["line"].to_numpy()
     count = len(positions)
     raise InputFileError(
-        f"{table.label}: {headline} ({count} such date{'s' if count > 1 else ''})",
+        headline.format(file=table.label, count=count),
         [table.problem(what, int(lines[position]), column, values.iloc[position], fix)
          for position in positions[:MAX_LISTED]]
-        + ([table.problem(f"and {count - MAX_LISTED} more such dates")] if count > MAX_LISTED else []))
+        + ([table.problem(_("and {count} more such dates").format(count=count - MAX_LISTED))]
+           if count > MAX_LISTED else []))
 
 
 def read_date_column(table: Table, column: str, date_format: str | None,
@@ -388,15 +419,24 @@ def read_date_column(table: Table, column: str, date_format: str | None,
     """
     values = table.frame[column]
     parsed, codes = datelib.parse_dates(values, date_format)
-    _refuse_form(table, column, values, np.flatnonzero(codes == datelib.DAY_FIRST),
-                 "dates written day-first or month-first cannot be read safely, so the whole "
-                 "file is refused", "a date written day-first or month-first",
-                 "give the form with --date-format, for example "
-                 "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)")
-    _refuse_form(table, column, values, np.flatnonzero(codes == datelib.TWO_DIGIT_YEAR),
-                 "this file has two-digit years — re-save it with four: a year such as 10 could "
-                 "be 1910 or 2010, so the whole file is refused",
-                 datelib.WHAT[datelib.TWO_DIGIT_YEAR], datelib.HINTS[datelib.TWO_DIGIT_YEAR])
+    day_first = np.flatnonzero(codes == datelib.DAY_FIRST)
+    _refuse_form(table, column, values, day_first,
+                 ngettext("{file}: dates written day-first or month-first cannot be read safely, so "
+                          "the whole file is refused ({count} such date)",
+                          "{file}: dates written day-first or month-first cannot be read safely, so "
+                          "the whole file is refused ({count} such dates)", len(day_first)),
+                 _("a date written day-first or month-first"),
+                 # TRANSLATORS: '%d/%m/%Y' and '%m/%d/%Y' are date forms to type as they are.
+                 _("give the form with --date-format, for example "
+                   "--date-format '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)"))
+    two_digit = np.flatnonzero(codes == datelib.TWO_DIGIT_YEAR)
+    _refuse_form(table, column, values, two_digit,
+                 ngettext("{file}: this file has two-digit years — re-save it with four: a year such "
+                          "as 10 could be 1910 or 2010, so the whole file is refused ({count} such date)",
+                          "{file}: this file has two-digit years — re-save it with four: a year such "
+                          "as 10 could be 1910 or 2010, so the whole file is refused ({count} such dates)",
+                          len(two_digit)),
+                 datelib.what(datelib.TWO_DIGIT_YEAR), datelib.hint(datelib.TWO_DIGIT_YEAR))
     bad = codes != datelib.OK
     if allow_empty:
         bad &= codes != datelib.EMPTY
@@ -405,9 +445,9 @@ def read_date_column(table: Table, column: str, date_format: str | None,
     for position in np.flatnonzero(bad):
         code = int(codes[position])
         if code == datelib.EMPTY:
-            problems.append(table.problem("the date is empty", int(lines[position]), column,
-                                          None, "fill in the date as YYYY-MM-DD"))
+            problems.append(table.problem(_("the date is empty"), int(lines[position]), column,
+                                          None, _("fill in the date as YYYY-MM-DD")))
         else:
-            problems.append(table.problem(datelib.WHAT[code], int(lines[position]), column,
-                                          values.iloc[position], datelib.HINTS[code]))
+            problems.append(table.problem(datelib.what(code), int(lines[position]), column,
+                                          values.iloc[position], datelib.hint(code)))
     return parsed, codes, problems

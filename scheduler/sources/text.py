@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from scheduler.errors import InputFileError, Problem
+from scheduler.i18n import _, ngettext
 
 # A file that mixes encodings has that on a few lines: list the first few, not thousands.
 MAX_LISTED = 20
@@ -40,11 +41,14 @@ def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
         try:
             return raw.decode(encoding), encoding
         except LookupError:
-            raise InputFileError(f"{label}: unknown encoding '{encoding}' — "
-                                 "use utf-8, utf-8-sig or gb18030") from None
+            raise InputFileError(_("{file}: unknown encoding '{encoding}' — "
+                                   "use utf-8, utf-8-sig or gb18030").format(file=label, encoding=encoding)) from None
         except UnicodeDecodeError as error:
-            raise InputFileError(f"{label}: the file is not {encoding} text (byte {error.start}) "
-                                 "— leave out --encoding to let the file's encoding be found") from None
+            # TRANSLATORS: {encoding} is the one --encoding gave; {byte} the position of the
+            # first byte it cannot read (0 is the first).
+            raise InputFileError(_("{file}: the file is not {encoding} text (byte {byte}) "
+                                   "— leave out --encoding to let the file's encoding be found")
+                                 .format(file=label, encoding=encoding, byte=error.start)) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         return _marked(raw, "utf-8-sig", "UTF-8", label), "utf-8-sig"  # Excel's "CSV UTF-8"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -62,11 +66,12 @@ def encoding_note(label: str, codec: str, given: bool) -> str | None:
     if name in ("utf-8", "utf-8-sig"):
         return None
     if given:
-        return f"{label}: read as {codec} text, as --encoding says"
+        return _("{file}: read as {encoding} text, as --encoding says").format(file=label, encoding=codec)
     if name == "gb18030":
-        return (f"{label}: the file is not UTF-8 text: read as GB18030 (Chinese Windows' encoding) "
-                "— if a name or reason looks wrong, give its encoding with --encoding")
-    return f"{label}: read as {name.upper()} text, as the file's first bytes (byte-order mark) say"
+        return _("{file}: the file is not UTF-8 text: read as GB18030 (Chinese Windows' encoding) "
+                 "— if a name or reason looks wrong, give its encoding with --encoding").format(file=label)
+    return (_("{file}: read as {encoding} text, as the file's first bytes (byte-order mark) say")
+            .format(file=label, encoding=name.upper()))
 
 
 def _not_utf8(raw: bytes, label: str) -> str:
@@ -86,13 +91,17 @@ def _not_utf8(raw: bytes, label: str) -> str:
     if text is None and utf8_lines:
         raise _mixed(label, bad, shown)
     if other is not None:
-        what = ("is neither UTF-8 nor Chinese (GB18030) text" if text is None else
-                "is not UTF-8 text, and read as Chinese (GB18030) its letters would be garbled")
-        raise InputFileError(
-            f"{label}: the file {what}: it looks like {other} text — give its encoding with "
-            f"--encoding, for example --encoding {other}, or save it as 'CSV UTF-8' in Excel")
-    raise InputFileError(f"{label}: the text encoding cannot be recognised — save the file "
-                         "as 'CSV UTF-8' in Excel, or give --encoding")
+        # TRANSLATORS: {encoding} is an encoding's name (cp1252, latin_1…), also typed after
+        # --encoding.
+        message = (_("{file}: the file is neither UTF-8 nor Chinese (GB18030) text: it looks like "
+                     "{encoding} text — give its encoding with --encoding, for example --encoding "
+                     "{encoding}, or save it as 'CSV UTF-8' in Excel") if text is None else
+                   _("{file}: the file is not UTF-8 text, and read as Chinese (GB18030) its letters "
+                     "would be garbled: it looks like {encoding} text — give its encoding with "
+                     "--encoding, for example --encoding {encoding}, or save it as 'CSV UTF-8' in Excel"))
+        raise InputFileError(message.format(file=label, encoding=other))
+    raise InputFileError(_("{file}: the text encoding cannot be recognised — save the file "
+                           "as 'CSV UTF-8' in Excel, or give --encoding").format(file=label))
 
 
 def _lines_not_utf8(raw: bytes) -> tuple[int, list[tuple[int, str]], int, int]:
@@ -147,15 +156,18 @@ def _reads_as_gb2312(line: str) -> bool:
 
 
 def _mixed(label: str, count: int, shown: list[tuple[int, str]]) -> InputFileError:
-    problems = [Problem(label, "this line is not UTF-8 text", line=number, value=line,
-                        fix="retype its text, then save the file as UTF-8 ('CSV UTF-8' in Excel)")
+    problems = [Problem(label, _("this line is not UTF-8 text"), line=number, value=line,
+                        fix=_("retype its text, then save the file as UTF-8 ('CSV UTF-8' in Excel)"))
                 for number, line in shown]
     if count > len(shown):
-        problems.append(Problem(label, f"and {count - len(shown)} more such lines"))
+        problems.append(Problem(label, _("and {count} more such lines").format(count=count - len(shown))))
     return InputFileError(
-        f"{label}: the file mixes two text encodings: it is UTF-8 but for "
-        f"{'1 line' if count == 1 else f'{count} lines'} (another encoding, such as GBK, was "
-        "pasted or appended) — nothing is read, since either way some lines would be garbled",
+        ngettext("{file}: the file mixes two text encodings: it is UTF-8 but for {count} line "
+                 "(another encoding, such as GBK, was pasted or appended) — nothing is read, since "
+                 "either way some lines would be garbled",
+                 "{file}: the file mixes two text encodings: it is UTF-8 but for {count} lines "
+                 "(another encoding, such as GBK, was pasted or appended) — nothing is read, since "
+                 "either way some lines would be garbled", count).format(file=label, count=count),
         problems)
 
 
@@ -203,8 +215,11 @@ def _marked(raw: bytes, codec: str, name: str, label: str) -> str:
         return raw.decode(codec)
     except UnicodeDecodeError as error:
         line = raw[:error.start].decode(codec, errors="replace").count("\n") + 1
-        raise InputFileError(f"{label}:{line}: the file says it is {name} text (its first bytes), but "
-                             f"byte {error.start} is not — save it again from Excel as 'CSV UTF-8'") from None
+        # TRANSLATORS: {encoding} is UTF-8 or UTF-16; {byte} the position of the byte (0 is
+        # the first).
+        raise InputFileError(_("{file}:{line}: the file says it is {encoding} text (its first bytes), "
+                               "but byte {byte} is not — save it again from Excel as 'CSV UTF-8'")
+                             .format(file=label, line=line, encoding=name, byte=error.start)) from None
 
 
 # What never belongs in an ID and cannot be seen: control characters (a line break, a tab),
@@ -241,7 +256,7 @@ def header_names(raw: Sequence[object], label: str) -> list[str]:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise InputFileError(f"{label}:1: column {name} appears twice in the header — "
-                                 "keep one column of that name")
+            raise InputFileError(_("{file}:1: column {column} appears twice in the header — "
+                                   "keep one column of that name").format(file=label, column=name))
         seen.add(name)
     return names

@@ -24,6 +24,7 @@ from types import FrameType
 from typing import IO, Any
 
 from scheduler.errors import OutputError
+from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 
 
@@ -32,7 +33,9 @@ def make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"{label(folder)}: cannot create the folder ({error.strerror})") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("Permission denied").
+        raise OutputError(_("{folder}: cannot create the folder ({reason})")
+                          .format(folder=label(folder), reason=error.strerror)) from None
 
 
 @contextlib.contextmanager
@@ -42,15 +45,20 @@ def atomic_path(path: Path, durable: bool = False) -> Iterator[Path]:
     try:
         exists = folder.is_dir()
     except OSError as error:  # a folder above it that we may not enter
-        raise OutputError(f"{label(path)}: cannot write in {label(folder)} ({error.strerror}) — "
-                          "write somewhere else with -o") from None
+        # TRANSLATORS: {reason} is the operating system's reason; -o is the output option.
+        raise OutputError(_("{file}: cannot write in {folder} ({reason}) — "
+                            "write somewhere else with -o")
+                          .format(file=label(path), folder=label(folder), reason=error.strerror)) from None
     if not exists:
-        raise OutputError(f"{label(path)}: the folder {label(folder)} does not exist — "
-                          "create it first, or write somewhere else with -o")
+        raise OutputError(_("{file}: the folder {folder} does not exist — "
+                            "create it first, or write somewhere else with -o")
+                          .format(file=label(path), folder=label(folder)))
     try:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
-        raise OutputError(f"{label(path)}: cannot write in {label(folder)} ({error.strerror})") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("Permission denied").
+        raise OutputError(_("{file}: cannot write in {folder} ({reason})")
+                          .format(file=label(path), folder=label(folder), reason=error.strerror)) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -61,13 +69,15 @@ def atomic_path(path: Path, durable: bool = False) -> Iterator[Path]:
         try:
             os.replace(temporary, path)
         except PermissionError:
-            raise OutputError(f"{label(path)}: cannot replace the file — close it if it is open "
-                              "in Excel, then run the command again") from None
+            raise OutputError(_("{file}: cannot replace the file — close it if it is open "
+                                "in Excel, then run the command again").format(file=label(path))) from None
         if durable:
             fsync_folder(folder)
     except OSError as error:
-        raise OutputError(f"{label(path)}: writing failed ({error.strerror or error}) — "
-                          "the earlier file, if any, is unchanged") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("No space left on device").
+        raise OutputError(_("{file}: writing failed ({reason}) — "
+                            "the earlier file, if any, is unchanged")
+                          .format(file=label(path), reason=error.strerror or error)) from None
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
@@ -155,21 +165,29 @@ def atomic_folder(folder: Path, names: Collection[str], ours: Callable[[Path], b
     swapped."""
     target = Path(os.path.realpath(folder))  # a link to a folder: the folder it names is replaced
     if target.parent == target:
-        raise OutputError(f"{label(folder)}: cannot be replaced whole — name a folder inside it with -o")
+        raise OutputError(_("{folder}: cannot be replaced whole — name a folder inside it with -o")
+                          .format(folder=label(folder)))
     make_folder(target.parent)
     try:
         _settle(target)
     except OSError as error:
-        raise OutputError(f"{label(folder)}: an earlier run was interrupted while replacing it, and "
-                          f"its earlier files (in {label(_aside(target))}) cannot be put back "
-                          f"({error.strerror or error}) — rename that folder to {target.name}, "
-                          "then run the command again") from None
+        # TRANSLATORS: {aside} is the folder holding the earlier files, {name} the name it should
+        # have again, {reason} the operating system's reason.
+        raise OutputError(_("{folder}: an earlier run was interrupted while replacing it, and "
+                            "its earlier files (in {aside}) cannot be put back "
+                            "({reason}) — rename that folder to {name}, "
+                            "then run the command again")
+                          .format(folder=label(folder), aside=label(_aside(target)),
+                                  reason=error.strerror or error, name=target.name)) from None
     seen = _check_target(target, folder, ours, {})
     try:
         building = Path(tempfile.mkdtemp(prefix=f".{target.name}{NEW_MARK}", dir=target.parent))
     except OSError as error:
-        raise OutputError(f"{label(folder)}: cannot write in {label(target.parent)} ({error.strerror}) "
-                          "— write somewhere else with -o") from None
+        # TRANSLATORS: {reason} is the operating system's reason; -o is the output option.
+        raise OutputError(_("{file}: cannot write in {folder} ({reason}) "
+                            "— write somewhere else with -o")
+                          .format(file=label(folder), folder=label(target.parent),
+                                  reason=error.strerror)) from None
     try:
         yield building
         _check_built(building, folder, names)
@@ -180,8 +198,10 @@ def atomic_folder(folder: Path, names: Collection[str], ours: Callable[[Path], b
         os.chmod(building, os.stat(target).st_mode & 0o7777 if target.is_dir() else 0o777 & ~_umask())
         _swap(target, building, folder)
     except OSError as error:
-        raise OutputError(f"{label(folder)}: writing failed ({error.strerror or error}) — nothing was "
-                          "replaced: the earlier files, if any, are unchanged") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("No space left on device").
+        raise OutputError(_("{folder}: writing failed ({reason}) — nothing was "
+                            "replaced: the earlier files, if any, are unchanged")
+                          .format(folder=label(folder), reason=error.strerror or error)) from None
     finally:
         shutil.rmtree(building, ignore_errors=True)  # gone once swapped in
 
@@ -216,23 +236,25 @@ def _check_target(target: Path, folder: Path, ours: Callable[[Path], bool],
     if not os.path.lexists(target):
         return {}
     if not target.is_dir():
-        raise OutputError(f"{label(folder)} is a file, not a folder — name a folder with -o "
-                          "(nothing was written)")
+        raise OutputError(_("{folder} is a file, not a folder — name a folder with -o "
+                            "(nothing was written)").format(folder=label(folder)))
     try:
         here = Path.cwd().resolve()
     except OSError:  # the current folder was removed: it cannot be the target
         here = Path("/")
     if here == target or target in here.parents:
-        raise OutputError(f"{label(folder)} is the folder you are working in (or holds it): it cannot "
-                          "be replaced — name another folder with -o, or run the command from "
-                          "elsewhere (nothing was written)")
+        raise OutputError(_("{folder} is the folder you are working in (or holds it): it cannot "
+                            "be replaced — name another folder with -o, or run the command from "
+                            "elsewhere (nothing was written)").format(folder=label(folder)))
     found: dict[str, bool] = {}
     strangers = []
     try:
         entries = list(os.scandir(target))
     except OSError as error:
-        raise OutputError(f"{label(folder)}: cannot read the folder ({error.strerror}) — nothing was "
-                          "written; ask for access to it, or name another folder with -o") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("Permission denied").
+        raise OutputError(_("{folder}: cannot read the folder ({reason}) — nothing was "
+                            "written; ask for access to it, or name another folder with -o")
+                          .format(folder=label(folder), reason=error.strerror)) from None
     for entry in entries:
         if entry.name in seen:
             found[entry.name] = seen[entry.name]
@@ -246,11 +268,21 @@ def _check_target(target: Path, folder: Path, ours: Callable[[Path], bool],
             strangers.append(entry.name)
     if strangers:
         strangers.sort()
-        shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
-        them = "it" if len(strangers) == 1 else "them"
-        raise OutputError(f"{label(folder)} holds {shown}, which visit-scheduler did not write — "
-                          f"nothing was written: the tool replaces its files there as one set, so "
-                          f"move {them} elsewhere, or name another folder with -o")
+        names = ", ".join(strangers[:3])
+        if len(strangers) > 3:
+            # TRANSLATORS: {names} are the first three file names found, {count} how many more.
+            message = _("{folder} holds {names} and {count} more, which visit-scheduler did not write — "
+                        "nothing was written: the tool replaces its files there as one set, so "
+                        "move them elsewhere, or name another folder with -o")
+        else:
+            # TRANSLATORS: {names} are the file names found (one, two or three of them).
+            message = ngettext("{folder} holds {names}, which visit-scheduler did not write — "
+                               "nothing was written: the tool replaces its files there as one set, so "
+                               "move it elsewhere, or name another folder with -o",
+                               "{folder} holds {names}, which visit-scheduler did not write — "
+                               "nothing was written: the tool replaces its files there as one set, so "
+                               "move them elsewhere, or name another folder with -o", len(strangers))
+        raise OutputError(message.format(folder=label(folder), names=names, count=len(strangers) - 3))
     return found
 
 
@@ -268,19 +300,23 @@ def _check_built(building: Path, folder: Path, names: Collection[str]) -> None:
     expected = set(names)
     with os.scandir(building) as entries:
         sizes = {entry.name: entry.stat(follow_symlinks=False).st_size for entry in entries}
-    unchanged = "nothing was replaced: the earlier files, if any, are unchanged"
     missing = sorted(expected - set(sizes))
     if missing:
-        raise OutputError(f"{label(folder / missing[0])}: was not written ({len(set(sizes) & expected)} of "
-                          f"{len(expected)} files were) — {unchanged}")
+        # TRANSLATORS: {written} of {count} files of the set were written.
+        raise OutputError(_("{file}: was not written ({written} of {count} files were) — nothing was "
+                            "replaced: the earlier files, if any, are unchanged")
+                          .format(file=label(folder / missing[0]), written=len(set(sizes) & expected),
+                                  count=len(expected)))
     empty = sorted(name for name in expected if sizes[name] == 0)
     if empty:
-        raise OutputError(f"{label(folder / empty[0])}: came out empty (is the disk full?) — {unchanged}; "
-                          "free some space, then run the command again")
+        raise OutputError(_("{file}: came out empty (is the disk full?) — nothing was replaced: the "
+                            "earlier files, if any, are unchanged; free some space, then run the "
+                            "command again").format(file=label(folder / empty[0])))
     extra = sorted(set(sizes) - expected)
     if extra:
-        raise OutputError(f"{label(folder)}: {extra[0]} was written but not expected (a bug in "
-                          f"visit-scheduler; please report it) — {unchanged}")
+        raise OutputError(_("{folder}: {file} was written but not expected (a bug in visit-scheduler; "
+                            "please report it) — nothing was replaced: the earlier files, if any, are "
+                            "unchanged").format(folder=label(folder), file=extra[0]))
 
 
 def _flush(building: Path, names: Collection[str]) -> None:
@@ -351,16 +387,16 @@ def _swap(target: Path, building: Path, folder: Path) -> None:
                     raise
                 earlier = aside
         except PermissionError:
-            raise OutputError(f"{label(folder)}: cannot replace the folder — close any file of it that "
-                              "is open (in Excel, a viewer or a window showing the folder), then run "
-                              "the command again (nothing was replaced)") from None
+            raise OutputError(_("{folder}: cannot replace the folder — close any file of it that "
+                                "is open (in Excel, a viewer or a window showing the folder), then run "
+                                "the command again (nothing was replaced)").format(folder=label(folder))) from None
         fsync_folder(target.parent)
         if earlier is not None:
             shutil.rmtree(earlier, ignore_errors=True)  # what a kill leaves, the next run removes
     if held.received is not None:
-        raise InterruptedAfterWriting(f"interrupted after {label(folder)} was replaced whole: the new "
-                                      "files are in place, but the command stopped there — run it "
-                                      "again to be sure the rest is done")
+        raise InterruptedAfterWriting(_("interrupted after {folder} was replaced whole: the new "
+                                        "files are in place, but the command stopped there — run it "
+                                        "again to be sure the rest is done").format(folder=label(folder)))
 
 
 class SignalsHeld:
@@ -393,8 +429,10 @@ def write_set(folder: Path, files: Mapping[str, Callable[[], bytes]], ours: Call
             try:
                 (building / name).write_bytes(data)
             except OSError as error:
-                raise OutputError(f"{label(folder / name)}: writing failed ({error.strerror or error}) "
-                                  "— nothing was replaced: the earlier files, if any, are unchanged") from None
+                # TRANSLATORS: {reason} is the operating system's reason ("No space left on device").
+                raise OutputError(_("{file}: writing failed ({reason}) "
+                                    "— nothing was replaced: the earlier files, if any, are unchanged")
+                                  .format(file=label(folder / name), reason=error.strerror or error)) from None
 
 
 def file_head(path: Path, suffix: str, size: int) -> bytes | None:

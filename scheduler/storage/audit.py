@@ -38,6 +38,7 @@ from pathlib import Path
 import pendulum
 
 from scheduler.errors import ChangeRefused
+from scheduler.i18n import _
 from scheduler.paths import label
 
 AUDIT_FILE = "audit.csv"
@@ -118,7 +119,10 @@ class Trail:
 
     def head(self) -> str:
         """What the monitor keeps outside the folder: line count and last hash."""
-        return f"{self.total_lines} lines (headers included), last line sha256 {self.last_hash}"
+        # TRANSLATORS: the audit trail's head, which the monitor copies and keeps; keep the word
+        # "sha256" (the weekly report looks for it). {count} counts lines, {digest} is a hash.
+        return _("{count} lines (headers included), last line sha256 {digest}").format(
+            count=self.total_lines, digest=self.last_hash)
 
     def unfinished(self) -> list[Line]:
         """The lines of the last change when it has no end (done, completed, rolled back)."""
@@ -193,13 +197,15 @@ def read_trail(folder: Path) -> Trail:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise ChangeRefused(f"{label(path)}: the audit trail cannot be written — it cannot even be "
-                            f"read ({error.strerror}); nothing was changed") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("Permission denied").
+        raise ChangeRefused(_("{file}: the audit trail cannot be written — it cannot even be "
+                              "read ({reason}); nothing was changed")
+                            .format(file=label(path), reason=error.strerror)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        trail.problems.append(f"{label(path)}: the audit trail is not UTF-8 text any more "
-                              "(saved by another program?)")
+        trail.problems.append(_("{file}: the audit trail is not UTF-8 text any more "
+                                "(saved by another program?)").format(file=label(path)))
         text = raw.decode("utf-8-sig", errors="replace")
     physical = text.split("\n")
     if physical and physical[-1] == "":
@@ -213,11 +219,16 @@ def read_trail(folder: Path) -> Trail:
             # holds: a header or an older line typed in below it is a line like any other,
             # and breaks the chain where it stands.
             if cells in (AUDIT_COLUMNS, OLD_COLUMNS):
-                trail.problems.append(f"{shown}:{number}: a header line inside the trail")
-            elif cells is None or len(cells) != len(AUDIT_COLUMNS):
-                count = "cannot be read as CSV" if cells is None else \
-                    f"has {len(cells)} cells where the header has {len(AUDIT_COLUMNS)}"
-                trail.problems.append(f"{shown}:{number}: the line {count}")
+                trail.problems.append(_("{file}:{line}: a header line inside the trail")
+                                      .format(file=shown, line=number))
+            elif cells is None:
+                trail.problems.append(_("{file}:{line}: the line cannot be read as CSV")
+                                      .format(file=shown, line=number))
+            elif len(cells) != len(AUDIT_COLUMNS):
+                # TRANSLATORS: {cells} and {columns} are numbers of CSV cells.
+                trail.problems.append(_("{file}:{line}: the line has {cells} cells where the header "
+                                        "has {columns}").format(file=shown, line=number, cells=len(cells),
+                                                                columns=len(AUDIT_COLUMNS)))
             trail.lines.append(Line(number, raw_line, dict(zip(AUDIT_COLUMNS, cells or []))))
             continue
         if cells == AUDIT_COLUMNS:
@@ -228,8 +239,9 @@ def read_trail(folder: Path) -> Trail:
             columns = OLD_COLUMNS
             continue
         if columns is None or cells is None:
-            trail.problems.append(f"{shown}:{number}: a line before any header" if columns is None
-                                  else f"{shown}:{number}: the line cannot be read as CSV")
+            message = _("{file}:{line}: a line before any header") if columns is None \
+                else _("{file}:{line}: the line cannot be read as CSV")
+            trail.problems.append(message.format(file=shown, line=number))
             continue
         trail.old_lines.append(dict(zip(columns, cells)))
     return trail
@@ -278,9 +290,10 @@ class Appender:
             size = self.path.stat().st_size if self.path.exists() else 0
             self.descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         except OSError as error:
-            raise ChangeRefused(f"{label(self.path)}: the audit trail cannot be written "
-                                f"({error.strerror}) — close it if it is open in Excel; nothing "
-                                "was changed") from None
+            # TRANSLATORS: {reason} is the operating system's reason ("Permission denied").
+            raise ChangeRefused(_("{file}: the audit trail cannot be written "
+                                  "({reason}) — close it if it is open in Excel; nothing "
+                                  "was changed").format(file=label(self.path), reason=error.strerror)) from None
         self.needs_header = size == 0 or not self.trail.has_header
         self.bom = size == 0  # Excel's "CSV UTF-8", so a double-click shows Chinese text right
         self.ends_without_newline = size > 0 and self._last_byte() != b"\n"
@@ -313,8 +326,9 @@ class Appender:
             os.write(self.descriptor, data)
             os.fsync(self.descriptor)
         except OSError as error:
-            raise ChangeRefused(f"{label(self.path)}: the audit trail cannot be written "
-                                f"({error.strerror})") from None
+            # TRANSLATORS: {reason} is the operating system's reason ("No space left on device").
+            raise ChangeRefused(_("{file}: the audit trail cannot be written ({reason})")
+                                .format(file=label(self.path), reason=error.strerror)) from None
         return texts
 
     def close(self) -> None:

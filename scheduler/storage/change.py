@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler.errors import ChangeRefused, SchedulerError
+from scheduler.i18n import _
 from scheduler.paths import label
 from scheduler.protocol import Protocol
 from scheduler.sources.folder import Inputs
@@ -79,23 +80,23 @@ def apply_edits(file: CsvFile, edits: list[Edit]) -> None:
         if edit.op == SET:
             row = _row(file, edit)
             if file.value(row, edit.field) != edit.old:
-                raise ReplayError(f"{edit.file}:{edit.line}: {edit.field} is "
-                                  f"'{file.value(row, edit.field)}', the trail says '{edit.old}'")
+                raise ReplayError(_mismatch(file, row, edit))
             file.set(row, edit.field, edit.new)
     removed = sorted({edit.line for edit in edits if edit.op == REMOVE}, reverse=True)
     for edit in (e for e in edits if e.op == REMOVE):
         row = _row(file, edit)
         if file.value(row, edit.field) != edit.old:
-            raise ReplayError(f"{edit.file}:{edit.line}: {edit.field} is "
-                              f"'{file.value(row, edit.field)}', the trail says '{edit.old}'")
+            raise ReplayError(_mismatch(file, row, edit))
     for line in removed:
         del file.rows[line - 2]
     added: dict[int, list[str]] = {}
     for edit in (e for e in edits if e.op == ADD):
         if edit.line not in added:
             if edit.line != len(file.rows) + 2:
-                raise ReplayError(f"{edit.file}:{edit.line}: a row added at this line, but the "
-                                  f"file then had {len(file.rows) + 1} lines")
+                # TRANSLATORS: {count} is the number of lines the file had (its header included).
+                raise ReplayError(_("{file}:{line}: a row added at this line, but the "
+                                    "file then had {count} lines")
+                                  .format(file=edit.file, line=edit.line, count=len(file.rows) + 1))
             keys = {"participant_id": edit.participant_id}
             if "visit_code" in file.names:
                 keys["visit_code"] = edit.visit_code
@@ -104,15 +105,27 @@ def apply_edits(file: CsvFile, edits: list[Edit]) -> None:
         file.set(added[edit.line], edit.field, edit.new)
 
 
+def _mismatch(file: CsvFile, row: list[str], edit: Edit) -> str:
+    # TRANSLATORS: {field} is a column name (never translated); {value} the file's value,
+    # {expected} the value the audit trail says it had.
+    return _("{file}:{line}: {field} is '{value}', the trail says '{expected}'").format(
+        file=edit.file, line=edit.line, field=edit.field, value=file.value(row, edit.field),
+        expected=edit.old)
+
+
 def _row(file: CsvFile, edit: Edit) -> list[str]:
     position = edit.line - 2
     if not 0 <= position < len(file.rows):
-        raise ReplayError(f"{edit.file}:{edit.line}: no such line (the file has "
-                          f"{len(file.rows) + 1})")
+        # TRANSLATORS: {count} is the number of lines the file has (its header included).
+        raise ReplayError(_("{file}:{line}: no such line (the file has {count})")
+                          .format(file=edit.file, line=edit.line, count=len(file.rows) + 1))
     row = file.rows[position]
     if file.participant(row) != edit.participant_id:
-        raise ReplayError(f"{edit.file}:{edit.line}: the row is participant "
-                          f"'{file.value(row, 'participant_id')}', the trail says '{edit.participant_id}'")
+        # TRANSLATORS: {participant} is the participant ID in the file, {expected} the one in the trail.
+        raise ReplayError(_("{file}:{line}: the row is participant '{participant}', the trail says "
+                            "'{expected}'").format(file=edit.file, line=edit.line,
+                                                   participant=file.value(row, "participant_id"),
+                                                   expected=edit.participant_id))
     return row
 
 
@@ -177,7 +190,9 @@ def file_bytes(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise ChangeRefused(f"{label(path)}: cannot be read ({error.strerror})") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("Permission denied").
+        raise ChangeRefused(_("{file}: cannot be read ({reason})")
+                            .format(file=label(path), reason=error.strerror)) from None
 
 
 def store_copy(folder: Path, data: bytes, suffix: str = ".csv") -> str:
@@ -270,7 +285,7 @@ def commit(files: RecordFiles, changed: dict[Path, CsvFile], edits: list[Edit], 
            now: dt.datetime | None = None) -> Committed:
     """Write one change: staged files, intent and value lines, renames, done (see above)."""
     if not edits:
-        raise ChangeRefused("nothing to change: the values are already what was given")
+        raise ChangeRefused(_("nothing to change: the values are already what was given"))
     change_id = trail.next_change
     contents = {path: file.content() for path, file in changed.items()}
     expected = files.digest(dict(contents))
@@ -290,8 +305,9 @@ def commit(files: RecordFiles, changed: dict[Path, CsvFile], edits: list[Edit], 
                 staged[path] = stage
             fsync_folder(store)
         except OSError as error:
-            raise ChangeRefused(f"{label(store)}: cannot write there ({error.strerror}) — "
-                                "nothing was changed") from None
+            # TRANSLATORS: {reason} is the operating system's reason ("No space left on device").
+            raise ChangeRefused(_("{folder}: cannot write there ({reason}) — "
+                                  "nothing was changed").format(folder=label(store), reason=error.strerror)) from None
         rows = [{**_base(change_id, "intent", action, who, on_behalf_of, reason),
                  "files_sha256": expected, "protocol_sha256": files.protocol_digest()}]
         rows += [{**_base(change_id, "value", action, who, on_behalf_of, reason), **edit.trail_row()}
@@ -303,9 +319,9 @@ def commit(files: RecordFiles, changed: dict[Path, CsvFile], edits: list[Edit], 
                 try:
                     os.replace(stage, path)
                 except PermissionError:
-                    raise ChangeRefused(f"{label(path)}: cannot replace the file — close it if it "
-                                        "is open in Excel; the next change will settle this one "
-                                        "(the trail has its intent)") from None
+                    raise ChangeRefused(_("{file}: cannot replace the file — close it if it "
+                                          "is open in Excel; the next change will settle this one "
+                                          "(the trail has its intent)").format(file=label(path))) from None
             fsync_folder(files.folder)
             appender.append([{**_base(change_id, "done", action, who, on_behalf_of, reason),
                               "files_sha256": expected, "protocol_sha256": files.protocol_digest()}],
@@ -325,12 +341,23 @@ def describe(lines: list[Line]) -> str:
     """An interrupted change in words: what it was, by whom, when."""
     intent = lines[0]
     values = [line for line in lines if line["step"] == "value"]
+    # TRANSLATORS: an empty value in a changed field ("001 V2 visit_date (empty) → 2024-03-01").
+    empty = _("(empty)")
     what = "; ".join(f"{line['participant_id']} {line['visit_code']} {line['field']} "
-                     f"{line['old_value'] or '(empty)'} → {line['new_value'] or '(empty)'}".replace("  ", " ")
+                     f"{line['old_value'] or empty} → {line['new_value'] or empty}".replace("  ", " ")
                      for line in values[:3])
-    more = f" and {len(values) - 3} more" if len(values) > 3 else ""
-    return (f"change {intent.change}, {intent['action']} by {intent['who']} at "
-            f"{intent['when_local']}: {what}{more}")
+    if len(values) > 3:
+        # TRANSLATORS: {number} is the change's number in the audit trail; {action} its action word
+        # (enroll, record, correct…, never translated), {who} a login name, {when} a local time,
+        # {changes} the first three changed values, {count} how many more.
+        text = _("change {number}, {action} by {who} at {when}: {changes} and {count} more")
+    else:
+        # TRANSLATORS: {number} is the change's number in the audit trail; {action} its action word
+        # (enroll, record, correct…, never translated), {who} a login name, {when} a local time,
+        # {changes} the changed values.
+        text = _("change {number}, {action} by {who} at {when}: {changes}")
+    return text.format(number=intent.change, action=intent["action"], who=intent["who"],
+                       when=intent["when_local"], changes=what, count=len(values) - 3)
 
 
 def recover(files: RecordFiles, timezone: str, who: str, trail: Trail,
@@ -347,9 +374,11 @@ def recover(files: RecordFiles, timezone: str, who: str, trail: Trail,
     before = trail_digest_before(trail, change_id)
     current = files.digest()
     staged = {path: files.folder / AUDIT_FOLDER / f"pending-{change_id}-{path.name}" for path in files.record}
-    step = ""
+    step = said = ""
     if current == expected:
-        step, said = "completed", "its files had been written, so it stands"
+        # TRANSLATORS: {change} describes the change (its number, action, who, when, values).
+        step, said = "completed", _("An interrupted change was completed: {change} — its files had "
+                                    "been written, so it stands.")
     else:
         # Some files renamed, the rest staged: finish the renames.
         contents: dict[Path, bytes | None] = {}
@@ -361,13 +390,19 @@ def recover(files: RecordFiles, timezone: str, who: str, trail: Trail,
                 if staged[path].exists():
                     os.replace(staged[path], path)
             fsync_folder(files.folder)
-            step, said = "completed", "part of it had reached the files; the rest was written now"
+            # TRANSLATORS: {change} describes the change (its number, action, who, when, values).
+            step, said = "completed", _("An interrupted change was completed: {change} — part of it "
+                                        "had reached the files; the rest was written now.")
         elif current == before:
-            step, said = "rolled back", "none of it had reached the files — record it again if it happened"
+            # TRANSLATORS: {change} describes the change (its number, action, who, when, values).
+            step, said = "rolled back", _("An interrupted change was rolled back: {change} — none of "
+                                          "it had reached the files — record it again if it happened.")
     if not step:
-        raise ChangeRefused(f"an interrupted change ({describe(lines)}) can neither be completed "
-                            "nor rolled back: the files have changed since — run visit-scheduler "
-                            "verify, then verify --accept")
+        # TRANSLATORS: {change} describes the change; "visit-scheduler verify" and
+        # "verify --accept" are commands, typed as they are.
+        raise ChangeRefused(_("an interrupted change ({change}) can neither be completed "
+                              "nor rolled back: the files have changed since — run visit-scheduler "
+                              "verify, then verify --accept").format(change=describe(lines)))
     appender = Appender(files.folder, timezone, trail)
     try:
         appender.append([{**_base(change_id, step, intent["action"], who, "",
@@ -377,7 +412,7 @@ def recover(files: RecordFiles, timezone: str, who: str, trail: Trail,
     finally:
         appender.close()
     _clean_staging(files.folder, None)
-    return f"An interrupted change was {step}: {describe(lines)} — {said}."
+    return said.format(change=describe(lines))
 
 
 def trail_digest_before(trail: Trail, change_id: int) -> str | None:
@@ -427,22 +462,31 @@ def _refuse_unexplained(files: RecordFiles, trail: Trail) -> None:
     from scheduler.storage.audit import breaks
 
     broken = breaks(trail)
-    if broken or trail.problems:
-        where = f"line {broken[0].line}" if broken else trail.problems[0]
-        raise ChangeRefused(f"{label(trail.path)} does not follow from itself ({where}: changed by hand?) — "
-                            "nothing was changed; run visit-scheduler verify, then visit-scheduler verify "
-                            "--accept --reason \"…\"")
+    if broken:
+        # TRANSLATORS: {line} is a line of the audit trail; the commands are typed as they are.
+        raise ChangeRefused(_("{file} does not follow from itself (line {line}: changed by hand?) — "
+                              "nothing was changed; run visit-scheduler verify, then visit-scheduler verify "
+                              "--accept --reason \"…\"").format(file=label(trail.path), line=broken[0].line))
+    if trail.problems:
+        # TRANSLATORS: {problem} is what is wrong with a line of the audit trail ("audit.csv:7: a
+        # header line inside the trail"); the commands are typed as they are.
+        raise ChangeRefused(_("{file} does not follow from itself ({problem}: changed by hand?) — "
+                              "nothing was changed; run visit-scheduler verify, then visit-scheduler verify "
+                              "--accept --reason \"…\"").format(file=label(trail.path), problem=trail.problems[0]))
     head = trail.last_files_digest()
     if head is not None and head != files.digest():
-        raise ChangeRefused("the study files were changed outside the tool since the last change in "
-                            f"{label(trail.path)} — nothing was changed; run visit-scheduler verify to see "
-                            "what changed, then visit-scheduler verify --accept --reason \"…\"")
+        # TRANSLATORS: the commands are typed as they are.
+        raise ChangeRefused(_("the study files were changed outside the tool since the last change in "
+                              "{file} — nothing was changed; run visit-scheduler verify to see "
+                              "what changed, then visit-scheduler verify --accept --reason \"…\"")
+                            .format(file=label(trail.path)))
     recorded = trail.last_protocol_digest()
     if recorded is not None and recorded != files.protocol_digest():
-        raise ChangeRefused("the protocol (or the closures file) has changed since the last change in "
-                            f"{label(trail.path)} — nothing was changed; a change to a protocol in use is "
-                            "an amendment: add a version, or if it was a correction, record it with "
-                            "visit-scheduler verify --accept --reason \"…\"")
+        # TRANSLATORS: the command is typed as it is.
+        raise ChangeRefused(_("the protocol (or the closures file) has changed since the last change in "
+                              "{file} — nothing was changed; a change to a protocol in use is "
+                              "an amendment: add a version, or if it was a correction, record it with "
+                              "visit-scheduler verify --accept --reason \"…\"").format(file=label(trail.path)))
 
 
 def _refuse_a_lost_trail(files: RecordFiles, trail: Trail) -> None:
@@ -451,9 +495,11 @@ def _refuse_a_lost_trail(files: RecordFiles, trail: Trail) -> None:
     store = files.folder / AUDIT_FOLDER
     if trail.exists or not store.is_dir() or not any(store.glob("*.csv")):
         return
-    raise ChangeRefused(f"{label(trail.path)} is missing, but {label(store)} holds the copies of an "
-                        "earlier audit trail — restore audit.csv from a backup; nothing was changed "
-                        "(if the trail is truly lost, move the audit folder aside: a new trail then begins)")
+    # TRANSLATORS: {folder} is the audit folder (audit/); audit.csv is a file name.
+    raise ChangeRefused(_("{file} is missing, but {folder} holds the copies of an "
+                          "earlier audit trail — restore audit.csv from a backup; nothing was changed "
+                          "(if the trail is truly lost, move the audit folder aside: a new trail then begins)")
+                        .format(file=label(trail.path), folder=label(store)))
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler.errors import ChangeRefused
+from scheduler.i18n import _
 from scheduler.paths import label
 from scheduler.sources.text import decode, header_names, normal_id, separator_of
 from scheduler.storage.atomic import atomic_write
@@ -31,8 +32,9 @@ class CsvFile:
     @classmethod
     def read(cls, path: Path, default_header: str, required: tuple[str, ...]) -> CsvFile:
         if path.suffix.lower() != ".csv":
-            raise ChangeRefused(f"{label(path)}: changes are written to CSV files only — save the "
-                                "workbook as 'CSV UTF-8' and use that")
+            # TRANSLATORS: 'CSV UTF-8' is the name of Excel's file type in its "Save as" list.
+            raise ChangeRefused(_("{file}: changes are written to CSV files only — save the "
+                                  "workbook as 'CSV UTF-8' and use that").format(file=label(path)))
         return cls.from_bytes(path, path.read_bytes() if path.exists() else None, default_header,
                               required)
 
@@ -55,8 +57,10 @@ class CsvFile:
                    raw.isascii())
         missing = [name for name in required if name not in file.names]
         if missing:
-            raise ChangeRefused(f"{shown}: the header has no {', '.join(missing)} column — "
-                                f"columns found: {', '.join(file.names)}; nothing was changed")
+            # TRANSLATORS: {columns} and {found} are column names (participant_id, …), never translated.
+            raise ChangeRefused(_("{file}: the header has no {columns} column — "
+                                  "columns found: {found}; nothing was changed")
+                                .format(file=shown, columns=", ".join(missing), found=", ".join(file.names)))
         return file
 
     def column(self, name: str) -> int:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scheduler.errors import ChangeRefused
+from scheduler.i18n import _
 from scheduler.paths import label
 
 LOCK_FILE = ".visit-scheduler.lock"
@@ -26,12 +27,16 @@ def locked(folder: Path) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        raise ChangeRefused(f"{label(folder)}: another change has held the study folder for "
-                            f"{LOCK_TIMEOUT} s — nothing was changed; try again in a moment "
-                            "(another visit-scheduler command is still at work)") from None
+        # TRANSLATORS: {folder} is the study folder; {seconds} how long this command waited.
+        raise ChangeRefused(_("{folder}: another change has held the study folder for "
+                              "{seconds} s — nothing was changed; try again in a moment "
+                              "(another visit-scheduler command is still at work)")
+                            .format(folder=label(folder), seconds=LOCK_TIMEOUT)) from None
     except OSError as error:
-        raise ChangeRefused(f"the study folder {folder.resolve()} cannot be written ({error.strerror}) "
-                            "— nothing changed; ask for write access to it, or work in a copy") from None
+        # TRANSLATORS: {reason} is the operating system's reason ("Permission denied").
+        raise ChangeRefused(_("the study folder {folder} cannot be written ({reason}) "
+                              "— nothing changed; ask for write access to it, or work in a copy")
+                            .format(folder=folder.resolve(), reason=error.strerror)) from None
     try:
         yield
     finally:

@@ -1,0 +1,177 @@
+"""The language people read: English or Simplified Chinese, from gettext catalogs.
+
+Every text a person reads goes through ``_`` (or ``ngettext`` where English has a plural,
+``pgettext`` where a short word needs its context), with named ``{placeholders}`` filled by
+``str.format`` after translation — never an f-string inside ``_``, which could not be
+looked up (ruff's INT rules refuse it). Texts defined at import time (table headings,
+option help) are marked with ``N_`` and translated where they are shown.
+
+The catalogs live in ``scheduler/locale/LANG/LC_MESSAGES/visit_scheduler.po``, managed with
+Babel (``make catalog`` extracts and updates; the build and ``make`` compile them). A
+catalog whose compiled ``.mo`` is missing or older than its ``.po`` (a fresh checkout) is
+compiled in memory, so the tool never speaks a stale language.
+
+The language is chosen once per command (``cli`` calls ``use``): see ``choose``.
+CSV, JSON, the audit trail and SDTM never go through here: their words are a contract.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "visit_scheduler"
+ENGLISH = "en"
+CHINESE = "zh-CN"
+LANGUAGES = (ENGLISH, CHINESE)
+# The gettext folder name of each language.
+_FOLDER = {CHINESE: "zh_CN"}
+
+# Spellings people and systems use for each language (compared lower-case, "_" as "-").
+_ALIASES = {
+    "en": ENGLISH, "en-us": ENGLISH, "en-gb": ENGLISH, "english": ENGLISH, "c": ENGLISH,
+    "posix": ENGLISH,
+    "zh": CHINESE, "zh-cn": CHINESE, "zh-sg": CHINESE, "zh-hans": CHINESE, "zh-hans-cn": CHINESE,
+    "zh-hans-sg": CHINESE, "chinese": CHINESE,
+}
+
+_current = ENGLISH
+_catalog: gettext.NullTranslations = gettext.NullTranslations()
+_loaded: dict[str, gettext.NullTranslations] = {}
+
+
+def language_named(name: str | None) -> str | None:
+    """The language a spelling means ("zh", "zh_CN", "zh-cn", "zh_CN.UTF-8" → "zh-CN"), or
+    None when it is none of ours."""
+    if not name:
+        return None
+    word = name.strip().split(".")[0].split("@")[0].replace("_", "-").lower()
+    return _ALIASES.get(word)
+
+
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language of the computer's locale: LC_ALL, LC_MESSAGES, LANG (the first that is
+    set); on Windows, the display language. Anything not ours is English, silently."""
+    environ = os.environ if environ is None else environ
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(variable)
+        if value:
+            return language_named(value) or ENGLISH
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        return language_named(_windows_display_language()) or ENGLISH
+    return ENGLISH
+
+
+def _windows_display_language() -> str | None:  # pragma: no cover - Windows only
+    import ctypes
+    import locale
+
+    try:
+        language_id = ctypes.windll.kernel32.GetUserDefaultUILanguage()  # type: ignore[attr-defined]
+        return locale.windows_locale.get(language_id)
+    except (AttributeError, OSError):
+        return None
+
+
+def choose(option: str | None, environ: Mapping[str, str] | None = None,
+           protocol: Iterable[str | None] = ()) -> str:
+    """The language a command speaks: ``--lang``, else VISIT_SCHEDULER_LANG, else the study
+    protocols' ``[study] language`` (only when they agree), else the locale, else English.
+
+    An unknown language in the option or the variable raises ``UnknownLanguage``; unknown
+    languages in protocols are reported by the protocol's own check, here they are passed by.
+    """
+    environ = os.environ if environ is None else environ
+    for given, where in ((option, "--lang"), (environ.get("VISIT_SCHEDULER_LANG"), "VISIT_SCHEDULER_LANG")):
+        if given:
+            named = language_named(given)
+            if named is None:
+                raise UnknownLanguage(given, where)
+            return named
+    wanted = {language_named(value) for value in protocol}
+    if len(wanted) == 1 and None not in wanted:
+        return wanted.pop()  # type: ignore[return-value]
+    return locale_language(environ)
+
+
+class UnknownLanguage(ValueError):
+    def __init__(self, given: str, where: str):
+        super().__init__(given)
+        self.given = given
+        self.where = where
+
+
+def use(language: str) -> None:
+    """Speak ``language`` (one of LANGUAGES) from now on."""
+    global _current, _catalog
+    _current = language
+    _catalog = _catalog_of(language)
+
+
+def current() -> str:
+    return _current
+
+
+def _catalog_of(language: str) -> gettext.NullTranslations:
+    if language == ENGLISH:
+        return gettext.NullTranslations()
+    if language not in _loaded:
+        _loaded[language] = _load(language)
+    return _loaded[language]
+
+
+def catalog_files(language: str) -> tuple[Path, Path]:
+    """The catalog (.po) and its compiled form (.mo) of a language."""
+    folder = LOCALE_DIR / _FOLDER[language] / "LC_MESSAGES"
+    return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+
+
+def _load(language: str) -> gettext.NullTranslations:
+    source, compiled = catalog_files(language)
+    if compiled.exists() and (not source.exists() or compiled.stat().st_mtime >= source.stat().st_mtime):
+        with compiled.open("rb") as file:
+            return gettext.GNUTranslations(file)
+    if not source.exists():  # an install without its catalogs: a bug of the packaging
+        raise RuntimeError(f"the {language} catalog is missing from {LOCALE_DIR}")
+    return gettext.GNUTranslations(io.BytesIO(compile_catalog(source)))
+
+
+def compile_catalog(source: Path) -> bytes:
+    """A .po catalog compiled to .mo bytes with Babel (fuzzy entries left out)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with source.open("rb") as file:
+        catalog = read_po(file)
+    out = io.BytesIO()
+    write_mo(out, catalog, use_fuzzy=False)
+    return out.getvalue()
+
+
+def _(message: str) -> str:
+    """``message`` in the current language."""
+    return _catalog.gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form for ``count`` ("1 deviation", "2 deviations"), in the current language."""
+    return _catalog.ngettext(singular, plural, count)
+
+
+def pgettext(context: str, message: str) -> str:
+    """A short word whose meaning depends on ``context`` ("heading", "status"…)."""
+    return _catalog.pgettext(context, message)
+
+
+def N_(message: str) -> str:
+    """Marks a text for the catalog where it is defined; ``_`` translates it where shown."""
+    return message
+
+
+def chinese() -> bool:
+    return _current == CHINESE
