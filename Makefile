@@ -52,7 +52,7 @@ catalog: $(VENV)/.installed
 	@# click's sources sit in .venv: name them by the package, not by this machine's path.
 	sed -i -E 's|^#: .*site-packages/click/|#: click/|' $(LOCALE)/visit_scheduler.pot
 	$(BIN)/pybabel -q update -D visit_scheduler -i $(LOCALE)/visit_scheduler.pot -d $(LOCALE) \
-	  --no-wrap --ignore-obsolete
+	  --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 # The main job on the sample study: the plan, every window, every status as of a
 # mid-study Monday, and the nurse's worklist for that day.

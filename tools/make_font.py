@@ -18,6 +18,7 @@ a message, never printed as an empty box.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -36,10 +37,8 @@ def characters() -> set[int]:
     wanted |= set(range(0x3000, 0x303F)) | set(range(0xFF00, 0xFFEF)) | {0x25A0, 0x25CB, 0x25CF, 0x2713}
     for high in range(0xB0, 0xF8):  # GB 2312's hanzi rows (level 1: B0-D7, level 2: D8-F7)
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 wanted.add(ord(bytes((high, low)).decode("gb2312")))
-            except UnicodeDecodeError:
-                pass
     return wanted
 
 

@@ -152,6 +152,13 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
         study_id=study.protocol.study_id, title=study.protocol.title_in(), site=study.site_label(),
         made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
         notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder))
+    if output is None or output.suffix.lower() != ".csv":  # people read it: their visit names
+        from dataclasses import replace
+
+        from scheduler.app.tables import named
+
+        result = replace(result, new_deviations=named(result.new_deviations, [study]),
+                         all_deviations=named(result.all_deviations, [study]), due=named(result.due, [study]))
     picture = None
     if output is not None and output.suffix.lower() in (".html", ".xlsx"):
         from scheduler.outputs.timeline import png_bytes, timeline_figure

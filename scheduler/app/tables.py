@@ -6,12 +6,14 @@ Each controller loads the study, calls the core, writes the output file when one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from scheduler import i18n
 from scheduler.app.messages import (
     MAX_LISTED_WARNINGS,
     listed,
@@ -42,13 +44,37 @@ def suggestions(study: Study, table: pd.DataFrame, messages: Messages,
     return result.dates
 
 
+def named(frame: pd.DataFrame, studies: Sequence[Study]) -> pd.DataFrame:
+    """For the screen and the workbooks: the visit names in the language people read (the
+    protocol's translation, else its base name). CSV and JSON keep the contract's name."""
+    if "visit_name" not in frame.columns or i18n.current() == i18n.ENGLISH or not studies:
+        return frame
+    shown = frame.copy()
+    names: dict[object, str]
+    if "study_id" in shown.columns:
+        names = {(study.protocol.study_id, visit.code): visit.name_in()
+                 for study in studies for visit in study.protocol.visits}
+        keys = pd.Series(list(zip(shown["study_id"].astype(object), shown["visit_code"].astype(object))),
+                         index=shown.index, dtype=object)
+    else:
+        names = {visit.code: visit.name_in() for visit in studies[0].protocol.visits}
+        keys = shown["visit_code"].astype(object)
+    shown["visit_name"] = keys.map(names).where(keys.isin(list(names)), shown["visit_name"].astype(object))
+    return shown
+
+
 def write_or_show(frame: pd.DataFrame, output: Path | None, title: str, sheet: str,
                   messages: Messages, highlight: pd.Series | None = None,
-                  colour_column: str | None = "status", exit_code: int = EXIT_OK) -> TableResult:
-    """Write ``frame`` to ``output``, or return it for the terminal."""
+                  colour_column: str | None = "status", exit_code: int = EXIT_OK,
+                  studies: Sequence[Study] = ()) -> TableResult:
+    """Write ``frame`` to ``output``, or return it for the terminal (the workbook and the
+    terminal with the visit names people read)."""
     if output is None:
-        return TableResult(frame, title, colour_column, exit_code)
+        return TableResult(named(frame, studies), title, colour_column, exit_code)
     from scheduler.outputs.files import write_table
+
+    if output.suffix.lower() == ".xlsx":
+        frame = named(frame, studies)
 
     write_table(frame, output, sheet=sheet, highlight=highlight)
     messages.append(_("Wrote {file} ({count} rows)").format(file=label(output), count=len(frame)))
@@ -71,7 +97,7 @@ def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
     else:
         title = _("Schedule, {study}").format(study=study.protocol.study_id)
     return write_or_show(table[columns], output, title, pgettext("sheet", "Schedule"), messages,
-                         colour_column=None, exit_code=code)
+                         colour_column=None, exit_code=code, studies=[study])
 
 
 @dataclass
@@ -113,9 +139,9 @@ def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | Non
                          "{study}: as of {date}, {count} deviations in {expected} expected visits", count
                          ).format(study=study.protocol.study_id, date=study.as_of, count=count,
                                   expected=judged.expected)
-        return TableResult(shown, title, exit_code=code)
+        return TableResult(named(shown, [study]), title, exit_code=code)
     return write_or_show(table, output, "", pgettext("sheet", "Check"), messages,
-                         highlight=table["status"].isin(DEVIATIONS), exit_code=code)
+                         highlight=table["status"].isin(DEVIATIONS), exit_code=code, studies=[study])
 
 
 def worklist_of(study: Study, days: int, messages: Messages) -> tuple[pd.DataFrame, int]:
@@ -155,8 +181,9 @@ def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
         title = ngettext("Due as of {date} (windows open now or within {days} days): {count} visit",
                          "Due as of {date} (windows open now or within {days} days): {count} visits",
                          len(worklist)).format(date=study.as_of, days=days, count=len(worklist))
-        return TableResult(worklist.drop(columns=["as_of"]), title, exit_code=code)
-    return write_or_show(worklist, output, "", pgettext("sheet", "Due"), messages, exit_code=code)
+        return TableResult(named(worklist.drop(columns=["as_of"]), [study]), title, exit_code=code)
+    return write_or_show(worklist, output, "", pgettext("sheet", "Due"), messages, exit_code=code,
+                         studies=[study])
 
 
 def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | None,
@@ -201,7 +228,7 @@ def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | No
     shown = with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
                                          "window_close", "suggested_date", "actual_date", "status",
                                          "days_outside", "reason"]]
-    return TableResult(shown, None, exit_code=code, lines=lines)
+    return TableResult(named(shown, [study]), None, exit_code=code, lines=lines)
 
 
 def not_in_roster(participant_id: str, roster_label: str, close: list[str]) -> str:

@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -283,6 +284,64 @@ def _click_speaks_ours() -> None:
             module._ = _click_gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = _click_ngettext  # type: ignore[attr-defined]
+    # click names its value types in its messages ("'many' is not a valid integer range") and
+    # in --help (INTEGER RANGE) with a plain class attribute: read in the current language.
+    for kind, word in ((click.types.IntRange, N_("integer range")), (click.types.IntParamType, N_("integer")),
+                       (click.types.FloatRange, N_("float range")), (click.types.FloatParamType, N_("float")),
+                       (click.types.Choice, N_("choice")), (click.types.BoolParamType, N_("boolean")),
+                       (click.types.StringParamType, N_("text")), (click.types.DateTime, N_("datetime"))):
+        kind.name = _TypeName(word)  # type: ignore[assignment]
+    # click wraps help by characters; a Chinese character takes two columns on the screen.
+    click.formatting.wrap_text = _wrap_text
+    click.core.wrap_text = _wrap_text
+
+
+class _TypeName:
+    """A click type's name, translated each time it is read (a descriptor on the class)."""
+
+    def __init__(self, english: str) -> None:
+        self.english = english
+
+    def __get__(self, instance: object, owner: type | None = None) -> str:
+        return _(self.english)
+
+
+_click_wrap_text = click.formatting.wrap_text
+_CLOSING = set("，。、；：！？）」』】》…")
+
+
+def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
+               preserve_paragraphs: bool = False) -> str:
+    """click's wrap_text, by display width when the text holds wide characters: a line of
+    Chinese breaks between any two characters (never inside a Latin word or an option)."""
+    if text.isascii():
+        return _click_wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+    from scheduler.outputs.people import display_width
+
+    paragraphs = text.split("\n\n") if preserve_paragraphs else [text]
+    out = []
+    for paragraph in paragraphs:
+        if paragraph.startswith("\b"):  # click's "do not rewrap" mark: the lines as written
+            out.append("\n".join(initial_indent + line for line in paragraph.splitlines()[1:]))
+            continue
+        words = re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef"
+                           r"\u3000-\u303f]+|\s+", " ".join(paragraph.split()))
+        lines, line, indent = [], initial_indent, initial_indent
+        for word in words:
+            if word.isspace():
+                if line.strip():
+                    line += " "
+                continue
+            # Closing punctuation never begins a line (it stays with the word it closes).
+            if display_width(line.rstrip() + word) > width and line.strip() and word not in _CLOSING:
+                lines.append(line.rstrip())
+                indent = subsequent_indent
+                line = indent
+            line += word
+        if line.strip():
+            lines.append(line.rstrip())
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
 
 
 # --------------------------------------------------------------------------- shared options

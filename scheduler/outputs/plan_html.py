@@ -91,7 +91,8 @@ def _visit_row(visit: PlanVisit) -> str:
     done = ((f'<span class="date">{visit.actual}</span><br>' if visit.actual else "")
             + f'<span class="{status_class}">{escape(visit.status_text)}</span>')
     # TRANSLATORS: under the line where the nurse writes the booked visit's date and time.
-    booked = f'<div class="line"></div><div class="hint">{escape(_("date / time"))}</div>' if visit.to_book else ""
+    hint = escape(_("date / time"))
+    booked = f'<div class="line"></div><div class="hint">{hint}</div>' if visit.to_book else ""
     return (f"<tr><td>{what}</td><td><span class=\"date\">{visit.target}</span></td><td>{window}</td>"
             f"<td>{suggested}</td><td>{done}</td><td>{booked}</td></tr>")
 

@@ -187,7 +187,8 @@ def markdown(report: Report) -> str:
         count=len(off), total=len(compliance)), ""]
     if len(off):
         lines += _md_table(off)
-    lines += ["", _("Made from: {sources}").format(sources="; ".join(
+    # TRANSLATORS: what separates the report's inputs in "Made from: …" (a semicolon and a space).
+    lines += ["", _("Made from: {sources}").format(sources=pgettext("list", "; ").join(
         _source(_role(s.role), _md(s.name), s.sha256[:12]) for s in report.sources)), ""]
     return "\n".join(lines)
 
@@ -259,7 +260,20 @@ def html_page(report: Report, picture: bytes) -> str:
     every_shown = every[DEVIATION_COLUMNS].assign(new_this_week=every["new_this_week"].map({True: _new_mark(), False: ""}))
     image = base64.b64encode(picture).decode("ascii")
     title = escape(_heading(report))
-    none = f"<p>{_text(_('None.'))}</p>"
+    none_text = _text(_("None."))
+    none = f"<p>{none_text}</p>"
+    # The page's headings, out of the template (a _() inside an f-string never reaches the catalog).
+    headings = {
+        "summary": _text(_("Summary")),
+        "new": _text(_("New deviations this week ({count})").format(count=len(new))),
+        "timeline": _text(_("Timeline")),
+        "every": _text(_("All deviations to date ({count})").format(count=len(every))),
+        "due": _text(_("Due in the next 14 days ({count})").format(count=len(report.due))),
+        "compliance": _text(_("Compliance per participant")),
+        "sources": _text(_("Made from")),
+        "input": _text(pgettext("sources", "input")),
+        "file": _text(pgettext("sources", "file")),
+    }
     week = _week_line(f"<b>{escape(report.week.label)}</b>", f"<b>{report.as_of}</b>", escape(report.made_at), markup=True)
     trail = _trail_line(f"<code>{escape(report.trail_head)}</code>", keep="sha256" in report.trail_head, markup=True)
     # TRANSLATORS: the timeline picture's text for those who cannot see it.
@@ -271,19 +285,19 @@ def html_page(report: Report, picture: bytes) -> str:
 <p class="meta">{escape(report.title)}</p>
 <p class="meta">{week}</p>
 <p class="meta">{trail}</p>
-<h2>{_text(_("Summary"))}</h2><table>{summary}</table>
-<h2>{_text(_("New deviations this week ({count})").format(count=len(new)))}</h2>
+<h2>{headings["summary"]}</h2><table>{summary}</table>
+<h2>{headings["new"]}</h2>
 {_html_table(new[DEVIATION_COLUMNS], pd.Series(["deviation new"] * len(new))) if len(new) else none}
-<h2>{_text(_("Timeline"))}</h2>
+<h2>{headings["timeline"]}</h2>
 <div class="figure"><img alt="{picture_text}" src="data:image/png;base64,{image}"></div>
-<h2>{_text(_("All deviations to date ({count})").format(count=len(every)))}</h2>
+<h2>{headings["every"]}</h2>
 {_html_table(every_shown, every_classes) if len(every) else none}
-<h2>{_text(_("Due in the next 14 days ({count})").format(count=len(report.due)))}</h2>
+<h2>{headings["due"]}</h2>
 {_html_table(report.due[["participant_id", "visit_code", "target_date", "window_open", "window_close", *_suggested(report.due), "days_left", "status"]]) if len(report.due) else none}
 {"".join(f"<p class='missing'>{escape(note)}</p>" for note in report.notes)}
-<h2>{_text(_("Compliance per participant"))}</h2>
+<h2>{headings["compliance"]}</h2>
 {_html_table(_compliance_shown(report))}
-<h2>{_text(_("Made from"))}</h2><table><thead><tr><th>{_text(pgettext("sources", "input"))}</th><th>{_text(pgettext("sources", "file"))}</th><th>SHA-256</th></tr></thead><tbody>{sources}</tbody></table>
+<h2>{headings["sources"]}</h2><table><thead><tr><th>{headings["input"]}</th><th>{headings["file"]}</th><th>SHA-256</th></tr></thead><tbody>{sources}</tbody></table>
 </body></html>
 """
 

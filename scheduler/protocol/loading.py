@@ -24,7 +24,8 @@ def built_in_text() -> str:
 
 
 def load_built_in() -> Protocol:
-    return parse_protocol(built_in_text(), source="built-in NCT01143168 protocol")
+    # The label people read where a file's name would be (messages, the report's sources).
+    return parse_protocol(built_in_text(), source=_("built-in NCT01143168 protocol"))
 
 
 def load_protocol_for(path: Path | None) -> Protocol:
