@@ -180,10 +180,14 @@ def speak(args: list[str], group: click.Command) -> None:
     unknown --lang or VISIT_SCHEDULER_LANG: one line, exit 2, nothing run."""
     _click_speaks_ours()
     option, studies, protocol = _scan(args)
+    new_protocol = _scan(args, "--protocol-language")[0] if "init" in args else None
 
     def protocols() -> Iterator[str | None]:  # read only when neither option nor variable says
         from scheduler.app.plan import protocol_languages
 
+        if new_protocol is not None:  # init DIR --protocol-language: the new study's language
+            yield new_protocol
+            return
         yield from protocol_languages(studies, protocol)
 
     try:
@@ -206,7 +210,7 @@ def unknown_language(given: str, where: str) -> str:
         language=given, where=where, languages=", ".join(i18n.LANGUAGES))
 
 
-def _scan(args: list[str]) -> tuple[str | None, list[Path], Path | None]:
+def _scan(args: list[str], lang_option: str = "--lang") -> tuple[str | None, list[Path], Path | None]:
     """What the raw command line says the language depends on: the last --lang, every
     --study and the last --protocol (``--name VALUE`` or ``--name=VALUE``, up to a lone ``--``)."""
     lang: str | None = None
@@ -217,14 +221,14 @@ def _scan(args: list[str]) -> tuple[str | None, list[Path], Path | None]:
         if word == "--":
             break
         name, equals, value = word.partition("=")
-        if name not in ("--lang", "--study", "--protocol"):
+        if name not in (lang_option, "--study", "--protocol"):
             continue
         if not equals:
             following = next(words, None)
             if following is None:
                 break
             value = following
-        if name == "--lang":
+        if name == lang_option:
             lang = value
         elif name == "--study":
             studies.append(Path(value))

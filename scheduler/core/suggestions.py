@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.core.clinic import ClosuresLoader, calendar_for, no_working_day, suggested_dates
-from scheduler.i18n import _
+from scheduler.i18n import _, pgettext
 from scheduler.protocol import Clinic
 
 MAX_LISTED_WARNINGS = 20
@@ -25,7 +25,7 @@ MAX_LISTED_WARNINGS = 20
 def listed(names: list[str], total: int) -> str:
     """At most MAX_LISTED_WARNINGS names, then "and N more"."""
     more = total - min(total, MAX_LISTED_WARNINGS)
-    shown = ", ".join(names[:MAX_LISTED_WARNINGS])
+    shown = pgettext("list", ", ").join(names[:MAX_LISTED_WARNINGS])
     if more <= 0:
         return shown
     # TRANSLATORS: {names} is a list of names separated by commas; {count} how many more
