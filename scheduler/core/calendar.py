@@ -40,7 +40,7 @@ import pandas as pd
 from scheduler.core.dates import as_day
 from scheduler.core.words import DEVIATIONS, DONE, PENDING, Status
 from scheduler.errors import OutputError
-from scheduler.i18n import _, ngettext
+from scheduler.i18n import _, ngettext, pgettext
 from scheduler.protocol import ENROLLMENT, Protocol
 
 
@@ -144,7 +144,7 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
         procedures = visit.procedures_in()
         if procedures:
             # TRANSLATORS: {procedures} is the visit's procedures, separated by "; ".
-            lines.append(_("Procedures: {procedures}").format(procedures="; ".join(procedures)))
+            lines.append(_("Procedures: {procedures}").format(procedures=pgettext("list", "; ").join(procedures)))
         if status in PENDING and not reason and "suggested_date" in check:
             lines.append(_("Suggested date: {date} (a clinic day)").format(date=_day(booked))
                          if not np.isnat(booked)

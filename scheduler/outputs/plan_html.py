@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from scheduler.core.paper import PlanVisit, VisitPlan, word
-from scheduler.i18n import _, chinese
+from scheduler.i18n import _, chinese, pgettext
 from scheduler.outputs.people import CJK_FONTS, html_language
 from scheduler.storage.atomic import atomic_path, file_head, write_set
 
@@ -81,7 +81,7 @@ COLUMNS = (58, 22, 24, 22, 24, 34)
 
 def _visit_row(visit: PlanVisit) -> str:
     escape = html.escape
-    procedures = "; ".join(visit.procedures)
+    procedures = pgettext("list", "; ").join(visit.procedures)
     what = (f'<div class="name"><span class="code">{escape(visit.code)}</span> {escape(visit.name)}</div>'
             f'<div class="timing">{escape(visit.timing)}</div>'
             + (f'<div class="procedures">{escape(procedures)}</div>' if procedures else ""))

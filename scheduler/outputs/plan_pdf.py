@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from scheduler.core.paper import WORDS, PlanVisit, VisitPlan, word
 from scheduler.errors import OutputError
-from scheduler.i18n import _, chinese
+from scheduler.i18n import _, chinese, pgettext
 from scheduler.outputs.people import CJK_FONT_NAME, font_file
 from scheduler.paths import label
 from scheduler.storage.atomic import atomic_path, write_set
@@ -157,7 +157,7 @@ def _cells(visit: PlanVisit) -> list[list[_Text]]:
     """What each column of a visit's row says."""
     what = [_Text(f"{visit.code}  {visit.name}", 9, "B"), _Text(visit.timing, 7.5, colour=GREY, gap=0.3)]
     if visit.procedures:
-        what.append(_Text("; ".join(visit.procedures), 7.5, gap=0.5))
+        what.append(_Text(pgettext("list", "; ").join(visit.procedures), 7.5, gap=0.5))
     window = [_Text(line, DATE) for line in visit.window_lines]
     suggested = [_Text(visit.suggested.isoformat(), DATE, "B")] if visit.suggested else []
     done = [_Text(visit.actual.isoformat(), DATE)] if visit.actual else []
