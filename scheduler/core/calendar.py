@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import SupportsInt, cast
 
@@ -254,6 +255,24 @@ def file_name_for(participant_id: str) -> str:
     if stem.upper() in RESERVED_NAMES:
         stem += "_"
     return stem + ".ics"
+
+
+def file_names_for(participant_ids: Iterable[str], extension: str = "ics") -> dict[str, str]:
+    """Each participant's file name in a folder of one file per participant (ID.ics, ID.pdf
+    …, made safe as ``file_name_for``); refuses two participants whose files would be one
+    (Windows and macOS do not tell A01.ics from a01.ics)."""
+    names: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for participant in participant_ids:
+        name = file_name_for(participant)[: -len("ics")] + extension
+        if name.lower() in taken:
+            # TRANSLATORS: {first} and {second} are participant IDs, {file} a file name.
+            raise OutputError(_("participants {first} and {second} would both be written to {file} — "
+                                "give one of them another ID").format(
+                first=taken[name.lower()], second=participant, file=name))
+        taken[name.lower()] = participant
+        names[participant] = name
+    return names
 
 
 def utc_stamp(now: dt.datetime) -> str:

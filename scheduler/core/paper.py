@@ -15,16 +15,14 @@ protocol's words in that language (``name_in``, ``procedures_in``, ``title_in``)
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from scheduler.core.calendar import file_name_for
+from scheduler.core.calendar import file_names_for
 from scheduler.core.words import DEVIATIONS, PENDING, Status
-from scheduler.errors import OutputError
 from scheduler.i18n import N_, _, ngettext, pgettext
 from scheduler.protocol import Protocol
 
@@ -212,15 +210,4 @@ def plan_file_names(participant_ids: Iterable[str], file_format: str) -> dict[st
     """Each participant's file name in a ``plan --all`` folder (ID.pdf or ID.html, the ID
     made safe as for calendars); refuses two participants whose files would be one (Windows
     and macOS do not tell A01.pdf from a01.pdf)."""
-    names: dict[str, str] = {}
-    taken: dict[str, str] = {}
-    for participant in participant_ids:
-        name = re.sub(r"\.ics$", f".{file_format}", file_name_for(participant))
-        if name.lower() in taken:
-            # TRANSLATORS: {first} and {second} are participant IDs, {file} a file name.
-            raise OutputError(_("participants {first} and {second} would both be written to "
-                                "{file} — give one of them another ID").format(
-                first=taken[name.lower()], second=participant, file=name))
-        taken[name.lower()] = participant
-        names[participant] = name
-    return names
+    return file_names_for(participant_ids, file_format)

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 from pathlib import Path
 
-from scheduler.core.calendar import CalendarEvent, Published, by_participant, file_name_for
+from scheduler.core.calendar import CalendarEvent, Published, by_participant, file_names_for
 from scheduler.errors import OutputError
 from scheduler.i18n import _
 from scheduler.paths import label
@@ -115,17 +115,8 @@ def split_file_names(participants: list[str], output: Path | None, split: Path) 
     """Each participant's file name in a --split folder; refuses two participants whose
     files would be one (Windows and macOS do not tell A01.ics from a01.ics), and a site
     calendar that a participant's file would overwrite."""
-    names: dict[str, str] = {}
-    taken: dict[str, str] = {}
-    for participant in participants:
-        name = file_name_for(participant)
-        if name.lower() in taken:
-            # TRANSLATORS: {first} and {second} are participant IDs, {file} a calendar's file name.
-            raise OutputError(_("participants {first} and {second} would both be written to {file} — "
-                                "give one of them another ID").format(
-                first=taken[name.lower()], second=participant, file=name))
-        taken[name.lower()] = participant
-        names[participant] = name
+    names = file_names_for(participants)
+    taken = {name.lower() for name in names.values()}
     if output is not None and output.resolve().parent == split.resolve() \
             and output.name.lower() in taken:
         # TRANSLATORS: {file} is the site calendar given with -o, {folder} the --split folder.

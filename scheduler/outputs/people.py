@@ -104,10 +104,11 @@ def status_word(status: str) -> str:
 def for_people(frame: pd.DataFrame, status_column: str | None = "status") -> pd.DataFrame:
     """``frame`` with its headings and status words in the current language (a copy)."""
     shown = frame.copy()
-    if status_column is not None and status_column in shown.columns:
+    # In English the status words are the contract's own: nothing to map.
+    if chinese() and status_column is not None and status_column in shown.columns:
         words = status_words()
-        shown[status_column] = shown[status_column].map(lambda value: words.get(value, value)
-                                                        if isinstance(value, str) else value)
+        column = shown[status_column].astype(object)
+        shown[status_column] = column.map(words).where(column.isin(list(words)), column)
     names = headings()
     return shown.rename(columns={column: names.get(column, column) for column in shown.columns})
 
