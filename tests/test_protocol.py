@@ -272,7 +272,12 @@ def test_a_plan_not_in_time_order_is_warned_about(tmp_path: Path):
     assert result.exit_code == 0
     assert ("Warning: " in result.stderr and "visit W2X is listed after M13 but falls before it"
             in result.stderr)
-    assert run_cli("protocol", "--protocol", str(write(tmp_path, "q.toml", DEMO))).stderr == ""
+    # In time order: no order warning; only the note that its visits have no SDTM epoch
+    # (DEMO's visits have no kind), which export sdtm needs.
+    stderr = run_cli("protocol", "--protocol", str(write(tmp_path, "q.toml", DEMO))).stderr
+    assert stderr.splitlines() == [
+        f"Warning: {tmp_path / 'q.toml'}: visits BL, W2, M1, M2, M13 have no SDTM epoch: export sdtm needs "
+        "one — add epoch = \"TREATMENT\" (or SCREENING, FOLLOW-UP, …) to each"]
 
 
 def test_clinic_country_must_be_known(tmp_path: Path):
@@ -297,6 +302,10 @@ country = "GB"
 [[visits]]
 code = "BL"
 day = 0
+
+[[criteria]]
+category = "INCLUSION"
+text = "Aged 18 or over"
 """
 
 
@@ -306,10 +315,11 @@ def test_every_required_key_of_the_schema_is_refused_when_missing():
     from scheduler.protocol.schema import SCHEMA
 
     required = [(table, key.name) for table, keys in SCHEMA.items() for key in keys if key.required]
-    assert required == [("study", "id"), ("study", "timezone"), ("visits", "code")]
+    assert required == [("study", "id"), ("study", "timezone"), ("visits", "code"),
+                        ("criteria", "category"), ("criteria", "text")]
     for table, name in required:
         lines = MINIMAL.splitlines()
-        header = "[[visits]]" if table == "visits" else f"[{table}]"
+        header = f"[[{table}]]" if table in ("visits", "criteria") else f"[{table}]"
         start = lines.index(header)
         kept = [line for number, line in enumerate(lines)
                 if not (number > start and line.startswith(f"{name} ="))
@@ -565,7 +575,7 @@ def test_the_translation_keys_come_from_the_schema():
     """The translation tables are in SCHEMA, so docs/protocol-file.md lists their keys."""
     from scheduler.protocol.schema import SCHEMA, TABLES, schema_markdown
 
-    assert TABLES == ("study", "clinic", "visits")
+    assert TABLES == ("study", "clinic", "visits", "criteria")
     assert [key.name for key in SCHEMA["study.translations"]] == ["title"]
     assert [key.name for key in SCHEMA["visits.translations"]] == ["name", "procedures"]
     page = schema_markdown()

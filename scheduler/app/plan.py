@@ -26,7 +26,7 @@ def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Mes
         raise ProtocolError(ngettext("{file}: the protocol file cannot be used: {count} problem",
                                      "{file}: the protocol file cannot be used: {count} problems", 1)
                             .format(file=plan.source, count=1), [problem])
-    for warning in plan.order_warnings() + plan.reach_warnings():
+    for warning in plan.order_warnings() + plan.reach_warnings() + plan.epoch_warnings():
         messages.warning(f"{plan.source}: {warning}")
     rows = [(pgettext("heading", "code"), pgettext("heading", "visit"), pgettext("heading", "when"),
              pgettext("heading", "anchor"), pgettext("heading", "window"), pgettext("heading", "kind"))]

@@ -6,6 +6,7 @@ checker never states them a second time.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import json
@@ -17,8 +18,9 @@ from typing import Any
 from scheduler.errors import Problem
 from scheduler.i18n import LANGUAGES, _, language_named
 from scheduler.protocol.locator import Locator
-from scheduler.protocol.model import UNITS, Clinic, Protocol, Unit, Visit, VisitWords
-from scheduler.protocol.schema import CODE_PATTERN, ENROLLMENT, MAX_OFFSET, SCHEMA, TABLES, TRANSLATIONS, WEEKDAYS, Key
+from scheduler.protocol.model import UNITS, Clinic, Criterion, Design, Protocol, Unit, Visit, VisitWords
+from scheduler.protocol.schema import (CODE_PATTERN, ENROLLMENT, EPOCH_OF_KIND, MAX_OFFSET, SCHEMA, TABLES, TERMS,
+                                       TRANSLATIONS, WEEKDAYS, Key)
 from scheduler.protocol.schema import key as schema_key
 
 # No participant enrolled in 1900–2199 could have a window closing this long after enrollment.
@@ -127,6 +129,7 @@ class Checker:
 
         clinic = self.check_clinic(data.get("clinic"), base_folder)
         visits = self.check_visits(data.get("visits"))
+        design = self.check_design(study, study_id, self.check_criteria(data.get("criteria")))
 
         day0 = self.text(study, "day0", "[study]", "study")
         codes = [visit.code for visit in visits]
@@ -139,7 +142,132 @@ class Checker:
             return None
         return Protocol(study_id=study_id, timezone=timezone, visits=tuple(visits), title=title,
                         site_id=site_id, day0=day0 or codes[0], clinic=clinic, source=self.source,
-                        language=language, title_translations=title_translations)
+                        language=language, title_translations=title_translations, design=design)
+
+    def check_design(self, study: dict[str, Any], study_id: str | None,
+                     criteria: tuple[Criterion, ...]) -> Design:
+        """The [study] keys SDTM's TS and DM read; each absent one stays None."""
+        def line(key: str) -> int | None:
+            return self.where.key_line("study", 0, key)
+
+        texts = {name: self.text(study, name, "[study]", "study")
+                 for name in ("sponsor", "indication", "treatment", "registry_id")}
+        terms = {name: self.term(study, name, "[study]", line(name), TERMS[name])
+                 for name in ("phase", "study_type", "intervention_model", "blinding", "sex_population")}
+        flags = {name: self.boolean(study, name, "[study]", line(name)) for name in ("randomized", "add_on")}
+        numbers = {name: self.count(study, name, "[study]", line(name), 1 if name == "planned_subjects" else 0)
+                   for name in ("planned_subjects", "age_min", "age_max")}
+        if (numbers["age_min"] is not None and numbers["age_max"] is not None
+                and numbers["age_min"] > numbers["age_max"]):
+            self.add(_("[study]: 'age_min' is above 'age_max'"), line("age_min"), _("check both ages"),
+                     numbers["age_min"])
+        country = self.text(study, "country", "[study]", "study")
+        if country is not None:
+            country = country.upper()
+            if not re.fullmatch(r"[A-Z]{3}", country):
+                self.add(_("[study]: 'country' must be an ISO 3166 three-letter code"), line("country"),
+                         _('for China write country = "CHN"'), country)
+                country = None
+        registry = texts["registry_id"]
+        if registry is None and study_id is not None and re.fullmatch(r"NCT\d{8}", study_id):
+            registry = study_id
+        return Design(country=country, sponsor=texts["sponsor"], indication=texts["indication"],
+                      treatment=texts["treatment"], registry_id=registry,
+                      phase=terms["phase"], study_type=terms["study_type"],
+                      intervention_model=terms["intervention_model"], blinding=terms["blinding"],
+                      sex_population=terms["sex_population"], randomized=flags["randomized"],
+                      add_on=flags["add_on"], planned_subjects=numbers["planned_subjects"],
+                      age_min=numbers["age_min"], age_max=numbers["age_max"],
+                      start_date=self.start_date(study, line("start_date")), criteria=criteria)
+
+    def check_criteria(self, criteria: Any) -> tuple[Criterion, ...]:
+        """[[criteria]]: each a category (INCLUSION / EXCLUSION) and a text of at most 200
+        characters (an SDTM TI IETEST holds no more)."""
+        if criteria is None:
+            return ()
+        if not isinstance(criteria, list) or not all(isinstance(item, dict) for item in criteria):
+            self.add(_("'criteria' must be written as [[criteria]] tables"), self.where.table_line("criteria"),
+                     _("write each criterion under its own [[criteria]] header"))
+            return ()
+        found: list[Criterion] = []
+        for index, raw in enumerate(criteria):
+            # TRANSLATORS: the 2nd [[criteria]] table of the protocol file: "criterion 2".
+            label = _("criterion {number}").format(number=index + 1)
+            start = len(self.problems)
+            self.unknown_keys(raw, SCHEMA["criteria"], label, "criteria", index)
+            category = self.term(raw, "category", label, self.where.key_line("criteria", index, "category"),
+                                 TERMS["category"])
+            if category is None and "category" not in raw:
+                self.add(_("{where}: 'category' is missing").format(where=label),
+                         self.where.table_line("criteria", index),
+                         _('add a line such as category = "INCLUSION"'))
+            text = self.text(raw, "text", label, "criteria", index)
+            if text is not None and len(text) > 200:
+                self.add(_("{where}: 'text' is longer than 200 characters ({count})").format(
+                             where=label, count=len(text)),
+                         self.where.key_line("criteria", index, "text"),
+                         _("shorten it: SDTM keeps at most 200 characters of a criterion"))
+            if len(self.problems) == start and category is not None and text is not None:
+                found.append(Criterion(category, text))
+        return tuple(found)
+
+    def term(self, table: dict[str, Any], key: str, label: str, line: int | None,
+             terms: tuple[str, ...]) -> str | None:
+        """A controlled term, any case (stored upper-case); None when absent or not a term."""
+        if key not in table:
+            return None
+        value = table[key]
+        chosen = value.strip().upper() if isinstance(value, str) else None
+        if chosen not in terms:
+            self.add(_("{where}: '{key}' is not one of its CDISC terms").format(where=label, key=key), line,
+                     _("use one of: {terms}").format(terms=", ".join(terms)), value)
+            return None
+        return chosen
+
+    def boolean(self, table: dict[str, Any], key: str, label: str, line: int | None) -> bool | None:
+        if key not in table:
+            return None
+        value = table[key]
+        if not isinstance(value, bool):
+            self.add(_("{where}: '{key}' must be true or false").format(where=label, key=key), line,
+                     _("write it without quotes: {key} = false").format(key=key), value)
+            return None
+        return value
+
+    def count(self, table: dict[str, Any], key: str, label: str, line: int | None, least: int) -> int | None:
+        """A whole number of at least ``least`` (planned subjects, ages)."""
+        if key not in table:
+            return None
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= 1_000_000:
+            self.add(_("{where}: '{key}' must be a whole number of at least {least}").format(
+                         where=label, key=key, least=least), line,
+                     _("write it without quotes or decimals, for example {key} = {example}").format(
+                         key=key, example=schema_key("study", key).example), value)
+            return None
+        return value
+
+    def start_date(self, study: dict[str, Any], line: int | None) -> str | None:
+        """[study] start_date: a TOML date, or "YYYY-MM" / "YYYY-MM-DD" text (a registry
+        often gives only the month); as ISO 8601 text."""
+        if "start_date" not in study:
+            return None
+        value = study["start_date"]
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value.isoformat()
+        if isinstance(value, str):
+            given = value.strip()
+            try:
+                if re.fullmatch(r"\d{4}-\d{2}", given):
+                    datetime.date.fromisoformat(given + "-01")
+                    return given
+                if re.fullmatch(r"\d{4}-\d{2}-\d{2}", given):
+                    return datetime.date.fromisoformat(given).isoformat()
+            except ValueError:
+                pass
+        self.add(_("[study]: 'start_date' must be a date (2010-08-01) or a year and month in quotes "
+                   "(\"2010-08\")"), line, None, value)
+        return None
 
     def language(self, study: dict[str, Any]) -> str | None:
         """[study] language, as its canonical name ("zh_CN" → "zh-CN"); None when absent
@@ -285,6 +413,18 @@ class Checker:
             visit = self.check_visit(index, raw, seen, all_codes)
             if visit is not None:
                 result.append(visit)
+        numbers: dict[float, str] = {}
+        for number, visit in enumerate(result, start=1):
+            visitnum = visit.visitnum if visit.visitnum is not None else float(number)
+            if visitnum in numbers:
+                self.add(_("{where}: VISITNUM {number} is also the VISITNUM of {other}").format(
+                             where=_visit_label(seen[visit.code] + 1, visit.code), number=f"{visitnum:g}",
+                             other=numbers[visitnum]),
+                         self.where.key_line("visits", seen[visit.code], "visitnum")
+                         or self.where.table_line("visits", seen[visit.code]),
+                         _("give each visit its own visitnum (a visit without one takes its place in the "
+                           "file: 1, 2, 3 …)"))
+            numbers[visitnum] = visit.code
         return result
 
     def check_visit(self, index: int, raw: dict[str, Any], seen: dict[str, int],
@@ -377,10 +517,28 @@ class Checker:
             language: VisitWords(name=words.get("name", ""), procedures=words.get("procedures", ()))
             for language, words in self.translations(raw, label, "visits", index).items()}
 
+        epoch = EPOCH_OF_KIND.get(kind.casefold(), "")
+        given_epoch = self.text(raw, "epoch", label, "visits", index)
+        if given_epoch is not None:
+            epoch = given_epoch.upper()
+            if not re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{0,39}", epoch):
+                self.add(_("{where}: 'epoch' must be an SDTM epoch such as TREATMENT or FOLLOW-UP").format(
+                             where=label), line("epoch"),
+                         _("use letters, digits, spaces and hyphens; at most 40"), given_epoch)
+        visitnum: float | None = None
+        if "visitnum" in raw:
+            value = raw["visitnum"]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 100_000:
+                self.add(_("{where}: 'visitnum' must be a number above 0").format(where=label), line("visitnum"),
+                         _("write it without quotes, for example visitnum = 2"), value)
+            else:
+                visitnum = float(value)
+
         if len(self.problems) > start or code is None or unit is None:
             return None
         return Visit(code=code, name=name, anchor=anchor, unit=unit, amount=amount,
-                     minus=minus, plus=plus, kind=kind, procedures=procedures, translations=translations)
+                     minus=minus, plus=plus, kind=kind, procedures=procedures, translations=translations,
+                     epoch=epoch, visitnum=visitnum)
 
     def integer(self, raw: dict[str, Any], key: str, label: str, line: int | None,
                 allow_negative: bool = False) -> int | None:

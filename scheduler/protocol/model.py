@@ -55,6 +55,10 @@ class Visit:
     plus: int = 0
     kind: str = ""
     procedures: tuple[str, ...] = ()
+    # SDTM: the epoch ("" when neither `epoch` nor the kind gives one) and a fixed VISITNUM
+    # (None: the visit's place in the file).
+    epoch: str = ""
+    visitnum: float | None = None
     # [visits.translations.LANG]: the name and procedures people read in LANG.
     translations: dict[str, VisitWords] = field(default_factory=dict, compare=False, hash=False)
 
@@ -88,6 +92,37 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One eligibility criterion ([[criteria]], SDTM TI)."""
+
+    category: str  # INCLUSION or EXCLUSION
+    text: str
+
+
+@dataclass(frozen=True)
+class Design:
+    """What SDTM's TS and DM say of the study ([study] keys; None when the protocol is silent)."""
+
+    country: str | None = None
+    sponsor: str | None = None
+    phase: str | None = None
+    study_type: str | None = None
+    intervention_model: str | None = None
+    blinding: str | None = None
+    randomized: bool | None = None
+    add_on: bool | None = None
+    planned_subjects: int | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    sex_population: str | None = None
+    indication: str | None = None
+    treatment: str | None = None
+    registry_id: str | None = None
+    start_date: str | None = None  # ISO 8601: "2010-08" or "2010-08-01"
+    criteria: tuple[Criterion, ...] = ()
+
+
+@dataclass(frozen=True)
 class Clinic:
     """The clinic's working days, used for suggested dates."""
 
@@ -112,6 +147,7 @@ class Protocol:
     language: str | None = None
     # [study.translations.LANG] title.
     title_translations: dict[str, str] = field(default_factory=dict, compare=False)
+    design: Design = field(default_factory=Design)
     _by_code: dict[str, Visit] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -177,6 +213,21 @@ class Protocol:
         return [_("the window of {visits} closes more than {years} years after enrollment (the last about "
                   "{span:.0f} years after) — check the offsets if that is not the plan").format(
                     visits=", ".join(code for code, _close in far), years=years, span=span)]
+
+    def visit_numbers(self) -> dict[str, float]:
+        """SDTM VISITNUM per code: the visit's `visitnum`, else its place in the file."""
+        return {visit.code: visit.visitnum if visit.visitnum is not None else float(number)
+                for number, visit in enumerate(self.visits, start=1)}
+
+    def epoch_warnings(self) -> list[str]:
+        """Visits without an SDTM epoch (no `epoch` key, a kind that gives none): the plan
+        works, `export sdtm` refuses until each has one."""
+        missing = [visit.code for visit in self.visits if not visit.epoch]
+        if not missing:
+            return []
+        # TRANSLATORS: {visits} is a list of visit codes ("V1, V2").
+        return [_("visits {visits} have no SDTM epoch: export sdtm needs one — add epoch = \"TREATMENT\" "
+                  "(or SCREENING, FOLLOW-UP, …) to each").format(visits=", ".join(missing))]
 
     @property
     def codes(self) -> tuple[str, ...]:

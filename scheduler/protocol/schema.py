@@ -23,6 +23,20 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ENROLLMENT = "enrollment"
 
+# A visit's SDTM epoch when it has no `epoch` key, from its kind.
+EPOCH_OF_KIND = {"screening": "SCREENING", "transplant": "TREATMENT", "treatment": "TREATMENT",
+                 "follow-up": "FOLLOW-UP"}
+# The terms the TS keys take (CDISC controlled terminology); other values are refused.
+TERMS = {
+    "phase": ("PHASE 0 TRIAL", "PHASE I TRIAL", "PHASE I/II TRIAL", "PHASE II TRIAL", "PHASE II/III TRIAL",
+              "PHASE III TRIAL", "PHASE IV TRIAL", "NOT APPLICABLE"),
+    "study_type": ("INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED ACCESS"),
+    "intervention_model": ("SINGLE GROUP", "PARALLEL", "CROSS-OVER", "FACTORIAL", "SEQUENTIAL"),
+    "blinding": ("OPEN LABEL", "SINGLE BLIND", "DOUBLE BLIND"),
+    "sex_population": ("BOTH", "F", "M"),
+    "category": ("INCLUSION", "EXCLUSION"),
+}
+
 # A default that is not a fixed value (it is computed from other keys) is None here and
 # explained in ``shown_default``.
 Default = str | int | tuple[str, ...] | None
@@ -55,6 +69,40 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("language", "language", False, None, "the computer's locale, else en",
             'The language people read: "en" or "zh-CN" ("zh", "zh_CN" and "zh-cn" also mean '
             "zh-CN); the `--lang` option and VISIT_SCHEDULER_LANG override it.", '"zh-CN"'),
+        # What SDTM's DM and TS say of the study (export sdtm); docs/sdtm.md.
+        Key("country", "country code", False, None, "from `[clinic] country`",
+            "ISO 3166-1 alpha-3 country of the site (SDTM DM COUNTRY).", '"CHN"'),
+        Key("sponsor", "text", False, None, "none", "The sponsor (SDTM TS SPONSOR).",
+            '"Cellonis Biotechnology Co. Ltd."'),
+        Key("phase", "term", False, None, "none",
+            "The trial phase, a CDISC TPHASE term (SDTM TS TPHASE).", '"PHASE I TRIAL"'),
+        Key("study_type", "term", False, None, "none",
+            "INTERVENTIONAL, OBSERVATIONAL or EXPANDED ACCESS (SDTM TS STYPE).", '"INTERVENTIONAL"'),
+        Key("intervention_model", "term", False, None, "none",
+            "A CDISC INTMODEL term such as SINGLE GROUP or PARALLEL (SDTM TS INTMODEL).", '"SINGLE GROUP"'),
+        Key("blinding", "term", False, None, "none",
+            "OPEN LABEL, SINGLE BLIND or DOUBLE BLIND (SDTM TS TBLIND).", '"OPEN LABEL"'),
+        Key("randomized", "true or false", False, None, "none",
+            "Whether participants are randomized (SDTM TS RANDOM).", "false"),
+        Key("add_on", "true or false", False, None, "none",
+            "Whether the treatment is added on to existing treatment (SDTM TS ADDON).", "false"),
+        Key("planned_subjects", "integer", False, None, "none",
+            "The planned number of participants (SDTM TS PLANSUB).", "24"),
+        Key("age_min", "integer", False, None, "none", "The youngest age eligible, in years (SDTM TS AGEMIN).",
+            "18"),
+        Key("age_max", "integer", False, None, "none", "The oldest age eligible, in years (SDTM TS AGEMAX).",
+            "50"),
+        Key("sex_population", "term", False, None, "none",
+            "BOTH, F or M: who may take part (SDTM TS SEXPOP).", '"BOTH"'),
+        Key("indication", "text", False, None, "none", "The disease or condition studied (SDTM TS INDIC).",
+            '"Type 1 Diabetes Mellitus"'),
+        Key("treatment", "text", False, None, "none",
+            "The investigational treatment (SDTM TS TRT; the planned arm's name without `[[arms]]`).",
+            '"Autologous BM-MNC + UC-MSC"'),
+        Key("registry_id", "text", False, None, "the `id` when it is an NCT number",
+            "The ClinicalTrials.gov identifier (SDTM TS REGID).", '"NCT01143168"'),
+        Key("start_date", "date", False, None, "the earliest consent date, else enrollment date",
+            "The study's start (SDTM TS SSTDTC): a date, or year and month in quotes.", '"2010-08"'),
     ),
     "study.translations": (
         Key("title", "text", False, None, "the study's `title`", "The study's title in LANG.",
@@ -87,6 +135,16 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
             "Offset from the anchor in calendar months, clamped to the month's end.", "3"),
         Key("minus", "integer", False, 0, "0", "Days before the target still in the window.", "1"),
         Key("plus", "integer", False, 0, "0", "Days after the target still in the window.", "1"),
+        Key("epoch", "term", False, None, "from `kind` (screening, transplant or treatment, follow-up)",
+            "The SDTM epoch the visit belongs to: SCREENING, TREATMENT, FOLLOW-UP, …; `export sdtm` "
+            "needs one for every visit.", '"TREATMENT"'),
+        Key("visitnum", "number", False, None, "the visit's place in the file (1, 2, 3 …)",
+            "The SDTM VISITNUM, fixed per code so later protocol versions never renumber a transfer.", "2"),
+    ),
+    "criteria": (
+        Key("category", "term", True, None, "—", "INCLUSION or EXCLUSION.", '"INCLUSION"'),
+        Key("text", "text", True, None, "—", "The criterion in at most 200 characters (SDTM TI IETEST).",
+            '"Type 1 diabetes for at least 2 years"'),
     ),
     "visits.translations": (
         Key("name", "text", False, None, "the visit's `name`", "The visit's name in LANG, as nurses say it.",
@@ -117,6 +175,7 @@ def schema_markdown() -> str:
     titles = {"study": "[study]",
               "study.translations": f"[study.translations.LANG] (optional; LANG: {languages})",
               "clinic": "[clinic] (optional)", "visits": "[[visits]] (one per visit)",
+              "criteria": "[[criteria]] (optional, one per eligibility criterion; SDTM TI)",
               "visits.translations": f"[visits.translations.LANG] (optional, after the visit's keys; "
                                      f"LANG: {languages})"}
     for table, keys in SCHEMA.items():
