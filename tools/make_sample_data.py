@@ -30,7 +30,11 @@ ROSTER = [
     ("021", "2010-12-22", "郑凯", "138-0000-0121"), ("022", "2011-01-05", "梁燕", "138-0000-0122"),
     ("023", "2011-01-12", "宋涛", "138-0000-0123"), ("024", "2011-02-14", "谢琳", "138-0000-0124"),
 ]
-WITHDRAWALS = {"012": ("2010-12-20", "moved to another city")}
+WITHDRAWALS = {"012": ("2010-12-20", "moved to another city", "WITHDRAWAL BY SUBJECT")}
+# For SDTM DM and DS: sex (from the fictional names), age at enrollment (18–50), and the
+# informed consent, 3 to 10 days before enrollment (a generator of its own, so the visits
+# stay what they were before these columns existed).
+SEXES = "FFMMFMFMMFMFMFMFMFMFMFMF"
 
 # (day offset from D0, minus, plus) of the built-in protocol
 PLAN = {"D0": (0, 0, 0), "D7": (7, 1, 1), "D14": (14, 2, 2), "M1": (30, 3, 3), "M3": (90, 7, 7),
@@ -59,10 +63,13 @@ def main() -> None:
     with open(OUT / "participants.csv", "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["participant_id", "name", "phone", "enrollment_date", "withdrawal_date",
-                         "withdrawal_reason", "site"])
-        for participant, enrolled, name, phone in ROSTER:
-            withdrawn, why = WITHDRAWALS.get(participant, ("", ""))
-            writer.writerow([participant, name, phone, enrolled, withdrawn, why, "01"])
+                         "withdrawal_reason", "site", "withdrawal_category", "consent_date", "sex", "age"])
+        people = random.Random(20100802)
+        for (participant, enrolled, name, phone), sex in zip(ROSTER, SEXES):
+            withdrawn, why, category = WITHDRAWALS.get(participant, ("", "", ""))
+            consent = (day(enrolled) - dt.timedelta(days=people.randint(3, 10))).isoformat()
+            writer.writerow([participant, name, phone, enrolled, withdrawn, why, "01", category, consent, sex,
+                             people.randint(18, 50)])
 
     rows = []
     for participant, enrolled, _, _ in ROSTER:

@@ -29,14 +29,14 @@ from scheduler import clock
 from scheduler.app.results import Messages
 from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.records import Records
-from scheduler.core.words import Status
+from scheduler.core.words import AGE_RANGE, WITHDRAWAL_CATEGORIES, Status
 from scheduler.errors import ChangeRefused, InputFileError, OptionError, SchedulerError
 from scheduler.i18n import _, ngettext
 from scheduler.outputs.people import status_word
 from scheduler.paths import label
 from scheduler.protocol import load_protocol_for
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER, resolve
-from scheduler.sources.roster import ID_PATTERN, PARTICIPANT_COLUMNS
+from scheduler.sources.roster import ID_PATTERN, PARTICIPANT_COLUMNS, age_in_range, category_term, sex_code, whole_years
 from scheduler.storage.audit import Trail
 from scheduler.storage.change import ADD, REMOVE, SET, Edit, InterruptedAfterChange, RecordFiles, changing, commit
 from scheduler.storage.csv_file import CsvFile
@@ -317,12 +317,6 @@ class Folder:
 
 # --------------------------------------------------------------------------- making a change
 
-# CDISC NCOMPLT (completion/reason for non-completion) terms a withdrawal is coded with.
-WITHDRAWAL_CATEGORIES = ("ADVERSE EVENT", "DEATH", "LACK OF EFFICACY", "LOST TO FOLLOW-UP",
-                         "PHYSICIAN DECISION", "PREGNANCY", "PROGRESSIVE DISEASE",
-                         "PROTOCOL DEVIATION", "RECOVERY", "SCREEN FAILURE", "SITE TERMINATED BY SPONSOR",
-                         "STUDY TERMINATED BY SPONSOR", "TECHNICAL PROBLEMS", "WITHDRAWAL BY PARENT/GUARDIAN",
-                         "WITHDRAWAL BY SUBJECT", "OTHER")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -445,8 +439,11 @@ VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
 
 
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, who: str,
-           by: str = "") -> Said:
+           by: str = "", *, sex: str | None = None, age: str | None = None,
+           consent: dt.date | None = None) -> Said:
+    """A new roster line; sex, age and the consent date, when given, for SDTM DM and DS."""
     participant_id = identifier(participant_id)
+    coded = _coded(sex, age, consent)
     with _opened(folder, who) as (study, settled):
         path = study.participants_path
         roster = study.roster(must_exist=False)
@@ -460,6 +457,7 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, wh
         values = {"participant_id": participant_id, "enrollment_date": day.isoformat()}
         if site:
             values["site"] = free_text(site, "--site")
+        values.update(coded)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _add(roster, participant_id, "", values)
             _commit(study, {path: roster}, edits, "enroll", "", who, by, trail)
@@ -700,11 +698,13 @@ def _needs_reason(reason: str) -> None:
 def correct_participant(folder: Path, participant_id: str, reason: str, who: str, by: str = "", *,
                         enrollment: dt.date | None = None, site: str | None = None,
                         withdrawal: dt.date | None = None, withdrawal_reason: str | None = None,
-                        withdrawal_category: str | None = None) -> Said:
+                        withdrawal_category: str | None = None, sex: str | None = None,
+                        age: str | None = None, consent: dt.date | None = None) -> Said:
     """Correct a participant's roster values: enrollment date, site, withdrawal date,
-    reason or category. Says what the correction moves."""
+    reason or category, sex, age, consent date. Says what the correction moves."""
     _needs_reason(reason)
     category = _category(withdrawal_category) if withdrawal_category is not None else None
+    coded = _coded(sex, age, consent)
     participant_id = identifier(participant_id)
     with _opened(folder, who) as (study, settled):
         roster = study.roster()
@@ -720,10 +720,13 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
             values["withdrawal_reason"] = free_text(withdrawal_reason, "--withdrawal-reason")
         if category is not None:
             values["withdrawal_category"] = category
+        values.update(coded)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         _check_dates(study, roster, person, visits, participant_id,
                      values.get("enrollment_date", roster.value(person, "enrollment_date")),
                      values.get("withdrawal_date", roster.value(person, "withdrawal_date")))
+        _check_consent(values.get("consent_date", roster.value(person, "consent_date")),
+                       values.get("withdrawal_date", roster.value(person, "withdrawal_date")))
         if any(name.startswith("withdrawal_") and name != "withdrawal_date" for name in values) \
                 and not values.get("withdrawal_date", roster.value(person, "withdrawal_date")):
             raise ChangeRefused(_("{participant} has not withdrawn: record the withdrawal with "
@@ -776,12 +779,48 @@ def _usubjid_note(study: Folder, participant_id: str, changes: list[tuple[str, s
 
 
 def _category(value: str) -> str:
-    """A withdrawal category: a CDISC NCOMPLT term, any case."""
-    chosen = value.strip().upper()
-    if chosen not in WITHDRAWAL_CATEGORIES:
+    """A withdrawal category: a CDISC NCOMPLT term, any case (as the roster reader reads it)."""
+    chosen = category_term(value)
+    if not chosen:
         raise OptionError(_("--withdrawal-category '{value}' is not a CDISC NCOMPLT term — use one of "
                             "{terms}").format(value=value, terms=", ".join(WITHDRAWAL_CATEGORIES)))
     return chosen
+
+
+def _coded(sex: str | None, age: str | None, consent: dt.date | None) -> dict[str, str]:
+    """--sex, --age and --consent-date as the roster holds them, checked as the roster reader
+    checks its columns (a change never writes a roster the other commands refuse)."""
+    values: dict[str, str] = {}
+    if consent is not None:
+        values["consent_date"] = consent.isoformat()
+    if sex is not None:
+        code = sex_code(sex)
+        if not code:
+            # TRANSLATORS: M, F, U, 男 and 女 are values to type as they are.
+            raise OptionError(_("--sex '{value}' is not M, F or U — give M, F or U (男 and 女 are read "
+                                "as M and F)").format(value=sex))
+        values["sex"] = code
+    if age is not None:
+        years = whole_years(age)
+        low, high = AGE_RANGE
+        if years is None:
+            raise OptionError(_("--age '{value}' is not a whole number of years — give the number only, "
+                                "for example 34").format(value=age))
+        if not age_in_range(years):
+            raise OptionError(_("--age {value} is not from {low} to {high} years — check the age").format(
+                value=years, low=low, high=high))
+        values["age"] = str(years)
+    return values
+
+
+def _check_consent(consent_text: str, withdrawn_text: str) -> None:
+    """A consent date after the withdrawal date: the roster reader refuses it, so no change
+    may write it (a consent after enrollment is fine: participants consent again)."""
+    consent = recorded_day(consent_text) if consent_text else None
+    withdrawn = recorded_day(withdrawn_text) if withdrawn_text else None
+    if consent is not None and withdrawn is not None and consent > withdrawn:
+        raise ChangeRefused(_("the consent ({consent}) would be after the withdrawal ({withdrawal}) — "
+                              "check both dates").format(consent=consent, withdrawal=withdrawn))
 
 
 def _check_dates(study: Folder, roster: CsvFile, person: list[str], visits: CsvFile,
@@ -942,6 +981,7 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
         if day > study.today():
             raise ChangeRefused(_("{date} is after today ({today}): record a withdrawal on the day it "
                                   "happens").format(date=day, today=study.today()))
+        _check_consent(roster.value(person, "consent_date"), day.isoformat())
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         after = [_visit_on(visits.value(r, "visit_code"), visits.value(r, "actual_date"))
                  for r in visits.rows if visits.participant(r) == participant_id
