@@ -103,3 +103,8 @@ class OutputError(SchedulerError):
 
 class ChangeRefused(SchedulerError):
     """A change to the study folder cannot be made: nothing was written."""
+
+
+class ExportRefused(SchedulerError):
+    """The study's data cannot make a valid export (two participants with one USUBJID, a
+    withdrawal without its category…): nothing is written until it is fixed."""

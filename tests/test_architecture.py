@@ -23,7 +23,7 @@ ALLOWED = {
     "sources": {"sources", "core", "protocol", "errors", "paths", "i18n"},
     "storage": {"storage", "sources", "core", "protocol", "errors", "paths", "i18n"},
     "outputs": {"outputs", "storage", "core", "protocol", "errors", "paths", "i18n"},
-    "app": {"app", "core", "protocol", "sources", "storage", "outputs", "errors", "paths", "clock",
+    "app": {"app", "core", "protocol", "sources", "storage", "outputs", "errors", "paths", "clock", "__version__",
             "months", "i18n"},
     # The command line calls controllers and renders: the core only to read an option's date.
     "cli": {"cli", "app", "outputs", "errors", "core.dates", "__version__", "i18n"},

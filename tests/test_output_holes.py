@@ -99,6 +99,20 @@ def stopped(folder: Path, where: str, sig: str, when: int, *args: str,
                           capture_output=True, text=True, encoding="utf-8", timeout=120, env=env)
 
 
+@pytest.fixture(autouse=True)
+def fixed_creation_time(monkeypatch):
+    """SDTM files carry their creation time (define.xml, Dataset-JSON, the XPT headers): fixed
+    here, as SOURCE_DATE_EPOCH allows, so two runs over the same data give the same bytes and
+    the sets these tests compare are the data's, not the clock's. Subprocesses inherit it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1291161600")  # 2010-12-01T00:00:00Z
+
+
+# An SDTM export: one file per dataset and define.xml.
+SDTM_NAMES = ("define.xml", "dm", "ds", "dv", "se", "suppdv", "sv", "ta", "te", "ti", "ts", "tv")
+SDTM_CSV = [name if name.endswith(".xml") else f"{name}.csv" for name in SDTM_NAMES]
+SDTM_XPT = [name if name.endswith(".xml") else f"{name}.xpt" for name in SDTM_NAMES]
+
+
 def export(folder: Path, as_of: str, *extra: str) -> list[str]:
     return ["export", "sdtm", "--as-of", as_of, "-o", "out/sdtm", *extra]
 
@@ -113,7 +127,7 @@ def two_sets(study):
     new = contents(folder / "out" / "sdtm")
     assert run_cli(*export(folder, "2010-09-25"), cwd=folder).exit_code == 0
     old = contents(folder / "out" / "sdtm")
-    assert old != new and sorted(old) == ["DV.csv", "SV.csv", "TV.csv"]
+    assert old != new and sorted(old) == SDTM_CSV
     return folder, old, new
 
 
@@ -161,9 +175,9 @@ def test_sdtm_transport_files_on_a_full_disk_replace_nothing(study, tmp_path_fac
 
 
 def test_sdtm_csv_on_a_full_disk_replaces_nothing(two_sets):
-    """TV.csv (written first) fits, SV.csv does not: nothing is replaced, not even TV."""
+    """ts.csv (written first) fits, sv.csv does not: nothing is replaced, not even TS."""
     folder, old, new = two_sets
-    tv, sv = len(new["TV.csv"] or b""), len(new["SV.csv"] or b"")
+    tv, sv = len(new["ts.csv"] or b""), len(new["sv.csv"] or b"")
     assert tv < sv
     done = limited(folder, (tv + sv) // 2, *export(folder, "2010-10-30"))
     assert done.returncode == 2, done.stderr
@@ -301,20 +315,19 @@ def test_a_folder_holding_files_the_tool_did_not_write_is_refused_never_emptied(
 
 
 def test_the_tools_own_files_are_known_and_kept(study):
-    """A folder an earlier version wrote (the names, and a temporary file a killed run left)
-    is the tool's: the leftover goes. Files of the tool this run does not write stay as they
-    were: the CSVs beside --format xpt, the calendars of participants not exported, and the
-    site calendar written into the --split folder is part of the set."""
+    """A folder an earlier version wrote (0.2's TV.csv …, and a temporary file a killed run
+    left) is the tool's: replaced. An SDTM export replaces the whole set (define.xml describes
+    exactly its files): the CSVs go when the XPT set comes in. Calendars of participants not
+    exported stay as they were, and the site calendar written into the --split folder is part
+    of the set."""
     folder = study(ROSTER, VISITS)
     (folder / "sdtm").mkdir()
     for name in ("TV.csv", "SV.csv", "DV.csv", ".SV.csv.k2j4h5g6.tmp"):
         write(folder / "sdtm", name, "from 0.2.0\n")
     assert run_cli("export", "sdtm", "-o", "sdtm", cwd=folder).exit_code == 0
-    assert sorted(contents(folder / "sdtm")) == ["DV.csv", "SV.csv", "TV.csv"]
-    csvs = contents(folder / "sdtm")
+    assert sorted(contents(folder / "sdtm")) == SDTM_CSV
     assert run_cli("export", "sdtm", "-o", "sdtm", "--format", "xpt", cwd=folder).exit_code == 0
-    assert sorted(contents(folder / "sdtm")) == ["DV.csv", "DV.xpt", "SV.csv", "SV.xpt", "TV.csv", "TV.xpt"]
-    assert {name: data for name, data in contents(folder / "sdtm").items() if name.endswith(".csv")} == csvs
+    assert sorted(contents(folder / "sdtm")) == SDTM_XPT
 
     result = run_cli("calendar", "--as-of", "2010-09-02", "--split", "cal", "-o", "cal/site.ics", cwd=folder)
     assert result.exit_code == 0, result.stderr
@@ -330,7 +343,7 @@ def test_the_tools_own_files_are_known_and_kept(study):
 def test_a_folder_named_for_several_files_is_created_with_its_parents(study):
     folder = study(ROSTER, VISITS)
     assert run_cli("export", "sdtm", "-o", "out/a/sdtm", cwd=folder).exit_code == 0
-    assert sorted(contents(folder / "out" / "a" / "sdtm")) == ["DV.csv", "SV.csv", "TV.csv"]
+    assert sorted(contents(folder / "out" / "a" / "sdtm")) == SDTM_CSV
     assert run_cli("calendar", "--split", "out/b/cal", cwd=folder).exit_code == 0
     assert sorted(contents(folder / "out" / "b" / "cal")) == ["007.ics", "008.ics"]
     assert leftovers(folder / "out" / "a") == leftovers(folder / "out" / "b") == []
@@ -420,8 +433,9 @@ def test_csv_outputs_are_excels_csv_utf8_but_sdtms_are_not(study):
         data = (folder / name).read_bytes()
         assert data.startswith(b"\xef\xbb\xbfparticipant_id,visit_code,"), name
     assert "病房已满" in (folder / "c.csv").read_text("utf-8-sig")
-    for name in ("TV.csv", "SV.csv", "DV.csv"):
-        assert (folder / "sdtm" / name).read_bytes().startswith(b"STUDYID,DOMAIN,"), name
+    for name in SDTM_CSV:
+        if name.endswith(".csv"):
+            assert (folder / "sdtm" / name).read_bytes().startswith((b"STUDYID,DOMAIN,", b"STUDYID,RDOMAIN,")), name
 
 
 # --------------------------------------------------------------------------- 5. not done in calendars
@@ -464,32 +478,44 @@ def test_a_visit_recorded_as_not_done_says_so_without_reminder_or_reason(study):
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 64 KiB tmpfs: a disk that really fills (ENOSPC), where the system lets us mount one."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
-                             capture_output=True) if os.geteuid() == 0 else None
-    if mounted is None or mounted.returncode != 0:
-        pytest.skip("needs root and a system that lets it mount a tmpfs")
-    yield disk
-    subprocess.run(["umount", str(disk)], check=True)
+    """A tmpfs of the size asked for (``small_disk("64k")``): a disk that really fills
+    (ENOSPC), where the system lets us mount one."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        disk = tmp_path / f"disk-{size}"
+        disk.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
+                              capture_output=True) if os.geteuid() == 0 else None
+        if done is None or done.returncode != 0:
+            pytest.skip("needs root and a system that lets it mount a tmpfs")
+        mounted.append(disk)
+        return disk
+
+    yield mount
+    for disk in mounted:
+        subprocess.run(["umount", str(disk)], check=True)
 
 
-def test_a_disk_that_really_fills_midway_replaces_nothing(study, small_disk: Path):
-    """24 calendars (about 150 KB) do not fit where 3 did: the 3 stay as they were; SDTM
-    transport files that fit once do not fit twice (the new set is built beside the old)."""
+def test_a_disk_that_really_fills_midway_replaces_nothing(study, small_disk):
+    """On 64 KiB, 24 calendars (about 150 KB) do not fit where 3 did: the 3 stay as they were.
+    On 256 KiB, an SDTM transport set (about 180 KiB in 4 KiB pages: define.xml 70 KB, sv.xpt
+    and dv.xpt 25–35 KB, nine small files) fits once but not twice (the new set is built beside
+    the old): the first stays as it was."""
     folder = study("participant_id,enrollment_date\n" + "".join(f"{n:03d},2010-09-01\n" for n in range(1, 25)))
+    disk = small_disk("64k")
     chosen = [arg for n in ("001", "002", "003") for arg in ("--participant", n)]
-    assert run_cli("calendar", "--split", str(small_disk / "cal"), *chosen, cwd=folder).exit_code == 0
-    before = contents(small_disk / "cal")
-    result = run_cli("calendar", "--split", str(small_disk / "cal"), cwd=folder)
+    assert run_cli("calendar", "--split", str(disk / "cal"), *chosen, cwd=folder).exit_code == 0
+    before = contents(disk / "cal")
+    result = run_cli("calendar", "--split", str(disk / "cal"), cwd=folder)
     assert result.exit_code == 2
     assert "writing failed (No space left on device) — nothing was replaced" in result.stderr
-    assert contents(small_disk / "cal") == before and leftovers(small_disk) == []
-    shutil.rmtree(small_disk / "cal")
-    assert run_cli("export", "sdtm", "-o", str(small_disk / "sdtm"), "--format", "xpt", cwd=folder).exit_code == 0
-    before = contents(small_disk / "sdtm")
-    result = run_cli("export", "sdtm", "-o", str(small_disk / "sdtm"), "--format", "xpt", cwd=folder)
+    assert contents(disk / "cal") == before and leftovers(disk) == []
+    disk = small_disk("256k")
+    result = run_cli("export", "sdtm", "-o", str(disk / "sdtm"), "--format", "xpt", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    before = contents(disk / "sdtm")
+    result = run_cli("export", "sdtm", "-o", str(disk / "sdtm"), "--format", "xpt", cwd=folder)
     assert result.exit_code == 2, result.stderr
-    assert "(is the disk full?) — nothing was replaced" in result.stderr
-    assert contents(small_disk / "sdtm") == before and leftovers(small_disk) == []
+    assert "nothing was replaced" in result.stderr
+    assert contents(disk / "sdtm") == before and leftovers(disk) == []

@@ -1,5 +1,6 @@
 """CDISC SDTM TV, SV and DV: every column by hand, study days on both sides of the
-reference date, and XPT files that read back equal to the CSVs."""
+reference date, and XPT files that read back equal to the CSVs. (DM, DS, SE, TS and the
+rest: tests/test_sdtm_domains.py; the three file formats: tests/test_sdtm_formats.py.)"""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ A,D14,,fever
 
 
 def read(folder: Path, name: str) -> list[dict[str, str]]:
-    with open(folder / "sdtm" / f"{name}.csv", newline="", encoding="utf-8") as stream:
+    with open(folder / "sdtm" / f"{name.lower()}.csv", newline="", encoding="utf-8") as stream:
         return list(csv.DictReader(stream))
 
 
@@ -54,25 +55,26 @@ def test_tv(exported):
     ]
     assert {r["STUDYID"] for r in rows} == {"NCT01143168"} and {r["DOMAIN"] for r in rows} == {"TV"}
     assert rows[1]["TVSTRL"] == "Day 7 from D0 (the target); window 1 day before to 1 day after"
-    assert list(rows[0]) == ["STUDYID", "DOMAIN", "VISITNUM", "VISIT", "VISITDY", "TVSTRL", "TVENRL"]
+    assert list(rows[0]) == ["STUDYID", "DOMAIN", "VISITNUM", "VISIT", "VISITDY", "ARMCD", "TVSTRL", "TVENRL"]
 
 
 def test_sv(exported):
     """Visits done and planned visits missed as of 09-25; M1 and later are not yet due."""
     rows = read(exported, "SV")
     assert list(rows[0]) == ["STUDYID", "DOMAIN", "USUBJID", "VISITNUM", "VISIT", "SVPRESP", "SVOCCUR",
-                             "SVREASOC", "VISITDY", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY", "SVUPDES"]
-    got = [(r["USUBJID"], r["VISITNUM"], r["SVPRESP"], r["SVOCCUR"], r["SVREASOC"], r["VISITDY"],
+                             "SVREASOC", "VISITDY", "EPOCH", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY", "SVUPDES"]
+    got = [(r["USUBJID"], r["VISITNUM"], r["SVPRESP"], r["SVOCCUR"], r["SVREASOC"], r["VISITDY"], r["EPOCH"],
             r["SVSTDTC"], r["SVENDTC"], r["SVSTDY"], r["SVENDY"]) for r in rows]
     assert got == [
-        # A's site is the roster's 02; the reference date is A's D0, 2010-09-03 (day 1).
-        ("NCT01143168-02-A", "1", "Y", "Y", "", "1", "2010-09-03", "2010-09-03", "1", "1"),
-        ("NCT01143168-02-A", "2", "Y", "Y", "", "8", "2010-09-09", "2010-09-09", "7", "7"),   # 6 days on: day 7
-        ("NCT01143168-02-A", "3", "Y", "N", "fever", "15", "", "", "", ""),
+        # Sorted by USUBJID: B (site 01) before A (site 02).
         # B has no site in the roster: the protocol's site_id 01. No D0 done: no study days.
-        ("NCT01143168-01-B", "1", "Y", "N", "", "1", "", "", "", ""),
-        ("NCT01143168-01-B", "2", "Y", "N", "", "8", "", "", "", ""),
-        ("NCT01143168-01-B", "3", "Y", "N", "", "15", "", "", "", ""),
+        ("NCT01143168-01-B", "1", "Y", "N", "", "1", "TREATMENT", "", "", "", ""),
+        ("NCT01143168-01-B", "2", "Y", "N", "", "8", "TREATMENT", "", "", "", ""),
+        ("NCT01143168-01-B", "3", "Y", "N", "", "15", "TREATMENT", "", "", "", ""),
+        # A's site is the roster's 02; the reference date is A's D0, 2010-09-03 (day 1).
+        ("NCT01143168-02-A", "1", "Y", "Y", "", "1", "TREATMENT", "2010-09-03", "2010-09-03", "1", "1"),
+        ("NCT01143168-02-A", "2", "Y", "Y", "", "8", "TREATMENT", "2010-09-09", "2010-09-09", "7", "7"),   # 6 days on: day 7
+        ("NCT01143168-02-A", "3", "Y", "N", "fever", "15", "TREATMENT", "", "", "", ""),
     ]
 
 
@@ -80,21 +82,22 @@ def test_dv(exported):
     """One record per early, late or missed visit; a missed one starts the day after its window."""
     rows = read(exported, "DV")
     assert list(rows[0]) == ["STUDYID", "DOMAIN", "USUBJID", "DVSEQ", "DVREFID", "DVTERM", "DVDECOD",
-                             "DVCAT", "DVSTDTC", "DVSTDY"]
-    got = [(r["USUBJID"], r["DVSEQ"], r["DVREFID"], r["DVTERM"], r["DVDECOD"], r["DVCAT"], r["DVSTDTC"],
-            r["DVSTDY"]) for r in rows]
+                             "DVCAT", "EPOCH", "DVSTDTC", "DVSTDY"]
+    got = [(r["USUBJID"], r["DVSEQ"], r["DVREFID"], r["DVTERM"], r["DVDECOD"], r["DVCAT"], r["EPOCH"],
+            r["DVSTDTC"], r["DVSTDY"]) for r in rows]
     assert got == [
+        # Sorted by USUBJID, then DVSTDTC: B (site 01) first.
+        ("NCT01143168-01-B", "1", "D0", "Transplantation 1 (pancreatic artery) missed (window closed 2010-09-01)",
+         "MISSED VISIT", "VISIT SCHEDULE", "TREATMENT", "2010-09-02", ""),
+        ("NCT01143168-01-B", "2", "D7", "Transplantation 2 (intravenous) missed (window closed 2010-09-09)",
+         "MISSED VISIT", "VISIT SCHEDULE", "TREATMENT", "2010-09-10", ""),
+        ("NCT01143168-01-B", "3", "D14", "Transplantation 3 (intravenous) missed (window closed 2010-09-17)",
+         "MISSED VISIT", "VISIT SCHEDULE", "TREATMENT", "2010-09-18", ""),
         ("NCT01143168-02-A", "1", "D0", "Transplantation 1 (pancreatic artery) done 2 days after its window",
-         "VISIT OUT OF WINDOW", "VISIT SCHEDULE", "2010-09-03", "1"),
+         "VISIT OUT OF WINDOW", "VISIT SCHEDULE", "TREATMENT", "2010-09-03", "1"),
         # D14 window re-anchored: 09-15 … 09-19; the deviation starts 09-20, 17 days after 09-03: day 18.
         ("NCT01143168-02-A", "2", "D14", "Transplantation 3 (intravenous) missed (window closed 2010-09-19)",
-         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-20", "18"),
-        ("NCT01143168-01-B", "1", "D0", "Transplantation 1 (pancreatic artery) missed (window closed 2010-09-01)",
-         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-02", ""),
-        ("NCT01143168-01-B", "2", "D7", "Transplantation 2 (intravenous) missed (window closed 2010-09-09)",
-         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-10", ""),
-        ("NCT01143168-01-B", "3", "D14", "Transplantation 3 (intravenous) missed (window closed 2010-09-17)",
-         "MISSED VISIT", "VISIT SCHEDULE", "2010-09-18", ""),
+         "MISSED VISIT", "VISIT SCHEDULE", "TREATMENT", "2010-09-20", "18"),
     ]
 
 
@@ -104,15 +107,19 @@ id = "S1"
 timezone = "Asia/Shanghai"
 site_id = "9"
 day0 = "D0"
+country = "CHN"
 [[visits]]
 code = "SCR"
+kind = "screening"
 day = -14
 minus = 7
 [[visits]]
 code = "D0"
+kind = "treatment"
 day = 0
 [[visits]]
 code = "M1"
+kind = "follow-up"
 anchor = "D0"
 month = 1
 plus = 5
@@ -134,10 +141,11 @@ def test_study_days_before_the_reference_and_month_visits(study):
 
 def test_xpt_reads_back_equal_to_the_csv(exported):
     """SAS transport v5 through pyreadstat; pandas.read_sas gives the CSV's values."""
-    assert run_cli("export", "sdtm", "--as-of", "2010-09-25", "-o", "sdtm", "--format", "xpt",
+    # One format per folder (define.xml names that format's files): the XPT set goes beside.
+    assert run_cli("export", "sdtm", "--as-of", "2010-09-25", "-o", "xpt", "--format", "xpt",
                    cwd=exported).exit_code == 0
-    for name in ("TV", "SV", "DV"):
-        from_xpt = pd.read_sas(exported / "sdtm" / f"{name}.xpt", format="xport", encoding="utf-8")
+    for name in ("tv", "sv", "dv"):
+        from_xpt = pd.read_sas(exported / "xpt" / f"{name}.xpt", format="xport", encoding="utf-8")
         from_csv = pd.read_csv(exported / "sdtm" / f"{name}.csv", dtype=str, keep_default_na=False)
         assert list(from_xpt.columns) == list(from_csv.columns)
         assert all(len(column) <= 8 for column in from_xpt.columns)
@@ -148,14 +156,14 @@ def test_xpt_reads_back_equal_to_the_csv(exported):
             assert list(values) == list(from_csv[column]), (name, column)
     import pyreadstat
 
-    _, meta = pyreadstat.read_xport(str(exported / "sdtm" / "SV.xpt"))
+    _, meta = pyreadstat.read_xport(str(exported / "xpt" / "sv.xpt"))
     assert meta.table_name == "SV" and all(len(label) <= 40 for label in meta.column_labels)
     assert meta.column_names_to_labels["SVSTDY"] == "Study Day of Start of Visit"
 
 
 def test_no_roster_column_reaches_the_export(exported):
     """Names stay in the study folder."""
-    text = "".join((exported / "sdtm" / f"{name}.csv").read_text("utf-8") for name in ("TV", "SV", "DV"))
+    text = "".join(path.read_text("utf-8") for path in (exported / "sdtm").iterdir())
     assert "Wang Fang" not in text and "Li Na" not in text
 
 
@@ -167,5 +175,5 @@ def test_transport_warnings_for_non_ascii_and_long_text(study):
     assert result.exit_code == 0, result.stderr
     assert "SV.SVREASOC holds characters outside ASCII" in result.stderr
     assert "SV.SVREASOC holds text longer than 200 bytes" in result.stderr
-    from_xpt = pd.read_sas(folder / "sdtm" / "SV.xpt", format="xport", encoding="utf-8")
+    from_xpt = pd.read_sas(folder / "sdtm" / "sv.xpt", format="xport", encoding="utf-8")
     assert from_xpt["SVREASOC"].str.len().max() == 200

@@ -15,12 +15,15 @@ from scheduler.app.results import Messages
 from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.app.tables import suggestions
 from scheduler.core.suggestions import clinic_day_notes, suggest_for
-from scheduler.errors import OptionError, OutputError
+from scheduler.errors import OptionError, OutputError, SchedulerError
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 
 if TYPE_CHECKING:
     from scheduler.core.calendar import CalendarEvent, Publication
+    from scheduler.core.sdtm import Built
+    from scheduler.core.sdtm_spec import Package
+    from scheduler.protocol import Protocol
 
 
 @dataclass
@@ -174,7 +177,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
 
 def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path,
                 file_format: str, messages: Messages) -> int:
-    """TV, SV and DV into ``folder``."""
+    """The SDTM datasets and define.xml into ``folder`` (docs/sdtm.md)."""
     from scheduler.core import sdtm
     from scheduler.core.status import compute_check
     from scheduler.outputs.sdtm_files import write
@@ -182,21 +185,70 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     study = load_study(options, as_of)
     study.guard_output(folder)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    country = _country(study.protocol)
+    built = sdtm.build(study.protocol, table, study.participants, study.as_of, country,
+                       study.participants_label)
     code = report_problems(study, messages)
-    domains = sdtm.build(study.protocol, table, study.participants)
+    for note in built.warnings:
+        messages.warning(note)
     if file_format == "xpt":
-        for note in sdtm.transport_warnings(domains):
+        for note in sdtm.transport_warnings(built.datasets):
             messages.warning(note)
-    written = write(domains, folder, file_format)
-    visits, deviations = len(domains["SV"]), len(domains["DV"])
-    # TRANSLATORS: {files} lists the files written, {visits} "N subject visits", {deviations}
-    # "N deviations".
-    messages.append(_("Wrote {files} ({visits}, {deviations}, as of {date})").format(
-        files=", ".join(label(path) for path in written),
+    written = write(_package(study, built), folder, file_format)
+    visits, deviations = len(built.datasets["SV"]), len(built.datasets["DV"])
+    subjects = len(built.datasets["DM"])
+    # TRANSLATORS: {files} is the folder written, {subjects} "N participants", {visits} "N subject
+    # visits", {deviations} "N deviations".
+    messages.append(_("Wrote {files} ({subjects}, {visits}, {deviations}, as of {date})").format(
+        files=_("{folder}: {count} files").format(folder=label(folder), count=len(written)),
+        subjects=ngettext("{count} participant", "{count} participants", subjects).format(count=subjects),
         visits=ngettext("{count} subject visit", "{count} subject visits", visits).format(count=visits),
         deviations=ngettext("{count} deviation", "{count} deviations", deviations).format(count=deviations),
         date=study.as_of))
     return code
+
+
+def _country(protocol: Protocol) -> str:
+    """DM COUNTRY: [study] country, else the alpha-3 code of [clinic] country; else refused."""
+    from scheduler.errors import ExportRefused
+
+    if protocol.design.country:
+        return protocol.design.country
+    if protocol.clinic is not None and protocol.clinic.country:
+        import holidays
+
+        for entry in holidays.registry.COUNTRIES.values():
+            if len(entry) > 2 and entry[1] == protocol.clinic.country:
+                return str(entry[2])
+    raise ExportRefused(_("{file}: SDTM DM needs the study's country — add country = \"CHN\" (ISO 3166 "
+                          "three letters) to [study]: nothing was written").format(file=protocol.source))
+
+
+def _package(study: Study, built: Built) -> Package:
+    """What the writers need besides the datasets: when, and what the trail last changed."""
+    import os
+
+    import pendulum
+
+    from scheduler import __version__
+    from scheduler.core.sdtm_spec import Package
+    from scheduler.storage.audit import read_trail
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    created = (pendulum.from_timestamp(int(epoch), tz="UTC") if epoch.isdigit()
+               else pendulum.now("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    modified = None
+    try:
+        trail = read_trail(study.inputs.folder)
+    except SchedulerError:
+        trail = None
+    if trail is not None and trail.lines and trail.lines[-1]["when_utc"]:
+        modified = trail.lines[-1]["when_utc"].replace(" ", "T")
+        if not modified.endswith("Z") and "+" not in modified:
+            modified += "Z"
+    return Package(datasets=built.datasets, study_id=study.protocol.study_id, title=study.protocol.title,
+                   created=created, modified=modified, as_of=str(study.as_of), source_version=__version__,
+                   epochs=built.epochs)
 
 
 def _trail_head(folder: Path) -> str:

@@ -103,16 +103,18 @@ def export() -> None:
     pass
 
 
-@export.command("sdtm", help=N_("CDISC SDTM TV (trial visits), SV (subject visits done or missed as of the "
-                               "date) and DV (protocol deviations) into DIR. Study days follow SDTM: no "
-                               "day 0, the actual date of the protocol's Day 0 visit is day 1."))
+@export.command("sdtm", help=N_("CDISC SDTM (SDTMIG 3.4) into DIR, with define.xml 2.1: the trial design "
+                               "(TS, TA, TE, TV, TI) and the participants (DM, SE, DS, SV, DV, SUPPDV) as of "
+                               "the date. Study days follow SDTM: no day 0, the actual date of the "
+                               "protocol's Day 0 visit is day 1."))
 @study_options
 @as_of_option
 @click.option("-o", "--output", "folder", required=True, metavar="DIR",
               type=click.Path(path_type=Path, file_okay=False),
-              help=N_("The folder to write TV, SV and DV into (created if needed)."))
-@click.option("--format", "file_format", type=click.Choice(["csv", "xpt"]), default="csv",
-              show_default=True, help=N_("CSV, or SAS transport version 5 (.xpt)."))
+              help=N_("The folder to write the datasets and define.xml into (created if needed)."))
+@click.option("--format", "file_format", type=click.Choice(["csv", "xpt", "dataset-json"]), default="csv",
+              show_default=True,
+              help=N_("CSV, SAS transport version 5 (.xpt) or Dataset-JSON 1.1 (.json)."))
 @pass_options
 @lang_option
 def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path,

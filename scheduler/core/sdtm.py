@@ -1,36 +1,57 @@
-"""CDISC SDTM exports for the sponsor's data manager: TV (trial visits), SV (subject
-visits) and DV (protocol deviations), built from the protocol and the check table
-(``outputs.sdtm_files`` writes them).
+"""CDISC SDTM (SDTMIG 3.4) from the protocol, the roster and the check table: the trial
+design (TS, TA, TE, TV, TI) and the subjects (DM, SE, DS, SV, DV, SUPPDV). What each
+dataset holds is ``sdtm_spec``; the rules are docs/sdtm.md; ``outputs.sdtm_files`` writes.
+
+Everything is computed on participant × visit arrays (the check table is roster order then
+protocol order, one row per pair), element by element or visit by visit, never per
+participant.
 
 Study days. SDTM has no day 0: the reference date (RFSTDTC, the actual date of the
 protocol's Day 0 visit, ``[study] day0``) is study day 1 and the day before is day −1. This
 protocol counts from Day 0, so Day 7 is SDTM day 8. A participant whose Day 0 visit has no
-actual date yet has no study days (empty SVSTDY, SVENDY, DVSTDY). VISITDY counts the
-planned day the same way from the Day 0 visit's target (D7 → 8), and is empty for a visit
-set in calendar months (or anchored on one): its day varies with the calendar.
+actual date yet has no study days. VISITDY counts the planned day the same way from the Day
+0 visit's target (D7 → 8), and is empty for a visit set in calendar months (or anchored on
+one): its day varies with the calendar.
+
+Values: text as str ("" when empty), dates as ISO 8601 text, numbers as float (NaN when
+empty); the writers give each its type from ``sdtm_spec``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
 import numpy as np
 import pandas as pd
 
+from scheduler.core.sdtm_spec import DATASETS, ORDER, SDTMIG_VERSION, SUPPLEMENTAL
 from scheduler.core.words import DEVIATIONS, JUDGED, Status
+from scheduler.errors import ExportRefused, Problem
+from scheduler.i18n import _, ngettext
 from scheduler.protocol import ENROLLMENT, Protocol
 
-DOMAIN_LABELS = {"TV": "Trial Visits", "SV": "Subject Visits", "DV": "Protocol Deviations"}
-LABELS = {
-    "STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
-    "USUBJID": "Unique Subject Identifier", "VISITNUM": "Visit Number", "VISIT": "Visit Name",
-    "VISITDY": "Planned Study Day of Visit", "TVSTRL": "Visit Start Rule",
-    "TVENRL": "Visit End Rule", "SVPRESP": "Pre-specified", "SVOCCUR": "Occurrence",
-    "SVREASOC": "Reason for Occur Value", "SVSTDTC": "Start Date/Time of Visit",
-    "SVENDTC": "End Date/Time of Visit", "SVSTDY": "Study Day of Start of Visit",
-    "SVENDY": "Study Day of End of Visit", "SVUPDES": "Description of Unplanned Visit",
-    "DVSEQ": "Sequence Number", "DVREFID": "Reference ID", "DVTERM": "Protocol Deviation Term",
-    "DVDECOD": "Protocol Deviation Coded Term", "DVCAT": "Category for Protocol Deviation",
-    "DVSTDTC": "Start Date/Time of Deviation", "DVSTDY": "Study Day of Start of Deviation",
-}
+NAT = np.datetime64("NaT", "D")
+TREATMENT = "TREATMENT"
+# Elements of the known epochs: code and description (any other epoch: derived from it).
+ELEMENTS = {"SCREENING": ("SCRN", "Screening"), "TREATMENT": ("TRT", "Treatment"),
+            "FOLLOW-UP": ("FU", "Follow-up")}
+# Without [[arms]] (issue #18), everyone is in one planned arm.
+SINGLE_ARM_CODE = "A"
+
+
+@dataclass(frozen=True)
+class Element:
+    code: str
+    name: str
+    epoch: str
+    visits: tuple[str, ...]
+
+
+@dataclass
+class Built:
+    datasets: dict[str, pd.DataFrame]
+    epochs: tuple[str, ...]
+    warnings: list[str] = field(default_factory=list)
 
 
 def study_day(dates: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -42,6 +63,14 @@ def study_day(dates: np.ndarray, reference: np.ndarray) -> np.ndarray:
     difference[np.isnat(dates) | np.isnat(reference)] = np.nan
     days: np.ndarray = np.where(difference >= 0, difference + 1, difference)
     return days
+
+
+def iso(dates: np.ndarray) -> np.ndarray:
+    """ISO 8601 text of each date, "" for none."""
+    dates = np.asarray(dates, dtype="M8[D]")
+    text = np.datetime_as_string(dates, unit="D").astype(object)
+    text[np.isnat(dates)] = ""
+    return text
 
 
 def planned_days(protocol: Protocol) -> dict[str, float]:
@@ -65,99 +94,522 @@ def planned_days(protocol: Protocol) -> dict[str, float]:
     return days
 
 
+def elements(protocol: Protocol) -> tuple[Element, ...]:
+    """One element per epoch the visits have, in the order of each epoch's first visit."""
+    found: dict[str, list[str]] = {}
+    for visit in protocol.visits:
+        found.setdefault(visit.epoch, []).append(visit.code)
+    result: list[Element] = []
+    taken: set[str] = set()
+    for epoch, codes in found.items():
+        # Another epoch: its letters and digits, at most 8 (LONG-TERM FOLLOW-UP → LONGTERM),
+        # numbered when two would share one (FOLLOW-UP 1, FOLLOW-UP 2 → FOLLOWUP, FOLLOWU2).
+        code, name = ELEMENTS.get(epoch, ("".join(ch for ch in epoch if ch.isalnum())[:8], epoch.capitalize()))
+        number = 1
+        while code in taken:
+            number += 1
+            code = code[:8 - len(str(number))] + str(number)
+        taken.add(code)
+        result.append(Element(code, name, epoch, tuple(codes)))
+    return tuple(result)
+
+
+def arm_name(protocol: Protocol) -> str:
+    return protocol.design.treatment or "Single group"
+
+
 def _days(count: int) -> str:
     return f"{count} day" + ("" if count == 1 else "s")
 
 
+def _frame(name: str, columns: dict[str, object], rows: int | None = None) -> pd.DataFrame:
+    """A dataset's frame with its columns in the spec's order (scalars broadcast)."""
+    spec = DATASETS[name]
+    missing = set(spec.names) - set(columns)
+    if missing:
+        raise KeyError(f"{name}: no value for {sorted(missing)}")
+    frame = pd.DataFrame({column: columns[column] for column in spec.names}, index=None if rows is None
+                         else pd.RangeIndex(rows))
+    return frame
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str], sequence: str | None = None) -> pd.DataFrame:
+    """Rows in key order; ``sequence`` (DSSEQ, DVSEQ…) numbered 1, 2 … per USUBJID after."""
+    frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    if sequence is not None:
+        frame[sequence] = (frame.groupby("USUBJID", sort=False).cumcount() + 1).astype(float)
+    return frame
+
+
+# ---------------------------------------------------------------- trial design
+
+
+def trial_summary(protocol: Protocol, start_date: str) -> pd.DataFrame:
+    """TS: one row per parameter; an absent protocol key gives TSVALNF "NI"."""
+    design = protocol.design
+
+    def yes_no(flag: bool | None) -> tuple[str | None, str]:
+        if flag is None:
+            return None, ""
+        return ("Y", "C49488") if flag else ("N", "C49487")
+
+    coded = {"SINGLE GROUP": "C82640", "PARALLEL": "C82639", "OPEN LABEL": "C49659", "DOUBLE BLIND": "C15228",
+             "SINGLE BLIND": "C28233", "BOTH": "C49636", "F": "C16576", "M": "C20197", "INTERVENTIONAL": "C98388",
+             "OBSERVATIONAL": "C16084", "PHASE I TRIAL": "C15600", "PHASE II TRIAL": "C15601",
+             "PHASE III TRIAL": "C15602", "PHASE IV TRIAL": "C15603"}
+
+    def term(value: str | None) -> tuple[str | None, str]:
+        return value, coded.get(value or "", "")
+
+    add_on, random = yes_no(design.add_on), yes_no(design.randomized)
+    # (TSPARMCD, TSPARM, value, TSVALCD, TSVCDREF)
+    parameters: list[tuple[str, str, str | None, str, str]] = [
+        ("ADDON", "Added on to Existing Treatments", add_on[0], add_on[1], "CDISC"),
+        ("AGEMAX", "Planned Maximum Age of Subjects",
+         None if design.age_max is None else f"P{design.age_max}Y", "", "ISO 8601"),
+        ("AGEMIN", "Planned Minimum Age of Subjects",
+         None if design.age_min is None else f"P{design.age_min}Y", "", "ISO 8601"),
+        ("INDIC", "Trial Disease/Condition Indication", design.indication, "", ""),
+        ("INTMODEL", "Intervention Model", *term(design.intervention_model), "CDISC"),
+        ("PLANSUB", "Planned Number of Subjects",
+         None if design.planned_subjects is None else str(design.planned_subjects), "", ""),
+        ("RANDOM", "Trial is Randomized", random[0], random[1], "CDISC"),
+        ("REGID", "Registry Identifier", design.registry_id, design.registry_id or "", "ClinicalTrials.gov"),
+        ("SDTIGVER", "SDTM IG Version", SDTMIG_VERSION, "", ""),
+        ("SEXPOP", "Sex of Participants", *term(design.sex_population), "CDISC"),
+        ("SPONSOR", "Clinical Study Sponsor", design.sponsor, "", ""),
+        ("SSTDTC", "Study Start Date", start_date or None, "", "ISO 8601"),
+        ("STYPE", "Study Type", *term(design.study_type), "CDISC"),
+        ("TBLIND", "Trial Blinding Schema", *term(design.blinding), "CDISC"),
+        ("TITLE", "Trial Title", protocol.title or None, "", ""),
+        ("TPHASE", "Trial Phase Classification", *term(design.phase), "CDISC"),
+        ("TRT", "Investigational Therapy or Treatment", design.treatment, "", ""),
+    ]
+    rows = len(parameters)
+    given = [value is not None for _code, _name, value, _cd, _ref in parameters]
+    return _frame("TS", {
+        "STUDYID": protocol.study_id, "DOMAIN": "TS", "TSSEQ": np.ones(rows), "TSGRPID": "",
+        "TSPARMCD": [p[0] for p in parameters], "TSPARM": [p[1] for p in parameters],
+        "TSVAL": [p[2] or "" for p in parameters],
+        "TSVALNF": ["" if ok else "NI" for ok in given],
+        "TSVALCD": [p[3] if ok else "" for p, ok in zip(parameters, given)],
+        "TSVCDREF": [p[4] if ok and (p[3] or p[4] == "ISO 8601") else "" for p, ok in zip(parameters, given)],
+        "TSVCDVER": "",
+    }, rows)
+
+
+def trial_elements(protocol: Protocol) -> pd.DataFrame:
+    found = elements(protocol)
+    rows = []
+    for index, element in enumerate(found):
+        last = index == len(found) - 1
+        rows.append({
+            "ETCD": element.code, "ELEMENT": element.name,
+            "TESTRL": f"First visit of the {element.epoch} epoch done ({', '.join(element.visits)})",
+            "TEENRL": ("End of participation (withdrawal or the last visit)" if last
+                       else "First visit of the next element done"),
+            "TEDUR": ""})
+    frame = pd.DataFrame(rows, columns=["ETCD", "ELEMENT", "TESTRL", "TEENRL", "TEDUR"])
+    frame.insert(0, "DOMAIN", "TE")
+    frame.insert(0, "STUDYID", protocol.study_id)
+    return _sorted(frame, ["STUDYID", "ETCD"])
+
+
+def trial_arms(protocol: Protocol) -> pd.DataFrame:
+    found = elements(protocol)
+    return _frame("TA", {
+        "STUDYID": protocol.study_id, "DOMAIN": "TA", "ARMCD": SINGLE_ARM_CODE, "ARM": arm_name(protocol),
+        "TAETORD": np.arange(1, len(found) + 1, dtype=float), "ETCD": [e.code for e in found],
+        "ELEMENT": [e.name for e in found], "TABRANCH": "", "TATRANS": "", "EPOCH": [e.epoch for e in found],
+    }, len(found))
+
+
 def trial_visits(protocol: Protocol) -> pd.DataFrame:
     planned = planned_days(protocol)
+    numbers = protocol.visit_numbers()
     rows = []
-    for number, visit in enumerate(protocol.visits, start=1):
+    for visit in protocol.visits:
         anchor = "enrollment" if visit.anchor == ENROLLMENT else visit.anchor
         rows.append({
-            "STUDYID": protocol.study_id, "DOMAIN": "TV", "VISITNUM": float(number),
-            "VISIT": visit.name, "VISITDY": planned[visit.code],
+            "STUDYID": protocol.study_id, "DOMAIN": "TV", "VISITNUM": numbers[visit.code],
+            "VISIT": visit.contract_name, "VISITDY": planned[visit.code], "ARMCD": "",
             "TVSTRL": (f"{visit.unit.capitalize()} {visit.amount} from {anchor} (the target); window "
                        f"{_days(visit.minus)} before to {_days(visit.plus)} after"),
             "TVENRL": "End of the same day",
         })
-    return pd.DataFrame(rows)
+    return _sorted(pd.DataFrame(rows, columns=list(DATASETS["TV"].names)), ["STUDYID", "ARMCD", "VISITNUM"])
 
 
-def _usubjid(protocol: Protocol, check: pd.DataFrame, sites: pd.Series) -> np.ndarray:
-    site = sites.where(sites != "", protocol.site_id).to_numpy(dtype=object)
-    parts = [protocol.study_id + "-" + (s + "-" if s else "") for s in site]
-    return np.array([prefix + pid for prefix, pid in zip(parts, check["participant_id"])], dtype=object)
+def trial_criteria(protocol: Protocol) -> pd.DataFrame:
+    counted: dict[str, int] = {}
+    rows = []
+    for criterion in protocol.design.criteria:
+        counted[criterion.category] = counted.get(criterion.category, 0) + 1
+        prefix = "INCL" if criterion.category == "INCLUSION" else "EXCL"
+        rows.append({"STUDYID": protocol.study_id, "DOMAIN": "TI",
+                     "IETESTCD": f"{prefix}{counted[criterion.category]:02d}", "IETEST": criterion.text,
+                     "IECAT": criterion.category})
+    return _sorted(pd.DataFrame(rows, columns=list(DATASETS["TI"].names)), ["STUDYID", "IETESTCD"])
 
 
-def subject_visits(protocol: Protocol, check: pd.DataFrame, sites: pd.Series,
-                   reference: np.ndarray) -> pd.DataFrame:
-    """One record per visit done, and per planned visit missed as of the as-of date."""
-    status = check["status"].to_numpy()
-    keep = np.isin(status, JUDGED)
-    number = {code: float(i) for i, code in enumerate(protocol.codes, start=1)}
-    planned = planned_days(protocol)
-    rows = check[keep]
-    actual = rows["actual_date"].to_numpy().astype("M8[D]")
-    days = study_day(actual, reference[keep])
+# ---------------------------------------------------------------- subjects
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """The participant × visit arrays every subject dataset is made from."""
+
+    usubjid: np.ndarray  # (P,)
+    site: np.ndarray  # (P,)
+    actual: np.ndarray  # (P, V) M8[D], NaT when not done
+    close: np.ndarray  # (P, V)
+    status: np.ndarray  # (P, V)
+    reason: np.ndarray  # (P, V)
+    reference: np.ndarray  # (P,) RFSTDTC
+    withdrawn: np.ndarray  # (P,) M8[D]: the withdrawal date on or before the as-of date, else NaT
+    starts: np.ndarray  # (P, E) each element's start, NaT when not started
+    ends: np.ndarray  # (P, E)
+    completed: np.ndarray  # (P,) M8[D]: the completion date, NaT when not completed
+    completed_epoch: np.ndarray  # (P,)
+
+
+def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """USUBJID per participant (STUDYID-SITEID-ID, SITEID left out when empty) and the site;
+    two participants with one USUBJID refuse the export, naming both."""
+    given = participants["site"].to_numpy(dtype=object)
+    site = np.where(given != "", given, protocol.site_id).astype(object)
+    prefix = np.where(site != "", protocol.study_id + "-" + site.astype(str) + "-", protocol.study_id + "-")
+    ids = participants["participant_id"].to_numpy(dtype=object).astype(str)
+    usubjid = np.char.add(prefix.astype(str), ids).astype(object)
+    shared = pd.Series(usubjid).duplicated(keep=False).to_numpy()
+    if shared.any():
+        lines = participants["line"].to_numpy() if "line" in participants else np.zeros(len(ids), dtype=int)
+        problems = []
+        for value in pd.unique(usubjid[shared]):
+            who = np.flatnonzero(usubjid == value)
+            named = ", ".join(_("{participant} (site {site}, line {line})").format(
+                participant=ids[i], site=site[i] or "—", line=int(lines[i])) for i in who)
+            problems.append(Problem(roster, _("USUBJID {usubjid} would be given to {participants}").format(
+                usubjid=value, participants=named),
+                fix=_("change a site or an ID (visit-scheduler correct ID --site SITE --reason …) so "
+                      "that each participant has a USUBJID of their own")))
+        raise ExportRefused(ngettext(
+            "the export would give two participants one USUBJID: nothing was written",
+            "the export would give participants shared USUBJIDs ({count}): nothing was written",
+            len(problems)).format(count=len(problems)), problems)
+    return usubjid, site
+
+
+def _first(dates: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per row, the earliest date where ``mask`` (NaT when none)."""
+    chosen = np.where(mask, dates, NAT)
+    values = chosen.astype(np.int64).astype(float)
+    values[np.isnat(chosen)] = np.inf
+    earliest = values.min(axis=1) if values.shape[1] else np.full(len(values), np.inf)
+    result = np.full(len(values), NAT)
+    finite = np.isfinite(earliest)
+    result[finite] = earliest[finite].astype(np.int64).astype("M8[D]")
+    return result
+
+
+def _last(dates: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    chosen = np.where(mask, dates, NAT)
+    values = chosen.astype(np.int64).astype(float)
+    values[np.isnat(chosen)] = -np.inf
+    latest = values.max(axis=1) if values.shape[1] else np.full(len(values), -np.inf)
+    result = np.full(len(values), NAT)
+    finite = np.isfinite(latest)
+    result[finite] = latest[finite].astype(np.int64).astype("M8[D]")
+    return result
+
+
+def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame,
+             as_of: np.datetime64, roster: str = "") -> Subjects:
+    count, visits = len(participants), len(protocol.visits)
+    usubjid, site = usubjids(protocol, participants, roster)
+    actual = check["actual_date"].to_numpy().astype("M8[D]").reshape(count, visits)
+    close = check["window_close"].to_numpy().astype("M8[D]").reshape(count, visits)
+    status = check["status"].to_numpy(dtype=object).reshape(count, visits)
+    reason = check["reason"].to_numpy(dtype=object).reshape(count, visits)
     done = ~np.isnat(actual)
-    dates = np.where(done, np.datetime_as_string(actual, unit="D"), "").astype(object)
-    return pd.DataFrame({
-        "STUDYID": protocol.study_id, "DOMAIN": "SV",
-        "USUBJID": _usubjid(protocol, check, sites)[keep],
-        "VISITNUM": rows["visit_code"].map(number).to_numpy(),
-        "VISIT": rows["visit_name"].to_numpy(dtype=object),
-        "SVPRESP": "Y",
-        "SVOCCUR": np.where(done, "Y", "N").astype(object),
-        "SVREASOC": np.where(done, "", rows["reason"].to_numpy(dtype=object)).astype(object),
-        "VISITDY": rows["visit_code"].map(planned).to_numpy(),
-        "SVSTDTC": dates, "SVENDTC": dates, "SVSTDY": days, "SVENDY": days, "SVUPDES": "",
-    })
+    reference = actual[:, protocol.codes.index(protocol.day0)] if visits else np.full(count, NAT)
+    withdrawal = participants["withdrawal_date"].to_numpy().astype("M8[D]")
+    as_day = np.asarray(as_of).astype("M8[D]")
+    withdrawn = np.where(~np.isnat(withdrawal) & (withdrawal <= as_day), withdrawal, NAT)
+
+    # Completion: the last protocol visit (latest window close) done, or its window closed.
+    last = np.argmax(np.where(np.isnat(close), np.datetime64("1900-01-01"), close), axis=1) if visits \
+        else np.zeros(count, dtype=int)
+    rows = np.arange(count)
+    last_actual, last_close = actual[rows, last], close[rows, last]
+    epochs = np.array([visit.epoch for visit in protocol.visits], dtype=object)
+    found = elements(protocol)
+    starts = np.full((count, len(found)), NAT)
+    for index, element in enumerate(found):
+        starts[:, index] = _first(actual, done & np.isin(epochs, element.epoch)[None, :])
+    # Completed: the last visit done, or its window closed for a participant who began the
+    # study (a visit done); one who did nothing at all has completed nothing (no record).
+    finished = np.isnat(withdrawn) & (~np.isnat(last_actual) | ((last_close < as_day) & done.any(axis=1)))
+    completed = np.where(finished, np.where(np.isnat(last_actual), last_close, last_actual), NAT)
+    ends = np.full_like(starts, NAT)
+    following = np.full(count, NAT)
+    final = np.where(np.isnat(withdrawn), completed, withdrawn)
+    for index in range(len(found) - 1, -1, -1):
+        started = ~np.isnat(starts[:, index])
+        ends[:, index] = np.where(started, np.where(np.isnat(following), final, following), NAT)
+        following = np.where(started, starts[:, index], following)
+    people = Subjects(usubjid, site, actual, close, status, reason, reference, withdrawn, starts, ends,
+                      completed, np.full(count, "", dtype=object))
+    # The epoch of the element the participant was in when the study ended for them.
+    return replace(people, completed_epoch=_epoch_on(people, completed, found))
 
 
-def deviations(protocol: Protocol, check: pd.DataFrame, sites: pd.Series,
-               reference: np.ndarray) -> pd.DataFrame:
-    """One record per early, late or missed visit as of the as-of date."""
-    status = check["status"].to_numpy()
-    keep = np.isin(status, DEVIATIONS)
-    rows = check[keep]
-    actual = rows["actual_date"].to_numpy().astype("M8[D]")
-    closes = rows["window_close"].to_numpy().astype("M8[D]")
-    start = np.where(np.isnat(actual), closes + np.timedelta64(1, "D"), actual)
-    terms = []
-    for name, state, days, closed in zip(rows["visit_name"], rows["status"], rows["days_outside"], closes):
-        count = int(days)
-        unit = "day" if count == 1 else "days"
-        if state == Status.EARLY:
-            terms.append(f"{name} done {count} {unit} before its window")
-        elif state == Status.LATE:
-            terms.append(f"{name} done {count} {unit} after its window")
-        else:
-            terms.append(f"{name} missed (window closed {np.datetime_as_string(closed, unit='D')})")
-    usubjid = _usubjid(protocol, check, sites)[keep]
-    sequence = pd.Series(usubjid).groupby(usubjid).cumcount().to_numpy() + 1
-    return pd.DataFrame({
-        "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": usubjid,
-        "DVSEQ": sequence.astype(float),
-        "DVREFID": rows["visit_code"].to_numpy(dtype=object),
-        "DVTERM": np.array(terms, dtype=object),
-        "DVDECOD": np.where(status[keep] == Status.MISSED, "MISSED VISIT", "VISIT OUT OF WINDOW").astype(object),
-        "DVCAT": "VISIT SCHEDULE",
-        "DVSTDTC": np.datetime_as_string(start, unit="D").astype(object),
-        "DVSTDY": study_day(start, reference[keep]),
-    })
+def _epoch_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...]) -> np.ndarray:
+    """The epoch of the element each participant was in on ``dates`` ("" when none had started)."""
+    epoch = np.full(len(dates), "", dtype=object)
+    for index, element in enumerate(found):
+        start = subjects.starts[:, index]
+        inside = ~np.isnat(start) & ~np.isnat(dates) & (start <= dates)
+        epoch[inside] = element.epoch
+    return epoch
 
 
-def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """TV, SV and DV. The reference date is each participant's actual Day 0 date."""
+def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subjects,
+                 country: str) -> tuple[pd.DataFrame, list[str]]:
+    count = len(participants)
+    epochs = np.array([visit.epoch for visit in protocol.visits], dtype=object)
+    done = ~np.isnat(people.actual)
+    treated = done & (epochs == TREATMENT)[None, :]
+    first_treatment, last_treatment = _first(people.actual, treated), _last(people.actual, treated)
+    last_visit = _last(people.actual, done)
+    # End of participation: the withdrawal, else the completion (the last visit, or the day its
+    # window closed), else the last visit done so far.
+    end = np.where(~np.isnat(people.withdrawn), people.withdrawn,
+                   np.where(~np.isnat(people.completed), people.completed, last_visit))
+    category = _column(participants, "withdrawal_category")
+    dead = (category == "DEATH") & ~np.isnat(people.withdrawn)
+    sex = _column(participants, "sex")
+    unknown = sex == ""
+    warnings = []
+    if unknown.any():
+        ids = participants["participant_id"].to_numpy(dtype=object)[unknown]
+        warnings.append(ngettext(
+            "DM SEX is U for {count} participant with no sex in the participants file: {participants}",
+            "DM SEX is U for {count} participants with no sex in the participants file: {participants}",
+            len(ids)).format(count=len(ids), participants=", ".join(ids[:20]) + (" …" if len(ids) > 20 else "")))
+    age = participants["age"].to_numpy(dtype=float, na_value=np.nan) if "age" in participants \
+        else np.full(count, np.nan)
+    consent = (participants["consent_date"].to_numpy().astype("M8[D]") if "consent_date" in participants
+               else np.full(count, NAT))
+    is_treated = ~np.isnat(first_treatment)
+    arm = arm_name(protocol)
+    frame = _frame("DM", {
+        "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.usubjid,
+        "SUBJID": participants["participant_id"].to_numpy(dtype=object),
+        "RFSTDTC": iso(people.reference), "RFENDTC": iso(last_treatment), "RFXSTDTC": iso(first_treatment),
+        "RFXENDTC": iso(last_treatment), "RFICDTC": iso(consent), "RFPENDTC": iso(end),
+        "DTHDTC": iso(np.where(dead, people.withdrawn, NAT)), "DTHFL": np.where(dead, "Y", "").astype(object),
+        "SITEID": people.site, "AGE": age, "AGEU": np.where(np.isnan(age), "", "YEARS").astype(object),
+        "SEX": np.where(unknown, "U", sex).astype(object), "RACE": "",
+        "ARMCD": SINGLE_ARM_CODE, "ARM": arm,
+        "ACTARMCD": np.where(is_treated, SINGLE_ARM_CODE, "").astype(object),
+        "ACTARM": np.where(is_treated, arm, "").astype(object),
+        "ARMNRS": np.where(is_treated, "", "ASSIGNED, NOT TREATED").astype(object),
+        "COUNTRY": country,
+    }, count)
+    return _sorted(frame, ["STUDYID", "USUBJID"]), warnings
+
+
+def _column(participants: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in participants:
+        return np.full(len(participants), "", dtype=object)
+    return participants[name].fillna("").astype(str).to_numpy(dtype=object)
+
+
+def subject_elements(protocol: Protocol, people: Subjects) -> pd.DataFrame:
+    found = elements(protocol)
+    parts = []
+    for index, element in enumerate(found):
+        started = ~np.isnat(people.starts[:, index])
+        start, end = people.starts[started, index], people.ends[started, index]
+        reference = people.reference[started]
+        parts.append(pd.DataFrame({
+            "STUDYID": protocol.study_id, "DOMAIN": "SE", "USUBJID": people.usubjid[started], "SESEQ": np.nan,
+            "ETCD": element.code, "ELEMENT": element.name, "TAETORD": float(index + 1), "EPOCH": element.epoch,
+            "SESTDTC": iso(start), "SEENDTC": iso(end), "SESTDY": study_day(start, reference),
+            "SEENDY": study_day(end, reference)}))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(DATASETS["SE"].names))
+    return _sorted(frame[list(DATASETS["SE"].names)], ["STUDYID", "USUBJID", "TAETORD", "SESTDTC"], "SESEQ")
+
+
+def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects,
+                roster: str = "") -> pd.DataFrame:
+    """DS: informed consent (a protocol milestone), then the withdrawal or the completion."""
+    found = elements(protocol)
+    consent = (participants["consent_date"].to_numpy().astype("M8[D]") if "consent_date" in participants
+               else np.full(len(participants), NAT))
+    category = _column(participants, "withdrawal_category")
+    reason = _column(participants, "withdrawal_reason")
+    withdrew = ~np.isnat(people.withdrawn)
+    missing = withdrew & (category == "")
+    if missing.any():
+        ids = participants["participant_id"].to_numpy(dtype=object)[missing]
+        lines = participants["line"].to_numpy()[missing] if "line" in participants else np.zeros(len(ids), int)
+        problems = [Problem(roster, _("{participant} withdrew with no withdrawal_category").format(
+                        participant=ids[i]), line=int(lines[i]), column="withdrawal_category",
+                        fix=_("visit-scheduler correct {participant} --withdrawal-category TERM --reason …").format(
+                            participant=ids[i]))
+                    for i in range(len(ids))]
+        raise ExportRefused(ngettext(
+            "SDTM DS needs the CDISC category of every withdrawal: {count} participant has none — "
+            "nothing was written",
+            "SDTM DS needs the CDISC category of every withdrawal: {count} participants have none — "
+            "nothing was written", len(ids)).format(count=len(ids)), problems)
+    given = ~np.isnat(consent)
+    parts = [pd.DataFrame({
+        "USUBJID": people.usubjid[given], "DSTERM": "INFORMED CONSENT OBTAINED",
+        "DSDECOD": "INFORMED CONSENT OBTAINED", "DSCAT": "PROTOCOL MILESTONE",
+        "EPOCH": _epoch_on(people, consent, found)[given], "date": consent[given],
+        "reference": people.reference[given]})]
+    parts.append(pd.DataFrame({
+        "USUBJID": people.usubjid[withdrew],
+        "DSTERM": np.where(reason != "", reason, category)[withdrew], "DSDECOD": category[withdrew],
+        "DSCAT": "DISPOSITION EVENT", "EPOCH": _epoch_on(people, people.withdrawn, found)[withdrew],
+        "date": people.withdrawn[withdrew], "reference": people.reference[withdrew]}))
+    finished = ~np.isnat(people.completed)
+    parts.append(pd.DataFrame({
+        "USUBJID": people.usubjid[finished], "DSTERM": "COMPLETED", "DSDECOD": "COMPLETED",
+        "DSCAT": "DISPOSITION EVENT", "EPOCH": people.completed_epoch[finished],
+        "date": people.completed[finished], "reference": people.reference[finished]}))
+    rows = pd.concat(parts, ignore_index=True)
+    dates = rows["date"].to_numpy().astype("M8[D]")
+    frame = pd.DataFrame({
+        "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": rows["USUBJID"].to_numpy(dtype=object),
+        "DSSEQ": np.nan, "DSTERM": rows["DSTERM"].to_numpy(dtype=object),
+        "DSDECOD": rows["DSDECOD"].to_numpy(dtype=object), "DSCAT": rows["DSCAT"].to_numpy(dtype=object),
+        "EPOCH": rows["EPOCH"].to_numpy(dtype=object), "DSSTDTC": iso(dates),
+        "DSSTDY": study_day(dates, rows["reference"].to_numpy().astype("M8[D]"))}, index=pd.RangeIndex(len(rows)))
+    return _sorted(frame, ["STUDYID", "USUBJID", "DSSTDTC", "DSDECOD"], "DSSEQ")
+
+
+def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects) -> pd.DataFrame:
+    """One record per visit done, per planned visit missed as of the as-of date, and per visit
+    recorded as not done (SVOCCUR N, its reason) whatever its status."""
     visits = len(protocol.visits)
-    day0 = protocol.codes.index(protocol.day0)
-    actual = check["actual_date"].to_numpy().astype("M8[D]").reshape(-1, visits)
-    reference = np.repeat(actual[:, day0], visits)
-    sites = pd.Series(np.repeat(participants["site"].to_numpy(dtype=object), visits))
-    return {"TV": trial_visits(protocol),
-            "SV": subject_visits(protocol, check, sites, reference),
-            "DV": deviations(protocol, check, sites, reference)}
+    status = people.status.ravel()
+    actual = people.actual.ravel()
+    reason = people.reason.ravel()
+    done = ~np.isnat(actual)
+    keep = np.isin(status, JUDGED) | (~done & (reason != ""))
+    codes = np.array(protocol.codes, dtype=object)
+    numbers = protocol.visit_numbers()
+    planned = planned_days(protocol)
+    epochs = {visit.code: visit.epoch for visit in protocol.visits}
+    code = np.tile(codes, len(people.usubjid))[keep]
+    day = study_day(actual[keep], np.repeat(people.reference, visits)[keep])
+    dates = iso(actual[keep])
+    names = {visit.code: visit.contract_name for visit in protocol.visits}
+    code_series = pd.Series(code, dtype=object)
+    frame = pd.DataFrame({
+        "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": np.repeat(people.usubjid, visits)[keep],
+        "VISITNUM": code_series.map(numbers).to_numpy(dtype=float), "VISIT": code_series.map(names).to_numpy(),
+        "SVPRESP": "Y", "SVOCCUR": np.where(done[keep], "Y", "N").astype(object),
+        "SVREASOC": np.where(done[keep], "", reason[keep]).astype(object),
+        "VISITDY": code_series.map(planned).to_numpy(dtype=float),
+        "EPOCH": code_series.map(epochs).to_numpy(), "SVSTDTC": dates, "SVENDTC": dates,
+        "SVSTDY": day, "SVENDY": day, "SVUPDES": ""}, index=pd.RangeIndex(int(keep.sum())))
+    del check  # the arrays in ``people`` are the check table's, reshaped
+    return _sorted(frame, ["STUDYID", "USUBJID", "VISITNUM"])
+
+
+def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """DV, one record per early, late or missed visit as of the as-of date, and SUPPDV: the
+    reason recorded for it, where there is one (QNAM DVREAS)."""
+    visits = len(protocol.visits)
+    status = people.status.ravel()
+    keep = np.isin(status, DEVIATIONS)
+    actual = people.actual.ravel()[keep]
+    closes = people.close.ravel()[keep]
+    codes = np.tile(np.array(protocol.codes, dtype=object), len(people.usubjid))[keep]
+    start = np.where(np.isnat(actual), closes + np.timedelta64(1, "D"), actual)
+    names = {visit.code: visit.contract_name for visit in protocol.visits}
+    window = {visit.code: (visit.minus, visit.plus) for visit in protocol.visits}
+    # Days outside the window: before its open (early), after its close (late).
+    opens = closes - np.array([sum(window[code]) for code in codes], dtype="m8[D]")
+    early_days = (opens - actual).astype("m8[D]").astype(np.int64)
+    late_days = (actual - closes).astype("m8[D]").astype(np.int64)
+    kept_status = status[keep]
+    terms = []
+    for code, state, before, after, closed in zip(codes, kept_status, early_days, late_days, iso(closes)):
+        name = names[code]
+        if state == Status.EARLY:
+            terms.append(f"{name} done {_days(int(before))} before its window")
+        elif state == Status.LATE:
+            terms.append(f"{name} done {_days(int(after))} after its window")
+        else:
+            terms.append(f"{name} missed (window closed {closed})")
+    epochs = {visit.code: visit.epoch for visit in protocol.visits}
+    frame = pd.DataFrame({
+        "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": np.repeat(people.usubjid, visits)[keep],
+        "DVSEQ": np.nan, "DVREFID": codes, "DVTERM": np.array(terms, dtype=object),
+        "DVDECOD": np.where(kept_status == Status.MISSED, "MISSED VISIT", "VISIT OUT OF WINDOW").astype(object),
+        "DVCAT": "VISIT SCHEDULE", "EPOCH": pd.Series(codes, dtype=object).map(epochs).to_numpy(),
+        "DVSTDTC": iso(start), "DVSTDY": study_day(start, np.repeat(people.reference, visits)[keep]),
+        "reason": people.reason.ravel()[keep]}, index=pd.RangeIndex(int(keep.sum())))
+    frame = _sorted(frame, ["STUDYID", "USUBJID", "DVSTDTC", "DVREFID"], "DVSEQ")
+    with_reason = frame[frame["reason"] != ""]
+    label, _origin = SUPPLEMENTAL["DVREAS"]
+    supplemental = pd.DataFrame({
+        "STUDYID": protocol.study_id, "RDOMAIN": "DV", "USUBJID": with_reason["USUBJID"].to_numpy(dtype=object),
+        "IDVAR": "DVSEQ", "IDVARVAL": with_reason["DVSEQ"].astype(int).astype(str).to_numpy(dtype=object),
+        "QNAM": "DVREAS", "QLABEL": label, "QVAL": with_reason["reason"].to_numpy(dtype=object),
+        "QORIG": "CRF", "QEVAL": ""}, index=pd.RangeIndex(len(with_reason)))
+    return frame.drop(columns="reason"), supplemental
+
+
+def start_date(protocol: Protocol, participants: pd.DataFrame) -> tuple[str, list[str]]:
+    """TS SSTDTC: [study] start_date; else the earliest consent (the FDA's definition of the
+    study start); else the earliest enrollment, with a warning."""
+    if protocol.design.start_date:
+        return protocol.design.start_date, []
+    if "consent_date" in participants and participants["consent_date"].notna().any():
+        return str(iso(np.array([participants["consent_date"].min()], dtype="M8[D]"))[0]), []
+    if not len(participants):
+        return "", []
+    earliest = str(iso(np.array([participants["enrollment_date"].min()], dtype="M8[D]"))[0])
+    return earliest, [_("TS SSTDTC is the earliest enrollment date ({date}): add start_date to [study], or "
+                        "consent dates to the participants file").format(date=earliest)]
+
+
+def missing_epochs(protocol: Protocol) -> None:
+    """Every visit needs an epoch for SV, DV and the elements."""
+    missing = [visit.code for visit in protocol.visits if not visit.epoch]
+    if missing:
+        raise ExportRefused(_("{file}: visits {visits} have no SDTM epoch — add epoch = \"TREATMENT\" (or "
+                              "SCREENING, FOLLOW-UP, …) to each, or a kind (screening, treatment, "
+                              "follow-up): nothing was written").format(file=protocol.source,
+                                                                        visits=", ".join(missing)))
+
+
+def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, as_of: np.datetime64,
+          country: str, roster: str = "") -> Built:
+    """Every dataset in ORDER; refusals (ExportRefused) before anything is built. ``roster``
+    names the participants file in messages."""
+    missing_epochs(protocol)
+    people = subjects(protocol, check, participants, as_of, roster)
+    sstdtc, warnings = start_date(protocol, participants)
+    dm, sex_warnings = demographics(protocol, participants, people, country)
+    dv, suppdv = deviations(protocol, people)
+    datasets = {
+        "TS": trial_summary(protocol, sstdtc), "TA": trial_arms(protocol), "TE": trial_elements(protocol),
+        "TV": trial_visits(protocol), "TI": trial_criteria(protocol), "DM": dm,
+        "SE": subject_elements(protocol, people), "DS": disposition(protocol, participants, people, roster),
+        "SV": subject_visits(protocol, check, people), "DV": dv,
+        "SUPPDV": suppdv.sort_values(["USUBJID"], kind="stable").reset_index(drop=True),
+    }
+    for name in ORDER:
+        datasets[name] = datasets[name][list(DATASETS[name].names)].reset_index(drop=True)
+    return Built(datasets, tuple(element.epoch for element in elements(protocol)), warnings + sex_warnings)
 
 
 XPT_TEXT_LIMIT = 200  # SAS transport version 5: a character variable holds at most 200 bytes
@@ -170,11 +622,12 @@ def transport_warnings(domains: dict[str, pd.DataFrame]) -> list[str]:
         for column in frame.columns:
             if not pd.api.types.is_string_dtype(frame[column]) and frame[column].dtype != object:
                 continue
-            values = frame[column].astype(str)
+            values = pd.Series(pd.unique(frame[column].astype(str).to_numpy(dtype=object)), dtype=object)
             if not values.map(str.isascii).all():
-                notes.append(f"{name}.{column} holds characters outside ASCII; SAS transport files "
-                             "for a submission should be ASCII only")
+                notes.append(_("{dataset}.{variable} holds characters outside ASCII; SAS transport files "
+                               "for a submission should be ASCII only").format(dataset=name, variable=column))
             if len(values) and values.map(lambda v: len(v.encode("utf-8"))).max() > XPT_TEXT_LIMIT:
-                notes.append(f"{name}.{column} holds text longer than {XPT_TEXT_LIMIT} bytes: it is "
-                             f"cut to {XPT_TEXT_LIMIT} in the .xpt file (the CSV keeps it whole)")
+                notes.append(_("{dataset}.{variable} holds text longer than {limit} bytes: it is cut to "
+                               "{limit} in the .xpt file (the CSV keeps it whole)").format(
+                                   dataset=name, variable=column, limit=XPT_TEXT_LIMIT))
     return notes

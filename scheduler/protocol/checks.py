@@ -19,8 +19,18 @@ from scheduler.errors import Problem
 from scheduler.i18n import LANGUAGES, _, language_named
 from scheduler.protocol.locator import Locator
 from scheduler.protocol.model import UNITS, Clinic, Criterion, Design, Protocol, Unit, Visit, VisitWords
-from scheduler.protocol.schema import (CODE_PATTERN, ENROLLMENT, EPOCH_OF_KIND, MAX_OFFSET, SCHEMA, TABLES, TERMS,
-                                       TRANSLATIONS, WEEKDAYS, Key)
+from scheduler.protocol.schema import (
+    CODE_PATTERN,
+    ENROLLMENT,
+    EPOCH_OF_KIND,
+    MAX_OFFSET,
+    SCHEMA,
+    TABLES,
+    TERMS,
+    TRANSLATIONS,
+    WEEKDAYS,
+    Key,
+)
 from scheduler.protocol.schema import key as schema_key
 
 # No participant enrolled in 1900–2199 could have a window closing this long after enrollment.

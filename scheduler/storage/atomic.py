@@ -154,15 +154,17 @@ class InterruptedAfterWriting(OutputError):
 
 
 @contextlib.contextmanager
-def atomic_folder(folder: Path, names: Collection[str], ours: Callable[[Path], bool]) -> Iterator[Path]:
+def atomic_folder(folder: Path, names: Collection[str], ours: Callable[[Path], bool],
+                  carry: bool = True) -> Iterator[Path]:
     """A temporary folder beside ``folder``; when the block has written ``names`` into it,
     they replace those in ``folder`` all at once. ``folder`` (and its parents) is created
     when missing.
 
     ``ours`` tells the files an earlier run may have left in ``folder``: they are kept unless
-    this run writes them again; a folder holding any other file (or a folder) is refused
-    before anything is written, never emptied. Ctrl-C or SIGTERM waits while the folders are
-    swapped."""
+    this run writes them again (with ``carry`` False, none is kept: the new set replaces the
+    whole folder, as an SDTM export whose define.xml describes exactly its files); a folder
+    holding any other file (or a folder) is refused before anything is written, never
+    emptied. Ctrl-C or SIGTERM waits while the folders are swapped."""
     target = Path(os.path.realpath(folder))  # a link to a folder: the folder it names is replaced
     if target.parent == target:
         raise OutputError(_("{folder}: cannot be replaced whole — name a folder inside it with -o")
@@ -192,7 +194,8 @@ def atomic_folder(folder: Path, names: Collection[str], ours: Callable[[Path], b
         yield building
         _check_built(building, folder, names)
         seen = _check_target(target, folder, ours, seen)  # a file may have been added meanwhile
-        _carry_over(target, building, [name for name, kept in seen.items() if kept and name not in names])
+        if carry:
+            _carry_over(target, building, [name for name, kept in seen.items() if kept and name not in names])
         _flush(building, names)
         # mkdtemp makes it private: the earlier folder's permissions, else the usual ones.
         os.chmod(building, os.stat(target).st_mode & 0o7777 if target.is_dir() else 0o777 & ~_umask())

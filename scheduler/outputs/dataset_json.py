@@ -1,0 +1,146 @@
+"""One SDTM dataset as a CDISC Dataset-JSON 1.1 file, and the typed values every SDTM
+writer (CSV, SAS transport, Dataset-JSON) takes its cells from, so the three cannot differ.
+
+Choices the specification leaves open (doc/dataset-json1-1.md of
+github.com/cdisc-org/DataExchange-DatasetJson):
+
+- VISITNUM is ``float`` (a JSON number), as define.xml's DataType says and as CDISC's own
+  SDTM examples write it: 1.01 is written ``1.01`` (the shortest text that reads back as the
+  same double) and a whole number as ``1``. ``decimal`` (a JSON string) would disagree with
+  define.xml and make every reader convert the text.
+- ``length`` is in characters, as the specification defines it ("the number of characters
+  allowed for the variable value when it is represented as a text"): the longest value, at
+  least 1; none for numbers and dates (CDISC's examples give none). A .xpt file measures in
+  bytes: a Chinese reason is longer there.
+- A missing value is ``null`` in every column, an empty text included: SDTM has no empty
+  text distinct from a missing one (SAS has neither), and one spelling keeps the files
+  comparable.
+- Dates are ISO 8601 text (``dataType`` "date", no targetDataType: SDTM, not ADaM).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from scheduler.core import dates as datelib
+from scheduler.core.sdtm_spec import (
+    DATASET_JSON_VERSION,
+    DATASETS,
+    METADATA_VERSION_OID,
+    Dataset,
+    Package,
+    Type,
+    Variable,
+)
+
+ORIGINATOR = "visit-scheduler"
+DEFINE = "define.xml"  # metaDataRef: define.xml beside the datasets
+DATA_TYPES: dict[Type, str] = {"text": "string", "integer": "integer", "float": "float", "date": "date"}
+ROWS_AT_ONCE = 10_000  # rows turned into JSON per step: only one step's lists and text are held at once
+
+Value = str | int | float  # a cell's value; a missing one is None
+
+
+def frame_of(package: Package, name: str) -> tuple[Dataset, pd.DataFrame]:
+    """A dataset's metadata and its frame, columns in the metadata's order. A frame whose
+    columns differ from sdtm_spec is a bug in the builder: stopped here, named."""
+    dataset = DATASETS[name]
+    frame = package.datasets[name]
+    if set(frame.columns) != set(dataset.names) or len(frame.columns) != len(dataset.names):
+        missing = [column for column in dataset.names if column not in frame.columns]
+        extra = [str(column) for column in frame.columns if column not in dataset.names]
+        raise ValueError(f"{name}: the columns differ from sdtm_spec (missing {missing}, not expected {extra})")
+    return dataset, frame[list(dataset.names)]
+
+
+def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
+    """A column as codes into its distinct values (Python str, int or float; code -1 where
+    it has none, an empty text included), so each writer makes each distinct cell once:
+    800,000 rows hold a few thousand different values."""
+    if kind in ("integer", "float"):
+        values = column
+        if values.dtype == object:
+            values = values.mask(values.eq(""))  # "" from a builder that writes text: missing
+        # Int64 refuses a fraction (a builder's bug) rather than cutting it.
+        numbers = values.astype("Int64" if kind == "integer" else "Float64")
+        codes, present = pd.factorize(numbers, use_na_sentinel=True)
+        if kind == "integer":
+            return codes, [int(value) for value in present]
+        return codes, [int(value) if float(value).is_integer() else float(value) for value in present]
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        column = pd.Series(datelib.iso(column.to_numpy()), index=column.index, dtype=object)
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+    texts: list[Value] = [value if isinstance(value, str) else str(value) for value in uniques]
+    if "" in texts:
+        codes = np.where(codes == texts.index(""), -1, codes)
+    return codes, texts
+
+
+def cells(codes: np.ndarray, uniques: list[Value], missing: object) -> np.ndarray:
+    """The cells of a factorized column: each code's value, ``missing`` for code -1."""
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = uniques
+    table[-1] = missing
+    taken: np.ndarray = table[codes]
+    return taken
+
+
+def number_text(value: Value) -> str:
+    """A number as SDTM's text files write it: 8, not 8.0; 1.01 as 1.01 (Python's shortest
+    text that reads back as the same double)."""
+    return str(value) if isinstance(value, int) else repr(value)
+
+
+def _column(dataset: Dataset, variable: Variable, uniques: list[Value]) -> dict[str, object]:
+    """One entry of ``columns``, its attributes in the specification's order."""
+    column: dict[str, object] = {"itemOID": f"IT.{dataset.name}.{variable.name}", "name": variable.name,
+                                 "label": variable.label, "dataType": DATA_TYPES[variable.type]}
+    if variable.type == "text":
+        column["length"] = max([1, *(len(str(value)) for value in uniques)])
+    if variable.name in dataset.keys:
+        column["keySequence"] = dataset.keys.index(variable.name) + 1
+    return column
+
+
+def _dumps(value: object) -> str:
+    """JSON text, the same bytes every time: compact, UTF-8 as it is (ensure_ascii off), no
+    NaN (not JSON: a missing value must have become null)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dataset_json(package: Package, name: str) -> bytes:
+    """The Dataset-JSON 1.1 file of dataset ``name``: the metadata attributes in the order
+    the specification recommends (a streaming reader finds them before the rows), then the
+    rows as arrays."""
+    dataset, frame = frame_of(package, name)
+    matrix = np.empty((len(frame), len(dataset.variables)), dtype=object)
+    columns = []
+    for index, variable in enumerate(dataset.variables):
+        codes, uniques = factorized(frame[variable.name], variable.type)
+        matrix[:, index] = cells(codes, uniques, None)
+        columns.append(_column(dataset, variable, uniques))  # factorize: only the values present
+    head: dict[str, object] = {
+        "datasetJSONCreationDateTime": package.created,
+        "datasetJSONVersion": DATASET_JSON_VERSION,
+        "fileOID": f"{package.study_oid}.{name}",
+    }
+    if package.modified is not None:
+        head["dbLastModifiedDateTime"] = package.modified
+    head |= {
+        "originator": ORIGINATOR,
+        "sourceSystem": {"name": ORIGINATOR, "version": package.source_version},
+        "studyOID": package.study_oid,
+        "metaDataVersionOID": METADATA_VERSION_OID,
+        "metaDataRef": DEFINE,
+        "itemGroupOID": f"IG.{name}",
+        "records": len(frame),
+        "name": name,
+        "label": dataset.label,
+        "columns": columns,
+    }
+    steps = (_dumps(matrix[start:start + ROWS_AT_ONCE].tolist())[1:-1].encode("utf-8")
+             for start in range(0, len(matrix), ROWS_AT_ONCE))
+    return _dumps(head)[:-1].encode("utf-8") + b',"rows":[' + b",".join(steps) + b"]}\n"
