@@ -68,6 +68,7 @@ run: $(VENV)/.installed $(COMPILED)
 	@$(BIN)/visit-scheduler calendar --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/site.ics --split $(OUT)/calendars 2>>$(OUT)/messages.txt
 	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.html 2>>$(OUT)/messages.txt
 	@$(BIN)/visit-scheduler report --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/report.xlsx 2>>$(OUT)/messages.txt
+	@$(BIN)/visit-scheduler export sdtm --study $(SAMPLE) --as-of $(AS_OF) -o $(OUT)/sdtm 2>>$(OUT)/messages.txt
 	@echo
 	@echo "== Deviations as of $(AS_OF)"
 	@$(BIN)/visit-scheduler check --study $(SAMPLE) --as-of $(AS_OF) --deviations-only 2>>$(OUT)/messages.txt
@@ -80,7 +81,8 @@ run: $(VENV)/.installed $(COMPILED)
 	@echo
 	@echo "Outputs: $(OUT)/report.html and $(OUT)/report.xlsx (the weekly deviation report),"
 	@echo "         $(OUT)/schedule.csv, $(OUT)/check.csv, $(OUT)/check.xlsx,"
-	@echo "         $(OUT)/site.ics (the site's calendar for Outlook), $(OUT)/calendars/ID.ics"
+	@echo "         $(OUT)/site.ics (the site's calendar for Outlook), $(OUT)/calendars/ID.ics,"
+	@echo "         $(OUT)/sdtm/ (CDISC SDTM for the data manager: dm.csv … and define.xml)"
 
 # The whole suite: the linter, the type checker (strict), then the tests.
 test: lint

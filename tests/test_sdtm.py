@@ -27,8 +27,8 @@ A,D14,,fever
 """
 
 
-def read(folder: Path, name: str) -> list[dict[str, str]]:
-    with open(folder / "sdtm" / f"{name.lower()}.csv", newline="", encoding="utf-8") as stream:
+def read(folder: Path, name: str, into: str = "sdtm") -> list[dict[str, str]]:
+    with open(folder / into / f"{name.lower()}.csv", newline="", encoding="utf-8") as stream:
         return list(csv.DictReader(stream))
 
 
@@ -177,3 +177,22 @@ def test_transport_warnings_for_non_ascii_and_long_text(study):
     assert "SV.SVREASOC holds text longer than 200 bytes" in result.stderr
     from_xpt = pd.read_sas(folder / "sdtm" / "sv.xpt", format="xport", encoding="utf-8")
     assert from_xpt["SVREASOC"].str.len().max() == 200
+
+
+def test_nothing_done_is_not_completed_and_a_later_consent_had_not_happened(study):
+    """As of 2011-12-31 every window of C (enrolled 2010-09-01) has closed: M12's closed on
+    2011-09-01 (D0 09-01 target + 365 = 2011-09-01, + 14 = 09-15) — but C did nothing, so C
+    completed nothing: no DS record, DM ARMNRS "ASSIGNED, NOT TREATED". D consented on
+    2011-01-05, after the as-of date of the second export (2010-12-31): as of then there was no
+    consent (no DS milestone, RFICDTC empty), as a visit recorded later would not count."""
+    folder = study("participant_id,enrollment_date,consent_date,sex\nC,2010-09-01,2010-08-30,F\n"
+                   "D,2010-09-01,2011-01-05,M\n", "participant_id,visit_code,actual_date\n")
+    assert run_cli("export", "sdtm", "--as-of", "2011-12-31", "-o", "late", cwd=folder).exit_code == 0
+    ds = [(r["USUBJID"], r["DSDECOD"], r["DSSTDTC"]) for r in read(folder, "DS", "late")]
+    assert ds == [("NCT01143168-01-C", "INFORMED CONSENT OBTAINED", "2010-08-30"),
+                  ("NCT01143168-01-D", "INFORMED CONSENT OBTAINED", "2011-01-05")]
+    dm = {r["SUBJID"]: (r["RFICDTC"], r["RFPENDTC"], r["ARMNRS"]) for r in read(folder, "DM", "late")}
+    assert dm == {"C": ("2010-08-30", "", "ASSIGNED, NOT TREATED"), "D": ("2011-01-05", "", "ASSIGNED, NOT TREATED")}
+    assert run_cli("export", "sdtm", "--as-of", "2010-12-31", "-o", "early", cwd=folder).exit_code == 0
+    assert [r["USUBJID"] for r in read(folder, "DS", "early")] == ["NCT01143168-01-C"]
+    assert {r["SUBJID"]: r["RFICDTC"] for r in read(folder, "DM", "early")} == {"C": "2010-08-30", "D": ""}

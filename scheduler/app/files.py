@@ -246,6 +246,10 @@ def _package(study: Study, built: Built) -> Package:
         modified = trail.lines[-1]["when_utc"].replace(" ", "T")
         if not modified.endswith("Z") and "+" not in modified:
             modified += "Z"
+        # Dataset-JSON: the data were last changed on or before the files were made (a
+        # SOURCE_DATE_EPOCH in the past would otherwise put the change after the creation).
+        if modified > created:
+            modified = created
     return Package(datasets=built.datasets, study_id=study.protocol.study_id, title=study.protocol.title,
                    created=created, modified=modified, as_of=str(study.as_of), source_version=__version__,
                    epochs=built.epochs)

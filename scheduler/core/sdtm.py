@@ -271,6 +271,7 @@ class Subjects:
     ends: np.ndarray  # (P, E)
     completed: np.ndarray  # (P,) M8[D]: the completion date, NaT when not completed
     completed_epoch: np.ndarray  # (P,)
+    consent: np.ndarray  # (P,) M8[D]: the informed consent on or before the as-of date, else NaT
 
 
 def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -336,6 +337,10 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
     withdrawal = participants["withdrawal_date"].to_numpy().astype("M8[D]")
     as_day = np.asarray(as_of).astype("M8[D]")
     withdrawn = np.where(~np.isnat(withdrawal) & (withdrawal <= as_day), withdrawal, NAT)
+    consent = (participants["consent_date"].to_numpy().astype("M8[D]") if "consent_date" in participants
+               else np.full(count, NAT))
+    # As of a date, a consent given later had not happened yet (like a visit recorded later).
+    consent = np.where(~np.isnat(consent) & (consent <= as_day), consent, NAT)
 
     # Completion: the last protocol visit (latest window close) done, or its window closed.
     last = np.argmax(np.where(np.isnat(close), np.datetime64("1900-01-01"), close), axis=1) if visits \
@@ -359,7 +364,7 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
         ends[:, index] = np.where(started, np.where(np.isnat(following), final, following), NAT)
         following = np.where(started, starts[:, index], following)
     people = Subjects(usubjid, site, actual, close, status, reason, reference, withdrawn, starts, ends,
-                      completed, np.full(count, "", dtype=object))
+                      completed, np.full(count, "", dtype=object), consent)
     # The epoch of the element the participant was in when the study ended for them.
     return replace(people, completed_epoch=_epoch_on(people, completed, found))
 
@@ -399,8 +404,7 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
             len(ids)).format(count=len(ids), participants=", ".join(ids[:20]) + (" …" if len(ids) > 20 else "")))
     age = participants["age"].to_numpy(dtype=float, na_value=np.nan) if "age" in participants \
         else np.full(count, np.nan)
-    consent = (participants["consent_date"].to_numpy().astype("M8[D]") if "consent_date" in participants
-               else np.full(count, NAT))
+    consent = people.consent
     is_treated = ~np.isnat(first_treatment)
     arm = arm_name(protocol)
     frame = _frame("DM", {
@@ -446,8 +450,7 @@ def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects
                 roster: str = "") -> pd.DataFrame:
     """DS: informed consent (a protocol milestone), then the withdrawal or the completion."""
     found = elements(protocol)
-    consent = (participants["consent_date"].to_numpy().astype("M8[D]") if "consent_date" in participants
-               else np.full(len(participants), NAT))
+    consent = people.consent
     category = _column(participants, "withdrawal_category")
     reason = _column(participants, "withdrawal_reason")
     withdrew = ~np.isnat(people.withdrawn)

@@ -158,7 +158,8 @@ DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in (
                 Variable("RFICDTC", "Date/Time of Informed Consent", "date", "Record Qualifier", "Exp",
                          "Collected"),
                 Variable("RFPENDTC", "Date/Time of End of Participation", "date", "Record Qualifier", "Exp",
-                         "Derived", method="the withdrawal date, else the latest actual date of any visit"),
+                         "Derived", method="the withdrawal date, else the completion date, else the latest actual date "
+                                "of any visit"),
                 Variable("DTHDTC", "Date/Time of Death", "date", "Record Qualifier", "Exp", "Derived",
                          method="the withdrawal date of a participant withdrawn with category DEATH"),
                 Variable("DTHFL", "Subject Death Flag", "text", "Record Qualifier", "Exp", "Derived", "NY",
