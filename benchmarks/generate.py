@@ -57,6 +57,10 @@ NOT_DONE_REASONS = np.array([
 WITHDRAWAL_REASONS = np.array([
     "moved to another city", "withdrew consent", "adverse event, see AE log",
     "lost to follow-up", "investigator's decision"], dtype=object)
+# Each reason's CDISC NCOMPLT category (the roster's withdrawal_category, which SDTM DS needs).
+WITHDRAWAL_CATEGORIES = {"moved to another city": "WITHDRAWAL BY SUBJECT", "withdrew consent": "WITHDRAWAL BY SUBJECT",
+                         "adverse event, see AE log": "ADVERSE EVENT", "lost to follow-up": "LOST TO FOLLOW-UP",
+                         "investigator's decision": "PHYSICIAN DECISION", "": ""}
 
 
 def _iso(days: np.ndarray) -> np.ndarray:
@@ -87,10 +91,18 @@ def make_study(n: int, seed: int = SEED, data_cut: np.datetime64 = DATA_CUT
     withdrawal = np.where(withdraws, withdrawal, np.datetime64("NaT"))
     withdrawal_reason = np.where(withdraws, WITHDRAWAL_REASONS[rng.integers(0, len(WITHDRAWAL_REASONS), n)], "")
 
+    # The SDTM columns, from a generator of their own (the visits stay what they were):
+    # sex, age 18–50, consent 1–14 days before enrollment; 1 % without sex (DM SEX U).
+    more = np.random.default_rng(seed + 1)
+    sex = np.where(more.random(n) < 0.5, "F", "M").astype(object)
+    sex[more.random(n) < 0.01] = ""
+    consent = enrolled - more.integers(1, 15, n).astype("m8[D]")
     participants = pd.DataFrame({
         "participant_id": ids, "name": name.astype(object), "enrollment_date": _iso(enrolled),
         "withdrawal_date": _iso(withdrawal), "withdrawal_reason": withdrawal_reason.astype(object),
         "site": site,
+        "withdrawal_category": pd.Series(withdrawal_reason).map(WITHDRAWAL_CATEGORIES).to_numpy(dtype=object),
+        "consent_date": _iso(consent), "sex": sex, "age": more.integers(18, 51, n),
     })
 
     # Visits: a participant × visit grid of actual dates, re-anchored on D0's actual date.
