@@ -132,9 +132,9 @@ def test_reading_commands_speak_chinese_only(chinese):
 
 
 def test_every_help_speaks_chinese(chinese):
-    from scheduler.cli import cli
-
     import click
+
+    from scheduler.cli import cli
 
     left = []
     commands = [[name] for name in sorted(cli.commands)]
