@@ -357,3 +357,17 @@ def test_validate_reports_a_broken_document(documents):
     assert errors and "DataType" in errors[0]
     assert validate(document[: len(document) // 2])[0].startswith("not well-formed XML")
     assert validate(document) == []
+
+
+def test_a_transport_length_is_the_text_as_the_file_holds_it():
+    """A transport file cuts text to 200 bytes on a character boundary: 67 Chinese characters
+    are 201 bytes, cut to 66 characters = 198 bytes — the length define.xml gives, as the
+    .xpt variable has it (200 would disagree with the file)."""
+    made = package()
+    supp = made.datasets["SUPPDV"].copy()
+    supp.loc[0, "QVAL"] = "导" * 67
+    made = Package(**{**made.__dict__, "datasets": {**made.datasets, "SUPPDV": supp}})
+    xpt = parse(define_xml(made, "xpt"))
+    assert item_def(xpt, "IT.SUPPDV.QVAL").get("Length") == "198"      # 66 × 3 bytes
+    assert item_def(xpt, "IT.SUPPDV.QVAL.DVREAS").get("Length") == "198"
+    assert item_def(parse(define_xml(made, "csv")), "IT.SUPPDV.QVAL").get("Length") == "67"

@@ -196,3 +196,52 @@ def test_nothing_done_is_not_completed_and_a_later_consent_had_not_happened(stud
     assert run_cli("export", "sdtm", "--as-of", "2010-12-31", "-o", "early", cwd=folder).exit_code == 0
     assert [r["USUBJID"] for r in read(folder, "DS", "early")] == ["NCT01143168-01-C"]
     assert {r["SUBJID"]: r["RFICDTC"] for r in read(folder, "DM", "early")} == {"C": "2010-08-30", "D": ""}
+
+
+def test_a_look_back_knows_only_what_had_happened(study):
+    """As of 2010-09-05: E (enrolled 09-10) was not in the study yet — in no dataset; F's M1
+    is recorded not done, but its window (D0 09-01 + 30 = 10-01 ± 3 → 09-28 … 10-04) had not
+    opened: no SV row yet. As of 2010-10-10 the record counts (SVOCCUR N, its reason)."""
+    folder = study("participant_id,enrollment_date,consent_date,sex\nF,2010-09-01,2010-08-28,F\n"
+                   "E,2010-09-10,2010-09-08,M\n",
+                   "participant_id,visit_code,actual_date,reason\nF,D0,2010-09-01,\nF,M1,,moving away\n")
+    assert run_cli("export", "sdtm", "--as-of", "2010-09-05", "-o", "early", cwd=folder).exit_code == 0
+    for name in ("DM", "DS", "SE", "SV", "DV"):
+        assert all(r["USUBJID"] != "NCT01143168-01-E" for r in read(folder, name, "early")), name
+    assert [(r["VISITNUM"], r["SVOCCUR"]) for r in read(folder, "SV", "early")] == [("1", "Y")]
+    assert run_cli("export", "sdtm", "--as-of", "2010-10-10", "-o", "later", cwd=folder).exit_code == 0
+    f_rows = [(r["VISITNUM"], r["SVOCCUR"], r["SVREASOC"]) for r in read(folder, "SV", "later")
+              if r["USUBJID"] == "NCT01143168-01-F"]
+    # D0 done; D7 (09-07 … 09-09) and D14 (09-13 … 09-17) missed; M1 not done, with its reason.
+    assert f_rows == [("1", "Y", ""), ("2", "N", ""), ("3", "N", ""), ("4", "N", "moving away")]
+
+
+def test_a_screen_failure_has_no_arm_and_does_not_start_the_study(study):
+    """G withdrew as a SCREEN FAILURE on the day of enrollment: DM ARMCD/ARM empty, ARMNRS
+    SCREEN FAILURE (SDTMIG DM), and G's consent (08-20, the earliest) is not the study start:
+    TS SSTDTC is H's consent, 08-25."""
+    folder = study("participant_id,enrollment_date,consent_date,sex,withdrawal_date,withdrawal_category\n"
+                   "G,2010-09-01,2010-08-20,F,2010-09-01,SCREEN FAILURE\nH,2010-09-01,2010-08-25,M,,\n",
+                   "participant_id,visit_code,actual_date\nH,D0,2010-09-01\n")
+    assert run_cli("export", "sdtm", "--as-of", "2010-09-05", "-o", "sdtm", cwd=folder).exit_code == 0
+    dm = {r["SUBJID"]: (r["ARMCD"], r["ARM"] != "", r["ACTARMCD"], r["ARMNRS"]) for r in read(folder, "DM")}
+    assert dm == {"G": ("", False, "", "SCREEN FAILURE"), "H": ("A", True, "A", "")}
+    sstdtc = [r["TSVAL"] for r in read(folder, "TS") if r["TSPARMCD"] == "SSTDTC"]
+    assert sstdtc == ["2010-08-25"]
+
+
+def test_epoch_follows_the_element_the_participant_was_in(study):
+    """J did M1 (10-01, FOLLOW-UP begins) before D14's late date 10-05: SE has J in FU from
+    10-01, so D14's SV row and its DV row (late) carry FOLLOW-UP, agreeing with SE, not D14's
+    planned TREATMENT. A consent after the first visit is warned about."""
+    folder = study("participant_id,enrollment_date,consent_date,sex\nJ,2010-09-01,2010-09-02,M\n",
+                   "participant_id,visit_code,actual_date,reason\nJ,D0,2010-09-01,\nJ,D7,2010-09-08,\n"
+                   "J,M1,2010-10-01,\nJ,D14,2010-10-05,fever\n")
+    result = run_cli("export", "sdtm", "--as-of", "2010-10-10", "-o", "sdtm", cwd=folder)
+    assert result.exit_code == 1, result.stderr  # D14 after M1: out of protocol order, listed
+    assert "RFICDTC is after the first visit done for 1 participant: J" in result.stderr
+    sv = {r["VISITNUM"]: r["EPOCH"] for r in read(folder, "SV")}
+    assert sv == {"1": "TREATMENT", "2": "TREATMENT", "3": "FOLLOW-UP", "4": "FOLLOW-UP"}
+    se = [(r["ETCD"], r["SESTDTC"], r["SEENDTC"]) for r in read(folder, "SE")]
+    assert se == [("TRT", "2010-09-01", "2010-10-01"), ("FU", "2010-10-01", "")]
+    assert [(r["DVREFID"], r["EPOCH"]) for r in read(folder, "DV")] == [("D14", "FOLLOW-UP")]

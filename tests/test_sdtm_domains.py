@@ -176,7 +176,9 @@ def test_ts_of_the_built_in_protocol(exported):
         ts_row("SDTIGVER", "SDTM IG Version", "3.4"),
         ts_row("SEXPOP", "Sex of Participants", "BOTH", "C49636", "CDISC"),
         ts_row("SPONSOR", "Clinical Study Sponsor", "Cellonis Biotechnology Co. Ltd."),
-        ts_row("SSTDTC", "Study Start Date", "2010-08", "", "ISO 8601"),                   # start_date "2010-08"
+        # The earliest consent (001's 2010-08-30; the others 2011-04-01, 05-30, 09-28) before the
+        # protocol's start_date "2010-08": the FDA's study start, so TS agrees with DM RFICDTC.
+        ts_row("SSTDTC", "Study Start Date", "2010-08-30", "", "ISO 8601"),
         ts_row("STYPE", "Study Type", "INTERVENTIONAL", "C98388", "CDISC"),
         ts_row("TBLIND", "Trial Blinding Schema", "OPEN LABEL", "C49659", "CDISC"),
         ts_row("TITLE", "Trial Title", TITLE),
@@ -400,8 +402,9 @@ def test_dv_carries_the_visit_epoch(exported):
         (STUDYID, "DV", U5, "1", "D7", "Transplantation 2 (intravenous) done 2 days after its window",
          "VISIT OUT OF WINDOW", "VISIT SCHEDULE", "TREATMENT", "2011-07-11", "11"),
         # 005 M1: window closed 08-03 → the deviation starts 08-04, 34 days after 07-01 → day 35.
+        # EPOCH: on 08-04 005 is still in TRT (no FOLLOW-UP visit done: SE says so), not M1's own.
         (STUDYID, "DV", U5, "2", "M1", "Follow-up month 1 missed (window closed 2011-08-03)",
-         "MISSED VISIT", "VISIT SCHEDULE", "FOLLOW-UP", "2011-08-04", "35"),
+         "MISSED VISIT", "VISIT SCHEDULE", "TREATMENT", "2011-08-04", "35"),
         # 002 D7: window 06-07 … 06-09, done 06-06 → 1 day before; 5 days after 06-01 → day 6.
         (STUDYID, "DV", U2, "1", "D7", "Transplantation 2 (intravenous) done 1 day before its window",
          "VISIT OUT OF WINDOW", "VISIT SCHEDULE", "TREATMENT", "2011-06-06", "6"),
@@ -413,8 +416,8 @@ def test_suppdv_holds_the_reasons_of_deviations_that_have_one(exported):
     tied by DVSEQ; 001's D0 and 002's D7 have no reason and no row."""
     sdtm, _ = exported
     assert columns(read(sdtm, "suppdv"), *DATASETS["SUPPDV"].names) == [
-        (STUDYID, "DV", U5, "DVSEQ", "1", "DVREAS", "Reason for Deviation", "Flooding closed the road", "CRF", ""),
-        (STUDYID, "DV", U5, "DVSEQ", "2", "DVREAS", "Reason for Deviation", "In hospital elsewhere", "CRF", ""),
+        (STUDYID, "DV", U5, "DVSEQ", "1", "DVREAS", "Reason for Deviation", "Flooding closed the road", "Collected", ""),
+        (STUDYID, "DV", U5, "DVSEQ", "2", "DVREAS", "Reason for Deviation", "In hospital elsewhere", "Collected", ""),
     ]
 
 
@@ -713,27 +716,28 @@ def test_an_epoch_of_ones_own_and_visitnum_keys(small):
         ("S1-9-P2", "40", "N", "FOLLOW-UP", "", ""),
     ]
     # P2's missed visits start the day after each window: 03-19 (9 days after 03-10: day 10),
-    # 04-10 (21 to 03-31, + 10 = 31: day 32), 05-06 (21 + 30 + 6 = 57: day 58).
+    # 04-10 (21 to 03-31, + 10 = 31: day 32), 05-06 (21 + 30 + 6 = 57: day 58). EPOCH: P2 only
+    # ever began TRT (D0), so each deviation falls in TREATMENT, as SE has it.
     assert columns(read(small, "dv"), "USUBJID", "DVSEQ", "DVREFID", "DVDECOD", "EPOCH", "DVSTDTC", "DVSTDY") == [
         ("S1-9-P2", "1", "D7", "MISSED VISIT", "TREATMENT", "2011-03-19", "10"),
-        ("S1-9-P2", "2", "X1", "MISSED VISIT", "EXTENSION", "2011-04-10", "32"),
-        ("S1-9-P2", "3", "M2", "MISSED VISIT", "FOLLOW-UP", "2011-05-06", "58"),
+        ("S1-9-P2", "2", "X1", "MISSED VISIT", "TREATMENT", "2011-04-10", "32"),
+        ("S1-9-P2", "3", "M2", "MISSED VISIT", "TREATMENT", "2011-05-06", "58"),
     ]
 
 
 def test_completion_when_the_last_window_has_closed(small):
-    """P1 did M2 (the last window): COMPLETED on its date. P2 missed it: COMPLETED on its window's
-    close (05-05), in the epoch of the element P2 was in; RFPENDTC and SE end at the completion;
-    COUNTRY CHN from [clinic] CN."""
+    """P1 did M2 (the last window): COMPLETED on its date. P2 missed it (its window closed 05-05,
+    before the as-of date) after doing D0: COMPLETED on the last contact, D0's 03-10 (SDTMIG:
+    RFPENDTC is the last known contact, and DS and SE end there too), in the epoch of the element
+    P2 was in; COUNTRY CHN from [clinic] CN."""
     arm = "Single group"
     assert columns(read(small, "dm"), *DATASETS["DM"].names) == [
         # P1: TREATMENT visits D0 03-01, D7 03-08; latest visit M2 04-26.
         ("S1", "DM", "S1-9-P1", "P1", "2011-03-01", "2011-03-08", "2011-03-01", "2011-03-08", "2011-02-20",
          "2011-04-26", "", "", "9", "30", "YEARS", "F", "", "A", arm, "A", arm, "", "CHN"),
-        # P2: only D0 03-10 done: the reference dates 03-10; RFPENDTC is the completion, M2's window
-        # close 05-05 (the end of participation SE and DS also give).
+        # P2: only D0 03-10 done: every reference date, RFPENDTC included (the last contact), 03-10.
         ("S1", "DM", "S1-9-P2", "P2", "2011-03-10", "2011-03-10", "2011-03-10", "2011-03-10", "2011-02-25",
-         "2011-05-05", "", "", "9", "40", "YEARS", "M", "", "A", arm, "A", arm, "", "CHN"),
+         "2011-03-10", "", "", "9", "40", "YEARS", "M", "", "A", arm, "A", arm, "", "CHN"),
     ]
     assert columns(read(small, "se"), *DATASETS["SE"].names) == [
         # P1: TRT 03-01 → X1 03-29 (day 29); EXTENSIO 03-29 → M2 04-26 (day 57); FU 04-26 → completion 04-26.
@@ -741,17 +745,17 @@ def test_completion_when_the_last_window_has_closed(small):
         ("S1", "SE", "S1-9-P1", "2", "EXTENSIO", "Extension", "2", "EXTENSION", "2011-03-29", "2011-04-26", "29",
          "57"),
         ("S1", "SE", "S1-9-P1", "3", "FU", "Follow-up", "3", "FOLLOW-UP", "2011-04-26", "2011-04-26", "57", "57"),
-        # P2: TRT from 03-10, the only element started, ends at the completion 05-05 (56 days on: day 57).
-        ("S1", "SE", "S1-9-P2", "1", "TRT", "Treatment", "1", "TREATMENT", "2011-03-10", "2011-05-05", "1", "57"),
+        # P2: TRT from 03-10, the only element started, ends at the completion, the last contact 03-10.
+        ("S1", "SE", "S1-9-P2", "1", "TRT", "Treatment", "1", "TREATMENT", "2011-03-10", "2011-03-10", "1", "1"),
     ]
     assert columns(read(small, "ds"), *DATASETS["DS"].names) == [
         # P1 consent 02-20: 9 days before 03-01 (February 2011 has 28 days) → day −9.
         ("S1", "DS", "S1-9-P1", "1", CONSENT, CONSENT, "PROTOCOL MILESTONE", "", "2011-02-20", "-9"),
         ("S1", "DS", "S1-9-P1", "2", "COMPLETED", "COMPLETED", "DISPOSITION EVENT", "FOLLOW-UP", "2011-04-26", "57"),
-        # P2 consent 02-25: 13 days before 03-10 → day −13; completion 05-05 → day 57.
+        # P2 consent 02-25: 13 days before 03-10 → day −13; completion on the last contact 03-10 → day 1.
         ("S1", "DS", "S1-9-P2", "1", CONSENT, CONSENT, "PROTOCOL MILESTONE", "", "2011-02-25", "-13"),
-        # EPOCH: the element P2 was in on 05-05 — TRT, the only one begun (not M2's FOLLOW-UP).
-        ("S1", "DS", "S1-9-P2", "2", "COMPLETED", "COMPLETED", "DISPOSITION EVENT", "TREATMENT", "2011-05-05", "57"),
+        # EPOCH: the element P2 was in on 03-10 — TRT, the only one begun (not M2's FOLLOW-UP).
+        ("S1", "DS", "S1-9-P2", "2", "COMPLETED", "COMPLETED", "DISPOSITION EVENT", "TREATMENT", "2011-03-10", "1"),
     ]
 
 

@@ -272,6 +272,7 @@ class Subjects:
     completed: np.ndarray  # (P,) M8[D]: the completion date, NaT when not completed
     completed_epoch: np.ndarray  # (P,)
     consent: np.ndarray  # (P,) M8[D]: the informed consent on or before the as-of date, else NaT
+    found: tuple[Element, ...] = ()  # the elements, in TA order (the columns of starts, ends)
 
 
 def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -353,9 +354,12 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
     for index, element in enumerate(found):
         starts[:, index] = _first(actual, done & np.isin(epochs, element.epoch)[None, :])
     # Completed: the last visit done, or its window closed for a participant who began the
-    # study (a visit done); one who did nothing at all has completed nothing (no record).
+    # study (a visit done); one who did nothing at all has completed nothing (no record). The
+    # date is the last contact: the last visit done (SDTMIG: RFPENDTC is the last known
+    # contact; DS and SE end there too, so no dataset runs past it).
+    last_contact = _last(actual, done)
     finished = np.isnat(withdrawn) & (~np.isnat(last_actual) | ((last_close < as_day) & done.any(axis=1)))
-    completed = np.where(finished, np.where(np.isnat(last_actual), last_close, last_actual), NAT)
+    completed = np.where(finished, last_contact, NAT)
     ends = np.full_like(starts, NAT)
     following = np.full(count, NAT)
     final = np.where(np.isnat(withdrawn), completed, withdrawn)
@@ -364,19 +368,40 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
         ends[:, index] = np.where(started, np.where(np.isnat(following), final, following), NAT)
         following = np.where(started, starts[:, index], following)
     people = Subjects(usubjid, site, actual, close, status, reason, reference, withdrawn, starts, ends,
-                      completed, np.full(count, "", dtype=object), consent)
+                      completed, np.full(count, "", dtype=object), consent, found)
     # The epoch of the element the participant was in when the study ended for them.
     return replace(people, completed_epoch=_epoch_on(people, completed, found))
 
 
-def _epoch_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...]) -> np.ndarray:
-    """The epoch of the element each participant was in on ``dates`` ("" when none had started)."""
+def _epoch_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...],
+              rows: np.ndarray | None = None) -> np.ndarray:
+    """The epoch of the element each participant was in on ``dates``: the element begun last
+    on or before the date, as SE says ("" when none had begun). ``rows``: the participant of
+    each date (default: one date per participant)."""
+    starts = subjects.starts if rows is None else subjects.starts[rows]
+    dates = np.asarray(dates, dtype="M8[D]")
     epoch = np.full(len(dates), "", dtype=object)
-    for index, element in enumerate(found):
-        start = subjects.starts[:, index]
-        inside = ~np.isnat(start) & ~np.isnat(dates) & (start <= dates)
-        epoch[inside] = element.epoch
+    if not len(found) or not len(dates):
+        return epoch
+    begun = ~np.isnat(starts) & ~np.isnat(dates)[:, None] & (starts <= dates[:, None])
+    values = np.where(begun, starts.astype(np.int64), np.iinfo(np.int64).min)
+    latest = values.argmax(axis=1)
+    names = np.array([element.epoch for element in found], dtype=object)
+    inside = begun.any(axis=1)
+    epoch[inside] = names[latest[inside]]
     return epoch
+
+
+def elements_of(people: Subjects) -> tuple[Element, ...]:
+    return people.found
+
+
+def _observed_epoch(people: Subjects, dates: np.ndarray, rows: np.ndarray, planned: np.ndarray) -> np.ndarray:
+    """EPOCH of an observation (SV, DV): the element the participant was in on its date, so it
+    agrees with SE (a D14 done after M1 belongs to FOLLOW-UP, where SE has the participant);
+    the visit's own epoch where no element had begun by then, or the record has no date."""
+    epoch = _epoch_on(people, dates, elements_of(people), rows)
+    return np.where(epoch == "", planned, epoch).astype(object)
 
 
 def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subjects,
@@ -387,10 +412,8 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     treated = done & (epochs == TREATMENT)[None, :]
     first_treatment, last_treatment = _first(people.actual, treated), _last(people.actual, treated)
     last_visit = _last(people.actual, done)
-    # End of participation: the withdrawal, else the completion (the last visit, or the day its
-    # window closed), else the last visit done so far.
-    end = np.where(~np.isnat(people.withdrawn), people.withdrawn,
-                   np.where(~np.isnat(people.completed), people.completed, last_visit))
+    # End of participation, the last known contact: the withdrawal, else the last visit done.
+    end = np.where(~np.isnat(people.withdrawn), people.withdrawn, last_visit)
     category = _column(participants, "withdrawal_category")
     dead = (category == "DEATH") & ~np.isnat(people.withdrawn)
     sex = _column(participants, "sex")
@@ -406,7 +429,20 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
         else np.full(count, np.nan)
     consent = people.consent
     is_treated = ~np.isnat(first_treatment)
+    # A screen failure was never assigned to an arm (SDTMIG DM: ARMNRS SCREEN FAILURE).
+    screened_out = (category == "SCREEN FAILURE") & ~np.isnat(people.withdrawn)
+    first_visit = _first(people.actual, done)
+    late_consent = ~np.isnat(consent) & ~np.isnat(first_visit) & (consent > first_visit)
+    if late_consent.any():
+        ids = participants["participant_id"].to_numpy(dtype=object)[late_consent]
+        warnings.append(ngettext(
+            "DM RFICDTC is after the first visit done for {count} participant: {participants} — check "
+            "the consent date (a validator flags a visit before consent)",
+            "DM RFICDTC is after the first visit done for {count} participants: {participants} — check "
+            "the consent dates (a validator flags a visit before consent)",
+            len(ids)).format(count=len(ids), participants=", ".join(ids[:20]) + (" …" if len(ids) > 20 else "")))
     arm = arm_name(protocol)
+    assigned = ~screened_out
     frame = _frame("DM", {
         "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.usubjid,
         "SUBJID": participants["participant_id"].to_numpy(dtype=object),
@@ -415,10 +451,12 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
         "DTHDTC": iso(np.where(dead, people.withdrawn, NAT)), "DTHFL": np.where(dead, "Y", "").astype(object),
         "SITEID": people.site, "AGE": age, "AGEU": np.where(np.isnan(age), "", "YEARS").astype(object),
         "SEX": np.where(unknown, "U", sex).astype(object), "RACE": "",
-        "ARMCD": SINGLE_ARM_CODE, "ARM": arm,
-        "ACTARMCD": np.where(is_treated, SINGLE_ARM_CODE, "").astype(object),
-        "ACTARM": np.where(is_treated, arm, "").astype(object),
-        "ARMNRS": np.where(is_treated, "", "ASSIGNED, NOT TREATED").astype(object),
+        "ARMCD": np.where(assigned, SINGLE_ARM_CODE, "").astype(object),
+        "ARM": np.where(assigned, arm, "").astype(object),
+        "ACTARMCD": np.where(is_treated & assigned, SINGLE_ARM_CODE, "").astype(object),
+        "ACTARM": np.where(is_treated & assigned, arm, "").astype(object),
+        "ARMNRS": np.where(screened_out, "SCREEN FAILURE",
+                           np.where(is_treated, "", "ASSIGNED, NOT TREATED")).astype(object),
         "COUNTRY": country,
     }, count)
     return _sorted(frame, ["STUDYID", "USUBJID"]), warnings
@@ -495,7 +533,8 @@ def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects
     return _sorted(frame, ["STUDYID", "USUBJID", "DSSTDTC", "DSDECOD"], "DSSEQ")
 
 
-def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects) -> pd.DataFrame:
+def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
+                   as_of: np.datetime64) -> pd.DataFrame:
     """One record per visit done, per planned visit missed as of the as-of date, and per visit
     recorded as not done (SVOCCUR N, its reason) whatever its status."""
     visits = len(protocol.visits)
@@ -503,7 +542,10 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects) ->
     actual = people.actual.ravel()
     reason = people.reason.ravel()
     done = ~np.isnat(actual)
-    keep = np.isin(status, JUDGED) | (~done & (reason != ""))
+    # A record of a visit not done counts once its window has opened by the as-of date (a
+    # look-back before then does not know of it, as it would not know of a later visit).
+    opened = check["window_open"].to_numpy().astype("M8[D]") <= np.asarray(as_of).astype("M8[D]")
+    keep = np.isin(status, JUDGED) | (~done & (reason != "") & opened)
     codes = np.array(protocol.codes, dtype=object)
     numbers = protocol.visit_numbers()
     planned = planned_days(protocol)
@@ -519,9 +561,10 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects) ->
         "SVPRESP": "Y", "SVOCCUR": np.where(done[keep], "Y", "N").astype(object),
         "SVREASOC": np.where(done[keep], "", reason[keep]).astype(object),
         "VISITDY": code_series.map(planned).to_numpy(dtype=float),
-        "EPOCH": code_series.map(epochs).to_numpy(), "SVSTDTC": dates, "SVENDTC": dates,
+        "EPOCH": _observed_epoch(people, actual[keep], np.repeat(np.arange(len(people.usubjid)), visits)[keep],
+                                 code_series.map(epochs).to_numpy(dtype=object)),
+        "SVSTDTC": dates, "SVENDTC": dates,
         "SVSTDY": day, "SVENDY": day, "SVUPDES": ""}, index=pd.RangeIndex(int(keep.sum())))
-    del check  # the arrays in ``people`` are the check table's, reshaped
     return _sorted(frame, ["STUDYID", "USUBJID", "VISITNUM"])
 
 
@@ -556,7 +599,9 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
         "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": np.repeat(people.usubjid, visits)[keep],
         "DVSEQ": np.nan, "DVREFID": codes, "DVTERM": np.array(terms, dtype=object),
         "DVDECOD": np.where(kept_status == Status.MISSED, "MISSED VISIT", "VISIT OUT OF WINDOW").astype(object),
-        "DVCAT": "VISIT SCHEDULE", "EPOCH": pd.Series(codes, dtype=object).map(epochs).to_numpy(),
+        "DVCAT": "VISIT SCHEDULE",
+        "EPOCH": _observed_epoch(people, start, np.repeat(np.arange(len(people.usubjid)), visits)[keep],
+                                 pd.Series(codes, dtype=object).map(epochs).to_numpy(dtype=object)),
         "DVSTDTC": iso(start), "DVSTDY": study_day(start, np.repeat(people.reference, visits)[keep]),
         "reason": people.reason.ravel()[keep]}, index=pd.RangeIndex(int(keep.sum())))
     frame = _sorted(frame, ["STUDYID", "USUBJID", "DVSTDTC", "DVREFID"], "DVSEQ")
@@ -566,17 +611,22 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
         "STUDYID": protocol.study_id, "RDOMAIN": "DV", "USUBJID": with_reason["USUBJID"].to_numpy(dtype=object),
         "IDVAR": "DVSEQ", "IDVARVAL": with_reason["DVSEQ"].astype(int).astype(str).to_numpy(dtype=object),
         "QNAM": "DVREAS", "QLABEL": label, "QVAL": with_reason["reason"].to_numpy(dtype=object),
-        "QORIG": "CRF", "QEVAL": ""}, index=pd.RangeIndex(len(with_reason)))
+        "QORIG": "Collected", "QEVAL": ""}, index=pd.RangeIndex(len(with_reason)))
     return frame.drop(columns="reason"), supplemental
 
 
 def start_date(protocol: Protocol, participants: pd.DataFrame) -> tuple[str, list[str]]:
-    """TS SSTDTC: [study] start_date; else the earliest consent (the FDA's definition of the
-    study start); else the earliest enrollment, with a warning."""
+    """TS SSTDTC: the earliest informed consent of a participant who was not a screen failure
+    (the FDA's definition of the study start, so TS agrees with DM RFICDTC); without consent
+    dates, [study] start_date; else the earliest enrollment, with a warning."""
+    if "consent_date" in participants:
+        # Screen failures are not enrolled participants: their consent does not start the study.
+        screened_out = _column(participants, "withdrawal_category") == "SCREEN FAILURE"
+        consents = participants["consent_date"][~screened_out]
+        if consents.notna().any():
+            return str(iso(np.array([consents.min()], dtype="M8[D]"))[0]), []
     if protocol.design.start_date:
         return protocol.design.start_date, []
-    if "consent_date" in participants and participants["consent_date"].notna().any():
-        return str(iso(np.array([participants["consent_date"].min()], dtype="M8[D]"))[0]), []
     if not len(participants):
         return "", []
     earliest = str(iso(np.array([participants["enrollment_date"].min()], dtype="M8[D]"))[0])
@@ -599,6 +649,11 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
     """Every dataset in ORDER; refusals (ExportRefused) before anything is built. ``roster``
     names the participants file in messages."""
     missing_epochs(protocol)
+    # As of a date, a participant enrolled later was not in the study yet: in no dataset.
+    enrolled = participants["enrollment_date"].to_numpy().astype("M8[D]") <= np.asarray(as_of).astype("M8[D]")
+    if not enrolled.all():
+        participants = participants[enrolled].reset_index(drop=True)
+        check = check[np.repeat(enrolled, len(protocol.visits))].reset_index(drop=True)
     people = subjects(protocol, check, participants, as_of, roster)
     sstdtc, warnings = start_date(protocol, participants)
     dm, sex_warnings = demographics(protocol, participants, people, country)
@@ -607,7 +662,7 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
         "TS": trial_summary(protocol, sstdtc), "TA": trial_arms(protocol), "TE": trial_elements(protocol),
         "TV": trial_visits(protocol), "TI": trial_criteria(protocol), "DM": dm,
         "SE": subject_elements(protocol, people), "DS": disposition(protocol, participants, people, roster),
-        "SV": subject_visits(protocol, check, people), "DV": dv,
+        "SV": subject_visits(protocol, check, people, as_of), "DV": dv,
         "SUPPDV": suppdv.sort_values(["USUBJID"], kind="stable").reset_index(drop=True),
     }
     for name in ORDER:

@@ -169,7 +169,10 @@ def _length(texts: Sequence[str | None], file_format: str) -> int:
     """The longest value, at least 1: in bytes for a transport file (SAS counts bytes, up to
     200), in characters otherwise."""
     if file_format == "xpt":
-        return max([min(len(text.encode("utf-8")), TRANSPORT_TEXT_LIMIT) for text in texts if text] + [1])
+        # As the transport file holds it: cut to 200 bytes on a character boundary (198 for a
+        # Chinese text whose 67th character would straddle the limit).
+        return max([len(text.encode("utf-8")[:TRANSPORT_TEXT_LIMIT].decode("utf-8", errors="ignore").encode("utf-8"))
+                    for text in texts if text] + [1])
     return max([len(text) for text in texts if text] + [1])
 
 
