@@ -177,6 +177,12 @@ def test_transport_warnings_for_non_ascii_and_long_text(study):
     assert "SV.SVREASOC holds text longer than 200 bytes" in result.stderr
     from_xpt = pd.read_sas(folder / "sdtm" / "sv.xpt", format="xport", encoding="utf-8")
     assert from_xpt["SVREASOC"].str.len().max() == 200
+    # In CSV the text is kept whole, with a warning that SDTM allows 200 characters (发烧 is 2).
+    result = run_cli("export", "sdtm", "--as-of", "2010-09-25", "-o", "csv", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "SV.SVREASOC holds text longer than 200 characters, more than SDTM allows" in result.stderr
+    assert "SV.SVREASOC holds characters outside ASCII" not in result.stderr  # only a transport file's limit
+    assert max(len(r["SVREASOC"]) for r in read(folder, "SV", "csv")) == 250
 
 
 def test_nothing_done_is_not_completed_and_a_later_consent_had_not_happened(study):

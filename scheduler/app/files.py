@@ -191,6 +191,8 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     code = report_problems(study, messages)
     for note in built.warnings:
         messages.warning(note)
+    for note in sdtm.length_warnings(built.datasets):
+        messages.warning(note)
     if file_format == "xpt":
         for note in sdtm.transport_warnings(built.datasets):
             messages.warning(note)

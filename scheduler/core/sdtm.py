@@ -671,6 +671,23 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
 
 
 XPT_TEXT_LIMIT = 200  # SAS transport version 5: a character variable holds at most 200 bytes
+SDTM_TEXT_LIMIT = 200  # SDTMIG: a text value holds at most 200 characters
+
+
+def length_warnings(domains: dict[str, pd.DataFrame]) -> list[str]:
+    """Text longer than SDTM allows (200 characters), in any format: kept whole in CSV and
+    Dataset-JSON, but a validator refuses it; shortened where it is recorded."""
+    notes = []
+    for name, frame in domains.items():
+        for column in frame.columns:
+            if frame[column].dtype != object and not pd.api.types.is_string_dtype(frame[column]):
+                continue
+            values = pd.Series(pd.unique(frame[column].astype(str).to_numpy(dtype=object)), dtype=object)
+            if len(values) and values.str.len().max() > SDTM_TEXT_LIMIT:
+                notes.append(_("{dataset}.{variable} holds text longer than {limit} characters, more than SDTM "
+                               "allows — shorten it where it is recorded (a reason, the protocol's title)").format(
+                                   dataset=name, variable=column, limit=SDTM_TEXT_LIMIT))
+    return notes
 
 
 def transport_warnings(domains: dict[str, pd.DataFrame]) -> list[str]:
