@@ -385,22 +385,20 @@ def _epoch_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...],
         return epoch
     begun = ~np.isnat(starts) & ~np.isnat(dates)[:, None] & (starts <= dates[:, None])
     values = np.where(begun, starts.astype(np.int64), np.iinfo(np.int64).min)
-    latest = values.argmax(axis=1)
+    # The latest start; of two begun the same day, the later in TA order (the earlier one
+    # lasted no time: on the day an element ends and the next begins, the day is the next's).
+    latest = len(found) - 1 - values[:, ::-1].argmax(axis=1)
     names = np.array([element.epoch for element in found], dtype=object)
     inside = begun.any(axis=1)
     epoch[inside] = names[latest[inside]]
     return epoch
 
 
-def elements_of(people: Subjects) -> tuple[Element, ...]:
-    return people.found
-
-
 def _observed_epoch(people: Subjects, dates: np.ndarray, rows: np.ndarray, planned: np.ndarray) -> np.ndarray:
     """EPOCH of an observation (SV, DV): the element the participant was in on its date, so it
     agrees with SE (a D14 done after M1 belongs to FOLLOW-UP, where SE has the participant);
     the visit's own epoch where no element had begun by then, or the record has no date."""
-    epoch = _epoch_on(people, dates, elements_of(people), rows)
+    epoch = _epoch_on(people, dates, people.found, rows)
     return np.where(epoch == "", planned, epoch).astype(object)
 
 

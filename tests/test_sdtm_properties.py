@@ -1,0 +1,159 @@
+"""Invariants of the SDTM datasets for any study (hypothesis): the cross-dataset rules a
+validator (CDISC CORE, Pinnacle 21) applies, checked on the core's output directly.
+
+- no study day is 0; every --DY is the SDTM day of its date from RFSTDTC;
+- SESEQ, DSSEQ, DVSEQ count 1, 2 … per USUBJID; SUPPDV's IDVARVAL names an existing DVSEQ;
+- SE's elements follow each other without gap or overlap, the first starting at the first
+  visit done, and none ending after RFPENDTC;
+- the EPOCH of an SV, DV or DS record with a date agrees with the SE element the participant
+  was in on that date (the element begun last on or before it);
+- nothing dated after the as-of date; DM one row per participant enrolled by then;
+- DS COMPLETED only for a participant with a visit done, never beside a withdrawal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.core import sdtm
+from scheduler.core.records import Records
+from scheduler.core.status import compute_check
+from scheduler.protocol import Protocol, Visit
+from scheduler.protocol.model import Design
+
+DAY = dt.timedelta(days=1)
+KINDS = ("screening", "treatment", "follow-up")
+
+
+@st.composite
+def studies(draw):
+    count = draw(st.integers(2, 6))
+    visits, day = [], draw(st.integers(-20, 0))
+    for index in range(count):
+        kind = KINDS[min(2, draw(st.integers(0, 2)) if index else 0)] if index else draw(st.sampled_from(KINDS))
+        visits.append(Visit(code=f"V{index}", name=f"Visit {index}", anchor="enrollment", unit="day", amount=day,
+                            minus=draw(st.integers(0, 5)), plus=draw(st.integers(0, 5)), kind=kind,
+                            epoch={"screening": "SCREENING", "treatment": "TREATMENT",
+                                   "follow-up": "FOLLOW-UP"}[kind]))
+        day += draw(st.integers(1, 60))
+    day0 = draw(st.sampled_from([visit.code for visit in visits]))
+    protocol = Protocol(study_id="S", timezone="UTC", visits=tuple(visits), site_id="1", day0=day0,
+                        design=Design(country="CHN"))
+    people = draw(st.integers(1, 5))
+    start = dt.date(2010, 1, 1)
+    enrollment = [start + draw(st.integers(0, 90)) * DAY for _ in range(people)]
+    withdrawal = [draw(st.none() | st.integers(0, 300)) for _ in range(people)]
+    category = [draw(st.sampled_from(["WITHDRAWAL BY SUBJECT", "DEATH", "ADVERSE EVENT"])) for _ in range(people)]
+    consent = [draw(st.none() | st.integers(-10, 3)) for _ in range(people)]
+    # Per visit: not recorded, done some days off its target, or recorded not done.
+    actual = [[draw(st.none() | st.integers(-8, 8) | st.just("not done")) for _ in visits] for _ in range(people)]
+    as_of = start + draw(st.integers(0, 500)) * DAY
+    return protocol, enrollment, withdrawal, category, consent, actual, as_of
+
+
+def built(protocol, enrollment, withdrawal, category, consent, actual, as_of):
+    withdrawn = [None if w is None else e + w * DAY for e, w in zip(enrollment, withdrawal)]
+    participants = pd.DataFrame({
+        "participant_id": [f"P{i}" for i in range(len(enrollment))],
+        "enrollment_date": np.array(enrollment, dtype="M8[D]"),
+        "withdrawal_date": np.array(withdrawn, dtype="M8[D]"),
+        "withdrawal_reason": "", "site": "",
+        "withdrawal_category": [c if w is not None else "" for c, w in zip(category, withdrawn)],
+        "consent_date": np.array([None if c is None else e + c * DAY for e, c in zip(enrollment, consent)],
+                                 dtype="M8[D]"),
+        "sex": "F", "age": pd.array([30] * len(enrollment), dtype="Int64"), "line": range(2, 2 + len(enrollment)),
+    })
+    cells = []
+    targets = {visit.code: visit.amount for visit in protocol.visits}
+    for person, row in enumerate(actual):
+        for index, offset in enumerate(row):
+            if offset is None:
+                continue
+            if offset == "not done":
+                cells.append((person, index, None, "did not come"))
+                continue
+            day = enrollment[person] + (targets[protocol.visits[index].code] + offset) * DAY
+            # As the records reader does: nothing after the as-of date, the withdrawal, or
+            # before enrollment (screening visits aside).
+            if day > as_of or (withdrawn[person] is not None and day > withdrawn[person]):
+                continue
+            cells.append((person, index, day, "late" if abs(offset) > 3 else ""))
+    records = Records(np.array([c[0] for c in cells], dtype=np.int64), np.array([c[1] for c in cells], dtype=np.int64),
+                      np.array([c[2] for c in cells], dtype="M8[D]"), np.array([c[3] for c in cells], dtype=object), ())
+    as_day = np.datetime64(as_of, "D")
+    check = compute_check(protocol, participants, records, as_day)
+    return sdtm.build(protocol, check, participants, as_day, "CHN").datasets, participants
+
+
+def day_of(date: str, reference: str) -> float:
+    if not date or not reference:
+        return float("nan")
+    difference = (dt.date.fromisoformat(date) - dt.date.fromisoformat(reference)).days
+    return float(difference + 1 if difference >= 0 else difference)
+
+
+@settings(max_examples=150, deadline=None)
+@given(studies())
+def test_the_datasets_agree_with_each_other(study):
+    datasets, participants = built(*study)
+    as_of = study[-1].isoformat()
+    dm = datasets["DM"].set_index("USUBJID")
+    enrolled = (participants["enrollment_date"] <= pd.Timestamp(study[-1])).sum()
+    assert len(dm) == enrolled and dm.index.is_unique
+
+    # Study days: never 0, and the day of their date.
+    for name, pairs in {"SV": [("SVSTDTC", "SVSTDY")], "DV": [("DVSTDTC", "DVSTDY")], "DS": [("DSSTDTC", "DSSTDY")],
+                        "SE": [("SESTDTC", "SESTDY"), ("SEENDTC", "SEENDY")]}.items():
+        frame = datasets[name]
+        for date, days in pairs:
+            expected = [day_of(d, dm.loc[u, "RFSTDTC"]) for u, d in zip(frame["USUBJID"], frame[date])]
+            assert np.array_equal(frame[days].to_numpy(dtype=float), np.array(expected), equal_nan=True), name
+            assert not (frame[days] == 0).any(), name
+        # Nothing dated after the as-of date.
+        for date, _days in pairs:
+            assert all(not d or d <= as_of for d in frame[date]), (name, date)
+
+    # Sequence numbers 1 … n per participant; SUPPDV points at an existing DV record.
+    for name, sequence in (("SE", "SESEQ"), ("DS", "DSSEQ"), ("DV", "DVSEQ")):
+        frame = datasets[name]
+        for _u, group in frame.groupby("USUBJID"):
+            assert list(group[sequence]) == list(range(1, len(group) + 1)), name
+    dv_keys = set(zip(datasets["DV"]["USUBJID"], datasets["DV"]["DVSEQ"].astype(int).astype(str)))
+    assert set(zip(datasets["SUPPDV"]["USUBJID"], datasets["SUPPDV"]["IDVARVAL"])) <= dv_keys
+
+    # SE: contiguous elements, the first from the first visit done, none past RFPENDTC.
+    se = datasets["SE"]
+    sv = datasets["SV"]
+    for usubjid, group in se.groupby("USUBJID"):
+        starts, ends = list(group["SESTDTC"]), list(group["SEENDTC"])
+        for end, following in zip(ends, starts[1:]):
+            assert end == following
+        done = [d for u, d in zip(sv["USUBJID"], sv["SVSTDTC"]) if u == usubjid and d]
+        assert min(starts) == min(done)
+        end_of_participation = dm.loc[usubjid, "RFPENDTC"]
+        assert all(not e or e <= end_of_participation for e in ends)
+
+    # EPOCH agrees with SE on the record's date.
+    def element_on(usubjid: str, date: str) -> str:
+        begun = se[(se["USUBJID"] == usubjid) & (se["SESTDTC"] <= date)]
+        return "" if begun.empty else begun.sort_values("SESTDTC", kind="stable").iloc[-1]["EPOCH"]
+
+    for name, date in (("SV", "SVSTDTC"), ("DV", "DVSTDTC"), ("DS", "DSSTDTC")):
+        frame = datasets[name]
+        for usubjid, day, epoch in zip(frame["USUBJID"], frame[date], frame["EPOCH"]):
+            inside = element_on(usubjid, day) if day else ""
+            if inside:
+                assert epoch == inside, (name, usubjid, day, epoch, inside)
+
+    # COMPLETED only after a visit done, and never beside a withdrawal.
+    ds = datasets["DS"]
+    completed = set(ds.loc[ds["DSDECOD"] == "COMPLETED", "USUBJID"])
+    withdrawn = set(ds.loc[ds["DSCAT"] == "DISPOSITION EVENT", "USUBJID"]) - completed
+    assert not completed & withdrawn
+    assert completed <= set(sv.loc[sv["SVOCCUR"] == "Y", "USUBJID"])
+    assert (ds["DSCAT"] == "DISPOSITION EVENT").groupby(ds["USUBJID"]).sum().le(1).all()
