@@ -64,8 +64,9 @@ def built(protocol, enrollment, withdrawal, category, consent, actual, as_of):
         "withdrawal_date": np.array(withdrawn, dtype="M8[D]"),
         "withdrawal_reason": "", "site": "",
         "withdrawal_category": [c if w is not None else "" for c, w in zip(category, withdrawn)],
-        "consent_date": np.array([None if c is None else e + c * DAY for e, c in zip(enrollment, consent)],
-                                 dtype="M8[D]"),
+        # Never after the withdrawal: the roster refuses that.
+        "consent_date": np.array([None if c is None else min(e + c * DAY, w or e + c * DAY)
+                                  for e, c, w in zip(enrollment, consent, withdrawn)], dtype="M8[D]"),
         "sex": "F", "age": pd.array([30] * len(enrollment), dtype="Int64"), "line": range(2, 2 + len(enrollment)),
     })
     cells = []
@@ -129,12 +130,17 @@ def test_the_datasets_agree_with_each_other(study):
     # SE: contiguous elements, the first from the first visit done, none past RFPENDTC.
     se = datasets["SE"]
     sv = datasets["SV"]
+    ds = datasets["DS"]
     for usubjid, group in se.groupby("USUBJID"):
         starts, ends = list(group["SESTDTC"]), list(group["SEENDTC"])
         for end, following in zip(ends, starts[1:]):
             assert end == following
         done = [d for u, d in zip(sv["USUBJID"], sv["SVSTDTC"]) if u == usubjid and d]
-        assert min(starts) == min(done)
+        # Screening begins with the consent (when the protocol has a SCREENING epoch).
+        consented = [d for u, d, c in zip(ds["USUBJID"], ds["DSSTDTC"], ds["DSDECOD"])
+                     if u == usubjid and c == "INFORMED CONSENT OBTAINED"]
+        screening = "SCREENING" in set(group["EPOCH"])
+        assert min(starts) == min(done + (consented if screening else []))
         end_of_participation = dm.loc[usubjid, "RFPENDTC"]
         assert all(not e or e <= end_of_participation for e in ends)
 

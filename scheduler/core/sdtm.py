@@ -32,6 +32,7 @@ from scheduler.protocol import ENROLLMENT, Protocol
 
 NAT = np.datetime64("NaT", "D")
 TREATMENT = "TREATMENT"
+SCREENING = "SCREENING"
 # Elements of the known epochs: code and description (any other epoch: derived from it).
 ELEMENTS = {"SCREENING": ("SCRN", "Screening"), "TREATMENT": ("TRT", "Treatment"),
             "FOLLOW-UP": ("FU", "Follow-up")}
@@ -205,7 +206,9 @@ def trial_elements(protocol: Protocol) -> pd.DataFrame:
         last = index == len(found) - 1
         rows.append({
             "ETCD": element.code, "ELEMENT": element.name,
-            "TESTRL": f"First visit of the {element.epoch} epoch done ({', '.join(element.visits)})",
+            "TESTRL": (f"Informed consent, or the first visit of the {element.epoch} epoch done "
+                       f"({', '.join(element.visits)}) if earlier" if element.epoch == SCREENING else
+                       f"First visit of the {element.epoch} epoch done ({', '.join(element.visits)})"),
             "TEENRL": ("End of participation (withdrawal or the last visit)" if last
                        else "First visit of the next element done"),
             "TEDUR": ""})
@@ -353,11 +356,20 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
     starts = np.full((count, len(found)), NAT)
     for index, element in enumerate(found):
         starts[:, index] = _first(actual, done & np.isin(epochs, element.epoch)[None, :])
+        if element.epoch == SCREENING:
+            # Screening begins with the informed consent (SDTMIG's usual TESTRL), so the
+            # consent falls in the SCREENING epoch: DS has its EPOCH (FDA FB2201).
+            given = ~np.isnat(consent)
+            starts[given, index] = np.where(np.isnat(starts[given, index]), consent[given],
+                                            np.minimum(starts[given, index], consent[given]))
     # Completed: the last visit done, or its window closed for a participant who began the
     # study (a visit done); one who did nothing at all has completed nothing (no record). The
     # date is the last contact: the last visit done (SDTMIG: RFPENDTC is the last known
     # contact; DS and SE end there too, so no dataset runs past it).
     last_contact = _last(actual, done)
+    # The consent is a contact too (on the rare roster where it follows every visit).
+    last_contact = np.where(~np.isnat(consent) & (np.isnat(last_contact) | (consent > last_contact)) & done.any(axis=1),
+                            consent, last_contact)
     finished = np.isnat(withdrawn) & (~np.isnat(last_actual) | ((last_close < as_day) & done.any(axis=1)))
     completed = np.where(finished, last_contact, NAT)
     ends = np.full_like(starts, NAT)
@@ -410,8 +422,11 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     treated = done & (epochs == TREATMENT)[None, :]
     first_treatment, last_treatment = _first(people.actual, treated), _last(people.actual, treated)
     last_visit = _last(people.actual, done)
-    # End of participation, the last known contact: the withdrawal, else the last visit done.
-    end = np.where(~np.isnat(people.withdrawn), people.withdrawn, last_visit)
+    # End of participation, the last known contact: the withdrawal, else the last visit done
+    # (or the consent, where it came after every visit).
+    last_contact = np.where(~np.isnat(people.consent) & ~np.isnat(last_visit) & (people.consent > last_visit),
+                            people.consent, last_visit)
+    end = np.where(~np.isnat(people.withdrawn), people.withdrawn, last_contact)
     category = _column(participants, "withdrawal_category")
     dead = (category == "DEATH") & ~np.isnat(people.withdrawn)
     sex = _column(participants, "sex")
