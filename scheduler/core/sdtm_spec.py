@@ -193,7 +193,8 @@ DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in (
                          method="the element's order in TA"),
                 _epoch("the element's epoch"),
                 Variable("SESTDTC", "Start Date/Time of Element", "date", "Timing", "Req", "Derived",
-                         method="the earliest actual date of a visit of the element's epoch"),
+                         method="the earliest actual date of a visit of the element's epoch (SCREENING: the "
+                                "informed consent, when earlier)"),
                 Variable("SEENDTC", "End Date/Time of Element", "date", "Timing", "Exp", "Derived",
                          method="the next element's start; for the last, the end of participation once "
                                 "the participant has withdrawn or completed, else empty"),
