@@ -299,6 +299,9 @@ timezone = "Europe/London"
 [clinic]
 country = "GB"
 
+[[arms]]
+code = "A"
+
 [[visits]]
 code = "BL"
 day = 0
@@ -315,11 +318,11 @@ def test_every_required_key_of_the_schema_is_refused_when_missing():
     from scheduler.protocol.schema import SCHEMA
 
     required = [(table, key.name) for table, keys in SCHEMA.items() for key in keys if key.required]
-    assert required == [("study", "id"), ("study", "timezone"), ("visits", "code"),
+    assert required == [("study", "id"), ("study", "timezone"), ("visits", "code"), ("arms", "code"),
                         ("criteria", "category"), ("criteria", "text")]
     for table, name in required:
         lines = MINIMAL.splitlines()
-        header = f"[[{table}]]" if table in ("visits", "criteria") else f"[{table}]"
+        header = f"[[{table}]]" if table in ("visits", "arms", "criteria") else f"[{table}]"
         start = lines.index(header)
         kept = [line for number, line in enumerate(lines)
                 if not (number > start and line.startswith(f"{name} ="))
@@ -333,8 +336,8 @@ def test_every_default_of_the_schema_is_what_a_loaded_protocol_holds():
 
     protocol = parse_protocol(MINIMAL, "minimal")
     visit = protocol.visits[0]
-    holders = {"study": protocol, "clinic": protocol.clinic, "visits": visit}
-    model_name = {"id": "study_id"}
+    holders = {"study": protocol, "clinic": protocol.clinic, "visits": visit, "unscheduled": protocol}
+    model_name = {"id": "study_id", "codes": "unscheduled"}
     checked = []
     for table, keys in SCHEMA.items():
         for key in keys:
@@ -343,7 +346,8 @@ def test_every_default_of_the_schema_is_what_a_loaded_protocol_holds():
             assert getattr(holders[table], model_name.get(key.name, key.name)) == key.default
             checked.append(f"{table}.{key.name}")
     assert checked == ["study.title", "study.site_id", "clinic.weekdays", "visits.kind",
-                       "visits.procedures", "visits.anchor", "visits.minus", "visits.plus"]
+                       "visits.procedures", "visits.anchor", "visits.minus", "visits.plus", "visits.arms",
+                       "unscheduled.codes"]
     # Defaults computed from other keys (shown in the docs, None in the schema):
     assert visit.name == "BL"            # name: the code
     assert protocol.day0 == "BL"         # day0: the first visit
@@ -575,7 +579,7 @@ def test_the_translation_keys_come_from_the_schema():
     """The translation tables are in SCHEMA, so docs/protocol-file.md lists their keys."""
     from scheduler.protocol.schema import SCHEMA, TABLES, schema_markdown
 
-    assert TABLES == ("study", "clinic", "visits", "criteria")
+    assert TABLES == ("study", "clinic", "visits", "arms", "unscheduled", "criteria")
     assert [key.name for key in SCHEMA["study.translations"]] == ["title"]
     assert [key.name for key in SCHEMA["visits.translations"]] == ["name", "procedures"]
     page = schema_markdown()

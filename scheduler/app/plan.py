@@ -5,17 +5,21 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scheduler.app.results import Messages
 from scheduler.errors import ProtocolError
 from scheduler.i18n import _, ngettext, pgettext
 from scheduler.paths import label
 
+if TYPE_CHECKING:
+    from scheduler.protocol import Protocol
+
 
 def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Messages) -> list[str]:
     """The plan as lines of a table, after every check of the protocol file (exit 2 when
-    it cannot be used); warnings (visits not in time order) into ``messages``."""
-    from scheduler.outputs.people import display_width, pad
+    it cannot be used); warnings (visits not in time order) into ``messages``. A protocol
+    with [[arms]] has a second table below: which arm has which visit."""
     from scheduler.protocol import ENROLLMENT, country_problem, load_protocol_for
     from scheduler.sources.folder import resolve_study
 
@@ -36,11 +40,51 @@ def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Mes
         width = visit.minus + visit.plus + 1
         rows.append((visit.code, visit.name_in(), visit.timing, anchor,
                      ngettext("{count} day", "{count} days", width).format(count=width), visit.kind))
-    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     # TRANSLATORS: the plan's first line; {source} is the protocol file (or "built-in …").
     lines = [_("{study}: {count} visits, time zone {timezone}, Day 0 = {day0} ({source})").format(
         study=plan.study_id, count=len(plan.visits), timezone=plan.timezone, day0=plan.day0,
         source=plan.source)]
+    lines.extend(_table(rows))
+    if plan.arms:
+        lines.append("")
+        lines.extend(_arms_table(plan))
+    return lines
+
+
+# The marks of the arms table: the arm has the visit, or not.
+HAS_VISIT = "✓"
+LACKS_VISIT = "–"
+
+
+def _arms_table(plan: Protocol) -> list[str]:
+    """The arms side by side: one row per visit, one column per arm (its code and name in
+    the reader's language), ✓ where the arm has the visit, – where it does not."""
+    headings = [pgettext("heading", "code"), pgettext("heading", "visit")]
+    for arm in plan.arms:
+        name = arm.name_in()
+        # TRANSLATORS: an arm's column heading in the protocol's arms table: its code and its
+        # name, "A (Three transplants)".
+        headings.append(arm.code if name == arm.code else _("{code} ({name})").format(code=arm.code, name=name))
+    rows = [tuple(headings)]
+    has = [{visit.code for visit in plan.visits_of(arm.code)} for arm in plan.arms]
+    for visit in plan.visits:
+        rows.append((visit.code, visit.name_in(),
+                     *(HAS_VISIT if visit.code in codes else LACKS_VISIT for codes in has)))
+    count = len(plan.arms)
+    # TRANSLATORS: the first line of the arms table, below the plan; keep the marks ✓ and –
+    # (the table's cells).
+    first = ngettext("{count} arm: ✓ the arm has the visit, – it does not",
+                     "{count} arms: ✓ the arm has the visit, – it does not", count).format(count=count)
+    return [first, *_table(rows)]
+
+
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """``rows`` (the first the headings) as lines, each column as wide as its widest cell
+    drawn on a terminal, a line of dashes under the headings."""
+    from scheduler.outputs.people import display_width, pad
+
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
     for number, row in enumerate(rows):
         lines.append("  ".join(pad(cell, width) for cell, width in zip(row, widths)).rstrip())
         if number == 0:

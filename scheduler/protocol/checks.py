@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.errors import Problem
-from scheduler.i18n import LANGUAGES, _, language_named
+from scheduler.i18n import LANGUAGES, _, language_named, ngettext
 from scheduler.protocol.locator import Locator
-from scheduler.protocol.model import UNITS, Clinic, Criterion, Design, Protocol, Unit, Visit, VisitWords
+from scheduler.protocol.model import UNITS, Arm, Clinic, Criterion, Design, Protocol, Unit, Visit, VisitWords
 from scheduler.protocol.schema import (
     CODE_PATTERN,
     ENROLLMENT,
@@ -112,7 +112,8 @@ class Checker:
             if table not in TABLES:
                 guess = difflib.get_close_matches(table, list(TABLES), n=1)
                 fix = (_("did you mean [{table}]?").format(table=guess[0]) if guess
-                       else _("a protocol file has [study], an optional [clinic] and [[visits]]"))
+                       else _("a protocol file has [study] and [[visits]], and may have [clinic], "
+                              "[[arms]], [unscheduled] and [[criteria]]"))
                 self.add(_("unknown table '{table}'").format(table=table), self.where.table_line(table), fix)
 
         study = data.get("study")
@@ -138,7 +139,10 @@ class Checker:
             if "title" in words}
 
         clinic = self.check_clinic(data.get("clinic"), base_folder)
+        arms, arm_codes = self.check_arms(data.get("arms"))
         visits = self.check_visits(data.get("visits"))
+        self.check_visit_arms(visits, arm_codes, data.get("visits"))
+        unscheduled = self.check_unscheduled(data.get("unscheduled"), visits)
         design = self.check_design(study, study_id, self.check_criteria(data.get("criteria")))
 
         day0 = self.text(study, "day0", "[study]", "study")
@@ -148,11 +152,128 @@ class Checker:
                      self.where.key_line("study", 0, "day0"),
                      _("use one of the visit codes: {codes}").format(codes=", ".join(codes)), day0)
         self.check_reach(visits)
+        reference = day0 if day0 is not None else (codes[0] if codes else None)
+        raw_visits = data.get("visits")
+        every_visit = isinstance(raw_visits, list) and len(raw_visits) == len(visits)  # none left out
+        if arms and every_visit and reference in codes:
+            chosen = next(visit for visit in visits if visit.code == reference)
+            if chosen.arms and not {arm.code for arm in arms} <= set(chosen.arms):
+                self.add(_("[study]: the Day 0 visit is {visit}, which not every arm has").format(visit=reference),
+                         self.where.key_line("study", 0, "day0") or self.where.table_line("visits", 0),
+                         _("the Day 0 visit is every participant's SDTM reference date: choose a visit every "
+                           "arm has with day0 = \"…\""))
         if self.problems or study_id is None or timezone is None or not visits:
             return None
         return Protocol(study_id=study_id, timezone=timezone, visits=tuple(visits), title=title,
                         site_id=site_id, day0=day0 or codes[0], clinic=clinic, source=self.source,
-                        language=language, title_translations=title_translations, design=design)
+                        language=language, title_translations=title_translations, design=design,
+                        arms=tuple(arms), unscheduled=unscheduled)
+
+    def check_arms(self, arms: Any) -> tuple[list[Arm], list[str] | None]:
+        """[[arms]]: each a code (as a visit code: it travels into SDTM ARMCD and file names)
+        and a name; codes distinct. The arms, and the usable codes written in [[arms]] (None
+        without [[arms]]): an arm with another problem (an unknown key) is still an arm its
+        visits may name."""
+        if arms is None:
+            return [], None
+        if not isinstance(arms, list) or not all(isinstance(item, dict) for item in arms):
+            self.add(_("'arms' must be written as [[arms]] tables"), self.where.table_line("arms"),
+                     _("write each arm under its own [[arms]] header"))
+            return [], []
+        found: list[Arm] = []
+        seen: dict[str, int] = {}
+        for index, raw in enumerate(arms):
+            code_value = raw.get("code")
+            # TRANSLATORS: the 2nd [[arms]] table of the protocol file, whose code is B: "arm 2 (B)".
+            label = (_("arm {number} ({code})").format(number=index + 1, code=code_value)
+                     if isinstance(code_value, str) else _("arm {number}").format(number=index + 1))
+            start = len(self.problems)
+            self.unknown_keys(raw, SCHEMA["arms"], label, "arms", index, subtables=True)
+            code = self.text(raw, "code", label, "arms", index)
+            if code is not None:
+                if not CODE_PATTERN.match(code):
+                    self.add(_("{where}: 'code' has characters an arm code cannot hold").format(where=label),
+                             self.where.key_line("arms", index, "code"),
+                             _("start with a letter or digit; then letters, digits, _ . - ; at most 20"), code)
+                elif code in seen:
+                    self.add(_("{where}: arm code '{code}' is used twice (also arm {other})").format(
+                                 where=label, code=code, other=seen[code] + 1),
+                             self.where.key_line("arms", index, "code"), _("give every arm its own code"))
+                else:
+                    seen[code] = index
+            name = self.text(raw, "name", label, "arms", index) or code or ""
+            words = {language: given["name"] for language, given in
+                     self.translations(raw, label, "arms", index).items() if "name" in given}
+            if len(self.problems) == start and code is not None:
+                found.append(Arm(code, name, words))
+        return found, list(seen)
+
+    def check_visit_arms(self, visits: list[Visit], arm_codes: list[str] | None, raw_visits: Any) -> None:
+        """Each visit's `arms` names arms of [[arms]] (``arm_codes``: None without [[arms]]); a
+        visit's anchor is a visit every one of its arms has (else a participant of that arm
+        would have a window hung on nothing). A visit is named by its place in the file
+        (``raw_visits``): a visit before it may have had problems of its own."""
+        if arm_codes is not None and not arm_codes:
+            return  # [[arms]] holds no usable code: said there
+        codes = arm_codes or []
+        places: dict[str, int] = {}
+        for place, raw in enumerate(raw_visits if isinstance(raw_visits, list) else []):
+            written = raw.get("code") if isinstance(raw, dict) else None
+            if isinstance(written, str):
+                places.setdefault(written.strip(), place)
+        by_code = {visit.code: visit for visit in visits}
+        for visit in visits:
+            index = places[visit.code]
+            label = _visit_label(index + 1, visit.code)
+            line = self.where.key_line("visits", index, "arms")
+            unknown = [arm for arm in visit.arms if arm not in codes]
+            if unknown and not codes:
+                self.add(_("{where}: 'arms' names arms, but the protocol has no [[arms]]").format(where=label),
+                         line, _("add an [[arms]] table for each arm, or remove 'arms'"), list(visit.arms))
+                continue
+            if unknown:
+                self.add(_("{where}: 'arms' names no arm of [[arms]]: {arms}").format(
+                             where=label, arms=", ".join(unknown)), line,
+                         _("use the codes of [[arms]]: {codes}").format(codes=", ".join(codes)), list(visit.arms))
+                continue
+            if visit.anchor == ENROLLMENT or visit.anchor not in by_code:
+                continue
+            mine = set(visit.arms or codes)
+            anchor = by_code[visit.anchor]
+            lacking = sorted(mine - set(anchor.arms or codes), key=codes.index) if codes else []
+            if lacking:
+                self.add(ngettext("{where}: anchored on {anchor}, which arm {arms} does not have",
+                                  "{where}: anchored on {anchor}, which arms {arms} do not have",
+                                  len(lacking)).format(where=label, anchor=anchor.code, arms=", ".join(lacking)),
+                         self.where.key_line("visits", index, "anchor"),
+                         _("anchor it on a visit every arm of it has, or give it only the arms {anchor} has").format(
+                             anchor=anchor.code))
+
+    def check_unscheduled(self, table: Any, visits: list[Visit]) -> tuple[str, ...]:
+        """[unscheduled] codes: visit codes the visits file may use for unscheduled visits
+        (default UNS), none of them a protocol visit's."""
+        default: tuple[str, ...] = _default("unscheduled", "codes", tuple)
+        if table is None:
+            return default
+        line = self.where.table_line("unscheduled")
+        if not isinstance(table, dict):
+            self.add(_("'unscheduled' must be a table: [unscheduled]"), line)
+            return default
+        self.unknown_keys(table, SCHEMA["unscheduled"], "[unscheduled]", "unscheduled", 0)
+        codes = self.text_list(table, "codes", "[unscheduled]", self.where.key_line("unscheduled", 0, "codes"),
+                               '["UNS"]')
+        if codes is None:
+            return default
+        planned = {visit.code for visit in visits}
+        for code in codes:
+            key_line = self.where.key_line("unscheduled", 0, "codes")
+            if not CODE_PATTERN.match(code) or code.casefold() == ENROLLMENT:
+                self.add(_("[unscheduled]: '{code}' has characters a visit code cannot hold").format(code=code),
+                         key_line, _("start with a letter or digit; then letters, digits, _ . - ; at most 20"))
+            elif code in planned:
+                self.add(_("[unscheduled]: '{code}' is also a planned visit's code").format(code=code), key_line,
+                         _("give unscheduled visits a code of their own, such as UNS"))
+        return tuple(dict.fromkeys(codes))
 
     def check_design(self, study: dict[str, Any], study_id: str | None,
                      criteria: tuple[Criterion, ...]) -> Design:
@@ -535,6 +656,10 @@ class Checker:
                 self.add(_("{where}: 'epoch' must be an SDTM epoch such as TREATMENT or FOLLOW-UP").format(
                              where=label), line("epoch"),
                          _("use letters, digits, spaces and hyphens; at most 40"), given_epoch)
+        visit_arms = self.text_list(raw, "arms", label, line("arms"), '["A"]') or ()
+        if "arms" in raw and isinstance(raw["arms"], list) and not visit_arms:
+            self.add(_("{where}: 'arms' is empty: no participant would have the visit").format(where=label),
+                     line("arms"), _("name the arms that have it, or leave 'arms' out for every arm"))
         visitnum: float | None = None
         if "visitnum" in raw:
             value = raw["visitnum"]
@@ -548,7 +673,7 @@ class Checker:
             return None
         return Visit(code=code, name=name, anchor=anchor, unit=unit, amount=amount,
                      minus=minus, plus=plus, kind=kind, procedures=procedures, translations=translations,
-                     epoch=epoch, visitnum=visitnum)
+                     epoch=epoch, visitnum=visitnum, arms=tuple(dict.fromkeys(visit_arms)))
 
     def integer(self, raw: dict[str, Any], key: str, label: str, line: int | None,
                 allow_negative: bool = False) -> int | None:

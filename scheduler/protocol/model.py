@@ -59,6 +59,8 @@ class Visit:
     # (None: the visit's place in the file).
     epoch: str = ""
     visitnum: float | None = None
+    # The arms that have the visit (`arms = [...]`); empty: every arm.
+    arms: tuple[str, ...] = ()
     # [visits.translations.LANG]: the name and procedures people read in LANG.
     translations: dict[str, VisitWords] = field(default_factory=dict, compare=False, hash=False)
 
@@ -89,6 +91,22 @@ class Visit:
     def category(self) -> str:
         """The calendar category: the visit's kind, else "visit"."""
         return self.kind or DEFAULT_KIND
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm ([[arms]]): a group of participants with its own visits."""
+
+    code: str
+    name: str
+    translations: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def name_in(self, language: str | None = None) -> str:
+        return self.translations.get(language or current()) or self.name
+
+    @property
+    def contract_name(self) -> str:
+        return self.name_in("en")
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,9 @@ class Protocol:
     # [study.translations.LANG] title.
     title_translations: dict[str, str] = field(default_factory=dict, compare=False)
     design: Design = field(default_factory=Design)
+    arms: tuple[Arm, ...] = ()
+    # [unscheduled] codes: records of visits between the planned ones, never judged.
+    unscheduled: tuple[str, ...] = ("UNS",)
     _by_code: dict[str, Visit] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -213,6 +234,21 @@ class Protocol:
         return [_("the window of {visits} closes more than {years} years after enrollment (the last about "
                   "{span:.0f} years after) — check the offsets if that is not the plan").format(
                     visits=", ".join(code for code, _close in far), years=years, span=span)]
+
+    @property
+    def arm_codes(self) -> tuple[str, ...]:
+        return tuple(arm.code for arm in self.arms)
+
+    def visits_of(self, arm: str | None) -> tuple[Visit, ...]:
+        """The visits a participant of ``arm`` has: every visit without arms; with arms, those
+        that name it, and for a participant not yet assigned (None or ""), the visits every
+        arm has."""
+        if not self.arms:
+            return self.visits
+        if not arm:
+            every = set(self.arm_codes)
+            return tuple(visit for visit in self.visits if not visit.arms or every <= set(visit.arms))
+        return tuple(visit for visit in self.visits if not visit.arms or arm in visit.arms)
 
     def visit_numbers(self) -> dict[str, float]:
         """SDTM VISITNUM per code: the visit's `visitnum`, else its place in the file."""

@@ -140,6 +140,22 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
             "needs one for every visit.", '"TREATMENT"'),
         Key("visitnum", "number", False, None, "the visit's place in the file (1, 2, 3 …)",
             "The SDTM VISITNUM, fixed per code so later protocol versions never renumber a transfer.", "2"),
+        Key("arms", "list of arm codes", False, (), "every arm",
+            "The arms that have this visit (`[[arms]]` codes); a participant of another arm does not.",
+            '["A"]'),
+    ),
+    "arms": (
+        Key("code", "arm code", True, None, "—",
+            "Short unique code of the arm, as the roster's `arm` column gives it (SDTM ARMCD).", '"A"'),
+        Key("name", "text", False, None, "the code", "The arm's name (SDTM ARM).", '"Three transplants"'),
+    ),
+    "arms.translations": (
+        Key("name", "text", False, None, "the arm's `name`", "The arm's name in LANG.", '"三次移植"'),
+    ),
+    "unscheduled": (
+        Key("codes", "list of visit codes", False, ("UNS",), '["UNS"]',
+            "Codes of unscheduled visits in the visits file: any number per participant, never judged.",
+            '["UNS", "AE"]'),
     ),
     "criteria": (
         Key("category", "term", True, None, "—", "INCLUSION or EXCLUSION.", '"INCLUSION"'),
@@ -176,6 +192,9 @@ def schema_markdown() -> str:
               "study.translations": f"[study.translations.LANG] (optional; LANG: {languages})",
               "clinic": "[clinic] (optional)", "visits": "[[visits]] (one per visit)",
               "criteria": "[[criteria]] (optional, one per eligibility criterion; SDTM TI)",
+              "arms": "[[arms]] (optional, one per arm; the roster's `arm` column names one)",
+              "arms.translations": f"[arms.translations.LANG] (optional, after the arm's keys; LANG: {languages})",
+              "unscheduled": "[unscheduled] (optional)",
               "visits.translations": f"[visits.translations.LANG] (optional, after the visit's keys; "
                                      f"LANG: {languages})"}
     for table, keys in SCHEMA.items():
