@@ -187,7 +187,7 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     country = _country(study.protocol)
     built = sdtm.build(study.protocol, table, study.participants, study.as_of, country,
-                       study.participants_label)
+                       study.participants_label, study.records.unscheduled)
     code = report_problems(study, messages)
     for note in built.warnings:
         messages.warning(note)

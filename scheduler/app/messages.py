@@ -60,6 +60,23 @@ def warn_reason_missing(table: pd.DataFrame, messages: Messages) -> None:
                      .format(count=count, visits=listed(named, count)))
 
 
+def warn_unscheduled_reason(unscheduled: pd.DataFrame, messages: Messages) -> None:
+    """An unscheduled visit without its reason (why the participant came): recommended, so a
+    warning, never a problem."""
+    missing = unscheduled[unscheduled["reason"] == ""]
+    if not len(missing):
+        return
+    named = [f"{row.participant_id} {row.visit_code} {str(row.actual_date)[:10]}"
+             for row in missing.head(MAX_LISTED_WARNINGS).itertuples()]
+    count = len(missing)
+    # TRANSLATORS: {visits} lists "ID CODE DATE"; the command line stays as it is.
+    messages.warning(ngettext("reason missing for {count} unscheduled visit: {visits} — say why the participant "
+                              "came: visit-scheduler correct ID CODE --date DATE --visit-reason \"…\" --reason \"…\"",
+                              "reason missing for {count} unscheduled visits: {visits} — say why each participant "
+                              "came: visit-scheduler correct ID CODE --date DATE --visit-reason \"…\" --reason \"…\"",
+                              count).format(count=count, visits=listed(named, count)))
+
+
 def with_reason_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """For tables people read: a deviation without a reason says so."""
     shown = frame.copy()
@@ -68,4 +85,5 @@ def with_reason_missing(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-__all__ = ["MAX_LISTED_WARNINGS", "listed", "report_problems", "warn_reason_missing", "with_reason_missing"]
+__all__ = ["MAX_LISTED_WARNINGS", "listed", "report_problems", "warn_reason_missing", "warn_unscheduled_reason",
+           "with_reason_missing"]

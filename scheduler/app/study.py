@@ -16,8 +16,9 @@ from scheduler import clock
 from scheduler.core.clinic import Closures
 from scheduler.core.dates import as_day
 from scheduler.core.records import Records, check_records
+from scheduler.core.suggestions import listed
 from scheduler.errors import InputFileError, OptionError, Problem, SchedulerError
-from scheduler.i18n import _
+from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 from scheduler.protocol import Protocol, load_protocol_for
 from scheduler.sources.folder import Inputs, resolve_study
@@ -145,6 +146,34 @@ def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
     return ()
 
 
+def check_arms(protocol: Protocol, participants: pd.DataFrame, participants_label: str) -> tuple[str, ...]:
+    """With [[arms]]: an `arm` naming no arm of the protocol stops the command (every such
+    line listed, exit 2: a participant scheduled on the wrong visits must not go unnoticed);
+    participants with no arm yet get one warning. Without [[arms]], the column is not read."""
+    if not protocol.arms or "arm" not in participants:
+        return ()
+    arms = participants["arm"].fillna("").astype(str)
+    codes = ", ".join(protocol.arm_codes)
+    unknown = participants[(arms != "") & ~arms.isin(protocol.arm_codes)]
+    if len(unknown):
+        problems = [Problem(participants_label, _("not an arm of the protocol"), line=int(line), column="arm",
+                            value=str(arm), fix=_("use one of: {arms}").format(arms=codes))
+                    for line, arm in zip(unknown["line"].tolist(), arms[unknown.index].tolist())]
+        raise InputFileError(ngettext(
+            "{file}: the participants file cannot be used until this problem is fixed (a participant on "
+            "the wrong arm's visits must not go unnoticed)",
+            "{file}: the participants file cannot be used until these {count} problems are fixed (a "
+            "participant on the wrong arm's visits must not go unnoticed)",
+            len(problems)).format(file=participants_label, count=len(problems)), problems)
+    waiting = participants.loc[arms == "", "participant_id"].tolist()
+    if not waiting:
+        return ()
+    # TRANSLATORS: {participants} lists participant IDs; the command line stays as it is.
+    return (_("not yet assigned to an arm: {participants} — until then they have only the visits every arm "
+              "has (visit-scheduler correct ID --arm ARM --reason …)").format(
+                  participants=listed(waiting, len(waiting))),)
+
+
 def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
                inputs: Inputs | None = None,
                participants: pd.DataFrame | None = None, check_trail: bool = True) -> Study:
@@ -163,6 +192,7 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
     if participants is None:
         participants = read_participants(inputs.participants, participants_label, options.encoding,
                                          options.sheet, options.date_format, notes)
+    arm_notes = check_arms(protocol, participants, participants_label)
     today = clock.today(protocol.timezone)
     as_of = today if as_of is None else as_day(as_of)
     records = Records.empty()
@@ -181,7 +211,7 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
           "a withdrawal date for {participant} — fill in the date the participant withdrew; "
           "until then they are scheduled as active").format(file=participants_label, line=row.line,
                                                             participant=row.participant_id)
-        for row in reason_only.itertuples())
+        for row in reason_only.itertuples()) + arm_notes
     return Study(protocol, participants, records, today, as_of,
                  protocol.source if inputs.protocol is None else label(inputs.protocol),
                  participants_label, visits_label, tuple(enrolled_later), roster_warnings, inputs)

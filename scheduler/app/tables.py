@@ -19,13 +19,22 @@ from scheduler.app.messages import (
     listed,
     report_problems,
     warn_reason_missing,
+    warn_unscheduled_reason,
     with_reason_missing,
 )
 from scheduler.app.results import Messages, TableResult
 from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.dates import as_day
 from scheduler.core.schedule import SCHEDULE_COLUMNS
-from scheduler.core.status import CHECK_COLUMNS, compute_check, due_list, overdue, withdrawal_per_row
+from scheduler.core.status import (
+    CHECK_COLUMNS,
+    compute_check,
+    due_list,
+    overdue,
+    unscheduled_rows,
+    with_unscheduled,
+    withdrawal_per_row,
+)
 from scheduler.core.suggestions import suggest_for
 from scheduler.core.words import DEVIATIONS
 from scheduler.errors import EXIT_DATA_PROBLEMS, EXIT_OK, OptionError
@@ -60,6 +69,9 @@ def named(frame: pd.DataFrame, studies: Sequence[Study]) -> pd.DataFrame:
         names = {visit.code: visit.name_in() for visit in studies[0].protocol.visits}
         keys = shown["visit_code"].astype(object)
     shown["visit_name"] = keys.map(names).where(keys.isin(list(names)), shown["visit_name"].astype(object))
+    if "status" in shown.columns:
+        # TRANSLATORS: the name shown for a record of an unscheduled visit (status unscheduled).
+        shown.loc[shown["status"].astype(object) == "unscheduled", "visit_name"] = _("Unscheduled visit")
     return shown
 
 
@@ -120,6 +132,11 @@ def judge(study: Study, deviations_only: bool, messages: Messages) -> Judged:
         table = table[is_deviation]
     table = table.reset_index(drop=True)
     warn_reason_missing(table, messages)
+    if not deviations_only:
+        # Unscheduled visits: listed after each participant's planned ones, never judged.
+        extra = unscheduled_rows(study.protocol, study.participants, study.records, study.as_of)
+        warn_unscheduled_reason(extra, messages)
+        table = with_unscheduled(table, extra)
     return Judged(table, count, len(is_deviation), code)
 
 
@@ -154,7 +171,7 @@ def worklist_of(study: Study, days: int, messages: Messages) -> tuple[pd.DataFra
                & (table["window_close"].to_numpy().astype("M8[D]") >= as_day(study.as_of)))
     table["suggested_date"] = suggestions(study, table, messages, shown=on_list)
     worklist = due_list(table, study.as_of, days,
-                        withdrawal_per_row(study.participants, len(study.protocol.visits)))
+                        withdrawal_per_row(study.participants, table))
     late = overdue(table)
     if len(late):
         named = [f"{row.participant_id} {row.visit_code}"
@@ -224,7 +241,18 @@ def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | No
     lines.append("  " + _("{count} visits: {summary}; {deviations}").format(
         count=len(table), summary=summary,
         deviations=ngettext("{count} deviation", "{count} deviations", deviations).format(count=deviations)))
+    if "arm" in table and len(table):
+        arm = str(table["arm"].iloc[0])
+        lines.append("  " + (_("arm {arm}").format(arm=arm) if arm else _("no arm assigned yet")))
     lines.append("")
+    # Unscheduled visits after the planned ones: in the table, never in the counts above.
+    position = int(match.index[0])
+    extra = unscheduled_rows(study.protocol, match.reset_index(drop=True),
+                             study.records.of_participant(position), study.as_of)
+    if len(extra):
+        warn_unscheduled_reason(extra, messages)
+        extra["suggested_date"] = np.datetime64("NaT", "D")
+        table = with_unscheduled(table, extra)
     shown = with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
                                          "window_close", "suggested_date", "actual_date", "status",
                                          "days_outside", "reason"]]

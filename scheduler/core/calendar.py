@@ -38,6 +38,7 @@ from typing import SupportsInt, cast
 import numpy as np
 import pandas as pd
 
+from scheduler.core.arms import row_participants
 from scheduler.core.dates import as_day
 from scheduler.core.words import DEVIATIONS, DONE, PENDING, Status
 from scheduler.errors import OutputError
@@ -92,13 +93,19 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
     A visit still to do carries a reminder, unless its reminder day (``remind_days`` before
     the window opens) is not after ``as_of``: a reminder already past would pop up as
     overdue every time the calendar is opened."""
-    visits = len(protocol.visits)
     visit_index = {code: index for index, code in enumerate(protocol.codes)}
-    # Rows are participant-major in protocol order, so a visit's anchor row is a fixed step back.
+    # Each row's anchor row: the same participant's row of the anchor visit (with arms a
+    # participant has only their arm's visits, and the anchor is always one of them), or the
+    # row itself for a visit hung on enrollment.
     position = np.arange(len(check))
-    offset = np.array([0 if v.anchor == ENROLLMENT else visit_index[v.anchor] - i
-                       for i, v in enumerate(protocol.visits)])
-    anchor_row = position + np.tile(offset, len(check) // visits if visits else 0)
+    person = row_participants(check)
+    column = np.asarray(check["visit_code"].cat.codes.to_numpy(), dtype=np.int64)
+    anchor_of = np.array([visit_index[v.anchor] if v.anchor != ENROLLMENT else -1 for v in protocol.visits],
+                         dtype=np.int64)
+    rows = np.full((len(check["participant_id"].cat.categories), len(protocol.visits)), -1, dtype=np.int64)
+    rows[person, column] = position
+    wanted = anchor_of[column]
+    anchor_row = np.where(wanted < 0, position, rows[person, np.maximum(wanted, 0)])
 
     opens = check["window_open"].to_numpy().astype("M8[D]")
     closes = check["window_close"].to_numpy().astype("M8[D]")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scheduler.core.arms import row_participants
 from scheduler.core.calendar import file_names_for
 from scheduler.core.words import DEVIATIONS, PENDING, Status
 from scheduler.i18n import N_, _, ngettext, pgettext
@@ -200,9 +201,11 @@ def visit_plans(protocol: Protocol, roster: pd.DataFrame, check: pd.DataFrame,
                 as_of: np.datetime64) -> list[VisitPlan]:
     """Every roster participant's plan, in roster order (``check`` in roster then protocol
     order, as ``compute_check`` gives it)."""
-    count = len(protocol.visits)
-    return [visit_plan(protocol, roster.iloc[position], check.iloc[position * count:(position + 1) * count],
-                       as_of)
+    # Each participant's rows, found by position (with arms, participants have different
+    # numbers of visits): the rows are participant-major, so one split does it.
+    people = row_participants(check)
+    bounds = np.searchsorted(people, np.arange(len(roster) + 1))
+    return [visit_plan(protocol, roster.iloc[position], check.iloc[bounds[position]:bounds[position + 1]], as_of)
             for position in range(len(roster))]
 
 

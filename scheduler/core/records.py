@@ -18,16 +18,40 @@ Which record is used, in order of the rules (PRODUCT.md, "Data problems"):
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from scheduler.core import dates as datelib
+from scheduler.core.arms import expected_visits
 from scheduler.core.table import Table
 from scheduler.errors import Problem
 from scheduler.i18n import _, ngettext
 from scheduler.protocol import Protocol
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    """Records of unscheduled visits ([unscheduled] codes): any number per participant,
+    never judged, never an anchor. ``participant``: roster positions; ``line``: the visits
+    file's lines (a correction names the record by its date)."""
+
+    participant: np.ndarray
+    code: np.ndarray
+    actual_date: np.ndarray
+    reason: np.ndarray
+    line: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Unscheduled:
+        return cls(np.array([], dtype=np.int64), np.array([], dtype=object), np.array([], dtype="M8[D]"),
+                   np.array([], dtype=object), np.array([], dtype=np.int64))
+
+    def of_participant(self, position: int) -> Unscheduled:
+        keep = self.participant == position
+        return Unscheduled(np.zeros(int(keep.sum()), dtype=np.int64), self.code[keep], self.actual_date[keep],
+                           self.reason[keep], self.line[keep])
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,7 @@ class Records:
     actual_date: np.ndarray
     reason: np.ndarray
     problems: tuple[Problem, ...]
+    unscheduled: Unscheduled = field(default_factory=Unscheduled.empty)
 
     @classmethod
     def empty(cls) -> Records:
@@ -53,7 +78,7 @@ class Records:
         """One participant's records, renumbered for a roster of that participant alone."""
         keep = self.participant == position
         return Records(np.zeros(int(keep.sum()), dtype=np.int64), self.visit[keep],
-                       self.actual_date[keep], self.reason[keep], ())
+                       self.actual_date[keep], self.reason[keep], (), self.unscheduled.of_participant(position))
 
 
 def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFrame,
@@ -68,6 +93,8 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     reason = records["reason"].to_numpy(dtype=object)
     lines = records["line"].to_numpy()
     known = participant >= 0
+    # Unscheduled visits (a participant comes in for an adverse event): their own rules below.
+    unscheduled = np.isin(records["visit_code"].to_numpy(dtype=object), list(protocol.unscheduled))
     enrollment = np.where(known, participants["enrollment_date"].to_numpy().astype("M8[D]")
                           [np.clip(participant, 0, None)], np.datetime64("NaT"))
     withdrawal = np.where(known, participants["withdrawal_date"].to_numpy().astype("M8[D]")
@@ -81,11 +108,18 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
                   else np.zeros(len(records), dtype=bool))
 
     # Each record gets the first rule it breaks; the order is the order of the checks.
+    # With [[arms]], a visit the participant's arm does not have (D14 for an arm without a
+    # third transplant): a record of it is a mistake, not a visit to judge.
+    expected = expected_visits(protocol, participants)
+    not_of_arm = (np.zeros(len(records), dtype=bool) if expected is None
+                  else known & (visit >= 0) & ~expected[np.clip(participant, 0, None), np.clip(visit, 0, None)])
     rules = [
         (unreadable, "read problem"),
         (~known, "unknown participant"),
-        (visit < 0, "unknown visit"),
+        ((visit < 0) & ~unscheduled, "unknown visit"),
+        (not_of_arm, "not of the arm"),
         (~np.isin(date_code, (datelib.OK, datelib.EMPTY)), "bad date"),
+        (unscheduled & (date_code == datelib.EMPTY), "unscheduled without date"),
         ((date_code == datelib.EMPTY) & (reason == ""), "empty without reason"),
         (has_date & (actual > today), "after today"),
         (has_date & (actual < enrollment) & ~before_allowed, "before enrollment"),
@@ -103,7 +137,12 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
 
     # Records dated after an explicit past as-of date had not happened yet: not problems.
     usable = (broken < 0) & ~(has_date & (actual > as_of))
-    index = np.flatnonzero(usable)
+    # Unscheduled visits are kept apart: the duplicate and order rules are for planned ones.
+    extra = np.flatnonzero(usable & unscheduled)
+    extra = extra[np.lexsort((lines[extra], actual[extra].astype(np.int64), participant[extra]))]
+    kept = Unscheduled(participant[extra].astype(np.int64), records["visit_code"].to_numpy(dtype=object)[extra],
+                       actual[extra], reason[extra], lines[extra].astype(np.int64))
+    index = np.flatnonzero(usable & ~unscheduled)
     # Per participant and visit: dated records before a "did not happen" record (NaT), the
     # earliest date first, then the file's order. np.lexsort sorts by its LAST key first.
     order = np.lexsort((lines[index], actual[index].astype(np.int64), np.isnat(actual[index]),
@@ -118,7 +157,7 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     used = Records(participant[index], visit[index], actual[index], reason[index], ())
     problems += describe.out_of_order(used, index, len(participants), len(codes))
     problems.sort(key=lambda problem: problem.line or 0)
-    return Records(used.participant, used.visit, used.actual_date, used.reason, tuple(problems))
+    return Records(used.participant, used.visit, used.actual_date, used.reason, tuple(problems), kept)
 
 
 class _Describer:
@@ -150,6 +189,13 @@ class _Describer:
     @functools.cached_property
     def roster(self) -> list[str]:
         return list(self.participants["participant_id"])
+
+    @functools.cached_property
+    def arms(self) -> dict[str, str]:
+        """Each participant's arm ("" not yet assigned), for the "not of the arm" message."""
+        if "arm" not in self.participants:
+            return {}
+        return dict(zip(self.roster, self.participants["arm"].fillna("").astype(str)))
 
     @functools.cached_property
     def by_stripped(self) -> dict[str, str]:
@@ -185,6 +231,21 @@ class _Describer:
         if rule == "unknown visit":
             return problem(_("visit code not in the protocol"), "visit_code", code,
                            self._code_hint(code))
+        if rule == "unscheduled without date":
+            return problem(_("an unscheduled visit needs the date it took place"), "actual_date", None,
+                           _("fill in actual_date, or remove the line if the visit did not take place"))
+        if rule == "not of the arm":
+            arm = self.arms.get(participant, "")
+            if arm:
+                return problem(_("{participant} is in arm {arm}, which does not have visit {visit}").format(
+                                   participant=participant, arm=arm, visit=code),
+                               "visit_code", code,
+                               _("check the visit code, or the participant's arm (visit-scheduler correct ID "
+                                 "--arm ARM --reason …)"))
+            return problem(_("{participant} is not yet assigned to an arm, and not every arm has visit {visit}").format(
+                               participant=participant, visit=code),
+                           "visit_code", code,
+                           _("assign the arm first: visit-scheduler correct ID --arm ARM --reason …"))
         if rule == "bad date":
             date_code = int(self.date_codes[position])
             return problem(datelib.what(date_code), "actual_date", date_text,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scheduler.core.arms import row_participants
 from scheduler.core.status import due_list, withdrawal_per_row
 from scheduler.core.words import DEVIATIONS, JUDGED, Status
 from scheduler.errors import OptionError
@@ -156,16 +157,31 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
         *(("  " + new_of_kind[kind], int(new_kinds.get(kind, 0))) for kind in DEVIATIONS),
         (_("missed visits still open (nothing recorded)"), int(untouched_missed.sum())),
         (_("deviations to date"), int(is_deviation.sum())),
+        *_per_arm(check, is_deviation),
         (_("deviation rate per visit to date"), rate),
     ]
-    due = due_list(check, np.datetime64(as_of, "D"), DUE_DAYS, withdrawal_per_row(participants, visits))
+    due = due_list(check, np.datetime64(as_of, "D"), DUE_DAYS, withdrawal_per_row(participants, check))
     # Compliance and the timeline are about participants enrolled as of the report's date.
-    enrolled_rows = np.repeat(enrolled, visits)
+    enrolled_rows = enrolled[row_participants(check)]
     compliance = _compliance(check[enrolled_rows], judged[enrolled_rows], is_deviation[enrolled_rows])
     return Report(study_id, title, site, week, as_of, made_at, sources, tuple(summary),
                   deviations[deviations["new_this_week"]].reset_index(drop=True),
                   deviations.reset_index(drop=True), due, compliance,
                   check[enrolled_rows].reset_index(drop=True), notes, trail_head)
+
+
+def _per_arm(check: pd.DataFrame, is_deviation: np.ndarray) -> list[tuple[str, int | float | str]]:
+    """With [[arms]] (the check's ``arm`` column): the deviations to date of each arm, under
+    the total, arms in their order of appearance, "not assigned" last."""
+    if "arm" not in check:
+        return []
+    counts = pd.Series(is_deviation).groupby(check["arm"].to_numpy(dtype=object), sort=False).sum()
+    rows: list[tuple[str, int | float | str]] = []
+    for arm, count in sorted(counts.items(), key=lambda item: item[0] == ""):
+        # TRANSLATORS: a line of the report's summary, under "deviations to date": {arm} is an arm's code.
+        label = _("arm {arm}").format(arm=arm) if arm else _("no arm assigned yet")
+        rows.append(("  " + label, int(count)))
+    return rows
 
 
 def _compliance(check: pd.DataFrame, judged: np.ndarray, is_deviation: np.ndarray) -> pd.DataFrame:

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scheduler.core.arms import expected_visits, row_participants
 from scheduler.core.dates import LAST_YEAR
 from scheduler.core.records import Records
 from scheduler.errors import ProtocolError
 from scheduler.i18n import _
 from scheduler.months import add_months
 
-__all__ = ["SCHEDULE_COLUMNS", "Grid", "add_months", "compute_grid", "compute_schedule",
-           "long_frame", "shift", "text"]
+__all__ = ["SCHEDULE_COLUMNS", "Grid", "add_months", "compute_grid", "compute_schedule", "expected_visits",
+           "long_frame", "row_participants", "shift", "text"]
 from scheduler.protocol import ENROLLMENT, Protocol, Visit
 
 NOT_A_DATE = np.datetime64("NaT")
@@ -142,4 +143,6 @@ def compute_schedule(protocol: Protocol, participants: pd.DataFrame,
     grid = compute_grid(protocol, participants["enrollment_date"].to_numpy(),
                         records if records is not None else Records.empty(),
                         participants["participant_id"].to_numpy(dtype=object))
-    return long_frame(protocol, participants, grid)
+    frame = long_frame(protocol, participants, grid)
+    expected = expected_visits(protocol, participants)
+    return frame if expected is None else frame[expected.ravel()].reset_index(drop=True)

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from scheduler.core.arms import row_participants
+from scheduler.core.records import Unscheduled
 from scheduler.core.sdtm_spec import DATASETS, ORDER, SDTMIG_VERSION, SUPPLEMENTAL
 from scheduler.core.words import DEVIATIONS, JUDGED, Status
 from scheduler.errors import ExportRefused, Problem
@@ -218,28 +220,46 @@ def trial_elements(protocol: Protocol) -> pd.DataFrame:
     return _sorted(frame, ["STUDYID", "ETCD"])
 
 
+def planned_arms(protocol: Protocol) -> list[tuple[str, str]]:
+    """(ARMCD, ARM) of every planned arm: [[arms]], else the one single group."""
+    if protocol.arms:
+        return [(arm.code, arm.contract_name) for arm in protocol.arms]
+    return [(SINGLE_ARM_CODE, arm_name(protocol))]
+
+
 def trial_arms(protocol: Protocol) -> pd.DataFrame:
+    """TA: per arm, the elements of the epochs its visits have, in element order."""
     found = elements(protocol)
-    return _frame("TA", {
-        "STUDYID": protocol.study_id, "DOMAIN": "TA", "ARMCD": SINGLE_ARM_CODE, "ARM": arm_name(protocol),
-        "TAETORD": np.arange(1, len(found) + 1, dtype=float), "ETCD": [e.code for e in found],
-        "ELEMENT": [e.name for e in found], "TABRANCH": "", "TATRANS": "", "EPOCH": [e.epoch for e in found],
-    }, len(found))
+    rows = []
+    for code, name in planned_arms(protocol):
+        epochs = {visit.epoch for visit in protocol.visits_of(code if protocol.arms else None)}
+        mine = [element for element in found if element.epoch in epochs]
+        for order, element in enumerate(mine, start=1):
+            rows.append({"STUDYID": protocol.study_id, "DOMAIN": "TA", "ARMCD": code, "ARM": name,
+                         "TAETORD": float(order), "ETCD": element.code, "ELEMENT": element.name, "TABRANCH": "",
+                         "TATRANS": "", "EPOCH": element.epoch})
+    return _sorted(pd.DataFrame(rows, columns=list(DATASETS["TA"].names)), ["STUDYID", "ARMCD", "TAETORD"])
 
 
 def trial_visits(protocol: Protocol) -> pd.DataFrame:
     planned = planned_days(protocol)
     numbers = protocol.visit_numbers()
     rows = []
+    every = set(protocol.arm_codes)
     for visit in protocol.visits:
         anchor = "enrollment" if visit.anchor == ENROLLMENT else visit.anchor
-        rows.append({
-            "STUDYID": protocol.study_id, "DOMAIN": "TV", "VISITNUM": numbers[visit.code],
-            "VISIT": visit.contract_name, "VISITDY": planned[visit.code], "ARMCD": "",
-            "TVSTRL": (f"{visit.unit.capitalize()} {visit.amount} from {anchor} (the target); window "
-                       f"{_days(visit.minus)} before to {_days(visit.plus)} after"),
-            "TVENRL": "End of the same day",
-        })
+        # A visit every arm has: one row, ARMCD empty (SDTMIG: the timing does not depend on
+        # the arm); a visit only some arms have: one row per such arm.
+        arms = [""] if not visit.arms or every <= set(visit.arms) else [a for a in protocol.arm_codes
+                                                                          if a in visit.arms]
+        for arm in arms:
+            rows.append({
+                "STUDYID": protocol.study_id, "DOMAIN": "TV", "VISITNUM": numbers[visit.code],
+                "VISIT": visit.contract_name, "VISITDY": planned[visit.code], "ARMCD": arm,
+                "TVSTRL": (f"{visit.unit.capitalize()} {visit.amount} from {anchor} (the target); window "
+                           f"{_days(visit.minus)} before to {_days(visit.plus)} after"),
+                "TVENRL": "End of the same day",
+            })
     return _sorted(pd.DataFrame(rows, columns=list(DATASETS["TV"].names)), ["STUDYID", "ARMCD", "VISITNUM"])
 
 
@@ -276,6 +296,7 @@ class Subjects:
     completed_epoch: np.ndarray  # (P,)
     consent: np.ndarray  # (P,) M8[D]: the informed consent on or before the as-of date, else NaT
     found: tuple[Element, ...] = ()  # the elements, in TA order (the columns of starts, ends)
+    opens: np.ndarray | None = None  # (P, V) window_open, NaT for a visit not expected
 
 
 def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -332,10 +353,20 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
              as_of: np.datetime64, roster: str = "") -> Subjects:
     count, visits = len(participants), len(protocol.visits)
     usubjid, site = usubjids(protocol, participants, roster)
-    actual = check["actual_date"].to_numpy().astype("M8[D]").reshape(count, visits)
-    close = check["window_close"].to_numpy().astype("M8[D]").reshape(count, visits)
-    status = check["status"].to_numpy(dtype=object).reshape(count, visits)
-    reason = check["reason"].to_numpy(dtype=object).reshape(count, visits)
+    # The check's rows into participant × visit arrays; with arms, the cells of a visit the
+    # participant's arm does not have stay empty (no date, no status: never judged).
+    person = row_participants(check)
+    column = np.asarray(check["visit_code"].cat.codes.to_numpy(), dtype=np.int64)
+    actual = np.full((count, visits), NAT)
+    actual[person, column] = check["actual_date"].to_numpy().astype("M8[D]")
+    close = np.full((count, visits), NAT)
+    close[person, column] = check["window_close"].to_numpy().astype("M8[D]")
+    status = np.full((count, visits), "", dtype=object)
+    status[person, column] = check["status"].to_numpy(dtype=object)
+    reason = np.full((count, visits), "", dtype=object)
+    reason[person, column] = check["reason"].to_numpy(dtype=object)
+    opens = np.full((count, visits), NAT)
+    opens[person, column] = check["window_open"].to_numpy().astype("M8[D]")
     done = ~np.isnat(actual)
     reference = actual[:, protocol.codes.index(protocol.day0)] if visits else np.full(count, NAT)
     withdrawal = participants["withdrawal_date"].to_numpy().astype("M8[D]")
@@ -380,7 +411,7 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
         ends[:, index] = np.where(started, np.where(np.isnat(following), final, following), NAT)
         following = np.where(started, starts[:, index], following)
     people = Subjects(usubjid, site, actual, close, status, reason, reference, withdrawn, starts, ends,
-                      completed, np.full(count, "", dtype=object), consent, found)
+                      completed, np.full(count, "", dtype=object), consent, found, opens)
     # The epoch of the element the participant was in when the study ended for them.
     return replace(people, completed_epoch=_epoch_on(people, completed, found))
 
@@ -454,8 +485,12 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
             "DM RFICDTC is after the first visit done for {count} participants: {participants} — check "
             "the consent dates (a validator flags a visit before consent)",
             len(ids)).format(count=len(ids), participants=", ".join(ids[:20]) + (" …" if len(ids) > 20 else "")))
-    arm = arm_name(protocol)
-    assigned = ~screened_out
+    # The planned arm: [[arms]]'s, from the roster (empty: not yet assigned); else the single group.
+    names = dict(planned_arms(protocol))
+    code = _column(participants, "arm") if protocol.arms else np.full(count, SINGLE_ARM_CODE, dtype=object)
+    arm = np.array([names.get(value, "") for value in code], dtype=object)
+    unassigned = code == ""
+    assigned = ~screened_out & ~unassigned
     frame = _frame("DM", {
         "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.usubjid,
         "SUBJID": participants["participant_id"].to_numpy(dtype=object),
@@ -464,12 +499,13 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
         "DTHDTC": iso(np.where(dead, people.withdrawn, NAT)), "DTHFL": np.where(dead, "Y", "").astype(object),
         "SITEID": people.site, "AGE": age, "AGEU": np.where(np.isnan(age), "", "YEARS").astype(object),
         "SEX": np.where(unknown, "U", sex).astype(object), "RACE": "",
-        "ARMCD": np.where(assigned, SINGLE_ARM_CODE, "").astype(object),
+        "ARMCD": np.where(assigned, code, "").astype(object),
         "ARM": np.where(assigned, arm, "").astype(object),
-        "ACTARMCD": np.where(is_treated & assigned, SINGLE_ARM_CODE, "").astype(object),
+        "ACTARMCD": np.where(is_treated & assigned, code, "").astype(object),
         "ACTARM": np.where(is_treated & assigned, arm, "").astype(object),
         "ARMNRS": np.where(screened_out, "SCREEN FAILURE",
-                           np.where(is_treated, "", "ASSIGNED, NOT TREATED")).astype(object),
+                           np.where(unassigned, "NOT ASSIGNED",
+                                    np.where(is_treated, "", "ASSIGNED, NOT TREATED"))).astype(object),
         "COUNTRY": country,
     }, count)
     return _sorted(frame, ["STUDYID", "USUBJID"]), warnings
@@ -557,7 +593,8 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     done = ~np.isnat(actual)
     # A record of a visit not done counts once its window has opened by the as-of date (a
     # look-back before then does not know of it, as it would not know of a later visit).
-    opened = check["window_open"].to_numpy().astype("M8[D]") <= np.asarray(as_of).astype("M8[D]")
+    assert people.opens is not None
+    opened = people.opens.ravel() <= np.asarray(as_of).astype("M8[D]")
     keep = np.isin(status, JUDGED) | (~done & (reason != "") & opened)
     codes = np.array(protocol.codes, dtype=object)
     numbers = protocol.visit_numbers()
@@ -657,16 +694,51 @@ def missing_epochs(protocol: Protocol) -> None:
                                                                         visits=", ".join(missing)))
 
 
+def unscheduled_visits(protocol: Protocol, people: Subjects, extra: Unscheduled) -> pd.DataFrame:
+    """SV rows of unscheduled visits: VISIT UNSCHEDULED, SVPRESP, SVOCCUR and VISITDY empty,
+    SVUPDES the reason; VISITNUM the VISITNUM of the last planned visit done on or before the
+    date + 0.01 × its rank since then (SDTMIG's convention: 2.01, 2.02 after visit 2; 0.01
+    before any); EPOCH the element the participant was in that day (as SE has it)."""
+    numbers = np.array([protocol.visit_numbers()[code] for code in protocol.codes], dtype=float)
+    dates = extra.actual_date.astype("M8[D]")
+    done = people.actual[extra.participant]  # (n, V)
+    before = ~np.isnat(done) & (done <= dates[:, None])
+    # The last one done: the latest date, of two on one day the later in the protocol.
+    key = np.where(before, done.astype(np.int64) * 1_000 + np.arange(len(numbers))[None, :], np.iinfo(np.int64).min)
+    last = key.argmax(axis=1) if len(numbers) else np.zeros(len(dates), dtype=int)
+    base = np.where(before.any(axis=1), numbers[last] if len(numbers) else 0.0, 0.0)
+    rank = pd.Series(base).groupby([extra.participant, base]).cumcount().to_numpy() + 1
+    planned = np.array([visit.epoch for visit in protocol.visits], dtype=object)
+    fallback = np.where(before.any(axis=1), planned[last] if len(numbers) else "", "").astype(object)
+    text = iso(dates)
+    day = study_day(dates, people.reference[extra.participant])
+    return pd.DataFrame({
+        "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.usubjid[extra.participant],
+        "VISITNUM": np.round(base + 0.01 * rank, 2), "VISIT": "UNSCHEDULED", "SVPRESP": "", "SVOCCUR": "",
+        "SVREASOC": "", "VISITDY": np.nan,
+        "EPOCH": _observed_epoch(people, dates, extra.participant, fallback),
+        "SVSTDTC": text, "SVENDTC": text, "SVSTDY": day, "SVENDY": day,
+        "SVUPDES": extra.reason.astype(object)}, index=pd.RangeIndex(len(dates)))
+
+
 def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, as_of: np.datetime64,
-          country: str, roster: str = "") -> Built:
+          country: str, roster: str = "", extra: Unscheduled | None = None) -> Built:
     """Every dataset in ORDER; refusals (ExportRefused) before anything is built. ``roster``
-    names the participants file in messages."""
+    names the participants file in messages; ``extra``: the records of unscheduled visits."""
     missing_epochs(protocol)
+    extra = extra if extra is not None else Unscheduled.empty()
     # As of a date, a participant enrolled later was not in the study yet: in no dataset.
     enrolled = participants["enrollment_date"].to_numpy().astype("M8[D]") <= np.asarray(as_of).astype("M8[D]")
     if not enrolled.all():
+        renumbered = np.cumsum(enrolled) - 1
+        mine = enrolled[extra.participant]
+        extra = Unscheduled(renumbered[extra.participant[mine]], extra.code[mine], extra.actual_date[mine],
+                            extra.reason[mine], extra.line[mine])
+        check = check[enrolled[row_participants(check)]].reset_index(drop=True)
         participants = participants[enrolled].reset_index(drop=True)
-        check = check[np.repeat(enrolled, len(protocol.visits))].reset_index(drop=True)
+        # The rows' participant codes, renumbered for the shorter roster.
+        check["participant_id"] = pd.Categorical(check["participant_id"].astype(object),
+                                                 categories=pd.Index(participants["participant_id"], dtype=object))
     people = subjects(protocol, check, participants, as_of, roster)
     sstdtc, warnings = start_date(protocol, participants)
     dm, sex_warnings = demographics(protocol, participants, people, country)
@@ -675,7 +747,9 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
         "TS": trial_summary(protocol, sstdtc), "TA": trial_arms(protocol), "TE": trial_elements(protocol),
         "TV": trial_visits(protocol), "TI": trial_criteria(protocol), "DM": dm,
         "SE": subject_elements(protocol, people), "DS": disposition(protocol, participants, people, roster),
-        "SV": subject_visits(protocol, check, people, as_of), "DV": dv,
+        "SV": pd.concat([subject_visits(protocol, check, people, as_of),
+                         unscheduled_visits(protocol, people, extra)], ignore_index=True)
+              .sort_values(["STUDYID", "USUBJID", "VISITNUM"], kind="stable"), "DV": dv,
         "SUPPDV": suppdv.sort_values(["USUBJID"], kind="stable").reset_index(drop=True),
     }
     for name in ORDER:

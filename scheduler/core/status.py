@@ -26,12 +26,14 @@ import pandas as pd
 
 from scheduler.core.dates import as_day
 from scheduler.core.records import Records
-from scheduler.core.schedule import Grid, compute_grid, long_frame, text
+from scheduler.core.schedule import Grid, compute_grid, expected_visits, long_frame, row_participants, text
 from scheduler.core.words import DEVIATIONS, PENDING, STATUSES, Status
 from scheduler.protocol import Protocol
 
+NAT_DAY = np.datetime64("NaT", "D")
+
 __all__ = ["CHECK_COLUMNS", "DEVIATIONS", "STATUSES", "Status", "classify", "compute_check",
-           "due_list", "overdue", "withdrawal_per_row"]
+           "due_list", "overdue", "unscheduled_rows", "with_unscheduled", "withdrawal_per_row"]
 CHECK_COLUMNS = ("participant_id", "visit_code", "target_date", "window_open", "window_close",
                  "actual_date", "status", "days_outside", "reason", "as_of")
 
@@ -89,7 +91,60 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
     frame["as_of"] = as_day(as_of)
     visit_name = frame.pop("visit_name")
     frame["visit_name"] = visit_name
+    expected = expected_visits(protocol, participants)
+    if expected is None:
+        return frame
+    # With [[arms]]: only the visits of each participant's arm; the arm follows the contract.
+    frame = frame[expected.ravel()].reset_index(drop=True)
+    arms = (participants["arm"].fillna("").astype(str).to_numpy(dtype=object) if "arm" in participants
+            else np.full(len(participants), "", dtype=object))
+    frame["arm"] = text(arms[row_participants(frame)])
     return frame
+
+
+UNSCHEDULED_NAME = "Unscheduled visit"
+
+
+def unscheduled_rows(protocol: Protocol, participants: pd.DataFrame, records: Records,
+                     as_of: np.datetime64) -> pd.DataFrame:
+    """The records of unscheduled visits as rows of the check table: status "unscheduled",
+    no window, their date and reason; in the check's columns (and ``arm`` with [[arms]])."""
+    extra = records.unscheduled
+    ids = pd.Index(participants["participant_id"].to_numpy(dtype=object), dtype=object)
+    frame = pd.DataFrame({
+        "participant_id": pd.Categorical.from_codes(extra.participant, categories=ids),
+        "visit_code": text(extra.code),
+        "target_date": np.full(len(extra.code), NAT_DAY),
+        "window_open": np.full(len(extra.code), NAT_DAY),
+        "window_close": np.full(len(extra.code), NAT_DAY),
+        "actual_date": extra.actual_date.astype("M8[D]"),
+        "status": text(np.full(len(extra.code), str(Status.UNSCHEDULED), dtype=object)),
+        "days_outside": pd.array([pd.NA] * len(extra.code), dtype="Int64"),
+        "reason": text(extra.reason),
+        "as_of": as_day(as_of),
+        "visit_name": text(np.full(len(extra.code), UNSCHEDULED_NAME, dtype=object)),
+    })
+    if protocol.arms:
+        arms = (participants["arm"].fillna("").astype(str).to_numpy(dtype=object) if "arm" in participants
+                else np.full(len(participants), "", dtype=object))
+        frame["arm"] = text(arms[extra.participant])
+    return frame
+
+
+def with_unscheduled(check: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """The check table with the unscheduled visits listed after each participant's planned
+    visits (in date order): one table for the check's outputs and ``status``."""
+    if not len(extra):
+        return check
+    combined = pd.concat([check.assign(visit_code=check["visit_code"].astype(object),
+                                       status=check["status"].astype(object),
+                                       visit_name=check["visit_name"].astype(object)), extra],
+                         ignore_index=True)
+    combined["participant_id"] = pd.Categorical(combined["participant_id"].astype(object),
+                                                categories=check["participant_id"].cat.categories)
+    kind = np.r_[np.zeros(len(check), dtype=np.int64), np.ones(len(extra), dtype=np.int64)]
+    order = np.lexsort((np.arange(len(combined)), kind, row_participants(combined)))
+    return combined.iloc[order].reset_index(drop=True)
 
 
 def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
@@ -128,6 +183,6 @@ def overdue(check: pd.DataFrame) -> pd.DataFrame:
     return check[(check["status"] == Status.MISSED) & (check["reason"] == "")]
 
 
-def withdrawal_per_row(participants: pd.DataFrame, visits: int) -> pd.Series:
-    """Each check row's participant's withdrawal date (rows are participant-major)."""
-    return pd.Series(np.repeat(participants["withdrawal_date"].to_numpy(), visits))
+def withdrawal_per_row(participants: pd.DataFrame, check: pd.DataFrame) -> pd.Series:
+    """Each check row's participant's withdrawal date."""
+    return pd.Series(participants["withdrawal_date"].to_numpy()[row_participants(check)])

@@ -21,6 +21,8 @@ class Status(StrEnum):
     DUE = "due"
     UPCOMING = "upcoming"
     WITHDRAWN = "withdrawn"
+    # A record of an unscheduled visit ([unscheduled] codes): listed, never judged.
+    UNSCHEDULED = "unscheduled"
 
 
 STATUSES: tuple[Status, ...] = tuple(Status)

@@ -94,6 +94,7 @@ def status_words() -> dict[str, str]:
         "due": pgettext("status", "due"),
         "upcoming": pgettext("status", "upcoming"),
         "withdrawn": pgettext("status", "withdrawn"),
+        "unscheduled": pgettext("status", "unscheduled"),
     }
 
 
