@@ -35,6 +35,7 @@ from scheduler.i18n import _, ngettext
 from scheduler.outputs.people import status_word
 from scheduler.paths import label
 from scheduler.protocol import load_protocol_for
+from scheduler.protocol.model import Protocol
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER, resolve
 from scheduler.sources.roster import ID_PATTERN, PARTICIPANT_COLUMNS, age_in_range, category_term, sex_code, whole_years
 from scheduler.storage.audit import Trail
@@ -72,6 +73,8 @@ class Placed:
             return ngettext("LATE by {count} day (window {window_open} to {window_close}, target {target})",
                             "LATE by {count} days (window {window_open} to {window_close}, target {target})",
                             self.days_outside).format(count=self.days_outside, **window)
+        if self.status == Status.UNSCHEDULED:
+            return _("an unscheduled visit (no window: never judged)")
         return _("not done (window {window_open} to {window_close}, target {target})").format(**window)
 
 
@@ -228,10 +231,10 @@ class Folder:
     # ------------------------------------------------------------------ statuses
 
     def _check(self, participant_id: str, records: Records | None = None,
-               person: dict[str, np.datetime64] | None = None) -> pd.DataFrame:
+               person: dict[str, np.datetime64] | None = None, arm: str | None = None) -> pd.DataFrame:
         """One participant's check table as of today, from the study read once (or from
         ``records``: the participant's records with a change applied; ``person``: roster
-        values changed)."""
+        dates changed; ``arm``: the arm changed)."""
         from scheduler.core.status import compute_check
 
         study = self.study
@@ -239,6 +242,8 @@ class Folder:
         mine = roster[roster["participant_id"] == participant_id].reset_index(drop=True)
         for name, value in (person or {}).items():
             mine[name] = np.array([value], dtype="M8[D]")  # the roster's dates
+        if arm is not None:
+            mine["arm"] = pd.Series([arm], dtype=roster["arm"].dtype)
         if records is None:
             records = study.records.of_participant(study.position_of(participant_id))
         return compute_check(study.protocol, mine, records, study.as_of)
@@ -440,8 +445,9 @@ VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
 
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, who: str,
            by: str = "", *, sex: str | None = None, age: str | None = None,
-           consent: dt.date | None = None) -> Said:
-    """A new roster line; sex, age and the consent date, when given, for SDTM DM and DS."""
+           consent: dt.date | None = None, arm: str | None = None) -> Said:
+    """A new roster line; sex, age and the consent date, when given, for SDTM DM and DS; the
+    arm, when given, one of the protocol's [[arms]] (none given: not yet assigned)."""
     participant_id = identifier(participant_id)
     coded = _coded(sex, age, consent)
     with _opened(folder, who) as (study, settled):
@@ -457,6 +463,8 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, wh
         values = {"participant_id": participant_id, "enrollment_date": day.isoformat()}
         if site:
             values["site"] = free_text(site, "--site")
+        if arm is not None:
+            values["arm"] = _arm(study.protocol, arm)
         values.update(coded)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _add(roster, participant_id, "", values)
@@ -480,6 +488,9 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
     with _opened(folder, who) as (study, settled):
         roster = study.roster()
         person = study.find(roster, participant_id)
+        if visit_code in study.protocol.unscheduled:
+            return _record_unscheduled(study, settled, roster, person, participant_id, visit_code, day, reason,
+                                       who, by)
         study.check_code(visit_code)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         for row in visits.rows:
@@ -519,6 +530,121 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         if day is not None:
             moved += _order_notes(study.protocol.codes, before, participant_id, visit_code, day)
     return Outcome(placed, reason, ((settled,) if settled else ()) + moved, shifted)
+
+
+UNSCHEDULED_PLACED = Placed(Status.UNSCHEDULED, 0, "", "", "")
+
+
+def _unscheduled_day(study: Folder, roster: CsvFile, person: list[str], participant_id: str,
+                     visit_code: str, day: dt.date | None) -> None:
+    """An unscheduled visit has a date, on or after enrollment, not after today or the
+    withdrawal (it has no window to judge it by)."""
+    if day is None:
+        raise ChangeRefused(_("{participant} {visit}: an unscheduled visit needs the date it took place").format(
+            participant=participant_id, visit=visit_code))
+    where = {"participant": participant_id, "visit": visit_code, "date": day}
+    if day > study.today():
+        raise ChangeRefused(_("{participant} {visit} on {date}: a date after today").format(**where))
+    enrolled = recorded_day(roster.value(person, "enrollment_date"))
+    if enrolled is not None and day < enrolled:
+        raise ChangeRefused(_("{participant} {visit} on {date}: before the enrollment ({enrolled})").format(
+            enrolled=enrolled, **where))
+    withdrawn = recorded_day(roster.value(person, "withdrawal_date"))
+    if withdrawn is not None and day > withdrawn:
+        raise ChangeRefused(_("{participant} {visit} on {date}: after the withdrawal ({withdrawn})").format(
+            withdrawn=withdrawn, **where))
+
+
+def _record_unscheduled(study: Folder, settled: str | None, roster: CsvFile, person: list[str],
+                        participant_id: str, visit_code: str, day: dt.date | None, reason: str, who: str,
+                        by: str) -> Outcome:
+    """An unscheduled visit: any number per participant, never judged, never an anchor; its
+    reason (why the participant came) recommended, not required."""
+    _unscheduled_day(study, roster, person, participant_id, visit_code, day)
+    assert day is not None
+    visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
+    for row in visits.rows:
+        if ((visits.participant(row), visits.value(row, "visit_code"), visits.value(row, "actual_date"))
+                == (participant_id, visit_code, day.isoformat())):
+            raise ChangeRefused(_("{participant} {visit} on {date} is already recorded ({file}:{line})").format(
+                participant=participant_id, visit=visit_code, date=day, file=label(study.visits_path),
+                line=visits.line_of(row)))
+    with changing(study.record_files(), study.protocol.timezone, who) as trail:
+        edits = _add(visits, participant_id, visit_code,
+                     {"participant_id": participant_id, "visit_code": visit_code, "actual_date": day.isoformat(),
+                      "reason": reason})
+        _commit(study, {study.visits_path: visits}, edits, "record", reason, who, by, trail)
+    notes: tuple[str, ...] = ((settled,) if settled else ())
+    if not reason:
+        notes += (Aside(_("Warning: no reason recorded for {participant} {visit} on {date} — say why the "
+                          "participant came: visit-scheduler correct {participant} {visit} --date {date} "
+                          "--visit-reason \"…\" --reason \"…\"").format(participant=participant_id,
+                                                                        visit=visit_code, date=day)),)
+    return Outcome(UNSCHEDULED_PLACED, reason, notes)
+
+
+def _the_unscheduled(study: Folder, visits: CsvFile, participant_id: str, visit_code: str,
+                     on: dt.date | None) -> list[str]:
+    """The record of an unscheduled visit a correction names by its date (``--date OLD``)."""
+    if visit_code not in study.protocol.unscheduled:
+        raise ChangeRefused(_("--date names the record of an unscheduled visit ({codes}); {visit} is a planned "
+                              "visit: correct {participant} {visit} DATE").format(
+                                  codes=", ".join(study.protocol.unscheduled), visit=visit_code,
+                                  participant=participant_id))
+    mine = [row for row in visits.rows if (visits.participant(row), visits.value(row, "visit_code"))
+            == (participant_id, visit_code)]
+    dates = [visits.value(row, "actual_date") for row in mine]
+    where = {"participant": participant_id, "visit": visit_code, "dates": ", ".join(dates) or "—"}
+    if on is None:
+        raise ChangeRefused(_("name the record of {participant} {visit} to correct by its date with --date OLD "
+                              "(recorded: {dates})").format(**where))
+    chosen = [row for row in mine if visits.value(row, "actual_date") == on.isoformat()]
+    if not chosen:
+        raise ChangeRefused(_("{participant} {visit} has no record on {date} (recorded: {dates})").format(
+            date=on, **where))
+    return chosen[0]
+
+
+def correct_unscheduled(folder: Path, participant_id: str, visit_code: str, on: dt.date | None,
+                        day: dt.date | None, reason: str, who: str, visit_reason: str = "", by: str = "",
+                        remove: bool = False) -> Said:
+    """Correct (a new date, its reason) or remove the record of an unscheduled visit, named
+    by its date: ``correct ID UNS NEWDATE --date OLD``; the old values stay in the trail."""
+    _needs_reason(reason)
+    if visit_reason:
+        free_text(visit_reason, "--visit-reason")
+    participant_id = identifier(participant_id)
+    with _opened(folder, who) as (study, settled):
+        roster = study.roster()
+        person = study.find(roster, participant_id)
+        visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
+        row = _the_unscheduled(study, visits, participant_id, visit_code, on)
+        old_date, old_reason = visits.value(row, "actual_date"), visits.value(row, "reason")
+        where = {"participant": participant_id, "visit": visit_code, "file": label(study.visits_path),
+                 "line": visits.line_of(row), "date": old_date}
+        if remove:
+            with changing(study.record_files(), study.protocol.timezone, who) as trail:
+                edits = _remove(visits, row, participant_id, visit_code, VISIT_FIELDS)
+                _drop(visits, [row])
+                _commit(study, {study.visits_path: visits}, edits, "remove", reason, who, by, trail)
+            said = _("Removed {participant} {visit} ({date}, {file}:{line}); the audit trail keeps it").format(**where)
+            return Said(((settled,) if settled else ()) + (said,))
+        new_date = day.isoformat() if day is not None else old_date
+        if day is not None:
+            _unscheduled_day(study, roster, person, participant_id, visit_code, day)
+        kept = visit_reason or old_reason
+        if new_date == old_date and kept == old_reason:
+            raise ChangeRefused(_nothing_to_change(participant_id, visit_code, old_date, old_reason))
+        with changing(study.record_files(), study.protocol.timezone, who) as trail:
+            edits = [edit for edit in (_set(visits, row, "actual_date", new_date, participant_id, visit_code),
+                                       _set(visits, row, "reason", kept, participant_id, visit_code))
+                     if edit is not None]
+            _commit(study, {study.visits_path: visits}, edits, "correct", reason, who, by, trail)
+    lines = ([_corrected(participant_id, f"{visit_code} actual_date", old_date, new_date)]
+             if new_date != old_date else [])
+    if kept != old_reason:
+        lines.append(_corrected(participant_id, f"{visit_code} reason", old_reason, kept))
+    return Said(((settled,) if settled else ()) + tuple(lines))
 
 
 def _order_notes(codes: tuple[str, ...], recorded: dict[str, tuple[str, str]], participant_id: str,
@@ -568,6 +694,11 @@ def _the_record(study: Folder, visits: CsvFile, participant_id: str, visit_code:
     key = (participant_id, visit_code)
     mine = [row for row in visits.rows
             if (visits.participant(row), visits.value(row, "visit_code")) == key]
+    if visit_code in study.protocol.unscheduled:
+        dates = ", ".join(visits.value(row, "actual_date") for row in mine) or "—"
+        raise ChangeRefused(_("name the record of {participant} {visit} to correct by its date with --date OLD "
+                              "(recorded: {dates})").format(participant=participant_id, visit=visit_code,
+                                                            dates=dates))
     study.check_code(visit_code)
     if not mine:
         raise ChangeRefused(_("{participant} {visit} has no record to correct — use visit-scheduler "
@@ -699,9 +830,11 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
                         enrollment: dt.date | None = None, site: str | None = None,
                         withdrawal: dt.date | None = None, withdrawal_reason: str | None = None,
                         withdrawal_category: str | None = None, sex: str | None = None,
-                        age: str | None = None, consent: dt.date | None = None) -> Said:
+                        age: str | None = None, consent: dt.date | None = None,
+                        arm: str | None = None) -> Said:
     """Correct a participant's roster values: enrollment date, site, withdrawal date,
-    reason or category, sex, age, consent date. Says what the correction moves."""
+    reason or category, sex, age, consent date, arm ("": not yet assigned). Says what the
+    correction moves."""
     _needs_reason(reason)
     category = _category(withdrawal_category) if withdrawal_category is not None else None
     coded = _coded(sex, age, consent)
@@ -714,6 +847,8 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
             values["enrollment_date"] = enrollment.isoformat()
         if site is not None:
             values["site"] = free_text(site, "--site")
+        if arm is not None:
+            values["arm"] = _arm(study.protocol, arm)
         if withdrawal is not None:
             values["withdrawal_date"] = withdrawal.isoformat()
         if withdrawal_reason is not None:
@@ -735,12 +870,17 @@ def correct_participant(folder: Path, participant_id: str, reason: str, who: str
         changes = [(name, roster.value(person, name), value) for name, value in values.items()
                    if roster.value(person, name) != value]
         if not changes:
-            shown = ", ".join(f"{name} {value}" for name, value in values.items())
+            # TRANSLATORS: a column and its value when the value is empty, as "arm (empty)".
+            shown = ", ".join(f"{name} {value}" if value else _("{column} (empty)").format(column=name)
+                              for name, value in values.items())
             # TRANSLATORS: {values} lists column names and their values, as "site 02, arm A".
             raise ChangeRefused(_("nothing to change: {participant} already has {values}").format(
                 participant=participant_id, values=shown))
-        moves = _moves(study, participant_id, values)
+        old_arm = roster.value(person, "arm")
+        moves = _moves(study, participant_id, values, old_arm)
         newly_out = _newly_out_of_window(study, participant_id, values)
+        if values.get("arm", old_arm) != old_arm:
+            newly_out += _records_left_out(study, visits, participant_id, old_arm, values["arm"])
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for name, _old, value in changes
                      if (edit := _set(roster, person, name, value, participant_id)) is not None]
@@ -776,6 +916,23 @@ def _usubjid_note(study: Folder, participant_id: str, changes: list[tuple[str, s
     return Aside(_("Warning: the SDTM USUBJID of {participant} changes from {old} to {new} — tell the data "
                    "manager before the next transfer").format(participant=participant_id, old=usubjid(old_site),
                                                               new=usubjid(new_site)))
+
+
+def _arm(protocol: Protocol, value: str) -> str:
+    """--arm: one of the protocol's [[arms]] codes, written as [[arms]] writes it (typed in
+    another case, the one code it names); "" is no arm yet. Refused without [[arms]]."""
+    codes = protocol.arm_codes
+    if not codes:
+        raise OptionError(_("the protocol has no [[arms]]: --arm cannot be used"))
+    value = value.strip()
+    if not value or value in codes:
+        return value
+    same = [code for code in codes if code.casefold() == value.casefold()]
+    if len(same) == 1:
+        return same[0]
+    # TRANSLATORS: {codes} lists the protocol's arm codes, as "A, B".
+    raise OptionError(_("--arm '{value}' is not an arm of the protocol — use one of: {codes}").format(
+        value=value, codes=", ".join(codes)))
 
 
 def _category(value: str) -> str:
@@ -864,17 +1021,83 @@ def _visits_after(participant_id: str, day: dt.date, visits: list[str]) -> str:
              "date").format(participant=participant_id, date=day, visits=", ".join(visits))
 
 
-def _moves(study: Folder, participant_id: str, values: dict[str, str]) -> tuple[str, ...]:
-    """What a roster correction moves: windows that shift, statuses that change."""
+def _moves(study: Folder, participant_id: str, values: dict[str, str], old_arm: str = "") -> tuple[str, ...]:
+    """What a roster correction moves: windows that shift, statuses that change, and, for a
+    new arm, the visits the participant no longer has and those they now have."""
     person: dict[str, np.datetime64] = {}
     if "enrollment_date" in values:
         person["enrollment_date"] = np.datetime64(values["enrollment_date"], "D")
     if "withdrawal_date" in values:
         person["withdrawal_date"] = (np.datetime64(values["withdrawal_date"], "D")
                                      if values["withdrawal_date"] else np.datetime64("NaT"))
-    if not person:
+    new_arm = values.get("arm")
+    arm_changes = new_arm is not None and new_arm != old_arm
+    kept = {visit.code for visit in study.protocol.visits_of(new_arm if arm_changes else old_arm)}
+    lines: tuple[str, ...] = ()
+    if person:
+        # The dates' moves with the arm as it was, for the visits the participant keeps.
+        before, after = study._check(participant_id), study._check(participant_id, person=person)
+        lines = _window_and_status_changes(before[before["visit_code"].isin(kept)],
+                                           after[after["visit_code"].isin(kept)])
+    if arm_changes:
+        lines += _arm_changes(study, participant_id, old_arm, str(new_arm), person)
+    return lines
+
+
+def _lost_and_gained(protocol: Protocol, old_arm: str, new_arm: str) -> tuple[list[str], list[str]]:
+    """The codes of the visits a participant loses and gains with a new arm (in plan order)."""
+    had = [visit.code for visit in protocol.visits_of(old_arm)]
+    has = [visit.code for visit in protocol.visits_of(new_arm)]
+    return [code for code in had if code not in has], [code for code in has if code not in had]
+
+
+def _arm_changes(study: Folder, participant_id: str, old_arm: str, new_arm: str,
+                 person: dict[str, np.datetime64]) -> tuple[str, ...]:
+    """The visits a participant loses and gains with a new arm (Protocol.visits_of); a visit
+    gained with its window, as of the correction's other values."""
+    lost, gained = _lost_and_gained(study.protocol, old_arm, new_arm)
+    if not lost and not gained:
         return ()
-    return _window_and_status_changes(study._check(participant_id), study._check(participant_id, person=person))
+    # TRANSLATORS: a visit the participant's new arm does not have (what a correction moves).
+    lines = [_("{visit} is no longer expected").format(visit=code) for code in lost]
+    after = study._check(participant_id, person=person or None, arm=new_arm)
+    windows = {code: (str(opens)[:10], str(closes)[:10]) for code, opens, closes
+               in zip(after["visit_code"], after["window_open"], after["window_close"])}
+    for code in gained:
+        if code in windows and windows[code][0] != "NaT":
+            # TRANSLATORS: a visit the participant's new arm has: "M6 is now expected (window
+            # 2011-02-14 to 2011-03-14)".
+            lines.append(_("{visit} is now expected (window {window_open} to {window_close})").format(
+                visit=code, window_open=windows[code][0], window_close=windows[code][1]))
+        else:
+            lines.append(_("{visit} is now expected").format(visit=code))
+    return tuple(lines)
+
+
+def _records_left_out(study: Folder, visits: CsvFile, participant_id: str, old_arm: str,
+                       new_arm: str) -> list[str]:
+    """Records of visits a new arm does not have: every command will list them as problems
+    of the visits file and leave them out (core.records, "not of the arm"), so said at once,
+    with the command that removes one recorded in error."""
+    lost, _gained = _lost_and_gained(study.protocol, old_arm, new_arm)
+    notes: list[str] = []
+    for row in visits.rows:
+        code = visits.value(row, "visit_code")
+        if visits.participant(row) != participant_id or code not in lost:
+            continue
+        where = {"participant": participant_id, "visit": code, "arm": new_arm,
+                 "file": label(study.visits_path), "line": visits.line_of(row)}
+        if new_arm:
+            # TRANSLATORS: the end is a command line, typed as it is.
+            notes.append(Aside(_("Warning: {participant} {visit} is recorded ({file}:{line}), and arm {arm} does "
+                                 "not have the visit: every command will list the record as a problem and "
+                                 "leave it out — if it was recorded in error: visit-scheduler correct "
+                                 "{participant} {visit} --remove --reason …").format(**where)))
+        else:
+            notes.append(Aside(_("Warning: {participant} {visit} is recorded ({file}:{line}), and not every arm "
+                                 "has the visit: until {participant} is in an arm that has it, every command "
+                                 "will list the record as a problem and leave it out").format(**where)))
+    return notes
 
 
 def _newly_out_of_window(study: Folder, participant_id: str, values: dict[str, str]) -> list[str]:

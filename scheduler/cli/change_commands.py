@@ -46,19 +46,22 @@ def _login() -> str:
 @click.argument("participant_id")
 @click.option("--date", "day", required=True, metavar="DATE", help=N_("The enrollment date."))
 @click.option("--site", metavar="SITE", help=N_("The participant's site."))
+@click.option("--arm", metavar="ARM", help=N_("The participant's arm: a code of the protocol's [[arms]] "
+                                              "(none given: not yet assigned)."))
 @click.option("--sex", metavar="M|F|U", help=N_("The participant's sex: M, F or U (for SDTM DM)."))
 @click.option("--age", metavar="N", help=N_("The participant's age at enrollment, in whole years (for SDTM DM)."))
 @click.option("--consent-date", "consent", metavar="DATE",
               help=N_("The date of the informed consent (for SDTM DM and DS)."))
 @change_options
 @lang_option
-def enroll(participant_id: str, day: str, site: str | None, sex: str | None, age: str | None,
-           consent: str | None, study: Path | None, by: str) -> None:
+def enroll(participant_id: str, day: str, site: str | None, arm: str | None, sex: str | None,
+           age: str | None, consent: str | None, study: Path | None, by: str) -> None:
     from scheduler.app import recording
 
     _say(recording.enroll(_folder(study), participant_id.strip(), recording.parse_day(day, "--date"),
                           site, _login(), by.strip(), sex=sex, age=age,
-                          consent=recording.parse_day(consent, "--consent-date") if consent is not None else None))
+                          consent=recording.parse_day(consent, "--consent-date") if consent is not None else None,
+                          arm=arm))
 
 
 def at_terminal() -> bool:
@@ -198,9 +201,10 @@ def withdraw(participant_id: str, day: str | None, reason: str, category: str | 
                     "\n"
                     "\b\n"
                     "A visit:        correct ID VISIT DATE | --not-done | --remove [--line N] --reason …\n"
-                    "A participant:  correct ID --enrollment DATE | --site SITE | --withdrawal DATE\n"
-                    "                | --withdrawal-reason TEXT | --withdrawal-category TERM\n"
-                    "                | --sex M|F|U | --age N | --consent-date DATE --reason …\n"
+                    "A participant:  correct ID --enrollment DATE | --site SITE | --arm ARM\n"
+                    "                | --withdrawal DATE | --withdrawal-reason TEXT\n"
+                    "                | --withdrawal-category TERM | --sex M|F|U | --age N\n"
+                    "                | --consent-date DATE --reason …\n"
                     "Enrolled in error: correct ID --remove --reason …"))
 @click.argument("participant_id")
 @click.argument("visit_code", required=False)
@@ -213,6 +217,8 @@ def withdraw(participant_id: str, day: str | None, reason: str, category: str | 
               help=N_("Which of two records of the visit: its line in the visits file."))
 @click.option("--enrollment", metavar="DATE", help=N_("The corrected enrollment date."))
 @click.option("--site", metavar="SITE", help=N_("The corrected site (the SDTM USUBJID changes)."))
+@click.option("--arm", metavar="ARM", help=N_("The corrected arm: a code of the protocol's [[arms]], or \"\" "
+                                              "for not yet assigned (the visits it moves are said)."))
 @click.option("--withdrawal", metavar="DATE", help=N_("The corrected withdrawal date."))
 @click.option("--withdrawal-reason", metavar="TEXT", help=N_("The corrected withdrawal reason."))
 @click.option("--withdrawal-category", metavar="TERM", help=N_("The corrected CDISC NCOMPLT category."))
@@ -223,20 +229,24 @@ def withdraw(participant_id: str, day: str | None, reason: str, category: str | 
                                               "required)."))
 @click.option("--visit-reason", default="",
               help=N_("The visit's own reason (why out of window, or not done), when it needs one."))
+@click.option("--date", "on", metavar="OLD",
+              help=N_("An unscheduled visit's record, named by the date it has (a participant may have "
+                      "several): correct ID UNS NEWDATE --date OLD, or --remove."))
 @change_options
 @lang_option
 def correct(participant_id: str, visit_code: str | None, day: str | None, not_done: bool, remove: bool,
-            line: int | None, enrollment: str | None, site: str | None, withdrawal: str | None,
+            line: int | None, enrollment: str | None, site: str | None, arm: str | None, withdrawal: str | None,
             withdrawal_reason: str | None, withdrawal_category: str | None, sex: str | None,
-            age: str | None, consent: str | None, reason: str, visit_reason: str, study: Path | None,
-            by: str) -> None:
+            age: str | None, consent: str | None, reason: str, visit_reason: str, on: str | None,
+            study: Path | None, by: str) -> None:
     from scheduler.app import recording
 
     if not reason.strip():
         raise click.UsageError(_("give --reason: why the record is corrected (it is kept in the audit trail)"))
     folder, who, why, on_behalf = _folder(study), _login(), reason.strip(), by.strip()
     participant_id = participant_id.strip()
-    roster_values = (enrollment, site, withdrawal, withdrawal_reason, withdrawal_category, sex, age, consent)
+    roster_values = (enrollment, site, arm, withdrawal, withdrawal_reason, withdrawal_category, sex, age,
+                     consent)
     if visit_code is None:
         if not_done or line is not None or visit_reason:
             raise click.UsageError(_("--not-done, --line and --visit-reason go with a VISIT"))
@@ -247,18 +257,30 @@ def correct(participant_id: str, visit_code: str | None, day: str | None, not_do
             return
         if all(value is None for value in roster_values):
             raise click.UsageError(_("say what to correct: a VISIT and its DATE, or --enrollment, --site, "
-                                     "--withdrawal, --withdrawal-reason, --withdrawal-category, --sex, "
-                                     "--age, --consent-date, or --remove"))
+                                     "--arm, --withdrawal, --withdrawal-reason, --withdrawal-category, "
+                                     "--sex, --age, --consent-date, or --remove"))
         _say(recording.correct_participant(
             folder, participant_id, why, who, on_behalf,
             enrollment=recording.parse_day(enrollment, "--enrollment") if enrollment else None,
             site=site, withdrawal=recording.parse_day(withdrawal, "--withdrawal") if withdrawal else None,
             withdrawal_reason=withdrawal_reason, withdrawal_category=withdrawal_category, sex=sex, age=age,
-            consent=recording.parse_day(consent, "--consent-date") if consent is not None else None))
+            consent=recording.parse_day(consent, "--consent-date") if consent is not None else None,
+            arm=arm))
         return
     if any(value is not None for value in roster_values):
         raise click.UsageError(_("--enrollment, --site, --sex, --age, --consent-date and the withdrawal "
                                  "options correct the participant: give them without a VISIT"))
+    if on is not None:
+        # An unscheduled visit's record, named by its date (a participant may have several).
+        if not_done or line is not None:
+            raise click.UsageError(_("--date names an unscheduled visit's record: give no --not-done and no --line"))
+        if remove and day is not None:
+            raise click.UsageError(_("--remove takes the record out: give no DATE and no --not-done"))
+        _say(recording.correct_unscheduled(
+            folder, participant_id, visit_code.strip(), recording.parse_day(on, "--date"),
+            recording.parse_day(str(day), "DATE") if day is not None else None, why, who, visit_reason.strip(),
+            on_behalf, remove=remove))
+        return
     if remove:
         if day is not None or not_done:
             raise click.UsageError(_("--remove takes the record out: give no DATE and no --not-done"))
