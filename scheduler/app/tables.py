@@ -101,7 +101,7 @@ def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | 
         study.guard_output(output)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
     table["suggested_date"] = suggestions(study, table, messages)
-    columns = [*SCHEDULE_COLUMNS, "suggested_date", "as_of"]
+    columns = [*SCHEDULE_COLUMNS, "suggested_date", "as_of", *(["arm"] if "arm" in table else [])]
     code = report_problems(study, messages, needs_visits=False)
     if study.visits_label:
         title = _("Schedule, {study}, re-anchored on visits recorded up to {date}").format(

@@ -121,7 +121,9 @@ def _say(said: Said) -> None:
 @cli.command(help=N_("Record the date a visit was done, and see at once where it falls against its window.\n"
                     "\n"
                     "A date outside the window needs a reason: asked for at a terminal, --reason "
-                    "otherwise. `record ID VISIT --not-done --reason …` records a visit that did not happen."))
+                    "otherwise. `record ID VISIT --not-done --reason …` records a visit that did not happen; "
+                    "`record ID UNS DATE --reason …` an unscheduled visit (the protocol's [unscheduled] codes: "
+                    "any number, never judged)."))
 @click.argument("participant_id")
 @click.argument("visit_code")
 @click.argument("day", metavar="[DATE]", required=False)

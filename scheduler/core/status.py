@@ -167,14 +167,15 @@ def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
     selected = pending & (opens <= horizon) & (closes >= as_of)
     suggested = ["suggested_date"] if "suggested_date" in check.columns else []
     worklist = check.loc[selected, ["participant_id", "visit_code", "target_date", "window_open",
-                                    "window_close", *suggested, "status", "visit_name"]].copy()
+                                    "window_close", *suggested, "status", "visit_name",
+                                    *(["arm"] if "arm" in check else [])]].copy()
     worklist["days_left"] = ((worklist["window_close"].to_numpy().astype("M8[D]") - as_of)
                              // np.timedelta64(1, "D")).astype(np.int64)
     worklist["as_of"] = as_of
     worklist = worklist.sort_values(["window_close", "window_open", "participant_id", "visit_code"],
                                     kind="stable")
     columns = ["participant_id", "visit_code", "target_date", "window_open", "window_close",
-               *suggested, "days_left", "as_of", "status", "visit_name"]
+               *suggested, "days_left", "as_of", "status", "visit_name", *(["arm"] if "arm" in worklist else [])]
     return worklist[columns].reset_index(drop=True)
 
 
