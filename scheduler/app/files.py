@@ -122,8 +122,9 @@ def _calendar_name(study: Study) -> str:
 def report(options: StudyOptions, week: str | None, as_of: dt.date | None, output: Path | None,
            messages: Messages) -> tuple[str | None, int]:
     """The weekly report: written to ``output``, or its Markdown returned for the terminal."""
+    from scheduler.app.messages import warn_unscheduled_reason
     from scheduler.core import report as weekly
-    from scheduler.core.status import compute_check
+    from scheduler.core.status import compute_check, unscheduled_rows
     from scheduler.outputs.report_files import write_report
     from scheduler.protocol import built_in_text, load_protocol_for
     from scheduler.sources.digests import checksum
@@ -142,6 +143,9 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
     check_table["suggested_date"] = suggested.dates
     code = report_problems(study, messages)
     warn_reason_missing(check_table, messages)
+    # Unscheduled visits: counted and listed for the week, never judged (as `check` warns).
+    extra = unscheduled_rows(study.protocol, study.participants, study.records, study.as_of)
+    warn_unscheduled_reason(extra, messages)
     sources = [checksum("protocol", study.protocol_label, inputs.protocol,
                         None if inputs.protocol else built_in_text())]
     sources.append(checksum("participants", study.participants_label, inputs.participants))
@@ -154,7 +158,8 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
         check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
         study_id=study.protocol.study_id, title=study.protocol.title_in(), site=study.site_label(),
         made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
-        notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder))
+        notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder),
+        unscheduled=extra)
     if output is None or output.suffix.lower() != ".csv":  # people read it: their visit names
         from dataclasses import replace
 

@@ -492,6 +492,7 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
             return _record_unscheduled(study, settled, roster, person, participant_id, visit_code, day, reason,
                                        who, by)
         study.check_code(visit_code)
+        _check_arm_has(study, roster, person, participant_id, visit_code)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         for row in visits.rows:
             if (visits.participant(row), visits.value(row, "visit_code")) == (participant_id, visit_code):
@@ -530,6 +531,24 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         if day is not None:
             moved += _order_notes(study.protocol.codes, before, participant_id, visit_code, day)
     return Outcome(placed, reason, ((settled,) if settled else ()) + moved, shifted)
+
+
+def _check_arm_has(study: Folder, roster: CsvFile, person: list[str], participant_id: str, visit_code: str) -> None:
+    """With [[arms]]: a visit the participant's arm does not have cannot be recorded."""
+    protocol = study.protocol
+    if not protocol.arms:
+        return
+    arm = roster.value(person, "arm") if "arm" in roster.header else ""
+    if protocol.visit(visit_code) in protocol.visits_of(arm):
+        return
+    where = {"participant": participant_id, "visit": visit_code, "arm": arm}
+    if arm:
+        raise ChangeRefused(_("{participant} is in arm {arm}, which does not have visit {visit} — check the visit "
+                              "code, or correct the arm first (visit-scheduler correct {participant} --arm ARM "
+                              "--reason …)").format(**where))
+    raise ChangeRefused(_("{participant} is not yet assigned to an arm, and not every arm has visit {visit} — "
+                          "assign the arm first (visit-scheduler correct {participant} --arm ARM --reason …)").format(
+                              **where))
 
 
 UNSCHEDULED_PLACED = Placed(Status.UNSCHEDULED, 0, "", "", "")
@@ -738,6 +757,7 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         row = _the_record(study, visits, participant_id, visit_code, line)
+        _check_arm_has(study, roster, person, participant_id, visit_code)
         if day is not None:
             _check_day(study, roster, person, participant_id, visit_code, day)
         placed = study.placed(participant_id, visit_code, day)

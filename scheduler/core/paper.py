@@ -192,9 +192,23 @@ def visit_plan(protocol: Protocol, participant: pd.Series, check: pd.DataFrame,
         participant_id=str(person["participant_id"]),
         site=str(person.get("site") or "") or protocol.site_id,
         enrollment=_required(person["enrollment_date"]),
-        arm=str(person.get("arm") or ""),
+        arm=_arm_shown(protocol, str(person.get("arm") or "")),
         withdrawal=_date(person.get("withdrawal_date")),
         as_of=_required(as_of), visits=tuple(visits))
+
+
+def _arm_shown(protocol: Protocol, code: str) -> str:
+    """The arm as the plan prints it: "B (Two transplants)" in the reader's language; with
+    [[arms]] and no arm yet, that it is not assigned; without arms, the roster's word as written."""
+    if not protocol.arms:
+        return code
+    if not code:
+        return _("not yet assigned")
+    arm = next((arm for arm in protocol.arms if arm.code == code), None)
+    if arm is None or arm.name_in() == code:
+        return code
+    # TRANSLATORS: an arm on the visit plan: its code, then its name ("B (Two transplants)").
+    return _("{code} ({name})").format(code=code, name=arm.name_in())
 
 
 def visit_plans(protocol: Protocol, roster: pd.DataFrame, check: pd.DataFrame,

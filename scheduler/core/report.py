@@ -112,6 +112,9 @@ class Report:
     due: pd.DataFrame
     compliance: pd.DataFrame  # compliance: in_window / visits_judged, a share of one (NaN: none judged)
     check: pd.DataFrame  # every expected visit of the enrolled participants, for the timeline
+    # The unscheduled visits dated in the week (the check's columns, status "unscheduled";
+    # ``arm`` with [[arms]]), by date, then participant: listed, never judged.
+    unscheduled: pd.DataFrame
     notes: tuple[str, ...] = ()  # warnings the reader should see (no clinic day in a window)
     trail_head: str = ""  # the audit trail's line count and last hash, for the monitor to keep
 
@@ -123,8 +126,11 @@ def _in(dates: pd.Series, week: Week) -> np.ndarray:
 
 def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, week: Week,
                  as_of: dt.date, *, study_id: str, title: str, site: str, made_at: str,
-                 sources: tuple[Source, ...], notes: tuple[str, ...] = (), trail_head: str = "") -> Report:
-    """Every table of the report, from the check as of ``as_of``."""
+                 sources: tuple[Source, ...], notes: tuple[str, ...] = (), trail_head: str = "",
+                 unscheduled: pd.DataFrame | None = None) -> Report:
+    """Every table of the report, from the check as of ``as_of``. ``unscheduled``: the
+    records of unscheduled visits as check rows (``status.unscheduled_rows``); they are
+    counted and listed for the week, never deviations, never in a rate."""
     status = check["status"]
     is_deviation = status.isin(DEVIATIONS).to_numpy()
     done = check["actual_date"].notna().to_numpy()
@@ -140,6 +146,8 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
     withdrawn = enrolled & ~np.isnat(withdrawal) & (withdrawal <= day)
     judged = status.isin(JUDGED).to_numpy()
     untouched_missed = (status == Status.MISSED).to_numpy() & (check["reason"] == "").to_numpy()
+    # Unscheduled visits are counted and listed for the week: never in a rate or a count above.
+    extra = _unscheduled_in(check.iloc[:0] if unscheduled is None else unscheduled, week)
     # A share of one (a float, the writers show it as a percent), or words when there is none.
     rate: float | str = (float(is_deviation.sum() / judged.sum()) if judged.sum()
                          else _("no visit judged yet"))
@@ -153,6 +161,9 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
         (_("participants active"), int((enrolled & ~withdrawn).sum())),
         (_("participants withdrawn"), int(withdrawn.sum())),
         (_("visits done in the week"), int((done & _in(check["actual_date"], week)).sum())),
+        # TRANSLATORS: a line of the report's summary: visits outside the protocol's plan
+        # (status unscheduled, 计划外访视) dated in the reporting week.
+        (_("unscheduled visits in the week"), len(extra)),
         (_("new deviations this week"), int(new.sum())),
         *(("  " + new_of_kind[kind], int(new_kinds.get(kind, 0))) for kind in DEVIATIONS),
         (_("missed visits still open (nothing recorded)"), int(untouched_missed.sum())),
@@ -167,7 +178,14 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
     return Report(study_id, title, site, week, as_of, made_at, sources, tuple(summary),
                   deviations[deviations["new_this_week"]].reset_index(drop=True),
                   deviations.reset_index(drop=True), due, compliance,
-                  check[enrolled_rows].reset_index(drop=True), notes, trail_head)
+                  check[enrolled_rows].reset_index(drop=True), extra, notes, trail_head)
+
+
+def _unscheduled_in(rows: pd.DataFrame, week: Week) -> pd.DataFrame:
+    """The unscheduled visits dated in the week, by date, then participant (the roster's
+    order, as every table of the report), then the visits file's order."""
+    in_week = rows[_in(rows["actual_date"], week)]
+    return in_week.sort_values(["actual_date", "participant_id"], kind="stable").reset_index(drop=True)
 
 
 def _per_arm(check: pd.DataFrame, is_deviation: np.ndarray) -> list[tuple[str, int | float | str]]:

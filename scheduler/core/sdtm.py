@@ -402,6 +402,9 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
     last_contact = np.where(~np.isnat(consent) & (np.isnat(last_contact) | (consent > last_contact)) & done.any(axis=1),
                             consent, last_contact)
     finished = np.isnat(withdrawn) & (~np.isnat(last_actual) | ((last_close < as_day) & done.any(axis=1)))
+    if protocol.arms:
+        # A participant not yet assigned to an arm cannot have completed: an arm may add visits.
+        finished &= _column(participants, "arm") != ""
     completed = np.where(finished, last_contact, NAT)
     ends = np.full_like(starts, NAT)
     following = np.full(count, NAT)
@@ -517,16 +520,21 @@ def _column(participants: pd.DataFrame, name: str) -> np.ndarray:
     return participants[name].fillna("").astype(str).to_numpy(dtype=object)
 
 
-def subject_elements(protocol: Protocol, people: Subjects) -> pd.DataFrame:
+def subject_elements(protocol: Protocol, people: Subjects, participants: pd.DataFrame) -> pd.DataFrame:
     found = elements(protocol)
+    # TAETORD: the element's order within the participant's arm, as TA numbers it.
+    arms = _column(participants, "arm") if protocol.arms else np.full(len(participants), SINGLE_ARM_CODE, dtype=object)
+    ta = trial_arms(protocol)
+    order = {(arm, etcd): number for arm, etcd, number in zip(ta["ARMCD"], ta["ETCD"], ta["TAETORD"])}
     parts = []
     for index, element in enumerate(found):
         started = ~np.isnat(people.starts[:, index])
         start, end = people.starts[started, index], people.ends[started, index]
         reference = people.reference[started]
+        taetord = np.array([order.get((arm, element.code), np.nan) for arm in arms[started]], dtype=float)
         parts.append(pd.DataFrame({
             "STUDYID": protocol.study_id, "DOMAIN": "SE", "USUBJID": people.usubjid[started], "SESEQ": np.nan,
-            "ETCD": element.code, "ELEMENT": element.name, "TAETORD": float(index + 1), "EPOCH": element.epoch,
+            "ETCD": element.code, "ELEMENT": element.name, "TAETORD": taetord, "EPOCH": element.epoch,
             "SESTDTC": iso(start), "SEENDTC": iso(end), "SESTDY": study_day(start, reference),
             "SEENDY": study_day(end, reference)}))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(DATASETS["SE"].names))
@@ -746,7 +754,8 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
     datasets = {
         "TS": trial_summary(protocol, sstdtc), "TA": trial_arms(protocol), "TE": trial_elements(protocol),
         "TV": trial_visits(protocol), "TI": trial_criteria(protocol), "DM": dm,
-        "SE": subject_elements(protocol, people), "DS": disposition(protocol, participants, people, roster),
+        "SE": subject_elements(protocol, people, participants),
+        "DS": disposition(protocol, participants, people, roster),
         "SV": pd.concat([subject_visits(protocol, check, people, as_of),
                          unscheduled_visits(protocol, people, extra)], ignore_index=True)
               .sort_values(["STUDYID", "USUBJID", "VISITNUM"], kind="stable"), "DV": dv,

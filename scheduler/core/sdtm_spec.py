@@ -178,7 +178,9 @@ DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in (
                          method="the planned arm's description once a TREATMENT visit is done, else empty"),
                 Variable("ARMNRS", "Reason Arm and/or Actual Arm is Null", "text", "Record Qualifier", "Exp",
                          "Derived", "ARMNRS",
-                         method="ASSIGNED, NOT TREATED while no TREATMENT visit is done, else empty"),
+                         method="NOT ASSIGNED while the roster gives no arm; SCREEN FAILURE for a withdrawal with "
+                                "that category; ASSIGNED, NOT TREATED while no TREATMENT visit is done; "
+                                "else empty"),
                 Variable("COUNTRY", "Country", "text", "Record Qualifier", "Req", "Protocol", "COUNTRY"),
             )),
     Dataset("SE", "Subject Elements", "SPECIAL PURPOSE", "One record per actual Element per subject",
@@ -289,7 +291,8 @@ CODELISTS: dict[str, tuple[str, dict[str, str]]] = {
     "AGEU": ("Age Unit", {"YEARS": "C29848"}),
     "DSCAT": ("Category for Disposition Event", {"DISPOSITION EVENT": "C74590", "PROTOCOL MILESTONE": "C74588"}),
     "IECAT": ("Category for Inclusion/Exclusion", {"INCLUSION": "C25532", "EXCLUSION": "C25370"}),
-    "ARMNRS": ("Reason Arm and/or Actual Arm is Null", {"NOT ASSIGNED": "", "ASSIGNED, NOT TREATED": ""}),
+    "ARMNRS": ("Reason Arm and/or Actual Arm is Null", {"NOT ASSIGNED": "", "ASSIGNED, NOT TREATED": "",
+                                                        "SCREEN FAILURE": ""}),
     "EPOCH": ("Epoch", {}),
     # NCOMPLT (completion / reason for non-completion) and the protocol milestone DS uses.
     "DSDECOD": ("Completion/Reason for Non-Completion; Protocol Milestone", {

@@ -1,9 +1,11 @@
 """The weekly report as Markdown, HTML, Excel or CSV.
 
 Every format lists every deviation to date, one row or line each, with its participant_id
-and visit_code, those new this week marked. The CSV is exactly that list, as Excel's "CSV
-UTF-8", with a cell that begins like a formula (= + - @, a tab, a carriage return) begun with
-a single quote: people open it in Excel. Only participant IDs appear: the report is built
+and visit_code, those new this week marked, and the unscheduled visits of the week (never
+deviations). The CSV is exactly that list, as Excel's "CSV UTF-8": the deviations, then the
+week's unscheduled visits (status unscheduled, new_this_week false), with a cell that begins
+like a formula (= + - @, a tab, a carriage return) begun with a single quote: people open it
+in Excel. Only participant IDs appear: the report is built
 from the check table, which holds no roster column. Text in the Markdown (heading, cells,
 list lines) is escaped so that it stays text when an e-mail renders it.
 
@@ -32,9 +34,25 @@ DEVIATION_COLUMNS = ["participant_id", "visit_code", "visit_name", "window_open"
                      "actual_date", "status", "days_outside", "reason"]
 
 
+UNSCHEDULED_COLUMNS = ["participant_id", "visit_code", "actual_date", "reason"]
+
+
 def deviations_csv_frame(report: Report) -> pd.DataFrame:
-    """The CSV: the check's columns plus new_this_week (true or false)."""
-    return report.all_deviations[[*CHECK_COLUMNS, "new_this_week"]]
+    """The CSV: the check's columns plus new_this_week (true or false). After the deviations,
+    the week's unscheduled visits: status unscheduled, new_this_week false (not a deviation,
+    so never a new one), the reason as recorded."""
+    deviations = report.all_deviations[[*CHECK_COLUMNS, "new_this_week"]]
+    if not len(report.unscheduled):
+        return deviations
+    extra = report.unscheduled[list(CHECK_COLUMNS)].assign(new_this_week=False)
+    return pd.concat([deviations.astype({"visit_code": object, "status": object}), extra], ignore_index=True)
+
+
+def _unscheduled_shown(report: Report) -> pd.DataFrame:
+    """The week's unscheduled visits for people: "reason missing" where none was given (why
+    the participant came is expected), with the arm after the others' columns under [[arms]]."""
+    columns = [*UNSCHEDULED_COLUMNS, *(["arm"] if "arm" in report.unscheduled.columns else [])]
+    return _reason_shown(report.unscheduled)[columns]
 
 
 def _suggested(frame: pd.DataFrame) -> list[str]:
@@ -42,7 +60,7 @@ def _suggested(frame: pd.DataFrame) -> list[str]:
 
 
 def _reason_missing() -> str:
-    """What a deviation without a reason shows in the reason's place."""
+    """What a deviation (or an unscheduled visit) without a reason shows in the reason's place."""
     return _("reason missing")
 
 
@@ -124,6 +142,12 @@ def _deviation_line(participant: str, visit: str, status: str, days: str, window
                     count).format(count=days, **values)
 
 
+def _unscheduled_heading(count: int) -> str:
+    # TRANSLATORS: the heading of the report's list of unscheduled visits (计划外访视) dated in
+    # the reporting week; {count} is how many.
+    return _("Unscheduled visits this week ({count})").format(count=count)
+
+
 def _new_mark() -> str:
     # TRANSLATORS: the mark of a deviation that arose in the reporting week (the report explains it).
     return pgettext("report", "NEW")
@@ -164,6 +188,9 @@ def markdown(report: Report) -> str:
     new = _reason_shown(report.new_deviations)
     lines += ["", "## " + _("New deviations this week ({count})").format(count=len(new)), ""]
     lines += _md_table(new[DEVIATION_COLUMNS]) if len(new) else [none]
+    unscheduled = _unscheduled_shown(report)
+    lines += ["", "## " + _unscheduled_heading(len(unscheduled)), ""]
+    lines += _md_table(unscheduled) if len(unscheduled) else [none]
     # TRANSLATORS: {mark} is the mark of a deviation new this week (NEW).
     lines += ["", "## " + _("All deviations to date ({count}; {mark} = new this week)").format(
         count=len(report.all_deviations), mark=_new_mark()), ""]
@@ -256,6 +283,7 @@ def html_page(report: Report, picture: bytes) -> str:
                       for s in report.sources)
     new = _reason_shown(report.new_deviations)
     every = _reason_shown(report.all_deviations)
+    unscheduled = _unscheduled_shown(report)
     every_classes = every["new_this_week"].map({True: "deviation new", False: "deviation"})
     every_shown = every[DEVIATION_COLUMNS].assign(new_this_week=every["new_this_week"].map({True: _new_mark(), False: ""}))
     image = base64.b64encode(picture).decode("ascii")
@@ -266,6 +294,7 @@ def html_page(report: Report, picture: bytes) -> str:
     headings = {
         "summary": _text(_("Summary")),
         "new": _text(_("New deviations this week ({count})").format(count=len(new))),
+        "unscheduled": _text(_unscheduled_heading(len(unscheduled))),
         "timeline": _text(_("Timeline")),
         "every": _text(_("All deviations to date ({count})").format(count=len(every))),
         "due": _text(_("Due in the next 14 days ({count})").format(count=len(report.due))),
@@ -288,6 +317,8 @@ def html_page(report: Report, picture: bytes) -> str:
 <h2>{headings["summary"]}</h2><table>{summary}</table>
 <h2>{headings["new"]}</h2>
 {_html_table(new[DEVIATION_COLUMNS], pd.Series(["deviation new"] * len(new))) if len(new) else none}
+<h2>{headings["unscheduled"]}</h2>
+{_html_table(unscheduled) if len(unscheduled) else none}
 <h2>{headings["timeline"]}</h2>
 <div class="figure"><img alt="{picture_text}" src="data:image/png;base64,{image}"></div>
 <h2>{headings["every"]}</h2>
@@ -339,6 +370,8 @@ def write_report(report: Report, path: Path | None, picture: bytes | None) -> st
         write_workbook({
             summary_sheet: (summary, None),
             pgettext("sheet", "New this week"): (new[DEVIATION_COLUMNS], pd.Series([True] * len(new))),
+            # TRANSLATORS: a sheet's name (at most 31 characters): the unscheduled visits of the week.
+            pgettext("sheet", "Unscheduled this week"): (_unscheduled_shown(report), None),
             pgettext("sheet", "All deviations"): (every[[*DEVIATION_COLUMNS, "new_this_week"]],
                                                   pd.Series([True] * len(every))),
             pgettext("sheet", "Due next 14 days"): (report.due, None),
