@@ -194,8 +194,8 @@ def test_workbook(study):
     folder = study(ROSTER, VISITS)
     assert run_cli("report", "--week", "2010-W37", "-o", "r.xlsx", cwd=folder).exit_code == 0
     book = load_workbook(folder / "r.xlsx")
-    assert book.sheetnames == ["Summary", "New this week", "All deviations", "Due next 14 days",
-                               "Compliance", "Timeline"]
+    assert book.sheetnames == ["Summary", "New this week", "Unscheduled this week", "All deviations",
+                               "Due next 14 days", "Compliance", "Timeline"]
     sheet = book["All deviations"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:J9"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))

@@ -159,7 +159,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
         study_id=study.protocol.study_id, title=study.protocol.title_in(), site=study.site_label(),
         made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
         notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder),
-        unscheduled=extra)
+        unscheduled=extra, arms=study.protocol.arm_codes)
     if output is None or output.suffix.lower() != ".csv":  # people read it: their visit names
         from dataclasses import replace
 

@@ -127,7 +127,7 @@ def _in(dates: pd.Series, week: Week) -> np.ndarray:
 def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, week: Week,
                  as_of: dt.date, *, study_id: str, title: str, site: str, made_at: str,
                  sources: tuple[Source, ...], notes: tuple[str, ...] = (), trail_head: str = "",
-                 unscheduled: pd.DataFrame | None = None) -> Report:
+                 unscheduled: pd.DataFrame | None = None, arms: tuple[str, ...] = ()) -> Report:
     """Every table of the report, from the check as of ``as_of``. ``unscheduled``: the
     records of unscheduled visits as check rows (``status.unscheduled_rows``); they are
     counted and listed for the week, never deviations, never in a rate."""
@@ -168,7 +168,7 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, w
         *(("  " + new_of_kind[kind], int(new_kinds.get(kind, 0))) for kind in DEVIATIONS),
         (_("missed visits still open (nothing recorded)"), int(untouched_missed.sum())),
         (_("deviations to date"), int(is_deviation.sum())),
-        *_per_arm(check, is_deviation),
+        *_per_arm(check, is_deviation, arms),
         (_("deviation rate per visit to date"), rate),
     ]
     due = due_list(check, np.datetime64(as_of, "D"), DUE_DAYS, withdrawal_per_row(participants, check))
@@ -188,17 +188,19 @@ def _unscheduled_in(rows: pd.DataFrame, week: Week) -> pd.DataFrame:
     return in_week.sort_values(["actual_date", "participant_id"], kind="stable").reset_index(drop=True)
 
 
-def _per_arm(check: pd.DataFrame, is_deviation: np.ndarray) -> list[tuple[str, int | float | str]]:
-    """With [[arms]] (the check's ``arm`` column): the deviations to date of each arm, under
-    the total, arms in their order of appearance, "not assigned" last."""
-    if "arm" not in check:
+def _per_arm(check: pd.DataFrame, is_deviation: np.ndarray,
+             arms: tuple[str, ...]) -> list[tuple[str, int | float | str]]:
+    """With [[arms]] (``arms``, the protocol's codes in its order): the deviations to date of
+    each arm, under the total — every arm, 0 included — then "no arm assigned yet" when
+    someone has none."""
+    if not arms or "arm" not in check:
         return []
     counts = pd.Series(is_deviation).groupby(check["arm"].to_numpy(dtype=object), sort=False).sum()
-    rows: list[tuple[str, int | float | str]] = []
-    for arm, count in sorted(counts.items(), key=lambda item: item[0] == ""):
-        # TRANSLATORS: a line of the report's summary, under "deviations to date": {arm} is an arm's code.
-        label = _("arm {arm}").format(arm=arm) if arm else _("no arm assigned yet")
-        rows.append(("  " + label, int(count)))
+    # TRANSLATORS: a line of the report's summary, under "deviations to date": {arm} is an arm's code.
+    rows: list[tuple[str, int | float | str]] = [("  " + _("arm {arm}").format(arm=arm), int(counts.get(arm, 0)))
+                                               for arm in arms]
+    if "" in set(check["arm"].astype(object)):
+        rows.append(("  " + _("no arm assigned yet"), int(counts.get("", 0))))
     return rows
 
 
