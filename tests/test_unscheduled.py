@@ -148,3 +148,12 @@ def test_record_and_correct_them(study):
     assert run_cli("verify", cwd=folder).exit_code == 0
     planned = run_cli("correct", "P1", "D0", "2010-09-02", "--date", "2010-09-01", "--reason", "x", cwd=folder)
     assert planned.exit_code == 2 and "is a planned visit" in planned.stderr
+
+
+def test_a_planned_visit_coded_uns_stays_planned():
+    """A protocol without [unscheduled] whose visit is coded UNS (written before unscheduled
+    visits existed): no unscheduled codes, the visit is planned as before."""
+    from scheduler.protocol import parse_protocol
+
+    protocol = parse_protocol('[study]\nid = "S"\ntimezone = "UTC"\n[[visits]]\ncode = "UNS"\nday = 0\n', "p.toml")
+    assert protocol.unscheduled == () and protocol.codes == ("UNS",)

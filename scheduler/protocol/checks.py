@@ -254,7 +254,9 @@ class Checker:
         (default UNS), none of them a protocol visit's."""
         default: tuple[str, ...] = _default("unscheduled", "codes", tuple)
         if table is None:
-            return default
+            # A protocol written before unscheduled visits existed may have a planned visit
+            # coded UNS: it stays a planned visit.
+            return tuple(code for code in default if code not in {visit.code for visit in visits})
         line = self.where.table_line("unscheduled")
         if not isinstance(table, dict):
             self.add(_("'unscheduled' must be a table: [unscheduled]"), line)
