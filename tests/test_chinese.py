@@ -38,7 +38,7 @@ KEPT = {
 PROTOCOL_KEYS = {
     "study", "visits", "clinic", "timezone", "code", "day", "week", "month", "minus", "plus",
     "anchor", "name", "kind", "procedures", "title", "language", "translations", "id", "site_id",
-    "day0", "country", "weekdays", "closures", "enrollment", "epoch", "visitnum", "criteria",
+    "day0", "country", "weekdays", "closures", "enrollment", "epoch", "visitnum", "criteria", "arms",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[a-z][A-Za-z0-9'’-]*")
 CJK = re.compile(r"[\u3400-\u9fff]")

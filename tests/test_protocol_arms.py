@@ -323,15 +323,15 @@ def test_the_arms_table_in_chinese():
     lines = result.stdout.splitlines()
     assert lines[9:] == [
         "",
-        "2 arms: ✓ the arm has the visit, – it does not",
-        "访视代码  访视名称           A (三次移植)  B (两次移植)",
-        "--------  -----------------  ------------  ------------",
-        "D0        第1次移植          ✓             ✓",
-        "D7        第2次移植          ✓             ✓",
-        "D14       第3次移植          ✓             –",
-        "M1        随访第1个月        ✓             ✓",
-        "M3        随访第3个月        ✓             ✓",
-        "M6        安全性随访第6个月  –            ✓",
+        "2 个组别：✓ 表示该组别有此访视，– 表示没有",
+        "访视代码  访视名称           A（三次移植）  B（两次移植）",
+        "--------  -----------------  -------------  -------------",
+        "D0        第1次移植          ✓              ✓",
+        "D7        第2次移植          ✓              ✓",
+        "D14       第3次移植          ✓              –",
+        "M1        随访第1个月        ✓              ✓",
+        "M3        随访第3个月        ✓              ✓",
+        "M6        安全性随访第6个月  –             ✓",
     ]
 
 
@@ -350,7 +350,7 @@ def test_an_arm_without_a_name_is_headed_by_its_code(tmp_path: Path):
     ]
     path = write(tmp_path, "q.toml", BASE)
     chinese = run_cli("--lang", "zh-CN", "protocol", "--protocol", str(path)).stdout.splitlines()
-    assert chinese[chinese.index("") + 2] == "访视代码  访视名称  A (三次移植)  B (Two transplants)"
+    assert chinese[chinese.index("") + 2] == "访视代码  访视名称  A（三次移植）  B（Two transplants）"
 
 
 def test_the_example_is_valid_as_a_nurse_runs_it():
