@@ -107,7 +107,7 @@ def test_the_plural_header_is_chinese():
 GLOSSARY = {  # PRODUCT.md, "Languages": the words of Chinese GCP and the site
     ("status", "in_window"): "窗内", ("status", "early"): "提前", ("status", "late"): "延后",
     ("status", "missed"): "缺失访视", ("status", "due"): "待访视", ("status", "upcoming"): "未到访视窗",
-    ("status", "withdrawn"): "已退出",
+    ("status", "withdrawn"): "已退出", ("status", "unscheduled"): "计划外访视",
 }
 
 
