@@ -553,7 +553,8 @@ def test_define_xml_describes_the_arm_values(exported):
 @pytest.mark.parametrize("protocol", [NO_ARMS, None], ids=["six-visits-no-arms", "built-in"])
 def test_without_arms_the_arm_column_changes_nothing(tmp_path, protocol):
     """A protocol without [[arms]]: the roster's `arm` column is not checked (even 'C') and the
-    check's output is the same byte for byte, on the terminal and in CSV."""
+    check's output is the same byte for byte, on the terminal and in CSV; the only difference
+    is one warning that the arms the roster gives change nothing."""
     outputs = []
     for name, roster in [("without", "participant_id,enrollment_date,site\n301,2011-03-01,01\n302,2011-03-01,01\n"),
                          ("with", "participant_id,enrollment_date,site,arm\n301,2011-03-01,01,C\n302,2011-03-01,01,\n")]:
@@ -568,7 +569,10 @@ def test_without_arms_the_arm_column_changes_nothing(tmp_path, protocol):
         written = run_cli("check", "--as-of", AS_OF, "-o", "check.csv", cwd=folder)
         assert terminal.exit_code == written.exit_code == 0, terminal.stderr
         outputs.append((terminal.stdout, terminal.stderr, (folder / "check.csv").read_bytes()))
-    assert outputs[0] == outputs[1]
+    warning = ("Warning: the participants file gives arms, but the protocol has no [[arms]]: every participant "
+               "has every visit (add [[arms]] to the protocol if the study has arms)\n")
+    assert outputs[0][0] == outputs[1][0] and outputs[0][2] == outputs[1][2]
+    assert outputs[1][1] == warning + outputs[0][1]
     assert b",arm" not in outputs[0][2].splitlines()[0]
     assert "not an arm" not in outputs[1][1] and "not yet assigned" not in outputs[1][1]
 

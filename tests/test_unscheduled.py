@@ -157,3 +157,39 @@ def test_a_planned_visit_coded_uns_stays_planned():
 
     protocol = parse_protocol('[study]\nid = "S"\ntimezone = "UTC"\n[[visits]]\ncode = "UNS"\nday = 0\n', "p.toml")
     assert protocol.unscheduled == () and protocol.codes == ("UNS",)
+
+
+def test_an_unscheduled_visit_is_a_contact_for_rfpendtc(study):
+    """P1's last planned visit done is D7 (09-08); its unscheduled visit of 09-10 is a later
+    contact: DM RFPENDTC 2010-09-10, so no SV record falls after the end of participation."""
+    folder = study(ROSTER, VISITS)
+    run_cli("export", "sdtm", "--as-of", AS_OF, "-o", "sdtm", cwd=folder)
+    dm = {r["SUBJID"]: r["RFPENDTC"] for r in read(folder / "sdtm" / "dm.csv")}
+    assert dm["P1"] == "2010-09-10"
+
+
+def test_a_correction_cannot_make_two_records_of_one_day_and_two_are_told_apart(study):
+    """Moving 09-04 onto 09-06 (taken) is refused; two records typed on one day need --line."""
+    folder = study(ROSTER, "participant_id,visit_code,actual_date,reason\nP1,D0,2010-09-01,\n"
+                           "P1,UNS,2010-09-04,fever\nP1,UNS,2010-09-06,rash\nP1,UNS,2010-09-06,rash again\n")
+    taken = run_cli("correct", "P1", "UNS", "2010-09-06", "--date", "2010-09-04", "--reason", "x", cwd=folder)
+    assert taken.exit_code == 2 and "P1 UNS on 2010-09-06 is already recorded" in taken.stderr
+    which = run_cli("correct", "P1", "UNS", "--date", "2010-09-06", "--remove", "--reason", "twice", cwd=folder)
+    assert which.exit_code == 2 and "has 2 records on 2010-09-06 (lines 4, 5 of visits.csv)" in which.stderr
+    chosen = run_cli("correct", "P1", "UNS", "--date", "2010-09-06", "--line", "5", "--remove", "--reason",
+                     "twice", cwd=folder)
+    assert chosen.exit_code == 0, chosen.stderr
+    assert [r["reason"] for r in read(folder / "visits.csv") if r["visit_code"] == "UNS"] == ["fever", "rash"]
+
+
+def test_a_one_study_command_refuses_two_studies(study, tmp_path):
+    """`record … --study A --study B` wrote into B, the last one, silently: refused now (exit
+    2, nothing written); `due`, `check` and `calendar` still take several."""
+    folder = study(ROSTER, "participant_id,visit_code,actual_date,reason\n")
+    before = (folder / "visits.csv").read_bytes()
+    result = run_cli("record", "P1", "UNS", "2010-09-04", "--study", str(folder), "--study", str(folder))
+    assert result.exit_code == 2
+    assert "--study is given 2 times, but record takes one study folder" in result.stderr
+    assert (folder / "visits.csv").read_bytes() == before
+    exported = run_cli("export", "sdtm", "-o", str(tmp_path / "x"), "--study", str(folder), "--study", str(folder))
+    assert exported.exit_code == 2 and "but export sdtm takes one study folder" in exported.stderr

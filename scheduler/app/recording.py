@@ -171,7 +171,7 @@ class Folder:
         from scheduler.sources.roster import read_participants
 
         path = self.participants_path
-        return self._refusing_day_first(lambda: read_participants(path, label(path)))
+        return self._refusing_day_first(lambda: read_participants(path, label(path), arms=self.protocol.arm_codes))
 
     @functools.cached_property
     def study(self) -> Study:
@@ -225,6 +225,11 @@ class Folder:
             raise ChangeRefused(_("visit '{visit}' is not in the protocol — did you mean {suggestion}? "
                                   "Visit codes are case-sensitive").format(visit=visit_code,
                                                                            suggestion=same[0]))
+        if self.protocol.unscheduled:
+            raise ChangeRefused(_("visit '{visit}' is not in the protocol — use one of {codes} (or, for an "
+                                  "unscheduled visit, {unscheduled})").format(
+                visit=visit_code, codes=", ".join(self.protocol.codes),
+                unscheduled=", ".join(self.protocol.unscheduled)))
         raise ChangeRefused(_("visit '{visit}' is not in the protocol — use one of {codes}").format(
             visit=visit_code, codes=", ".join(self.protocol.codes)))
 
@@ -603,7 +608,7 @@ def _record_unscheduled(study: Folder, settled: str | None, roster: CsvFile, per
 
 
 def _the_unscheduled(study: Folder, visits: CsvFile, participant_id: str, visit_code: str,
-                     on: dt.date | None) -> list[str]:
+                     on: dt.date | None, line: int | None = None) -> list[str]:
     """The record of an unscheduled visit a correction names by its date (``--date OLD``)."""
     if visit_code not in study.protocol.unscheduled:
         raise ChangeRefused(_("--date names the record of an unscheduled visit ({codes}); {visit} is a planned "
@@ -621,12 +626,23 @@ def _the_unscheduled(study: Folder, visits: CsvFile, participant_id: str, visit_
     if not chosen:
         raise ChangeRefused(_("{participant} {visit} has no record on {date} (recorded: {dates})").format(
             date=on, **where))
+    if line is not None:
+        chosen = [row for row in chosen if visits.line_of(row) == line]
+        if not chosen:
+            raise ChangeRefused(_("{file}:{line} is not a record of {participant} {visit} on {date}").format(
+                file=label(study.visits_path), line=line, date=on, **where))
+    if len(chosen) > 1:
+        # Two records on one day (typed into the file): the nurse says which, never the tool.
+        raise ChangeRefused(_("{participant} {visit} has {count} records on {date} (lines {lines} of {file}) — "
+                              "name the one to correct with --line N").format(
+                                  count=len(chosen), date=on, file=label(study.visits_path),
+                                  lines=", ".join(str(visits.line_of(row)) for row in chosen), **where))
     return chosen[0]
 
 
 def correct_unscheduled(folder: Path, participant_id: str, visit_code: str, on: dt.date | None,
                         day: dt.date | None, reason: str, who: str, visit_reason: str = "", by: str = "",
-                        remove: bool = False) -> Said:
+                        remove: bool = False, line: int | None = None) -> Said:
     """Correct (a new date, its reason) or remove the record of an unscheduled visit, named
     by its date: ``correct ID UNS NEWDATE --date OLD``; the old values stay in the trail."""
     _needs_reason(reason)
@@ -637,7 +653,7 @@ def correct_unscheduled(folder: Path, participant_id: str, visit_code: str, on: 
         roster = study.roster()
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
-        row = _the_unscheduled(study, visits, participant_id, visit_code, on)
+        row = _the_unscheduled(study, visits, participant_id, visit_code, on, line)
         old_date, old_reason = visits.value(row, "actual_date"), visits.value(row, "reason")
         where = {"participant": participant_id, "visit": visit_code, "file": label(study.visits_path),
                  "line": visits.line_of(row), "date": old_date}
@@ -651,6 +667,12 @@ def correct_unscheduled(folder: Path, participant_id: str, visit_code: str, on: 
         new_date = day.isoformat() if day is not None else old_date
         if day is not None:
             _unscheduled_day(study, roster, person, participant_id, visit_code, day)
+            if new_date != old_date and any(
+                    (visits.participant(other), visits.value(other, "visit_code"), visits.value(other, "actual_date"))
+                    == (participant_id, visit_code, new_date) for other in visits.rows):
+                raise ChangeRefused(_("{participant} {visit} on {date} is already recorded: a correction cannot "
+                                      "make two records of one day").format(participant=participant_id,
+                                                                            visit=visit_code, date=day))
         kept = visit_reason or old_reason
         if new_date == old_date and kept == old_reason:
             raise ChangeRefused(_nothing_to_change(participant_id, visit_code, old_date, old_reason))

@@ -18,7 +18,7 @@ from scheduler.core.dates import as_day
 from scheduler.core.records import Records, check_records
 from scheduler.core.suggestions import listed
 from scheduler.errors import InputFileError, OptionError, Problem, SchedulerError
-from scheduler.i18n import _, ngettext
+from scheduler.i18n import _
 from scheduler.paths import label
 from scheduler.protocol import Protocol, load_protocol_for
 from scheduler.sources.folder import Inputs, resolve_study
@@ -146,25 +146,18 @@ def trail_warnings(inputs: Inputs, protocol: Protocol) -> tuple[str, ...]:
     return ()
 
 
-def check_arms(protocol: Protocol, participants: pd.DataFrame, participants_label: str) -> tuple[str, ...]:
-    """With [[arms]]: an `arm` naming no arm of the protocol stops the command (every such
-    line listed, exit 2: a participant scheduled on the wrong visits must not go unnoticed);
-    participants with no arm yet get one warning. Without [[arms]], the column is not read."""
-    if not protocol.arms or "arm" not in participants:
+def check_arms(protocol: Protocol, participants: pd.DataFrame) -> tuple[str, ...]:
+    """The roster's arms, in words: with [[arms]], participants with no arm yet (an arm naming
+    no arm is a roster problem, found by the reader); without [[arms]], an arm column that
+    names arms changes nothing, which is said once."""
+    if "arm" not in participants:
         return ()
     arms = participants["arm"].fillna("").astype(str)
-    codes = ", ".join(protocol.arm_codes)
-    unknown = participants[(arms != "") & ~arms.isin(protocol.arm_codes)]
-    if len(unknown):
-        problems = [Problem(participants_label, _("not an arm of the protocol"), line=int(line), column="arm",
-                            value=str(arm), fix=_("use one of: {arms}").format(arms=codes))
-                    for line, arm in zip(unknown["line"].tolist(), arms[unknown.index].tolist())]
-        raise InputFileError(ngettext(
-            "{file}: the participants file cannot be used until this problem is fixed (a participant on "
-            "the wrong arm's visits must not go unnoticed)",
-            "{file}: the participants file cannot be used until these {count} problems are fixed (a "
-            "participant on the wrong arm's visits must not go unnoticed)",
-            len(problems)).format(file=participants_label, count=len(problems)), problems)
+    if not protocol.arms:
+        if (arms != "").any():
+            return (_("the participants file gives arms, but the protocol has no [[arms]]: every participant "
+                      "has every visit (add [[arms]] to the protocol if the study has arms)"),)
+        return ()
     waiting = participants.loc[arms == "", "participant_id"].tolist()
     if not waiting:
         return ()
@@ -191,8 +184,8 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
     notes: list[str] = []  # what the readers say (the encoding of a file that is not UTF-8)
     if participants is None:
         participants = read_participants(inputs.participants, participants_label, options.encoding,
-                                         options.sheet, options.date_format, notes)
-    arm_notes = check_arms(protocol, participants, participants_label)
+                                         options.sheet, options.date_format, notes, protocol.arm_codes)
+    arm_notes = check_arms(protocol, participants)
     today = clock.today(protocol.timezone)
     as_of = today if as_of is None else as_day(as_of)
     records = Records.empty()

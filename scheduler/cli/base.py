@@ -47,6 +47,30 @@ class _Failure(click.ClickException):
         click.echo(_("Error: {message}").format(message=self.message), err=True)
 
 
+def _one_study_once(group: click.Group, args: list[str]) -> None:
+    """A command that takes one study refuses --study given twice: click would silently use
+    the last one, and a change would go into whichever folder came last."""
+    given = [arg for arg in args if arg == "--study" or arg.startswith("--study=")]
+    if len(given) < 2:
+        return
+    command: click.Command | None = None
+    names: list[str] = []
+    for arg in args:
+        commands = group.commands if command is None else getattr(command, "commands", None)
+        if commands is None:
+            break
+        if arg in commands:
+            command = commands[arg]
+            names.append(arg)
+    if command is None:
+        return
+    study = next((param for param in command.params if param.name == "study"), None)
+    if study is not None and not getattr(study, "multiple", False):
+        # TRANSLATORS: {command} is a command as typed ("record", "export sdtm").
+        raise click.UsageError(_("--study is given {count} times, but {command} takes one study folder — give it "
+                                 "once").format(count=len(given), command=" ".join(names)))
+
+
 class _Group(click.Group):
     """Chooses the language first; translates every error into one message and an exit code:
     never a traceback."""
@@ -55,6 +79,7 @@ class _Group(click.Group):
         if ctx.parent is None:
             # Before click reads anything: --help and usage errors are printed while it parses.
             speak(args, self)
+            _one_study_once(self, args)
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:

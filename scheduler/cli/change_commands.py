@@ -274,14 +274,14 @@ def correct(participant_id: str, visit_code: str | None, day: str | None, not_do
                                  "options correct the participant: give them without a VISIT"))
     if on is not None:
         # An unscheduled visit's record, named by its date (a participant may have several).
-        if not_done or line is not None:
-            raise click.UsageError(_("--date names an unscheduled visit's record: give no --not-done and no --line"))
+        if not_done:
+            raise click.UsageError(_("--date names an unscheduled visit's record: give no --not-done"))
         if remove and day is not None:
             raise click.UsageError(_("--remove takes the record out: give no DATE and no --not-done"))
         _say(recording.correct_unscheduled(
             folder, participant_id, visit_code.strip(), recording.parse_day(on, "--date"),
             recording.parse_day(str(day), "DATE") if day is not None else None, why, who, visit_reason.strip(),
-            on_behalf, remove=remove))
+            on_behalf, remove=remove, line=line))
         return
     if remove:
         if day is not None or not_done:

@@ -297,6 +297,7 @@ class Subjects:
     consent: np.ndarray  # (P,) M8[D]: the informed consent on or before the as-of date, else NaT
     found: tuple[Element, ...] = ()  # the elements, in TA order (the columns of starts, ends)
     opens: np.ndarray | None = None  # (P, V) window_open, NaT for a visit not expected
+    last_contact: np.ndarray | None = None  # (P,) the last visit done, consent or unscheduled visit
 
 
 def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -350,7 +351,7 @@ def _last(dates: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame,
-             as_of: np.datetime64, roster: str = "") -> Subjects:
+             as_of: np.datetime64, roster: str = "", extra: Unscheduled | None = None) -> Subjects:
     count, visits = len(participants), len(protocol.visits)
     usubjid, site = usubjids(protocol, participants, roster)
     # The check's rows into participant × visit arrays; with arms, the cells of a visit the
@@ -401,6 +402,13 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
     # The consent is a contact too (on the rare roster where it follows every visit).
     last_contact = np.where(~np.isnat(consent) & (np.isnat(last_contact) | (consent > last_contact)) & done.any(axis=1),
                             consent, last_contact)
+    # An unscheduled visit is a contact too (SV has it: RFPENDTC and SE must not end before it).
+    if extra is not None and len(extra.participant):
+        latest = pd.Series(extra.actual_date.astype("M8[D]")).groupby(extra.participant).max()
+        unscheduled_last = np.full(count, NAT)
+        unscheduled_last[latest.index.to_numpy()] = latest.to_numpy().astype("M8[D]")
+        later = ~np.isnat(unscheduled_last) & (np.isnat(last_contact) | (unscheduled_last > last_contact))
+        last_contact = np.where(later, unscheduled_last, last_contact)
     finished = np.isnat(withdrawn) & (~np.isnat(last_actual) | ((last_close < as_day) & done.any(axis=1)))
     if protocol.arms:
         # A participant not yet assigned to an arm cannot have completed: an arm may add visits.
@@ -414,7 +422,7 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
         ends[:, index] = np.where(started, np.where(np.isnat(following), final, following), NAT)
         following = np.where(started, starts[:, index], following)
     people = Subjects(usubjid, site, actual, close, status, reason, reference, withdrawn, starts, ends,
-                      completed, np.full(count, "", dtype=object), consent, found, opens)
+                      completed, np.full(count, "", dtype=object), consent, found, opens, last_contact)
     # The epoch of the element the participant was in when the study ended for them.
     return replace(people, completed_epoch=_epoch_on(people, completed, found))
 
@@ -455,12 +463,10 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     done = ~np.isnat(people.actual)
     treated = done & (epochs == TREATMENT)[None, :]
     first_treatment, last_treatment = _first(people.actual, treated), _last(people.actual, treated)
-    last_visit = _last(people.actual, done)
-    # End of participation, the last known contact: the withdrawal, else the last visit done
-    # (or the consent, where it came after every visit).
-    last_contact = np.where(~np.isnat(people.consent) & ~np.isnat(last_visit) & (people.consent > last_visit),
-                            people.consent, last_visit)
-    end = np.where(~np.isnat(people.withdrawn), people.withdrawn, last_contact)
+    # End of participation, the last known contact: the withdrawal, else the last visit done,
+    # planned or unscheduled (or the consent, where it came after every visit).
+    assert people.last_contact is not None
+    end = np.where(~np.isnat(people.withdrawn), people.withdrawn, people.last_contact)
     category = _column(participants, "withdrawal_category")
     dead = (category == "DEATH") & ~np.isnat(people.withdrawn)
     sex = _column(participants, "sex")
@@ -716,6 +722,12 @@ def unscheduled_visits(protocol: Protocol, people: Subjects, extra: Unscheduled)
     last = key.argmax(axis=1) if len(numbers) else np.zeros(len(dates), dtype=int)
     base = np.where(before.any(axis=1), numbers[last] if len(numbers) else 0.0, 0.0)
     rank = pd.Series(base).groupby([extra.participant, base]).cumcount().to_numpy() + 1
+    if len(rank) and rank.max() >= 100:
+        crowded = int(np.flatnonzero(rank >= 100)[0])
+        raise ExportRefused(_("{usubjid} has 100 unscheduled visits or more after one planned visit: their "
+                              "VISITNUM (n.01 … n.99) would reach the next planned visit's — nothing was "
+                              "written; check the visits file for records entered many times").format(
+                                  usubjid=people.usubjid[extra.participant[crowded]]))
     planned = np.array([visit.epoch for visit in protocol.visits], dtype=object)
     fallback = np.where(before.any(axis=1), planned[last] if len(numbers) else "", "").astype(object)
     text = iso(dates)
@@ -747,7 +759,7 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
         # The rows' participant codes, renumbered for the shorter roster.
         check["participant_id"] = pd.Categorical(check["participant_id"].astype(object),
                                                  categories=pd.Index(participants["participant_id"], dtype=object))
-    people = subjects(protocol, check, participants, as_of, roster)
+    people = subjects(protocol, check, participants, as_of, roster, extra)
     sstdtc, warnings = start_date(protocol, participants)
     dm, sex_warnings = demographics(protocol, participants, people, country)
     dv, suppdv = deviations(protocol, people)

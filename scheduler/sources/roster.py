@@ -59,7 +59,7 @@ def age_in_range(years: int) -> bool:
 
 def read_participants(path: Path, label: str, encoding: str | None = None,
                       sheet: str | None = None, date_format: str | None = None,
-                      notes: list[str] | None = None) -> pd.DataFrame:
+                      notes: list[str] | None = None, arms: tuple[str, ...] = ()) -> pd.DataFrame:
     """The roster. Any problem in it stops the command (exit 2): nobody silently drops out.
 
     Columns out: participant_id (NFKC: ００９ is 009), enrollment_date, withdrawal_date
@@ -129,6 +129,14 @@ def read_participants(path: Path, label: str, encoding: str | None = None,
             _("check both dates")))
     categories, sexes, ages, coded_problems = _coded_columns(table, (frame["withdrawal_date"] == "").to_numpy())
     problems += coded_problems
+    if arms:
+        # With [[arms]]: an arm the protocol does not have would put the participant on the
+        # wrong visits, unnoticed.
+        given = text_column(frame["arm"])
+        for position in np.flatnonzero(((given != "") & ~given.isin(list(arms))).to_numpy()):
+            problems.append(table.problem(_("not an arm of the protocol"), int(lines[position]), "arm",
+                                          str(given.iloc[position]),
+                                          _("use one of: {arms}").format(arms=", ".join(arms))))
     if problems:
         problems.sort(key=lambda problem: (problem.line or 0))
         count = len(problems)
