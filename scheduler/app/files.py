@@ -175,7 +175,9 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
     text = write_report(result, output, picture)
     if text is None and output is not None:
         # TRANSLATORS: {week} is an ISO week (2010-W37).
-        messages.append(_("Wrote {file} ({week}, as of {date}, {count} deviations)").format(
+        messages.append(ngettext("Wrote {file} ({week}, as of {date}, {count} deviation)",
+                                 "Wrote {file} ({week}, as of {date}, {count} deviations)",
+                                 len(result.all_deviations)).format(
             file=label(output), week=chosen.name, date=report_as_of, count=len(result.all_deviations)))
     return text, code
 
