@@ -618,3 +618,16 @@ def test_the_sample_folder_m6_due_for_arm_b():
     assert result.exit_code == 0, result.stderr
     rows = re.findall(r"^(\d{3})\s+(\w+)\s+\S+\s+(\S+)\s+(\S+)\s+\S+\s+(\d+)\b", result.stdout, re.M)
     assert rows == [("201", "M6", "2011-08-14", "2011-09-11", "20"), ("204", "M6", "2011-09-04", "2011-10-02", "41")]
+
+
+def test_a_withdrawn_participant_without_an_arm_is_not_warned_about(tmp_path):
+    """A screen failure withdrawn before any arm: never to be assigned, so no "not yet
+    assigned" warning; a participant on study without an arm still gets one."""
+    folder = tmp_path / "s"
+    folder.mkdir()
+    write(folder, "protocol.toml", (ROOT / "docs" / "examples" / "two-arm.toml").read_text("utf-8"))
+    write(folder, "participants.csv", "participant_id,enrollment_date,arm,withdrawal_date,withdrawal_category\n"
+                                      "301,2011-03-01,,2011-03-01,SCREEN FAILURE\n302,2011-03-01,,,\n")
+    result = run_cli("check", "--as-of", "2011-03-02", cwd=folder)
+    # The list would read "301, 302 —" with the screen failure in it.
+    assert "not yet assigned to an arm: 302 —" in result.stderr

@@ -251,3 +251,14 @@ def test_epoch_follows_the_element_the_participant_was_in(study):
     se = [(r["ETCD"], r["SESTDTC"], r["SEENDTC"]) for r in read(folder, "SE")]
     assert se == [("TRT", "2010-09-01", "2010-10-01"), ("FU", "2010-10-01", "")]
     assert [(r["DVREFID"], r["EPOCH"]) for r in read(folder, "DV")] == [("D14", "FOLLOW-UP")]
+
+
+def test_a_refused_export_still_lists_the_visits_files_problems(study):
+    """A withdrawal without its category refuses the export; the visits file's problem (a date
+    before enrollment) is listed first all the same, as every command lists it."""
+    folder = study("participant_id,enrollment_date,withdrawal_date,withdrawal_reason\nA,2010-09-01,2010-09-20,moved\n",
+                   "participant_id,visit_code,actual_date\nA,D0,2010-08-01\n")
+    result = run_cli("export", "sdtm", "--as-of", "2010-09-25", "-o", "sdtm", cwd=folder)
+    assert result.exit_code == 2
+    assert "visits.csv:2" in result.stderr and "withdrawal_category" in result.stderr
+    assert result.stderr.index("visits.csv:2") < result.stderr.index("SDTM DS needs")

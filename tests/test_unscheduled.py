@@ -193,3 +193,32 @@ def test_a_one_study_command_refuses_two_studies(study, tmp_path):
     assert (folder / "visits.csv").read_bytes() == before
     exported = run_cli("export", "sdtm", "-o", str(tmp_path / "x"), "--study", str(folder), "--study", str(folder))
     assert exported.exit_code == 2 and "but export sdtm takes one study folder" in exported.stderr
+
+
+def test_an_empty_unscheduled_table_keeps_a_planned_uns_planned():
+    from scheduler.protocol import parse_protocol
+
+    protocol = parse_protocol('[study]\nid = "S"\ntimezone = "UTC"\n[unscheduled]\n[[visits]]\ncode = "UNS"\n'
+                              'day = 0\n', "p.toml")
+    assert protocol.unscheduled == ()
+
+
+def test_unscheduled_visitnum_never_reaches_a_fractional_planned_one(study):
+    """D0 visitnum 1, D7 visitnum 1.02: a second unscheduled visit after D0 would be 1.02 too
+    (the SV key USUBJID + VISITNUM twice): the export is refused, exit 2, nothing written."""
+    protocol = ('[study]\nid = "S"\ntimezone = "UTC"\ncountry = "CHN"\n[[visits]]\ncode = "D0"\nkind = "treatment"\n'
+                'day = 0\nvisitnum = 1\n[[visits]]\ncode = "D7"\nkind = "treatment"\nanchor = "D0"\nday = 7\n'
+                'visitnum = 1.02\n')
+    folder = study("participant_id,enrollment_date,sex\nP1,2010-09-01,F\n",
+                   "participant_id,visit_code,actual_date,reason\nP1,D0,2010-09-01,\nP1,UNS,2010-09-02,a\n"
+                   "P1,UNS,2010-09-03,b\n", protocol)
+    result = run_cli("export", "sdtm", "--as-of", AS_OF, "-o", "sdtm", cwd=folder)
+    assert result.exit_code == 2 and "would reach the next planned visit's" in result.stderr
+    assert not (folder / "sdtm").exists()
+
+
+def test_an_empty_roster_with_visits_lists_them(study):
+    """No participant at all, one visit line: a data problem (unknown participant), no crash."""
+    folder = study("participant_id,enrollment_date\n", "participant_id,visit_code,actual_date,reason\n999,D0,2011-03-01,\n")
+    result = run_cli("check", cwd=folder)
+    assert result.exit_code == 1 and "participant not in the participants file" in result.stderr

@@ -192,10 +192,11 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     study = load_study(options, as_of)
     study.guard_output(folder)
     table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    # The visits file's problems first: listed even when the export is then refused.
+    code = report_problems(study, messages)
     country = _country(study.protocol)
     built = sdtm.build(study.protocol, table, study.participants, study.as_of, country,
                        study.participants_label, study.records.unscheduled)
-    code = report_problems(study, messages)
     for note in built.warnings:
         messages.warning(note)
     for note in sdtm.length_warnings(built.datasets):

@@ -158,7 +158,8 @@ def check_arms(protocol: Protocol, participants: pd.DataFrame) -> tuple[str, ...
             return (_("the participants file gives arms, but the protocol has no [[arms]]: every participant "
                       "has every visit (add [[arms]] to the protocol if the study has arms)"),)
         return ()
-    waiting = participants.loc[arms == "", "participant_id"].tolist()
+    # Withdrawn participants (a screen failure) will not be assigned: no warning for them.
+    waiting = participants.loc[(arms == "") & participants["withdrawal_date"].isna(), "participant_id"].tolist()
     if not waiting:
         return ()
     # TRANSLATORS: {participants} lists participant IDs; the command line stays as it is.

@@ -6,13 +6,17 @@ Which record is used, in order of the rules (PRODUCT.md, "Data problems"):
 
 1. a line that cannot be a record as it is (more cells than the header, a control
    character in the ID: the reader's ``problem``), unknown participant, unknown visit
-   code, a date that cannot be read or does not exist,
-   an empty date without a reason, a date after today, before enrollment or after the
-   participant withdrew: listed, left out;
+   code, a visit the participant's arm does not have (with [[arms]]), a date that cannot be
+   read or does not exist, an unscheduled visit without its date, an empty date without a
+   reason, a date after today, before enrollment or after the participant withdrew: listed,
+   left out;
 2. a date after an explicit past as-of date: left out silently (it had not happened yet);
 3. two records for the same visit: both listed, the earliest date used (a dated record
    before a "did not happen" record);
 4. visits dated before a visit that comes earlier in the protocol: listed, used.
+
+Records of unscheduled visits (``[unscheduled] codes``) are kept apart (``Unscheduled``): any
+number per participant, rules 3 and 4 do not apply to them.
 """
 
 from __future__ import annotations
@@ -95,10 +99,14 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     known = participant >= 0
     # Unscheduled visits (a participant comes in for an adverse event): their own rules below.
     unscheduled = np.isin(records["visit_code"].to_numpy(dtype=object), list(protocol.unscheduled))
-    enrollment = np.where(known, participants["enrollment_date"].to_numpy().astype("M8[D]")
-                          [np.clip(participant, 0, None)], np.datetime64("NaT"))
-    withdrawal = np.where(known, participants["withdrawal_date"].to_numpy().astype("M8[D]")
-                          [np.clip(participant, 0, None)], np.datetime64("NaT"))
+    # Lookups by roster position; an empty roster gets one empty row so that an unknown
+    # participant's position (clipped to 0) indexes something (its values are never used).
+    padded = participants if len(participants) else pd.DataFrame({
+        "enrollment_date": np.array([np.datetime64("NaT")], dtype="M8[D]"),
+        "withdrawal_date": np.array([np.datetime64("NaT")], dtype="M8[D]")})
+    safe = np.clip(participant, 0, None)
+    enrollment = np.where(known, padded["enrollment_date"].to_numpy().astype("M8[D]")[safe], np.datetime64("NaT"))
+    withdrawal = np.where(known, padded["withdrawal_date"].to_numpy().astype("M8[D]")[safe], np.datetime64("NaT"))
     has_date = ~np.isnat(actual)
     # A visit whose window can open before enrollment (screening) is judged by its window.
     before_allowed = np.isin(visit, [protocol.codes.index(code) for code in protocol.may_precede_enrollment()])
@@ -111,8 +119,9 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     # With [[arms]], a visit the participant's arm does not have (D14 for an arm without a
     # third transplant): a record of it is a mistake, not a visit to judge.
     expected = expected_visits(protocol, participants)
-    not_of_arm = (np.zeros(len(records), dtype=bool) if expected is None
-                  else known & (visit >= 0) & ~expected[np.clip(participant, 0, None), np.clip(visit, 0, None)])
+    not_of_arm = np.zeros(len(records), dtype=bool)
+    if expected is not None and len(participants):
+        not_of_arm = known & (visit >= 0) & ~expected[safe, np.clip(visit, 0, None)]
     rules = [
         (unreadable, "read problem"),
         (~known, "unknown participant"),

@@ -2,8 +2,9 @@
 design (TS, TA, TE, TV, TI) and the subjects (DM, SE, DS, SV, DV, SUPPDV). What each
 dataset holds is ``sdtm_spec``; the rules are docs/sdtm.md; ``outputs.sdtm_files`` writes.
 
-Everything is computed on participant × visit arrays (the check table is roster order then
-protocol order, one row per pair), element by element or visit by visit, never per
+Everything is computed on participant × visit arrays (the check table's rows scattered into
+them by participant and visit: with arms a participant has only their arm's visits, and the
+cells of the others stay empty), element by element or visit by visit, never per
 participant.
 
 Study days. SDTM has no day 0: the reference date (RFSTDTC, the actual date of the
@@ -497,7 +498,7 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     # The planned arm: [[arms]]'s, from the roster (empty: not yet assigned); else the single group.
     names = dict(planned_arms(protocol))
     code = _column(participants, "arm") if protocol.arms else np.full(count, SINGLE_ARM_CODE, dtype=object)
-    arm = np.array([names.get(value, "") for value in code], dtype=object)
+    arm = pd.Series(code, dtype=object).map(names).fillna("").to_numpy(dtype=object)
     unassigned = code == ""
     assigned = ~screened_out & ~unassigned
     frame = _frame("DM", {
@@ -537,7 +538,8 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
         started = ~np.isnat(people.starts[:, index])
         start, end = people.starts[started, index], people.ends[started, index]
         reference = people.reference[started]
-        taetord = np.array([order.get((arm, element.code), np.nan) for arm in arms[started]], dtype=float)
+        per_arm = {arm: number for (arm, etcd), number in order.items() if etcd == element.code}
+        taetord = pd.Series(arms[started], dtype=object).map(per_arm).to_numpy(dtype=float)
         parts.append(pd.DataFrame({
             "STUDYID": protocol.study_id, "DOMAIN": "SE", "USUBJID": people.usubjid[started], "SESEQ": np.nan,
             "ETCD": element.code, "ELEMENT": element.name, "TAETORD": taetord, "EPOCH": element.epoch,
@@ -722,11 +724,19 @@ def unscheduled_visits(protocol: Protocol, people: Subjects, extra: Unscheduled)
     last = key.argmax(axis=1) if len(numbers) else np.zeros(len(dates), dtype=int)
     base = np.where(before.any(axis=1), numbers[last] if len(numbers) else 0.0, 0.0)
     rank = pd.Series(base).groupby([extra.participant, base]).cumcount().to_numpy() + 1
-    if len(rank) and rank.max() >= 100:
-        crowded = int(np.flatnonzero(rank >= 100)[0])
-        raise ExportRefused(_("{usubjid} has 100 unscheduled visits or more after one planned visit: their "
-                              "VISITNUM (n.01 … n.99) would reach the next planned visit's — nothing was "
-                              "written; check the visits file for records entered many times").format(
+    # The next planned VISITNUM above each base: n.01, n.02 … must stay below it (a protocol's
+    # own fractional visitnum, 1.02, would otherwise be taken by a second unscheduled visit).
+    ordered = np.sort(np.unique(numbers))
+    above = ordered[np.minimum(np.searchsorted(ordered, base, side="right"), len(ordered) - 1)] if len(ordered) \
+        else np.full(len(base), np.inf)
+    above = np.where(above > base, above, np.inf)
+    reach = np.round(base + 0.01 * rank, 2) >= np.round(above, 2)
+    if len(rank) and (rank.max() >= 100 or reach.any()):
+        crowded = int(np.flatnonzero((rank >= 100) | reach)[0])
+        raise ExportRefused(_("{usubjid} has so many unscheduled visits after one planned visit that their "
+                              "VISITNUM (n.01, n.02 …) would reach the next planned visit's — nothing was "
+                              "written; check the visits file for records entered many times, or give the "
+                              "planned visits whole visitnum values").format(
                                   usubjid=people.usubjid[extra.participant[crowded]]))
     planned = np.array([visit.epoch for visit in protocol.visits], dtype=object)
     fallback = np.where(before.any(axis=1), planned[last] if len(numbers) else "", "").astype(object)

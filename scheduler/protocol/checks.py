@@ -264,9 +264,9 @@ class Checker:
         self.unknown_keys(table, SCHEMA["unscheduled"], "[unscheduled]", "unscheduled", 0)
         codes = self.text_list(table, "codes", "[unscheduled]", self.where.key_line("unscheduled", 0, "codes"),
                                '["UNS"]')
-        if codes is None:
-            return default
         planned = {visit.code for visit in visits}
+        if codes is None:
+            return tuple(code for code in default if code not in planned)
         for code in codes:
             key_line = self.where.key_line("unscheduled", 0, "codes")
             if not CODE_PATTERN.match(code) or code.casefold() == ENROLLMENT:

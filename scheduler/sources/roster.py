@@ -18,8 +18,8 @@ from scheduler.i18n import _, ngettext
 from scheduler.sources.tables import control_in_id, participant_ids, read_date_column, read_table, text_column
 
 PARTICIPANT_COLUMNS = ("participant_id", "enrollment_date")
-# withdrawal_category, arm, consent_date, sex and age are for SDTM DM and DS; no other
-# output shows them (the plan shows the arm).
+# withdrawal_category, consent_date, sex and age are for SDTM DM and DS: no other output shows
+# them. The arm decides each participant's visits (with [[arms]]) and is shown with them.
 PARTICIPANT_OPTIONAL = ("withdrawal_date", "withdrawal_reason", "site", "withdrawal_category", "arm",
                         "consent_date", "sex", "age")
 
