@@ -155,7 +155,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
     if clinic is not None and clinic.closures is not None and clinic.closures.exists():
         sources.append(checksum("clinic closures", label(clinic.closures), clinic.closures))
     result = weekly.build_report(
-        check_table, study.participants, len(study.protocol.visits), chosen, report_as_of,
+        check_table, study.participants, chosen, report_as_of,
         study_id=study.protocol.study_id, title=study.protocol.title_in(), site=study.site_label(),
         made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
         notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder),

@@ -14,6 +14,13 @@ import pandas as pd
 from scheduler.protocol import Protocol
 
 
+def arm_of(participants: pd.DataFrame) -> np.ndarray:
+    """Each participant's arm code as text ("" when not yet assigned, or no arm column)."""
+    if "arm" not in participants:
+        return np.full(len(participants), "", dtype=object)
+    return participants["arm"].fillna("").astype(str).to_numpy(dtype=object)
+
+
 def expected_visits(protocol: Protocol, participants: pd.DataFrame) -> np.ndarray | None:
     """Participant × visit: True where the participant's arm has the visit (the roster's
     ``arm``; not yet assigned: the visits every arm has). None without [[arms]]: every visit
@@ -21,9 +28,7 @@ def expected_visits(protocol: Protocol, participants: pd.DataFrame) -> np.ndarra
     participants."""
     if not protocol.arms:
         return None
-    arms = (participants["arm"].fillna("").astype(str).to_numpy(dtype=object) if "arm" in participants
-            else np.full(len(participants), "", dtype=object))
-    codes, uniques = pd.factorize(arms)
+    codes, uniques = pd.factorize(arm_of(participants))
     per_arm = np.array([[visit in protocol.visits_of(str(arm)) for visit in protocol.visits] for arm in uniques],
                        dtype=bool).reshape(len(uniques), len(protocol.visits))
     return per_arm[codes]

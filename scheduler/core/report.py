@@ -124,7 +124,7 @@ def _in(dates: pd.Series, week: Week) -> np.ndarray:
     return (days >= np.datetime64(week.monday)) & (days <= np.datetime64(week.sunday))
 
 
-def build_report(check: pd.DataFrame, participants: pd.DataFrame, visits: int, week: Week,
+def build_report(check: pd.DataFrame, participants: pd.DataFrame, week: Week,
                  as_of: dt.date, *, study_id: str, title: str, site: str, made_at: str,
                  sources: tuple[Source, ...], notes: tuple[str, ...] = (), trail_head: str = "",
                  unscheduled: pd.DataFrame | None = None, arms: tuple[str, ...] = ()) -> Report:

@@ -328,27 +328,27 @@ def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -
     return usubjid, site
 
 
-def _first(dates: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per row, the earliest date where ``mask`` (NaT when none)."""
+def _extreme(dates: np.ndarray, mask: np.ndarray, latest: bool) -> np.ndarray:
+    """Per row, the earliest (or latest) date where ``mask``; NaT when none."""
     chosen = np.where(mask, dates, NAT)
     values = chosen.astype(np.int64).astype(float)
-    values[np.isnat(chosen)] = np.inf
-    earliest = values.min(axis=1) if values.shape[1] else np.full(len(values), np.inf)
+    values[np.isnat(chosen)] = -np.inf if latest else np.inf
+    if values.shape[1]:
+        found = values.max(axis=1) if latest else values.min(axis=1)
+    else:
+        found = np.full(len(values), -np.inf if latest else np.inf)
     result = np.full(len(values), NAT)
-    finite = np.isfinite(earliest)
-    result[finite] = earliest[finite].astype(np.int64).astype("M8[D]")
+    finite = np.isfinite(found)
+    result[finite] = found[finite].astype(np.int64).astype("M8[D]")
     return result
+
+
+def _first(dates: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return _extreme(dates, mask, latest=False)
 
 
 def _last(dates: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    chosen = np.where(mask, dates, NAT)
-    values = chosen.astype(np.int64).astype(float)
-    values[np.isnat(chosen)] = -np.inf
-    latest = values.max(axis=1) if values.shape[1] else np.full(len(values), -np.inf)
-    result = np.full(len(values), NAT)
-    finite = np.isfinite(latest)
-    result[finite] = latest[finite].astype(np.int64).astype("M8[D]")
-    return result
+    return _extreme(dates, mask, latest=True)
 
 
 def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame,

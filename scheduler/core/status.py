@@ -24,9 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scheduler.core.arms import arm_of, expected_visits, row_participants
 from scheduler.core.dates import as_day
 from scheduler.core.records import Records
-from scheduler.core.schedule import Grid, compute_grid, expected_visits, long_frame, row_participants, text
+from scheduler.core.schedule import Grid, compute_grid, long_frame, text
 from scheduler.core.words import DEVIATIONS, PENDING, STATUSES, Status
 from scheduler.protocol import Protocol
 
@@ -96,9 +97,7 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
         return frame
     # With [[arms]]: only the visits of each participant's arm; the arm follows the contract.
     frame = frame[expected.ravel()].reset_index(drop=True)
-    arms = (participants["arm"].fillna("").astype(str).to_numpy(dtype=object) if "arm" in participants
-            else np.full(len(participants), "", dtype=object))
-    frame["arm"] = text(arms[row_participants(frame)])
+    frame["arm"] = text(arm_of(participants)[row_participants(frame)])
     return frame
 
 
@@ -125,9 +124,7 @@ def unscheduled_rows(protocol: Protocol, participants: pd.DataFrame, records: Re
         "visit_name": text(np.full(len(extra.code), UNSCHEDULED_NAME, dtype=object)),
     })
     if protocol.arms:
-        arms = (participants["arm"].fillna("").astype(str).to_numpy(dtype=object) if "arm" in participants
-                else np.full(len(participants), "", dtype=object))
-        frame["arm"] = text(arms[extra.participant])
+        frame["arm"] = text(arm_of(participants)[extra.participant])
     return frame
 
 
