@@ -81,3 +81,86 @@ def study(tmp_path: Path):
         return tmp_path
 
     return make
+
+
+# The two-arm example of the arms tests (docs/examples/two-arm.toml without procedures and the
+# visits' translations): D14 is arm A's only, M6 arm B's only.
+TWO_ARMS = """\
+[study]
+id = "DEMO-2ARM"
+title = "Two-arm example: three transplants or two"
+timezone = "Asia/Shanghai"
+day0 = "D0"
+
+[clinic]
+country = "CN"
+weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+
+[[arms]]
+code = "A"
+name = "Three transplants"
+
+[arms.translations.zh-CN]
+name = "三次移植"
+
+[[arms]]
+code = "B"
+name = "Two transplants"
+
+[arms.translations.zh-CN]
+name = "两次移植"
+
+[[visits]]
+code = "D0"
+name = "Transplantation 1"
+kind = "treatment"
+anchor = "enrollment"
+day = 0
+
+[[visits]]
+code = "D7"
+name = "Transplantation 2"
+kind = "treatment"
+anchor = "D0"
+day = 7
+minus = 1
+plus = 1
+
+[[visits]]
+code = "D14"
+name = "Transplantation 3"
+kind = "treatment"
+anchor = "D0"
+day = 14
+minus = 2
+plus = 2
+arms = ["A"]
+
+[[visits]]
+code = "M1"
+name = "Follow-up month 1"
+kind = "follow-up"
+anchor = "D0"
+day = 30
+minus = 3
+plus = 3
+
+[[visits]]
+code = "M3"
+name = "Follow-up month 3"
+kind = "follow-up"
+anchor = "D0"
+day = 90
+minus = 7
+plus = 7
+
+[[visits]]
+code = "M6"
+name = "Safety follow-up month 6"
+kind = "follow-up"
+anchor = "D0"
+day = 180
+minus = 14
+plus = 14
+arms = ["B"]
+"""

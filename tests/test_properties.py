@@ -72,34 +72,42 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def one_visit(visit, anchor, done, enrolled, withdrew, as_of):
+    """One visit of one participant, in plain Python, from PRODUCT.md's wording: its target,
+    window, status and days outside."""
+    if visit.unit == "month":
+        target = add_months(anchor, visit.amount)
+    else:
+        target = anchor + visit.amount * (7 if visit.unit == "week" else 1) * DAY
+    opens, closes = target - visit.minus * DAY, target + visit.plus * DAY
+    if done is not None:
+        status = "early" if done < opens else "late" if done > closes else "in_window"
+        days = (opens - done).days if status == "early" else (done - closes).days if status == "late" else 0
+    elif withdrew is not None and withdrew <= closes:
+        status, days = "withdrawn", None
+    elif enrolled > as_of:
+        status, days = "upcoming", None
+    elif as_of > closes:
+        status, days = "missed", (min(as_of, withdrew or as_of) - closes).days
+    elif as_of >= opens:
+        status, days = "due", None
+    else:
+        status, days = "upcoming", None
+    return target, opens, closes, status, days
+
+
 def reference(protocol, enrollment, withdrawal, actual, as_of):
-    """One participant, one visit at a time, in plain Python, from PRODUCT.md's wording."""
+    """One participant, one visit at a time (anchors on the anchor's actual date, else its
+    target)."""
     rows = []
     for person, enrolled in enumerate(enrollment):
         withdrew = None if withdrawal[person] is None else enrolled + withdrawal[person] * DAY
         effective = {}
         for index, visit in enumerate(protocol.visits):
             anchor = enrolled if visit.anchor == "enrollment" else effective[visit.anchor]
-            if visit.unit == "month":
-                target = add_months(anchor, visit.amount)
-            else:
-                target = anchor + visit.amount * (7 if visit.unit == "week" else 1) * DAY
-            opens, closes = target - visit.minus * DAY, target + visit.plus * DAY
             done = actual[person][index]
+            target, opens, closes, status, days = one_visit(visit, anchor, done, enrolled, withdrew, as_of)
             effective[visit.code] = done if done is not None else target
-            if done is not None:
-                status = "early" if done < opens else "late" if done > closes else "in_window"
-                days = (opens - done).days if status == "early" else (done - closes).days if status == "late" else 0
-            elif withdrew is not None and withdrew <= closes:
-                status, days = "withdrawn", None
-            elif enrolled > as_of:
-                status, days = "upcoming", None
-            elif as_of > closes:
-                status, days = "missed", (min(as_of, withdrew or as_of) - closes).days
-            elif as_of >= opens:
-                status, days = "due", None
-            else:
-                status, days = "upcoming", None
             rows.append((target, opens, closes, status, days))
     return rows
 

@@ -17,7 +17,7 @@ from scheduler.core.records import Records
 from scheduler.core.status import CHECK_COLUMNS, compute_check
 from scheduler.protocol import Protocol, Visit
 from scheduler.protocol.model import Arm
-from tests.test_properties import DAY, add_months, dates, protocols
+from tests.test_properties import DAY, dates, one_visit, protocols
 
 CODES = ("A", "B", "C")
 
@@ -82,27 +82,9 @@ def reference(protocol: Protocol, roster_arms: list[str], enrollment: list[dt.da
             if not has_visit(protocol, roster_arms[person], visit):
                 continue
             anchor = enrolled if visit.anchor == "enrollment" else effective[visit.anchor]
-            if visit.unit == "month":
-                target = add_months(anchor, visit.amount)
-            else:
-                target = anchor + visit.amount * (7 if visit.unit == "week" else 1) * DAY
-            opens, closes = target - visit.minus * DAY, target + visit.plus * DAY
             done = actual[person][index]
+            target, opens, closes, status, days = one_visit(visit, anchor, done, enrolled, withdrew, as_of)
             effective[visit.code] = done if done is not None else target
-            days: int | None
-            if done is not None:
-                status = "early" if done < opens else "late" if done > closes else "in_window"
-                days = (opens - done).days if status == "early" else (done - closes).days if status == "late" else 0
-            elif withdrew is not None and withdrew <= closes:
-                status, days = "withdrawn", None
-            elif enrolled > as_of:
-                status, days = "upcoming", None
-            elif as_of > closes:
-                status, days = "missed", (min(as_of, withdrew or as_of) - closes).days
-            elif as_of >= opens:
-                status, days = "due", None
-            else:
-                status, days = "upcoming", None
             rows.append((f"P{person}", visit.code, target, opens, closes, done, status, days, roster_arms[person]))
     return rows
 

@@ -538,6 +538,33 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
     return Outcome(placed, reason, ((settled,) if settled else ()) + moved, shifted)
 
 
+def _records_on(visits: CsvFile, participant_id: str, visit_code: str, day: str) -> list[list[str]]:
+    """The records of one participant's visit on one day (unscheduled visits: several days,
+    sometimes two records typed on one)."""
+    return [row for row in visits.rows
+            if (visits.participant(row), visits.value(row, "visit_code"), visits.value(row, "actual_date"))
+            == (participant_id, visit_code, day)]
+
+
+def _correct_record(study: Folder, visits: CsvFile, row: list[str], participant_id: str, visit_code: str,
+                    new_date: str, kept: str, reason: str, who: str, by: str) -> None:
+    """A record's date and reason corrected, as one audited change."""
+    with changing(study.record_files(), study.protocol.timezone, who) as trail:
+        edits = [edit for edit in (_set(visits, row, "actual_date", new_date, participant_id, visit_code),
+                                   _set(visits, row, "reason", kept, participant_id, visit_code))
+                 if edit is not None]
+        _commit(study, {study.visits_path: visits}, edits, "correct", reason, who, by, trail)
+
+
+def _remove_record(study: Folder, visits: CsvFile, row: list[str], participant_id: str, visit_code: str,
+                   reason: str, who: str, by: str) -> None:
+    """A record taken out of the visits file, as one audited change (the trail keeps it)."""
+    with changing(study.record_files(), study.protocol.timezone, who) as trail:
+        edits = _remove(visits, row, participant_id, visit_code, VISIT_FIELDS)
+        _drop(visits, [row])
+        _commit(study, {study.visits_path: visits}, edits, "remove", reason, who, by, trail)
+
+
 def _check_arm_has(study: Folder, roster: CsvFile, person: list[str], participant_id: str, visit_code: str) -> None:
     """With [[arms]]: a visit the participant's arm does not have cannot be recorded."""
     protocol = study.protocol
@@ -587,12 +614,11 @@ def _record_unscheduled(study: Folder, settled: str | None, roster: CsvFile, per
     _unscheduled_day(study, roster, person, participant_id, visit_code, day)
     assert day is not None
     visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
-    for row in visits.rows:
-        if ((visits.participant(row), visits.value(row, "visit_code"), visits.value(row, "actual_date"))
-                == (participant_id, visit_code, day.isoformat())):
-            raise ChangeRefused(_("{participant} {visit} on {date} is already recorded ({file}:{line})").format(
-                participant=participant_id, visit=visit_code, date=day, file=label(study.visits_path),
-                line=visits.line_of(row)))
+    taken = _records_on(visits, participant_id, visit_code, day.isoformat())
+    if taken:
+        raise ChangeRefused(_("{participant} {visit} on {date} is already recorded ({file}:{line})").format(
+            participant=participant_id, visit=visit_code, date=day, file=label(study.visits_path),
+            line=visits.line_of(taken[0])))
     with changing(study.record_files(), study.protocol.timezone, who) as trail:
         edits = _add(visits, participant_id, visit_code,
                      {"participant_id": participant_id, "visit_code": visit_code, "actual_date": day.isoformat(),
@@ -622,7 +648,7 @@ def _the_unscheduled(study: Folder, visits: CsvFile, participant_id: str, visit_
     if on is None:
         raise ChangeRefused(_("name the record of {participant} {visit} to correct by its date with --date OLD "
                               "(recorded: {dates})").format(**where))
-    chosen = [row for row in mine if visits.value(row, "actual_date") == on.isoformat()]
+    chosen = _records_on(visits, participant_id, visit_code, on.isoformat())
     if not chosen:
         raise ChangeRefused(_("{participant} {visit} has no record on {date} (recorded: {dates})").format(
             date=on, **where))
@@ -658,29 +684,20 @@ def correct_unscheduled(folder: Path, participant_id: str, visit_code: str, on: 
         where = {"participant": participant_id, "visit": visit_code, "file": label(study.visits_path),
                  "line": visits.line_of(row), "date": old_date}
         if remove:
-            with changing(study.record_files(), study.protocol.timezone, who) as trail:
-                edits = _remove(visits, row, participant_id, visit_code, VISIT_FIELDS)
-                _drop(visits, [row])
-                _commit(study, {study.visits_path: visits}, edits, "remove", reason, who, by, trail)
+            _remove_record(study, visits, row, participant_id, visit_code, reason, who, by)
             said = _("Removed {participant} {visit} ({date}, {file}:{line}); the audit trail keeps it").format(**where)
             return Said(((settled,) if settled else ()) + (said,))
         new_date = day.isoformat() if day is not None else old_date
         if day is not None:
             _unscheduled_day(study, roster, person, participant_id, visit_code, day)
-            if new_date != old_date and any(
-                    (visits.participant(other), visits.value(other, "visit_code"), visits.value(other, "actual_date"))
-                    == (participant_id, visit_code, new_date) for other in visits.rows):
+            if new_date != old_date and _records_on(visits, participant_id, visit_code, new_date):
                 raise ChangeRefused(_("{participant} {visit} on {date} is already recorded: a correction cannot "
                                       "make two records of one day").format(participant=participant_id,
                                                                             visit=visit_code, date=day))
         kept = visit_reason or old_reason
         if new_date == old_date and kept == old_reason:
             raise ChangeRefused(_nothing_to_change(participant_id, visit_code, old_date, old_reason))
-        with changing(study.record_files(), study.protocol.timezone, who) as trail:
-            edits = [edit for edit in (_set(visits, row, "actual_date", new_date, participant_id, visit_code),
-                                       _set(visits, row, "reason", kept, participant_id, visit_code))
-                     if edit is not None]
-            _commit(study, {study.visits_path: visits}, edits, "correct", reason, who, by, trail)
+        _correct_record(study, visits, row, participant_id, visit_code, new_date, kept, reason, who, by)
     lines = ([_corrected(participant_id, f"{visit_code} actual_date", old_date, new_date)]
              if new_date != old_date else [])
     if kept != old_reason:
@@ -800,11 +817,7 @@ def correct(folder: Path, participant_id: str, visit_code: str, day: dt.date | N
                                          "needs its own reason — give --visit-reason").format(**where),
                                _("{participant} {visit} corrected to {date} is {placement}").format(**where))
         before = study.statuses(participant_id)
-        with changing(study.record_files(), study.protocol.timezone, who) as trail:
-            edits = [edit for edit in (_set(visits, row, "actual_date", new_date, participant_id, visit_code),
-                                       _set(visits, row, "reason", kept, participant_id, visit_code))
-                     if edit is not None]
-            _commit(study, {study.visits_path: visits}, edits, "correct", reason, who, by, trail)
+        _correct_record(study, visits, row, participant_id, visit_code, new_date, kept, reason, who, by)
         after = study.with_change(participant_id, visit_code, day, kept)
         moved = study.moved(participant_id, before, visit_code, after)
         shifted = study.shifted(participant_id, visit_code, after)
@@ -824,10 +837,7 @@ def remove_visit(folder: Path, participant_id: str, visit_code: str, reason: str
         was = visits.value(row, "actual_date")
         at = visits.line_of(row)
         before = study.statuses(participant_id)
-        with changing(study.record_files(), study.protocol.timezone, who) as trail:
-            edits = _remove(visits, row, participant_id, visit_code, VISIT_FIELDS)
-            _drop(visits, [row])
-            _commit(study, {study.visits_path: visits}, edits, "remove", reason, who, by, trail)
+        _remove_record(study, visits, row, participant_id, visit_code, reason, who, by)
         after = _records_without(study, participant_id, visit_code, line is not None)
         moved = study.moved(participant_id, before, visit_code, after)
     where = {"participant": participant_id, "visit": visit_code, "date": was,
