@@ -178,7 +178,8 @@ def test_json_uses_null_and_iso_dates(study):
     assert a4 == {"participant_id": "A4", "visit_code": "D7", "target_date": "2010-09-08",
                   "window_open": "2010-09-07", "window_close": "2010-09-09",
                   "actual_date": "2010-09-10", "status": "late", "days_outside": 1, "reason": None,
-                  "as_of": "2010-09-10", "visit_name": "Transplantation 2 (intravenous)"}
+                  "as_of": "2010-09-10", "visit_name": "Transplantation 2 (intravenous)",
+                  "protocol_version": None}
 
 
 def test_deviations_only_and_reason_missing(study):

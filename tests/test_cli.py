@@ -69,7 +69,7 @@ def test_xlsx_output_has_real_dates_frozen_header_and_no_formulas(study):
     assert result.exit_code == 0, result.stderr
     sheet = load_workbook(folder / "c.xlsx").active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:K9"
+    assert sheet.auto_filter.ref == "A1:L9"  # the contract's 10 columns, visit_name, protocol_version
     header = [cell.value for cell in sheet[1]]
     assert header[:10] == ["participant_id", "visit_code", "target_date", "window_open", "window_close",
                            "actual_date", "status", "days_outside", "reason", "as_of"]

@@ -128,7 +128,7 @@ def test_each_participant_has_their_arms_visits_as_the_reference_says(study):
     table = compute_check(protocol, roster(enrollment, withdrawal, roster_arms if with_column else None),
                           records(actual), np.datetime64(as_of, "D"))
     assert list(table.columns[:len(CHECK_COLUMNS)]) == list(CHECK_COLUMNS)
-    assert table.columns[-1] == "arm" and "arm" not in table.columns[:-1]
+    assert list(table.columns[-2:]) == ["arm", "protocol_version"] and "arm" not in table.columns[:-2]
     got = [(str(row.participant_id), str(row.visit_code), day_or_none(row.target_date),
             day_or_none(row.window_open), day_or_none(row.window_close), day_or_none(row.actual_date),
             str(row.status), None if pd.isna(row.days_outside) else int(row.days_outside), row.arm)

@@ -57,8 +57,10 @@ def test_built_in_plan_for_the_product_example():
         "M9": ("2011-05-15", "2011-05-29", "2011-06-12"),    # 02-28 + 90: 31 (Mar) + 30 (Apr) + 29 = 05-29; ± 14
         "M12": ("2011-08-18", "2011-09-01", "2011-09-15"),   # 2011 is not a leap year: + 365 = 2011-09-01; ± 14
     }
+    # protocol_version follows the contract's columns, empty without [study] version.
     assert list(table.columns) == ["participant_id", "visit_code", "visit_name", "target_date",
-                                   "window_open", "window_close"]
+                                   "window_open", "window_close", "protocol_version"]
+    assert set(table["protocol_version"]) == {""}
 
 
 def test_year_end():
@@ -142,12 +144,12 @@ def test_schedule_command_writes_exact_windows(tmp_path: Path):
     assert [row["participant_id"] for row in rows] == ["007"] * 8 + ["0042"] * 8
     # schedule carries as_of (PRODUCT.md, "Suggested dates": they are never before it).
     assert list(rows[0]) == ["participant_id", "visit_code", "visit_name", "target_date",
-                             "window_open", "window_close", "suggested_date", "as_of"]
+                             "window_open", "window_close", "suggested_date", "as_of", "protocol_version"]
     # 2010-09-08 is a Wednesday, a clinic day: the target itself is suggested.
     assert rows[1] == {"participant_id": "007", "visit_code": "D7",
                        "visit_name": "Transplantation 2 (intravenous)", "target_date": "2010-09-08",
                        "window_open": "2010-09-07", "window_close": "2010-09-09",
-                       "suggested_date": "2010-09-08", "as_of": "2010-09-01"}
+                       "suggested_date": "2010-09-08", "as_of": "2010-09-01", "protocol_version": ""}
     assert (rows[9]["target_date"], rows[9]["window_open"], rows[9]["window_close"]) == (
         "2012-02-29", "2012-02-28", "2012-03-01")
 

@@ -75,7 +75,8 @@ def test_json_has_null_for_their_empty_cells(study):
     extra = [r for r in json.loads((folder / "c.json").read_text("utf-8")) if r["status"] == "unscheduled"]
     assert extra[1] == {"participant_id": "P1", "visit_code": "UNS", "target_date": None, "window_open": None,
                         "window_close": None, "actual_date": "2010-09-06", "status": "unscheduled",
-                        "days_outside": None, "reason": None, "as_of": AS_OF, "visit_name": "Unscheduled visit"}
+                        "days_outside": None, "reason": None, "as_of": AS_OF, "visit_name": "Unscheduled visit",
+                        "protocol_version": None}
 
 
 def test_sdtm_sv_rows(study):

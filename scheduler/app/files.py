@@ -50,7 +50,7 @@ def study_events(study: Study, participant_ids: tuple[str, ...], remind_days: in
             raise OptionError(_("--participant {participant}: not in {file} — "
                                 "check the ID (IDs are compared as text: 007 is not 7)")
                               .format(participant=unknown[0], file=study.participants_label))
-    table = compute_check(study.protocol, roster, study.records, study.as_of)
+    table = compute_check(study.protocol, roster, study.records, study.as_of, study.moves)
     if participant_ids:
         table = table[table["participant_id"].isin(participant_ids)].reset_index(drop=True)
     table["suggested_date"] = suggestions(study, table, messages)
@@ -135,7 +135,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
     study = load_study(options, np.datetime64(report_as_of, "D"), inputs=inputs)
     if output is not None:
         study.guard_output(output)
-    check_table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    check_table = compute_check(study.protocol, study.participants, study.records, study.as_of, study.moves)
     suggested = suggest_for(study.protocol.clinic, study.closures, check_table,
                             not_before=study.as_of)
     for warning in suggested.warnings:
@@ -144,7 +144,7 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
     code = report_problems(study, messages)
     warn_reason_missing(check_table, messages)
     # Unscheduled visits: counted and listed for the week, never judged (as `check` warns).
-    extra = unscheduled_rows(study.protocol, study.participants, study.records, study.as_of)
+    extra = unscheduled_rows(study.protocol, study.participants, study.records, study.as_of, study.moves)
     warn_unscheduled_reason(extra, messages)
     sources = [checksum("protocol", study.protocol_label, inputs.protocol,
                         None if inputs.protocol else built_in_text())]
@@ -191,7 +191,7 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
 
     study = load_study(options, as_of)
     study.guard_output(folder)
-    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of, study.moves)
     # The visits file's problems first: listed even when the export is then refused.
     code = report_problems(study, messages)
     country = _country(study.protocol)

@@ -59,7 +59,7 @@ def plan(options: StudyOptions, participant_id: str | None, as_of: np.datetime64
         position = _position(study, participant_id)
         roster = roster.iloc[[position]].reset_index(drop=True)
         records = records.of_participant(position)
-    table = compute_check(study.protocol, roster, records, study.as_of)
+    table = compute_check(study.protocol, roster, records, study.as_of, study.moves)
     table["suggested_date"] = suggestions(study, table, messages)
     code = report_problems(study, messages, participant_id)
     plans = visit_plans(study.protocol, roster, table, study.as_of)

@@ -21,16 +21,19 @@ def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Mes
     it cannot be used); warnings (visits not in time order) into ``messages``. A protocol
     with [[arms]] has a second table below: which arm has which visit."""
     from scheduler.protocol import ENROLLMENT, country_problem, load_protocol_for
+    from scheduler.protocol.versions import meaning_warnings, numbering_warnings
     from scheduler.sources.folder import resolve_study
 
     inputs = resolve_study(folder, protocol_path)
-    plan = load_protocol_for(inputs.protocol)
+    combined = load_protocol_for(inputs.protocol)
+    plan = combined.current
     problem = country_problem(plan)
     if problem is not None:
         raise ProtocolError(ngettext("{file}: the protocol file cannot be used: {count} problem",
                                      "{file}: the protocol file cannot be used: {count} problems", 1)
                             .format(file=plan.source, count=1), [problem])
-    for warning in plan.order_warnings() + plan.reach_warnings() + plan.epoch_warnings():
+    for warning in (plan.order_warnings() + plan.reach_warnings() + plan.epoch_warnings()
+                    + meaning_warnings(combined) + numbering_warnings(combined)):
         messages.warning(f"{plan.source}: {warning}")
     rows = [(pgettext("heading", "code"), pgettext("heading", "visit"), pgettext("heading", "when"),
              pgettext("heading", "anchor"), pgettext("heading", "window"), pgettext("heading", "kind"))]
@@ -44,11 +47,65 @@ def protocol_plan(protocol_path: Path | None, folder: Path | None, messages: Mes
     lines = [_("{study}: {count} visits, time zone {timezone}, Day 0 = {day0} ({source})").format(
         study=plan.study_id, count=len(plan.visits), timezone=plan.timezone, day0=plan.day0,
         source=plan.source)]
+    if plan.version:
+        lines.append(_versions_line(combined))
     lines.extend(_table(rows))
     if plan.arms:
         lines.append("")
         lines.extend(_arms_table(plan))
     return lines
+
+
+def _versions_line(combined: Protocol) -> str:
+    """The protocol's versions in one line: "versions: 1.0 from 2010-08-01 (protocols/1.0.toml),
+    2.0 from 2011-03-01 (protocol.toml, current)"."""
+    parts = []
+    for each in combined.versions or (combined,):
+        # TRANSLATORS: one version in the list of versions: {version} its name, {date} its
+        # effective date, {source} its file.
+        parts.append(_("{version} from {date} ({source})").format(
+            version=each.version, date=each.effective, source=label(Path(each.source))))
+    # TRANSLATORS: {versions} is the list of versions; the last is the one shown.
+    return _("protocol versions: {versions}; the plan below is version {current}").format(
+        versions=pgettext("list", ", ").join(parts), current=combined.current.version)
+
+
+def protocol_diff(protocol_path: Path | None, folder: Path | None, old: str, new: str) -> list[str]:
+    """What changed between two versions of the study's protocol, visit by visit, as lines
+    of a table (exit 2 naming the versions there are when one is unknown)."""
+    from scheduler.errors import OptionError
+    from scheduler.protocol import load_protocol_for
+    from scheduler.protocol.versions import differences
+    from scheduler.sources.folder import resolve_study
+
+    inputs = resolve_study(folder, protocol_path)
+    combined = load_protocol_for(inputs.protocol)
+    names = [each.version for each in combined.versions or (combined,) if each.version]
+    found = []
+    for wanted in (old, new):
+        version = combined.version_named(wanted) if wanted else None
+        if version is None:
+            if not names:
+                raise OptionError(_("--diff {version}: the protocol has no versions ([study] version and "
+                                    "effective; earlier versions in protocols/)").format(version=wanted))
+            raise OptionError(_("--diff {version}: no protocol version of that name — the versions are "
+                                "{versions}").format(version=wanted, versions=", ".join(names)))
+        found.append(version)
+    changes = differences(found[0], found[1])
+    words = {"added": pgettext("change", "added"), "dropped": pgettext("change", "dropped"),
+             "changed": pgettext("change", "changed")}
+    # TRANSLATORS: the first line of protocol --diff: {old} and {new} are version names.
+    first = ngettext("from version {old} to version {new}: {count} visit changed",
+                     "from version {old} to version {new}: {count} visits changed", len(changes)).format(
+                         old=old, new=new, count=len(changes))
+    if not changes:
+        return [first]
+    rows = [(pgettext("heading", "code"), pgettext("heading", "change"), pgettext("heading", "before"),
+             pgettext("heading", "after"), pgettext("heading", "what changed"))]
+    for change in changes:
+        rows.append((change.code, words[change.change], change.before or "–", change.after or "–",
+                     pgettext("list", ", ").join(change.notes)))
+    return [first, *_table(rows)]
 
 
 # The marks of the arms table: the arm has the visit, or not.

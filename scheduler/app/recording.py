@@ -251,7 +251,7 @@ class Folder:
             mine["arm"] = pd.Series([arm], dtype=roster["arm"].dtype)
         if records is None:
             records = study.records.of_participant(study.position_of(participant_id))
-        return compute_check(study.protocol, mine, records, study.as_of)
+        return compute_check(study.protocol, mine, records, study.as_of, study.moves)
 
     def settle(self, who: str, outside_accepted: bool = False) -> str | None:
         """An interrupted change settled, and the files checked against the trail, before

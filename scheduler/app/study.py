@@ -6,7 +6,7 @@ imports click.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ from scheduler.core.clinic import Closures
 from scheduler.core.dates import as_day
 from scheduler.core.records import Records, check_records
 from scheduler.core.suggestions import listed
+from scheduler.core.versions import Moves
 from scheduler.errors import InputFileError, OptionError, Problem, SchedulerError
 from scheduler.i18n import _
 from scheduler.paths import label
@@ -58,6 +59,9 @@ class Study:
     enrolled_after_as_of: tuple[str, ...]
     roster_warnings: tuple[str, ...]
     inputs: Inputs
+    # The version history (versions.csv), every move: each computation takes those made on
+    # or before its as-of date (Moves.until).
+    moves: Moves = field(default_factory=Moves.empty)
 
     @property
     def input_files(self) -> tuple[Path, ...]:
@@ -187,6 +191,12 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
         participants = read_participants(inputs.participants, participants_label, options.encoding,
                                          options.sheet, options.date_format, notes, protocol.arm_codes)
     arm_notes = check_arms(protocol, participants)
+    moves = Moves.empty()
+    if protocol.versions or protocol.effective is not None:
+        from scheduler.sources.history import enrolled_before_versions, read_moves
+
+        enrolled_before_versions(protocol, participants, participants_label)
+        moves = read_moves(inputs.folder, protocol, participants)
     today = clock.today(protocol.timezone)
     as_of = today if as_of is None else as_day(as_of)
     records = Records.empty()
@@ -195,7 +205,7 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
         visits_label = label(inputs.visits)
         visit_rows, table = read_visits(inputs.visits, visits_label, options.encoding,
                                         options.sheet, options.date_format, notes)
-        records = check_records(visit_rows, table, participants, protocol, today, as_of)
+        records = check_records(visit_rows, table, participants, protocol, today, as_of, moves.until(as_of))
     enrolled_later = participants.loc[
         participants["enrollment_date"].to_numpy().astype("M8[D]") > as_of, "participant_id"]
     reason_only = participants[(participants["withdrawal_reason"] != "")
@@ -208,4 +218,4 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
         for row in reason_only.itertuples()) + arm_notes
     return Study(protocol, participants, records, today, as_of,
                  protocol.source if inputs.protocol is None else label(inputs.protocol),
-                 participants_label, visits_label, tuple(enrolled_later), roster_warnings, inputs)
+                 participants_label, visits_label, tuple(enrolled_later), roster_warnings, inputs, moves)

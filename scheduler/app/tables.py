@@ -93,15 +93,36 @@ def write_or_show(frame: pd.DataFrame, output: Path | None, title: str, sheet: s
     return TableResult(None, exit_code=exit_code)
 
 
+def version_lines(study: Study, person: pd.DataFrame, participant_id: str) -> list[str]:
+    """A participant's protocol versions in words: the one at enrollment, then each move (a
+    move after the as-of date is said to come later, and not followed here)."""
+    from scheduler.core.versions import start_versions, versions_of
+
+    protocol = study.protocol
+    if not protocol.version:
+        return []
+    first = versions_of(protocol)[int(start_versions(protocol, person["enrollment_date"].to_numpy())[0])]
+    lines = [_("protocol version {version} from enrollment").format(version=first.version)]
+    mine = study.moves.of(participant_id)
+    for version, day in zip(mine.version, mine.date):
+        if day <= study.as_of:
+            lines.append(_("moved to protocol version {version} on {date}").format(version=version, date=day))
+        else:
+            lines.append(_("moves to protocol version {version} on {date} (after {as_of}: not followed here)")
+                         .format(version=version, date=day, as_of=study.as_of))
+    return lines
+
+
 def schedule(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
              messages: Messages) -> TableResult:
     """Every participant's windows (re-anchored on the visits recorded up to the as-of date)."""
     study = load_study(options, as_of)
     if output is not None:
         study.guard_output(output)
-    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of, study.moves)
     table["suggested_date"] = suggestions(study, table, messages)
-    columns = [*SCHEDULE_COLUMNS, "suggested_date", "as_of", *(["arm"] if "arm" in table else [])]
+    columns = [*SCHEDULE_COLUMNS, "suggested_date", "as_of", *(["arm"] if "arm" in table else []),
+               "protocol_version"]
     code = report_problems(study, messages, needs_visits=False)
     if study.visits_label:
         title = _("Schedule, {study}, re-anchored on visits recorded up to {date}").format(
@@ -124,7 +145,7 @@ class Judged:
 
 def judge(study: Study, deviations_only: bool, messages: Messages) -> Judged:
     """A study's check: every expected visit's status, its warnings into ``messages``."""
-    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of, study.moves)
     code = report_problems(study, messages)
     is_deviation = table["status"].isin(DEVIATIONS)
     count = int(is_deviation.sum())
@@ -134,7 +155,7 @@ def judge(study: Study, deviations_only: bool, messages: Messages) -> Judged:
     warn_reason_missing(table, messages)
     if not deviations_only:
         # Unscheduled visits: listed after each participant's planned ones, never judged.
-        extra = unscheduled_rows(study.protocol, study.participants, study.records, study.as_of)
+        extra = unscheduled_rows(study.protocol, study.participants, study.records, study.as_of, study.moves)
         warn_unscheduled_reason(extra, messages)
         table = with_unscheduled(table, extra)
     return Judged(table, count, len(is_deviation), code)
@@ -164,7 +185,7 @@ def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | Non
 def worklist_of(study: Study, days: int, messages: Messages) -> tuple[pd.DataFrame, int]:
     """A study's worklist (visits not done whose window is open or opens within ``days``
     days) and its exit code; warnings and the overdue note into ``messages``."""
-    table = compute_check(study.protocol, study.participants, study.records, study.as_of)
+    table = compute_check(study.protocol, study.participants, study.records, study.as_of, study.moves)
     code = report_problems(study, messages)
     horizon = as_day(study.as_of) + np.timedelta64(days, "D")
     on_list = ((table["window_open"].to_numpy().astype("M8[D]") <= horizon)
@@ -215,7 +236,7 @@ def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | No
                  or pid.casefold() == participant_id.casefold()]
         raise OptionError(not_in_roster(participant_id, study.participants_label, close))
     table = compute_check(study.protocol, match.reset_index(drop=True),
-                          study.records.of_participant(int(match.index[0])), study.as_of)
+                          study.records.of_participant(int(match.index[0])), study.as_of, study.moves)
     table["suggested_date"] = suggestions(study, table, messages)
     code = report_problems(study, messages, participant_id)
     person = match.iloc[0]
@@ -244,18 +265,20 @@ def status(options: StudyOptions, participant_id: str, as_of: np.datetime64 | No
     if "arm" in table and len(table):
         arm = str(table["arm"].iloc[0])
         lines.append("  " + (_("arm {arm}").format(arm=arm) if arm else _("no arm assigned yet")))
+    lines += ["  " + line for line in version_lines(study, match.reset_index(drop=True), participant_id)]
     lines.append("")
     # Unscheduled visits after the planned ones: in the table, never in the counts above.
     position = int(match.index[0])
     extra = unscheduled_rows(study.protocol, match.reset_index(drop=True),
-                             study.records.of_participant(position), study.as_of)
+                             study.records.of_participant(position), study.as_of, study.moves)
     if len(extra):
         warn_unscheduled_reason(extra, messages)
         extra["suggested_date"] = np.datetime64("NaT", "D")
         table = with_unscheduled(table, extra)
     shown = with_reason_missing(table)[["visit_code", "visit_name", "target_date", "window_open",
                                          "window_close", "suggested_date", "actual_date", "status",
-                                         "days_outside", "reason"]]
+                                         "days_outside", "reason",
+                                         *(["protocol_version"] if study.protocol.versions else [])]]
     return TableResult(named(shown, [study]), None, exit_code=code, lines=lines)
 
 

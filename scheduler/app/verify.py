@@ -21,6 +21,7 @@ from scheduler.errors import SchedulerError
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER
+from scheduler.sources.history import VERSION_COLUMNS, VERSIONS_HEADER
 from scheduler.storage.audit import AUDIT_FILE, ENDS, OUTSIDE, Line, Trail, breaks, read_trail
 from scheduler.storage.change import (
     Edit,
@@ -143,8 +144,16 @@ def _changes(trail: Trail) -> list[list[Line]]:
 State = dict[Path, "CsvFile | None"]  # None: the file did not exist (and no change made it)
 
 
+def _kinds(files: RecordFiles) -> tuple[tuple[Path, tuple[str, ...], str, str], ...]:
+    """Each record file: its path, the fields the trail records, its header, and the column
+    (besides participant_id) that keys its rows ("" for the roster)."""
+    return ((files.participants, ROSTER_FIELDS, PARTICIPANTS_HEADER, ""),
+            (files.visits, VISIT_FIELDS, VISITS_HEADER, "visit_code"),
+            (files.history, VERSION_COLUMNS, VERSIONS_HEADER, "protocol_version"))
+
+
 def _empty(path: Path, files: RecordFiles) -> CsvFile:
-    header = PARTICIPANTS_HEADER if path == files.participants else VISITS_HEADER
+    header = next(header for each, _fields, header, _key in _kinds(files) if each == path)
     return CsvFile.from_bytes(path, None, header, ())
 
 
@@ -153,7 +162,7 @@ def _snapshot(files: RecordFiles, lines: list[Line]) -> tuple[State, list[Findin
     state: State = {}
     findings = []
     digests = {line["file"]: line["new_value"] for line in lines if line["step"] == "baseline"}
-    for path, header in ((files.participants, PARTICIPANTS_HEADER), (files.visits, VISITS_HEADER)):
+    for path, _fields, header, _key in _kinds(files):
         digest = digests.get(path.name, "")
         data = stored_copy(files.folder, digest) if digest else None
         if digest and data is None:
@@ -216,14 +225,14 @@ def _replay(files: RecordFiles, trail: Trail) -> tuple[State, list[Finding], int
     return state, findings, count
 
 
-def _keyed(file: CsvFile, visits: bool) -> dict[tuple[str, ...], tuple[int, list[str]]]:
-    """Rows by participant (and visit, and which record of it): line and row."""
+def _keyed(file: CsvFile, column: str) -> dict[tuple[str, ...], tuple[int, list[str]]]:
+    """Rows by participant (and visit or version, and which row of it): line and row."""
     keyed: dict[tuple[str, ...], tuple[int, list[str]]] = {}
     seen: dict[tuple[str, str], int] = {}
     for number, row in enumerate(file.rows, start=2):
         participant = file.value(row, "participant_id")
-        if visits:
-            code = file.value(row, "visit_code")
+        if column:
+            code = file.value(row, column)
             occurrence = seen.get((participant, code), 0)
             seen[(participant, code)] = occurrence + 1
             keyed[(participant, code, str(occurrence))] = (number, row)
@@ -238,8 +247,7 @@ def _keyed(file: CsvFile, visits: bool) -> dict[tuple[str, ...], tuple[int, list
 def _compare(files: RecordFiles, state: State) -> list[Finding]:
     """The replayed files against the files: values by key, then other columns, then bytes."""
     findings: list[Finding] = []
-    for path, fields, header, visits in ((files.participants, ROSTER_FIELDS, PARTICIPANTS_HEADER, False),
-                                         (files.visits, VISIT_FIELDS, VISITS_HEADER, True)):
+    for path, fields, header, visits in _kinds(files):
         if path not in state:
             continue
         expected = state[path]
@@ -269,7 +277,7 @@ def _compare(files: RecordFiles, state: State) -> list[Finding]:
 
 
 def _values(path: Path, fields: tuple[str, ...], expected: CsvFile, actual: CsvFile,
-            visits: bool) -> list[Finding]:
+            visits: str) -> list[Finding]:
     findings = []
     shown = label(path)
     was, now = _keyed(expected, visits), _keyed(actual, visits)

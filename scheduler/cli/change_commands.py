@@ -199,6 +199,47 @@ def withdraw(participant_id: str, day: str | None, reason: str, category: str | 
                             reason.strip(), _login(), by.strip(), category))
 
 
+@cli.command(help=N_("Move a participant to a later protocol version (an amendment they re-consented to), "
+                    "every participant still on study (--all), or undo a move recorded in error (--undo).\n"
+                    "\n"
+                    "\b\n"
+                    "One:    amend ID --to VERSION --date DATE --reason …\n"
+                    "All:    amend --all --to VERSION --date DATE --reason …\n"
+                    "Undo:   amend ID --undo --reason …"))
+@click.argument("participant_id", required=False)
+@click.option("--to", "version", metavar="VERSION", help=N_("The protocol version to move to ([study] version)."))
+@click.option("--date", "day", metavar="DATE", help=N_("The date of the move (the re-consent)."))
+@click.option("--all", "everyone", is_flag=True,
+              help=N_("Every participant still on study on that date whose version is earlier."))
+@click.option("--undo", is_flag=True, help=N_("The participant's last move was recorded in error: undo it."))
+@click.option("--reason", default="", help=N_("Why (required): the amendment and the re-consent, or why a move "
+                                              "is undone."))
+@change_options
+@lang_option
+def amend(participant_id: str | None, version: str | None, day: str | None, everyone: bool, undo: bool,
+          reason: str, study: Path | None, by: str) -> None:
+    from scheduler.app import amending, recording
+
+    folder = _folder(study)
+    if not reason.strip():
+        raise click.UsageError(_("give --reason: why the participant moves (or why the move is undone)"))
+    if undo:
+        if everyone or version is not None or day is not None or not participant_id:
+            raise click.UsageError(_("--undo takes a participant ID and --reason only"))
+        _say(amending.undo_amend(folder, participant_id.strip(), reason.strip(), _login(), by.strip()))
+        return
+    if version is None or day is None:
+        raise click.UsageError(_("give --to VERSION and --date DATE (and a participant ID, or --all)"))
+    if everyone == bool(participant_id):
+        raise click.UsageError(_("give a participant ID or --all, not both"))
+    when = recording.parse_day(day, "--date")
+    if everyone:
+        _say(amending.amend_all(folder, version.strip(), when, reason.strip(), _login(), by.strip()))
+    else:
+        _say(amending.amend(folder, str(participant_id).strip(), version.strip(), when, reason.strip(),
+                            _login(), by.strip()))
+
+
 @cli.command(help=N_("Correct a record; the old value stays in the audit trail, with who, when and why.\n"
                     "\n"
                     "\b\n"

@@ -30,6 +30,7 @@ import pandas as pd
 from scheduler.core import dates as datelib
 from scheduler.core.arms import expected_visits
 from scheduler.core.table import Table
+from scheduler.core.versions import Moves, in_versions
 from scheduler.errors import Problem
 from scheduler.i18n import _, ngettext
 from scheduler.protocol import Protocol
@@ -86,8 +87,10 @@ class Records:
 
 
 def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFrame,
-                  protocol: Protocol, today: np.datetime64, as_of: np.datetime64) -> Records:
-    """Sort visit records into used and problems. Vectorized; loops only over problems."""
+                  protocol: Protocol, today: np.datetime64, as_of: np.datetime64,
+                  moves: Moves | None = None) -> Records:
+    """Sort visit records into used and problems. Vectorized; loops only over problems.
+    ``moves``: the version history (with protocol versions), as of ``as_of``."""
     roster_ids = pd.Index(participants["participant_id"])
     codes = pd.Index(protocol.codes)
     participant = roster_ids.get_indexer(pd.Index(records["participant_id"]))
@@ -122,11 +125,20 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     not_of_arm = np.zeros(len(records), dtype=bool)
     if expected is not None and len(participants):
         not_of_arm = known & (visit >= 0) & ~expected[safe, np.clip(visit, 0, None)]
+    # With protocol versions, a visit none of the participant's versions has (one only 1.0
+    # had, for a participant enrolled under 2.0).
+    not_in_versions = np.zeros(len(records), dtype=bool)
+    if protocol.versions and len(participants):
+        candidates = known & (visit >= 0)
+        not_in_versions[candidates] = ~in_versions(
+            protocol, participants["enrollment_date"].to_numpy(), roster_ids.to_numpy(dtype=object),
+            moves if moves is not None else Moves.empty(), participant[candidates], visit[candidates])
     rules = [
         (unreadable, "read problem"),
         (~known, "unknown participant"),
         ((visit < 0) & ~unscheduled, "unknown visit"),
         (not_of_arm, "not of the arm"),
+        (not_in_versions, "not in the versions"),
         (~np.isin(date_code, (datelib.OK, datelib.EMPTY)), "bad date"),
         (unscheduled & (date_code == datelib.EMPTY), "unscheduled without date"),
         ((date_code == datelib.EMPTY) & (reason == ""), "empty without reason"),
@@ -255,6 +267,14 @@ class _Describer:
                                participant=participant, visit=code),
                            "visit_code", code,
                            _("assign the arm first: visit-scheduler correct ID --arm ARM --reason …"))
+        if rule == "not in the versions":
+            # TRANSLATORS: {participant} is a participant ID, {visit} a visit code.
+            return problem(_("visit {visit} is in none of the protocol versions {participant} follows").format(
+                               participant=participant, visit=code),
+                           "visit_code", code,
+                           _("check the visit code (an unscheduled visit is recorded as {codes}), or the "
+                             "participant's version history (visit-scheduler status ID)").format(
+                               codes=", ".join(self.protocol.unscheduled) or "UNS"))
         if rule == "bad date":
             date_code = int(self.date_codes[position])
             return problem(datelib.what(date_code), "actual_date", date_text,

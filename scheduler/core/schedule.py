@@ -21,16 +21,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scheduler.core.arms import expected_visits, row_participants
+from scheduler.core.arms import arm_of, expected_visits, row_participants
 from scheduler.core.dates import LAST_YEAR
 from scheduler.core.records import Records
+from scheduler.core.versions import Moves, arms_allow, follow, shift, version_names
 from scheduler.errors import ProtocolError
 from scheduler.i18n import _
 from scheduler.months import add_months
 
-__all__ = ["SCHEDULE_COLUMNS", "Grid", "add_months", "compute_grid", "compute_schedule", "expected_visits",
-           "long_frame", "row_participants", "shift", "text"]
-from scheduler.protocol import ENROLLMENT, Protocol, Visit
+__all__ = ["SCHEDULE_COLUMNS", "Grid", "Moves", "add_months", "compute_grid", "compute_schedule",
+           "expected_rows", "expected_visits", "long_frame", "row_participants", "shift", "text"]
+from scheduler.protocol import ENROLLMENT, Protocol
 
 NOT_A_DATE = np.datetime64("NaT")
 LAST_DAY = np.datetime64(f"{LAST_YEAR}-12-31", "D")
@@ -43,14 +44,6 @@ def text(values: np.ndarray) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def shift(dates: np.ndarray, visit: Visit) -> np.ndarray:
-    """The target dates of ``visit`` for these anchor dates."""
-    if visit.unit == "month":
-        return add_months(dates, visit.amount)
-    days = visit.amount * (7 if visit.unit == "week" else 1)
-    return np.asarray(dates, dtype="M8[D]") + np.timedelta64(days, "D")
-
-
 @dataclass(frozen=True)
 class Grid:
     """Windows and actual dates as participant × visit arrays of datetime64[D]."""
@@ -60,16 +53,27 @@ class Grid:
     window_close: np.ndarray
     actual: np.ndarray
     reason: np.ndarray
+    # With protocol versions: the index (protocol.versions) of the version each window comes
+    # from, −1 where the visit is not expected (core.versions); None without versions.
+    version: np.ndarray | None = None
 
 
 def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records,
-                 ids: np.ndarray | None = None) -> Grid:
-    """Windows for every participant and visit; anchors hang on actual dates where known."""
+                 ids: np.ndarray | None = None, moves: Moves | None = None) -> Grid:
+    """Windows for every participant and visit; anchors hang on actual dates where known.
+    With protocol versions, the windows each participant follows under their version
+    history (``moves``: the moves in force as of the date looked from; core.versions)."""
     participants, visits = len(enrollment), len(protocol.visits)
     actual = np.full((participants, visits), NOT_A_DATE, dtype="M8[D]")
     actual[records.participant, records.visit] = records.actual_date
     reason = np.full((participants, visits), "", dtype=object)
     reason[records.participant, records.visit] = records.reason
+    if protocol.versions:
+        followed = follow(protocol, enrollment, actual,
+                          ids if ids is not None else np.arange(participants).astype(str).astype(object),
+                          moves if moves is not None else Moves.empty())
+        _check_reach(protocol, followed.window_close, ids)
+        return Grid(followed.target, followed.window_open, followed.window_close, actual, reason, followed.version)
     target = np.empty((participants, visits), dtype="M8[D]")
     # The date each visit's dependants hang on: its actual date, or its target until done.
     effective = np.empty((participants, visits), dtype="M8[D]")
@@ -83,6 +87,12 @@ def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records,
     minus = np.array([visit.minus for visit in protocol.visits], dtype="m8[D]")
     plus = np.array([visit.plus for visit in protocol.visits], dtype="m8[D]")
     closes = target + plus
+    _check_reach(protocol, closes, ids)
+    return Grid(target, target - minus, closes, actual, reason)
+
+
+def _check_reach(protocol: Protocol, closes: np.ndarray, ids: np.ndarray | None) -> None:
+    """A window closing after the last day dates are read is a protocol mistake."""
     if len(closes) and (closes > LAST_DAY).any():
         person, visit = np.argwhere(closes > LAST_DAY)[0]
         details = {"file": protocol.source, "visit": protocol.codes[visit],
@@ -101,7 +111,6 @@ def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records,
                         "check the offsets of that visit and of the visits it hangs on").format(
                 row=person + 1, **details)
         raise ProtocolError(message)
-    return Grid(target, target - minus, closes, actual, reason)
 
 
 def _visit_names(protocol: Protocol, participants: int) -> pd.Series:
@@ -137,12 +146,33 @@ SCHEDULE_COLUMNS = ("participant_id", "visit_code", "visit_name", "target_date",
 
 
 def compute_schedule(protocol: Protocol, participants: pd.DataFrame,
-                     records: Records | None = None) -> pd.DataFrame:
+                     records: Records | None = None, moves: Moves | None = None) -> pd.DataFrame:
     """The schedule table: participant_id, visit_code, visit_name, target_date, window_open,
-    window_close — re-anchored on the actual dates in ``records`` when given."""
+    window_close — re-anchored on the actual dates in ``records`` when given — then
+    protocol_version (and arm, with arms)."""
     grid = compute_grid(protocol, participants["enrollment_date"].to_numpy(),
                         records if records is not None else Records.empty(),
-                        participants["participant_id"].to_numpy(dtype=object))
+                        participants["participant_id"].to_numpy(dtype=object), moves)
     frame = long_frame(protocol, participants, grid)
-    expected = expected_visits(protocol, participants)
-    return frame if expected is None else frame[expected.ravel()].reset_index(drop=True)
+    return expected_rows(protocol, participants, grid, frame)
+
+
+def expected_rows(protocol: Protocol, participants: pd.DataFrame, grid: Grid, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the participant × visit frame that each participant is expected to have
+    (their arm's visits, under their version history), with ``arm`` (with arms) and
+    ``protocol_version`` after the contract's columns."""
+    expected = expected_visits(protocol, participants) if grid.version is None else (
+        grid.version >= 0) & (arms_allow(protocol, arm_of(participants), grid.version) if protocol.arms else True)
+    if grid.version is None:
+        versions = np.full(len(frame), protocol.version, dtype=object)
+    else:
+        names = version_names(protocol).to_numpy(dtype=object)
+        versions = names[np.maximum(grid.version, 0)].ravel()
+    if expected is not None:
+        keep = np.asarray(expected, dtype=bool).ravel()
+        frame = frame[keep].reset_index(drop=True)
+        versions = versions[keep]
+    if protocol.arms:
+        frame["arm"] = text(arm_of(participants)[row_participants(frame)])
+    frame["protocol_version"] = text(versions)
+    return frame

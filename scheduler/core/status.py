@@ -24,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scheduler.core.arms import arm_of, expected_visits, row_participants
+from scheduler.core.arms import arm_of, row_participants
 from scheduler.core.dates import as_day
 from scheduler.core.records import Records
-from scheduler.core.schedule import Grid, compute_grid, long_frame, text
+from scheduler.core.schedule import Grid, compute_grid, expected_rows, long_frame, text
+from scheduler.core.versions import Moves, version_on
 from scheduler.core.words import DEVIATIONS, PENDING, STATUSES, Status
 from scheduler.protocol import Protocol
 
@@ -77,10 +78,13 @@ def classify(grid: Grid, enrollment: np.ndarray, withdrawal: np.ndarray,
 
 
 def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Records,
-                  as_of: np.datetime64) -> pd.DataFrame:
-    """The check table: the contract's columns (CHECK_COLUMNS), then visit_name."""
+                  as_of: np.datetime64, moves: Moves | None = None) -> pd.DataFrame:
+    """The check table: the contract's columns (CHECK_COLUMNS), then visit_name, ``arm``
+    (with arms) and protocol_version. ``moves``: the version history (the moves made after
+    ``as_of`` are left out here)."""
     enrollment = participants["enrollment_date"].to_numpy()
-    grid = compute_grid(protocol, enrollment, records, participants["participant_id"].to_numpy(dtype=object))
+    grid = compute_grid(protocol, enrollment, records, participants["participant_id"].to_numpy(dtype=object),
+                        moves.until(as_of) if moves is not None else None)
     status, days = classify(grid, enrollment, participants["withdrawal_date"].to_numpy(), as_of)
     frame = long_frame(protocol, participants, grid)
     days_outside = pd.array(days.ravel(), dtype="Int64")
@@ -92,20 +96,15 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
     frame["as_of"] = as_day(as_of)
     visit_name = frame.pop("visit_name")
     frame["visit_name"] = visit_name
-    expected = expected_visits(protocol, participants)
-    if expected is None:
-        return frame
-    # With [[arms]]: only the visits of each participant's arm; the arm follows the contract.
-    frame = frame[expected.ravel()].reset_index(drop=True)
-    frame["arm"] = text(arm_of(participants)[row_participants(frame)])
-    return frame
+    # Only the visits each participant is expected to have (arms, versions).
+    return expected_rows(protocol, participants, grid, frame)
 
 
 UNSCHEDULED_NAME = "Unscheduled visit"
 
 
 def unscheduled_rows(protocol: Protocol, participants: pd.DataFrame, records: Records,
-                     as_of: np.datetime64) -> pd.DataFrame:
+                     as_of: np.datetime64, moves: Moves | None = None) -> pd.DataFrame:
     """The records of unscheduled visits as rows of the check table: status "unscheduled",
     no window, their date and reason; in the check's columns (and ``arm`` with [[arms]])."""
     extra = records.unscheduled
@@ -125,6 +124,12 @@ def unscheduled_rows(protocol: Protocol, participants: pd.DataFrame, records: Re
     })
     if protocol.arms:
         frame["arm"] = text(arm_of(participants)[extra.participant])
+    if protocol.versions:
+        frame["protocol_version"] = text(version_on(
+            protocol, participants["enrollment_date"].to_numpy(), ids.to_numpy(dtype=object),
+            (moves or Moves.empty()).until(as_of), extra.participant, extra.actual_date))
+    else:
+        frame["protocol_version"] = text(np.full(len(extra.code), protocol.version, dtype=object))
     return frame
 
 
@@ -165,14 +170,16 @@ def due_list(check: pd.DataFrame, as_of: np.datetime64, days: int,
     suggested = ["suggested_date"] if "suggested_date" in check.columns else []
     worklist = check.loc[selected, ["participant_id", "visit_code", "target_date", "window_open",
                                     "window_close", *suggested, "status", "visit_name",
-                                    *(["arm"] if "arm" in check else [])]].copy()
+                                    *(["arm"] if "arm" in check else []),
+                                    *(["protocol_version"] if "protocol_version" in check else [])]].copy()
     worklist["days_left"] = ((worklist["window_close"].to_numpy().astype("M8[D]") - as_of)
                              // np.timedelta64(1, "D")).astype(np.int64)
     worklist["as_of"] = as_of
     worklist = worklist.sort_values(["window_close", "window_open", "participant_id", "visit_code"],
                                     kind="stable")
     columns = ["participant_id", "visit_code", "target_date", "window_open", "window_close",
-               *suggested, "days_left", "as_of", "status", "visit_name", *(["arm"] if "arm" in worklist else [])]
+               *suggested, "days_left", "as_of", "status", "visit_name", *(["arm"] if "arm" in worklist else []),
+               *(["protocol_version"] if "protocol_version" in worklist else [])]
     return worklist[columns].reset_index(drop=True)
 
 

@@ -133,6 +133,7 @@ class Checker:
         title = self.text(study, "title", "[study]", "study") or _default("study", "title", str)
         site_id = self.text(study, "site_id", "[study]", "study") or _default("study", "site_id", str)
         language = self.language(study)
+        version, effective = self.version(study)
         title_translations = {
             lang: words["title"]
             for lang, words in self.translations(study, "[study]", "study", 0).items()
@@ -167,7 +168,27 @@ class Checker:
         return Protocol(study_id=study_id, timezone=timezone, visits=tuple(visits), title=title,
                         site_id=site_id, day0=day0 or codes[0], clinic=clinic, source=self.source,
                         language=language, title_translations=title_translations, design=design,
-                        arms=tuple(arms), unscheduled=unscheduled)
+                        arms=tuple(arms), unscheduled=unscheduled, version=version or "",
+                        effective=effective)
+
+    def version(self, study: dict[str, Any]) -> tuple[str | None, datetime.date | None]:
+        """[study] version and effective: text and a TOML date, the one with the other."""
+        version = self.text(study, "version", "[study]", "study")
+        effective = study.get("effective")
+        line = self.where.key_line("study", 0, "effective")
+        if effective is not None and (not isinstance(effective, datetime.date)
+                                      or isinstance(effective, datetime.datetime)):
+            self.add(_("[study]: 'effective' must be a date, written without quotes (2011-03-01)"),
+                     line, None, effective)
+            return version, None
+        if version is not None and effective is None:
+            self.add(_("[study]: version {version} has no 'effective' date").format(version=version),
+                     self.where.key_line("study", 0, "version"),
+                     _("add effective = 2011-03-01 (the day this version takes effect) under [study]"))
+        if effective is not None and version is None:
+            self.add(_("[study]: 'effective' without a 'version'"), line,
+                     _('add version = "1.0" (the version this file is) under [study]'))
+        return version, effective
 
     def check_arms(self, arms: Any) -> tuple[list[Arm], list[str] | None]:
         """[[arms]]: each a code (as a visit code: it travels into SDTM ARMCD and file names)

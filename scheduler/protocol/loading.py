@@ -14,6 +14,7 @@ from scheduler.errors import Problem, ProtocolError
 from scheduler.i18n import _, ngettext
 from scheduler.protocol.checks import Checker
 from scheduler.protocol.model import Protocol
+from scheduler.protocol.versions import VERSIONS_FOLDER, combine
 
 BUILT_IN_NAME = "nct01143168.toml"
 
@@ -29,8 +30,34 @@ def load_built_in() -> Protocol:
 
 
 def load_protocol_for(path: Path | None) -> Protocol:
-    """The study's protocol: its file, else (``None``) the built-in one."""
-    return load_protocol(path) if path is not None else load_built_in()
+    """The study's protocol: its file, else (``None``) the built-in one. With earlier
+    versions beside it (a ``protocols/`` folder of .toml files), all of them combined
+    (protocol.versions)."""
+    if path is None:
+        return load_built_in()
+    current = load_protocol(path)
+    folder = path.parent / VERSIONS_FOLDER
+    if not folder.is_dir():
+        return current
+    try:
+        files = sorted(entry for entry in folder.iterdir() if entry.suffix.lower() == ".toml" and entry.is_file())
+    except OSError as error:
+        raise ProtocolError(_("{file}: cannot read the protocol versions ({reason})").format(
+            file=folder, reason=error.strerror)) from None
+    if not files:
+        return current
+    earlier = []
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            earlier.append(load_protocol(file))
+        except ProtocolError as error:
+            problems += error.problems or [Problem(str(file), error.message)]
+    if problems:
+        raise ProtocolError(ngettext("{file}: an earlier protocol version cannot be used: {count} problem",
+                                     "{file}: the earlier protocol versions cannot be used: {count} problems",
+                                     len(problems)).format(file=folder, count=len(problems)), problems)
+    return combine(current, earlier)
 
 
 def load_protocol(path: Path) -> Protocol:

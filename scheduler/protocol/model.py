@@ -169,10 +169,24 @@ class Protocol:
     arms: tuple[Arm, ...] = ()
     # [unscheduled] codes: records of visits between the planned ones, never judged.
     unscheduled: tuple[str, ...] = ("UNS",)
+    # Amendments: this file's `version` and `effective` date; ``versions`` every version of
+    # the study (protocol.toml and protocols/*.toml) by effective date, when the folder has
+    # earlier ones. Then ``visits`` is every code any version has (versions.combine).
+    version: str = ""
+    effective: datetime.date | None = None
+    versions: tuple[Protocol, ...] = field(default=(), repr=False, compare=False)
     _by_code: dict[str, Visit] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_code.update({visit.code: visit for visit in self.visits})
+
+    @property
+    def current(self) -> Protocol:
+        """The current version (protocol.toml): the protocol itself without earlier versions."""
+        return self.versions[-1] if self.versions else self
+
+    def version_named(self, version: str) -> Protocol | None:
+        return next((each for each in self.versions or (self,) if each.version == version), None)
 
     def title_in(self, language: str | None = None) -> str:
         """The title people read in ``language`` (default: the current one)."""

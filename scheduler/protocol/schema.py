@@ -69,6 +69,12 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("language", "language", False, None, "the computer's locale, else en",
             'The language people read: "en" or "zh-CN" ("zh", "zh_CN" and "zh-cn" also mean '
             "zh-CN); the `--lang` option and VISIT_SCHEDULER_LANG override it.", '"zh-CN"'),
+        # Amendments: the versions of one study's protocol (protocol.toml and protocols/*.toml).
+        Key("version", "text", False, None, "none",
+            "This protocol version (amendments: the current one in protocol.toml, earlier ones in "
+            "`protocols/`; docs/how-to/amendments.md).", '"2.0"'),
+        Key("effective", "date", False, None, "none (required with `version`)",
+            "The date this version takes effect (ethics approval), one date for all sites.", "2011-03-01"),
         # What SDTM's DM and TS say of the study (export sdtm); docs/sdtm.md.
         Key("country", "country code", False, None, "from `[clinic] country`",
             "ISO 3166-1 alpha-3 country of the site (SDTM DM COUNTRY).", '"CHN"'),

@@ -16,6 +16,7 @@ from scheduler.i18n import N_, _
 from scheduler.paths import label
 
 PROTOCOL_FILE = "protocol.toml"
+VERSIONS_FILE = "versions.csv"  # the version history (amend): sources.history reads it
 PARTICIPANTS_FILE = "participants"
 VISITS_FILE = "visits"
 
@@ -93,7 +94,7 @@ VISITS_HEADER = "participant_id,visit_code,actual_date,reason\n"
 # here, translated where returned.
 KEPT_NAMES = {"audit.csv": N_("the audit trail"), "audit": N_("the audit trail's copies"),
               "calendar-state.json": N_("the calendar state"), ".visit-scheduler.lock": N_("the lock"),
-              "protocols": N_("the protocol versions")}
+              "protocols": N_("the protocol versions"), "versions.csv": N_("the version history")}
 _STUDY_FILES = {PARTICIPANTS_FILE: N_("the study's participants file"),
                 VISITS_FILE: N_("the study's visits file")}
 

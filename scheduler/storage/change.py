@@ -31,7 +31,8 @@ from scheduler.errors import ChangeRefused, SchedulerError
 from scheduler.i18n import _
 from scheduler.paths import label
 from scheduler.protocol import Protocol
-from scheduler.sources.folder import Inputs
+from scheduler.protocol.versions import VERSIONS_FOLDER
+from scheduler.sources.folder import VERSIONS_FILE, Inputs
 from scheduler.storage.atomic import SignalsHeld, fsync_folder
 from scheduler.storage.audit import AUDIT_FOLDER, Appender, Line, Trail, read_trail, sha256_bytes, sha256_text
 from scheduler.storage.csv_file import CsvFile
@@ -142,6 +143,11 @@ class RecordFiles:
     protocol: Path | None  # None: the built-in protocol (its text is given instead)
     built_in_protocol: str = ""
     closures: Path | None = None
+    versions: Path | None = None  # the version history (amend), versions.csv
+
+    @property
+    def history(self) -> Path:
+        return self.versions or self.folder / VERSIONS_FILE
 
     @classmethod
     def of(cls, inputs: Inputs, protocol: Protocol) -> RecordFiles:
@@ -152,11 +158,22 @@ class RecordFiles:
         return cls(inputs.folder, inputs.participants or inputs.folder / "participants.csv",
                    inputs.visits or inputs.folder / "visits.csv", inputs.protocol,
                    "" if inputs.protocol is not None else built_in_text(),
-                   clinic.closures if clinic is not None else None)
+                   clinic.closures if clinic is not None else None, inputs.folder / VERSIONS_FILE)
 
     @property
     def record(self) -> tuple[Path, ...]:
-        return (self.participants, self.visits)
+        """The files the trail covers: roster, visits and the version history."""
+        return (self.participants, self.visits, self.history)
+
+    def protocol_files(self) -> list[Path]:
+        """The earlier protocol versions beside the protocol (protocols/*.toml)."""
+        if self.protocol is None:
+            return []
+        folder = self.protocol.parent / VERSIONS_FOLDER
+        try:
+            return sorted(entry for entry in folder.iterdir() if entry.suffix.lower() == ".toml")
+        except OSError:
+            return []
 
     def digest(self, replaced: dict[Path, bytes | None] | None = None) -> str:
         """One SHA-256 over every record file (name and content); ``replaced`` gives the
@@ -170,6 +187,8 @@ class RecordFiles:
             parts.append(f"{self.protocol.name}={sha256_bytes(file_bytes(self.protocol) or b'')}")
         else:
             parts.append(f"built-in={sha256_text(self.built_in_protocol)}")
+        for earlier in self.protocol_files():
+            parts.append(f"{VERSIONS_FOLDER}/{earlier.name}={sha256_bytes(file_bytes(earlier) or b'')}")
         if self.closures is not None and self.closures.exists():
             parts.append(f"{self.closures.name}={sha256_bytes(file_bytes(self.closures) or b'')}")
         return ";".join(parts)
@@ -177,9 +196,10 @@ class RecordFiles:
 
 def files_digest(contents: dict[Path, bytes | None]) -> str:
     """SHA-256 over "name<TAB>sha256-of-content" lines, in the order given; "-" for a file
-    that does not exist."""
+    that does not exist — but for a version history that does not exist, which is left out
+    (so that the digests of folders from before amendments stay what their trails say)."""
     lines = [f"{path.name}\t{sha256_bytes(data) if data is not None else '-'}\n"
-             for path, data in contents.items()]
+             for path, data in contents.items() if data is not None or path.name != VERSIONS_FILE]
     return sha256_text("".join(lines))
 
 
@@ -262,6 +282,8 @@ def write_baseline(files: RecordFiles, timezone: str, who: str, action: str, rea
         rows.append({**_base(change_id, "value", action, who, "", reason), **extra})
     for path in files.record:
         data = file_bytes(path)
+        if data is None and path == files.history:
+            continue  # no version history (yet): nothing to copy, nothing in the digest
         digest = store_copy(files.folder, data) if data is not None else ""
         rows.append({**_base(change_id, "baseline", action, who, "", reason), "file": path.name,
                      "new_value": digest})
