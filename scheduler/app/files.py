@@ -20,6 +20,8 @@ from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scheduler.core.calendar import CalendarEvent, Publication
     from scheduler.core.sdtm import Built
     from scheduler.core.sdtm_spec import Package
@@ -57,8 +59,50 @@ def study_events(study: Study, participant_ids: tuple[str, ...], remind_days: in
     code = report_problems(study, messages, participants=participant_ids)
     events = build_events(study.protocol, table, study.as_of, remind_days)
     state_path = study.inputs.folder / STATE_FILE
-    publication = publish(load_state(state_path), events, now, study.as_of, state_path.name)
+    stored = load_state(state_path)
+    events += _dropped_by_moves(study, roster, table, participant_ids, set(stored.events))
+    publication = publish(stored, events, now, study.as_of, state_path.name)
     return StudyEvents(study, events, publication, code)
+
+
+def _dropped_by_moves(study: Study, roster: pd.DataFrame, table: pd.DataFrame,
+                      participant_ids: tuple[str, ...], published: set[str]) -> list[CalendarEvent]:
+    """Cancelled events for the visits a move to a later version took out of a participant's
+    plan, when an earlier export published them (Outlook then removes them)."""
+    import pandas as pd
+
+    from scheduler.core.calendar import dropped_events, uid_for
+    from scheduler.core.status import compute_check
+
+    moves = study.moves.until(study.as_of)
+    if not study.protocol.versions or not len(moves) or not published:
+        return []
+    now = set(zip(table["participant_id"].astype(str), table["visit_code"].astype(str)))
+    found: dict[tuple[str, str], pd.Series] = {}
+    for count in range(int(moves.ranks().max()) + 1):  # the plan before each participant's k-th move
+        earlier = compute_check(study.protocol, roster, study.records, study.as_of, moves.first(count))
+        for row in earlier.itertuples(index=False):
+            key = (str(row.participant_id), str(row.visit_code))
+            if key not in now and (not participant_ids or key[0] in participant_ids) and key not in found:
+                found[key] = pd.Series({"participant_id": key[0], "visit_code": key[1],
+                                        "window_open": row.window_open, "window_close": row.window_close})
+    dropped = pd.DataFrame([row for key, row in found.items()
+                            if uid_for(study.protocol.study_id, *key) in published],
+                           columns=["participant_id", "visit_code", "window_open", "window_close"])
+    last = moves.ranks() == pd.Series(moves.ranks()).groupby(moves.participant_id).transform("max").to_numpy()
+    now_on = dict(zip(moves.participant_id[last].astype(str), moves.version[last].astype(str)))
+    return dropped_events(study.protocol, dropped, now_on)
+
+
+def _moves_frame(study: Study) -> pd.DataFrame:
+    """The version history's moves up to the as-of date, as a table (participant_id,
+    protocol_version, move_date)."""
+    import pandas as pd
+
+    moves = study.moves.until(study.as_of)
+    return pd.DataFrame({"participant_id": pd.Series(moves.participant_id, dtype=object),
+                         "protocol_version": pd.Series(moves.version, dtype=object),
+                         "move_date": moves.date.astype("M8[D]")})
 
 
 def keep_state(made: StudyEvents, messages: Messages) -> None:
@@ -159,7 +203,9 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
         study_id=study.protocol.study_id, title=study.protocol.title_in(), site=study.site_label(),
         made_at=clock.stamp(study.protocol.timezone), sources=tuple(sources),
         notes=tuple(clinic_day_notes(suggested.gaps)), trail_head=_trail_head(inputs.folder),
-        unscheduled=extra, arms=study.protocol.arm_codes)
+        unscheduled=extra, arms=study.protocol.arm_codes,
+        versions=tuple(each.version for each in study.protocol.versions),
+        moves=_moves_frame(study))
     if output is None or output.suffix.lower() != ".csv":  # people read it: their visit names
         from dataclasses import replace
 

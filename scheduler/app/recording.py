@@ -1060,6 +1060,33 @@ def _check_dates(study: Folder, roster: CsvFile, person: list[str], visits: CsvF
                                                       enrollment=enrolled))
         if withdrawn is not None and done > withdrawn:
             raise ChangeRefused(_visits_after(participant_id, withdrawn, [_visit_on(code, str(done))]))
+    _check_history(study, participant_id, enrolled, withdrawn)
+
+
+def _check_history(study: Folder, participant_id: str, enrolled: dt.date, withdrawn: dt.date | None) -> None:
+    """With protocol versions: a corrected enrollment or a withdrawal that the participant's
+    moves (versions.csv) contradict — a move before the enrollment, on or after the
+    withdrawal, or an enrollment before every version — is refused, naming the move."""
+    if not study.protocol.versions and study.protocol.effective is None:
+        return
+    from scheduler.sources.history import enrolled_before_versions, read_moves
+
+    roster = study.participants.copy()
+    mine = (roster["participant_id"] == participant_id).to_numpy()
+    enrollment = roster["enrollment_date"].to_numpy().astype("M8[D]")
+    enrollment[mine] = np.datetime64(enrolled, "D")
+    withdrawal = roster["withdrawal_date"].to_numpy().astype("M8[D]")
+    withdrawal[mine] = np.datetime64(withdrawn, "D") if withdrawn is not None else np.datetime64("NaT")
+    roster["enrollment_date"], roster["withdrawal_date"] = enrollment, withdrawal
+    try:
+        enrolled_before_versions(study.protocol, roster[mine], label(study.participants_path))
+        read_moves(study.folder, study.protocol, roster)
+    except InputFileError as error:
+        # TRANSLATORS: {problem} is what the version history would then say; the command is typed as it is.
+        raise ChangeRefused(_("the participant's protocol versions would no longer hold: {problem} — if a move "
+                              "was recorded in error, undo it first (visit-scheduler amend {participant} --undo "
+                              "--reason …)").format(problem=str(error.problems[0]) if error.problems else error.message,
+                                                    participant=participant_id)) from None
 
 
 def _visit_on(visit_code: str, day: str) -> str:
@@ -1213,15 +1240,25 @@ def remove_participant(folder: Path, participant_id: str, reason: str, who: str,
         person = study.find(roster, participant_id)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         theirs = [row for row in visits.rows if visits.participant(row) == participant_id]
+        # Their moves to later protocol versions go with them (versions.csv).
+        from scheduler.sources.history import VERSION_COLUMNS, VERSIONS_HEADER
+
+        history = CsvFile.read(study.record_files().history, VERSIONS_HEADER, VERSION_COLUMNS)
+        moved = [row for row in history.rows if history.participant(row) == participant_id]
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = _remove(roster, person, participant_id, "", ROSTER_FIELDS)
             for row in theirs:
                 edits += _remove(visits, row, participant_id, visits.value(row, "visit_code"), VISIT_FIELDS)
+            for row in moved:
+                edits += _remove(history, row, participant_id, "", VERSION_COLUMNS)
             _drop(roster, [person])
             _drop(visits, theirs)
+            _drop(history, moved)
             changed = {study.participants_path: roster}
             if theirs:
                 changed[study.visits_path] = visits
+            if moved:
+                changed[history.path] = history
             _commit(study, changed, edits, "remove", reason, who, by, trail)
     if theirs:
         said = ngettext("Removed participant {participant} and {count} visit record; the audit trail keeps "
@@ -1263,6 +1300,7 @@ def withdraw(folder: Path, participant_id: str, day: dt.date, reason: str, who: 
                  and (recorded_day(visits.value(r, "actual_date")) or dt.date.min) > day]
         if after:
             raise ChangeRefused(_visits_after(participant_id, day, after))
+        _check_history(study, participant_id, enrolled, day)
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             edits = [edit for edit in (_set(roster, person, "withdrawal_date", day.isoformat(), participant_id),
                                        _set(roster, person, "withdrawal_reason", reason, participant_id),

@@ -94,17 +94,25 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
     the window opens) is not after ``as_of``: a reminder already past would pop up as
     overdue every time the calendar is opened."""
     visit_index = {code: index for index, code in enumerate(protocol.codes)}
+    # Each row's visit as the version it follows defines it (with protocol versions, D14's
+    # window may be 1.0's ± 2 for one participant and 2.0's ± 4 for another).
+    versions = protocol.versions or (protocol,)
+    defined = [[each.visit(code) if code in each.codes else protocol.visit(code) for code in protocol.codes]
+               for each in versions]
+    which = (np.maximum(pd.Index([each.version for each in versions], dtype=object).get_indexer(
+                 pd.Index(check["protocol_version"].astype(object), dtype=object)), 0)
+             if protocol.versions and "protocol_version" in check else np.zeros(len(check), dtype=np.int64))
     # Each row's anchor row: the same participant's row of the anchor visit (with arms a
     # participant has only their arm's visits, and the anchor is always one of them), or the
-    # row itself for a visit hung on enrollment.
+    # row itself for a visit hung on enrollment; −1 when the participant does not have it.
     position = np.arange(len(check))
     person = row_participants(check)
     column = np.asarray(check["visit_code"].cat.codes.to_numpy(), dtype=np.int64)
-    anchor_of = np.array([visit_index[v.anchor] if v.anchor != ENROLLMENT else -1 for v in protocol.visits],
-                         dtype=np.int64)
+    anchor_of = np.array([[visit_index[v.anchor] if v.anchor != ENROLLMENT else -1 for v in each]
+                          for each in defined], dtype=np.int64)
     rows = np.full((len(check["participant_id"].cat.categories), len(protocol.visits)), -1, dtype=np.int64)
     rows[person, column] = position
-    wanted = anchor_of[column]
+    wanted = anchor_of[which, column]
     anchor_row = np.where(wanted < 0, position, rows[person, np.maximum(wanted, 0)])
 
     opens = check["window_open"].to_numpy().astype("M8[D]")
@@ -117,12 +125,16 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
     events = []
     columns = zip(check["participant_id"], check["visit_code"], check["status"],
                   check["days_outside"], check["reason"], opens, closes, targets, actual, anchor_row,
-                  suggested)
-    for participant, code, status, days, reason, opened, closed, target, done, anchor_at, booked in columns:
-        visit = protocol.visit(code)
+                  suggested, which, column)
+    for (participant, code, status, days, reason, opened, closed, target, done, anchor_at, booked,
+         version, place) in columns:
+        visit = defined[version][place]
         # The event's text is in the language people read (its UID and categories are keys).
         if visit.anchor == ENROLLMENT:
             anchored = _("Anchored on: enrollment")
+        elif anchor_at < 0:
+            # TRANSLATORS: {anchor} is the code of the visit this visit's window hangs on (D0).
+            anchored = _("Anchored on: {anchor}").format(anchor=visit.anchor)
         else:
             anchor_done = actual[anchor_at]
             # TRANSLATORS: {anchor} is the code of the visit this visit's window hangs on (D0).
@@ -179,6 +191,38 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
             study=re.sub(r"[,;\\]", " ", protocol.study_id),
             cancelled=status == Status.WITHDRAWN,
             remind=pending and (reminders_after is None or reminder_day > reminders_after),
+        ))
+    return events
+
+
+def dropped_events(protocol: Protocol, dropped: pd.DataFrame, now_on: dict[str, str]) -> list[CalendarEvent]:
+    """Cancelled events for visits a move to a later protocol version took out of a
+    participant's plan (``dropped``: their rows as the earlier plan had them; ``now_on``: each
+    participant's version now): Outlook removes the event it had."""
+    events = []
+    for participant, code, opened, closed in zip(dropped["participant_id"], dropped["visit_code"],
+                                                 dropped["window_open"], dropped["window_close"]):
+        version = now_on.get(str(participant), "")
+        words = {"participant": participant, "visit": code, "version": version}
+        visit = protocol.visit(str(code))
+        events.append(CalendarEvent(
+            uid=uid_for(protocol.study_id, str(participant), str(code)),
+            participant_id=str(participant),
+            start=dt.date.fromisoformat(_day(opened)),
+            end=dt.date.fromisoformat(_day(np.datetime64(closed, "D") + np.timedelta64(1, "D"))),
+            # TRANSLATORS: a calendar event's title: a visit the participant's new protocol
+            # version no longer has; {version} is the version's name (2.0).
+            summary=_("{participant} {visit} cancelled (not in protocol version {version})").format(**words),
+            description="\n".join([
+                _("Participant {participant}, visit {visit}: {name}").format(
+                    participant=participant, visit=code, name=visit.name_in()),
+                _("Status: {state}").format(state=_("cancelled: protocol version {version}, which the participant "
+                                                   "follows now, does not have this visit").format(**words)),
+                _("Study {study}. Made by visit-scheduler.").format(study=protocol.study_id)]),
+            category=visit.category,
+            study=re.sub(r"[,;\\]", " ", protocol.study_id),
+            cancelled=True,
+            remind=False,
         ))
     return events
 

@@ -117,6 +117,9 @@ class Report:
     unscheduled: pd.DataFrame
     notes: tuple[str, ...] = ()  # warnings the reader should see (no clinic day in a window)
     trail_head: str = ""  # the audit trail's line count and last hash, for the monitor to keep
+    # With protocol versions: the moves to a later version dated in the week
+    # (participant_id, protocol_version moved to, move_date), by date then participant.
+    moves: pd.DataFrame | None = None
 
 
 def _in(dates: pd.Series, week: Week) -> np.ndarray:
@@ -127,10 +130,13 @@ def _in(dates: pd.Series, week: Week) -> np.ndarray:
 def build_report(check: pd.DataFrame, participants: pd.DataFrame, week: Week,
                  as_of: dt.date, *, study_id: str, title: str, site: str, made_at: str,
                  sources: tuple[Source, ...], notes: tuple[str, ...] = (), trail_head: str = "",
-                 unscheduled: pd.DataFrame | None = None, arms: tuple[str, ...] = ()) -> Report:
+                 unscheduled: pd.DataFrame | None = None, arms: tuple[str, ...] = (),
+                 versions: tuple[str, ...] = (), moves: pd.DataFrame | None = None) -> Report:
     """Every table of the report, from the check as of ``as_of``. ``unscheduled``: the
     records of unscheduled visits as check rows (``status.unscheduled_rows``); they are
-    counted and listed for the week, never deviations, never in a rate."""
+    counted and listed for the week, never deviations, never in a rate. ``versions``: the
+    protocol's versions in effective order (the deviations to date of each are counted);
+    ``moves``: every move of the version history (those of the week are listed)."""
     status = check["status"]
     is_deviation = status.isin(DEVIATIONS).to_numpy()
     done = check["actual_date"].notna().to_numpy()
@@ -169,8 +175,16 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, week: Week,
         (_("missed visits still open (nothing recorded)"), int(untouched_missed.sum())),
         (_("deviations to date"), int(is_deviation.sum())),
         *_per_arm(check, is_deviation, arms),
+        *_per_version(check, is_deviation, versions),
         (_("deviation rate per visit to date"), rate),
     ]
+    moved = None
+    if versions and moves is not None:
+        moved = moves[_in(moves["move_date"], week)].sort_values(["move_date", "participant_id"], kind="stable")
+        moved = moved.reset_index(drop=True)
+        # TRANSLATORS: a line of the report's summary: participants moved to a later protocol
+        # version (方案修订, an amendment they re-consented to) in the reporting week.
+        summary.insert(4, (_("moves to a later protocol version in the week"), len(moved)))
     due = due_list(check, np.datetime64(as_of, "D"), DUE_DAYS, withdrawal_per_row(participants, check))
     # Compliance and the timeline are about participants enrolled as of the report's date.
     enrolled_rows = enrolled[row_participants(check)]
@@ -178,7 +192,7 @@ def build_report(check: pd.DataFrame, participants: pd.DataFrame, week: Week,
     return Report(study_id, title, site, week, as_of, made_at, sources, tuple(summary),
                   deviations[deviations["new_this_week"]].reset_index(drop=True),
                   deviations.reset_index(drop=True), due, compliance,
-                  check[enrolled_rows].reset_index(drop=True), extra, notes, trail_head)
+                  check[enrolled_rows].reset_index(drop=True), extra, notes, trail_head, moved)
 
 
 def _unscheduled_in(rows: pd.DataFrame, week: Week) -> pd.DataFrame:
@@ -202,6 +216,19 @@ def _per_arm(check: pd.DataFrame, is_deviation: np.ndarray,
     if "" in set(check["arm"].astype(object)):
         rows.append(("  " + _("no arm assigned yet"), int(counts.get("", 0))))
     return rows
+
+
+def _per_version(check: pd.DataFrame, is_deviation: np.ndarray,
+                 versions: tuple[str, ...]) -> list[tuple[str, int | float | str]]:
+    """With protocol versions: the deviations to date judged against each version's windows
+    (a row's protocol_version), under the total — every version, 0 included."""
+    if len(versions) < 2 or "protocol_version" not in check:
+        return []
+    counts = pd.Series(is_deviation).groupby(check["protocol_version"].to_numpy(dtype=object), sort=False).sum()
+    # TRANSLATORS: a line of the report's summary, under "deviations to date": the deviations
+    # judged against the windows of protocol version {version}.
+    return [("  " + _("protocol version {version}").format(version=version), int(counts.get(version, 0)))
+            for version in versions]
 
 
 def _compliance(check: pd.DataFrame, judged: np.ndarray, is_deviation: np.ndarray) -> pd.DataFrame:

@@ -58,6 +58,18 @@ class Moves:
         keep = self.date <= np.asarray(day).astype("M8[D]")
         return Moves(self.participant_id[keep], self.version[keep], self.date[keep], self.line[keep])
 
+    def ranks(self) -> np.ndarray:
+        """Each move's place among its participant's moves, in date order (0: the first)."""
+        order = np.lexsort((self.line, self.date, self.participant_id.astype(str)))
+        ranks = np.empty(len(self), dtype=np.int64)
+        ranks[order] = pd.Series(self.participant_id[order]).groupby(self.participant_id[order]).cumcount().to_numpy()
+        return ranks
+
+    def first(self, count: int) -> Moves:
+        """Each participant's first ``count`` moves (the plan as it was before the later ones)."""
+        keep = self.ranks() < count
+        return Moves(self.participant_id[keep], self.version[keep], self.date[keep], self.line[keep])
+
     def of(self, participant_id: str) -> Moves:
         keep = self.participant_id == participant_id
         return Moves(self.participant_id[keep], self.version[keep], self.date[keep], self.line[keep])

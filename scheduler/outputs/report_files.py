@@ -37,14 +37,20 @@ DEVIATION_COLUMNS = ["participant_id", "visit_code", "visit_name", "window_open"
 UNSCHEDULED_COLUMNS = ["participant_id", "visit_code", "actual_date", "reason"]
 
 
+def _shown_columns(report: Report) -> list[str]:
+    """The deviation tables' columns; with protocol versions, the version each was judged by."""
+    return [*DEVIATION_COLUMNS, *(["protocol_version"] if report.moves is not None else [])]
+
+
 def deviations_csv_frame(report: Report) -> pd.DataFrame:
     """The CSV: the check's columns plus new_this_week (true or false). After the deviations,
     the week's unscheduled visits: status unscheduled, new_this_week false (not a deviation,
     so never a new one), the reason as recorded."""
-    deviations = report.all_deviations[[*CHECK_COLUMNS, "new_this_week"]]
+    columns = [*CHECK_COLUMNS, "new_this_week", "protocol_version"]
+    deviations = report.all_deviations[columns]
     if not len(report.unscheduled):
         return deviations
-    extra = report.unscheduled[list(CHECK_COLUMNS)].assign(new_this_week=False)
+    extra = report.unscheduled[[*CHECK_COLUMNS, "protocol_version"]].assign(new_this_week=False)[columns]
     return pd.concat([deviations.astype({"visit_code": object, "status": object}), extra], ignore_index=True)
 
 
@@ -148,9 +154,21 @@ def _unscheduled_heading(count: int) -> str:
     return _("Unscheduled visits this week ({count})").format(count=count)
 
 
+def _moves_heading(count: int) -> str:
+    # TRANSLATORS: the heading of the report's list of participants moved to a later protocol
+    # version (方案修订) in the reporting week; {count} is how many.
+    return _("Moves to a later protocol version this week ({count})").format(count=count)
+
+
 def _new_mark() -> str:
     # TRANSLATORS: the mark of a deviation that arose in the reporting week (the report explains it).
     return pgettext("report", "NEW")
+
+
+def _moves_html(report: Report, heading: str, none: str) -> str:
+    if report.moves is None:
+        return ""
+    return f"<h2>{heading}</h2>\n" + (_html_table(report.moves) if len(report.moves) else none)
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -187,10 +205,13 @@ def markdown(report: Report) -> str:
     lines += [f"| {_md(name.strip())} | {_figure(value)} |" for name, value in report.summary]
     new = _reason_shown(report.new_deviations)
     lines += ["", "## " + _("New deviations this week ({count})").format(count=len(new)), ""]
-    lines += _md_table(new[DEVIATION_COLUMNS]) if len(new) else [none]
+    lines += _md_table(new[_shown_columns(report)]) if len(new) else [none]
     unscheduled = _unscheduled_shown(report)
     lines += ["", "## " + _unscheduled_heading(len(unscheduled)), ""]
     lines += _md_table(unscheduled) if len(unscheduled) else [none]
+    if report.moves is not None:
+        lines += ["", "## " + _moves_heading(len(report.moves)), ""]
+        lines += _md_table(report.moves) if len(report.moves) else [none]
     # TRANSLATORS: {mark} is the mark of a deviation new this week (NEW).
     lines += ["", "## " + _("All deviations to date ({count}; {mark} = new this week)").format(
         count=len(report.all_deviations), mark=_new_mark()), ""]
@@ -285,7 +306,7 @@ def html_page(report: Report, picture: bytes) -> str:
     every = _reason_shown(report.all_deviations)
     unscheduled = _unscheduled_shown(report)
     every_classes = every["new_this_week"].map({True: "deviation new", False: "deviation"})
-    every_shown = every[DEVIATION_COLUMNS].assign(new_this_week=every["new_this_week"].map({True: _new_mark(), False: ""}))
+    every_shown = every[_shown_columns(report)].assign(new_this_week=every["new_this_week"].map({True: _new_mark(), False: ""}))
     image = base64.b64encode(picture).decode("ascii")
     title = escape(_heading(report))
     none_text = _text(_("None."))
@@ -295,6 +316,7 @@ def html_page(report: Report, picture: bytes) -> str:
         "summary": _text(_("Summary")),
         "new": _text(_("New deviations this week ({count})").format(count=len(new))),
         "unscheduled": _text(_unscheduled_heading(len(unscheduled))),
+        "moves": _text(_moves_heading(len(report.moves) if report.moves is not None else 0)),
         "timeline": _text(_("Timeline")),
         "every": _text(_("All deviations to date ({count})").format(count=len(every))),
         "due": _text(_("Due in the next 14 days ({count})").format(count=len(report.due))),
@@ -316,9 +338,10 @@ def html_page(report: Report, picture: bytes) -> str:
 <p class="meta">{trail}</p>
 <h2>{headings["summary"]}</h2><table>{summary}</table>
 <h2>{headings["new"]}</h2>
-{_html_table(new[DEVIATION_COLUMNS], pd.Series(["deviation new"] * len(new))) if len(new) else none}
+{_html_table(new[_shown_columns(report)], pd.Series(["deviation new"] * len(new))) if len(new) else none}
 <h2>{headings["unscheduled"]}</h2>
 {_html_table(unscheduled) if len(unscheduled) else none}
+{_moves_html(report, headings["moves"], none)}
 <h2>{headings["timeline"]}</h2>
 <div class="figure"><img alt="{picture_text}" src="data:image/png;base64,{image}"></div>
 <h2>{headings["every"]}</h2>
@@ -369,10 +392,14 @@ def write_report(report: Report, path: Path | None, picture: bytes | None) -> st
         summary_sheet, compliance_sheet = pgettext("sheet", "Summary"), pgettext("sheet", "Compliance")
         write_workbook({
             summary_sheet: (summary, None),
-            pgettext("sheet", "New this week"): (new[DEVIATION_COLUMNS], pd.Series([True] * len(new))),
+            pgettext("sheet", "New this week"): (new[_shown_columns(report)], pd.Series([True] * len(new))),
             # TRANSLATORS: a sheet's name (at most 31 characters): the unscheduled visits of the week.
             pgettext("sheet", "Unscheduled this week"): (_unscheduled_shown(report), None),
-            pgettext("sheet", "All deviations"): (every[[*DEVIATION_COLUMNS, "new_this_week"]],
+            # TRANSLATORS: a sheet's name (at most 31 characters): the moves to a later protocol
+            # version in the week.
+            **({pgettext("sheet", "Version moves this week"): (report.moves, None)}
+               if report.moves is not None else {}),
+            pgettext("sheet", "All deviations"): (every[[*_shown_columns(report), "new_this_week"]],
                                                   pd.Series([True] * len(every))),
             pgettext("sheet", "Due next 14 days"): (report.due, None),
             compliance_sheet: (report.compliance, report.compliance["deviations"] > 0),
