@@ -29,7 +29,7 @@ KEPT = {
     "SAS", "transport", "Markdown", "YYYY-Www", "xpt", "pdf", "html", "csv", "json", "md", "toml", "SEQUENCE", "UID",
     "dataset-json",  # the value of export sdtm --format
     # the command's name in a test run (click's CliRunner calls it so) and the subcommands' names
-    "cli", "audit", "calendar", "check", "correct", "due", "enroll", "export", "init", "plan",
+    "cli", "amend", "audit", "calendar", "check", "correct", "due", "enroll", "export", "init", "plan",
     "protocol", "record", "report", "schedule", "status", "verify", "withdraw", "sdtm",
     # the built-in protocol's kinds: free words of the protocol (calendar categories), its data
     "transplant", "follow-up",
@@ -39,6 +39,7 @@ PROTOCOL_KEYS = {
     "study", "visits", "clinic", "timezone", "code", "day", "week", "month", "minus", "plus",
     "anchor", "name", "kind", "procedures", "title", "language", "translations", "id", "site_id",
     "day0", "country", "weekdays", "closures", "enrollment", "epoch", "visitnum", "criteria", "arms",
+    "version", "effective",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[a-z][A-Za-z0-9'’-]*")
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -211,3 +212,21 @@ def test_changes_and_problems_speak_chinese(chinese):
     assert "protocol.toml:3" in result.stderr
     left += said(chinese, "protocol", allowed=PROTOCOL_KEYS)
     assert not left, "English left:\n" + "\n".join(left)
+
+
+def test_amendments_speak_chinese_only(tmp_path, monkeypatch):
+    """protocol (its versions line), --diff, status with a move, amend and its refusals, on
+    the amendment sample (sample_amendment/)."""
+    folder = tmp_path / "study"
+    shutil.copytree(SAMPLE.parent / "sample_amendment", folder)
+    monkeypatch.setenv("VISIT_SCHEDULER_LANG", "zh-CN")
+    left = []
+    for args in (["protocol"], ["protocol", "--diff", "1.0", "2.0"], ["protocol", "--diff", "1.0", "9.9"],
+                 ["status", "301", "--as-of", "2011-04-01"],
+                 ["amend", "302", "--undo", "--reason", "录入错误"],
+                 ["amend", "302", "--to", "2.0", "--date", "2011-03-16", "--reason", "重新知情同意"],
+                 ["amend", "304", "--to", "2.0", "--date", "2011-03-21", "--reason", "重新知情同意"],
+                 ["amend", "--all", "--to", "2.0", "--date", "2011-03-20", "--reason", "方案修订"],
+                 ["report", "--week", "2011-W11"]):
+        left += [f"{' '.join(args)}: {word}" for word in said(folder, *args)]
+    assert not left, "English left on the screen:\n" + "\n".join(left)

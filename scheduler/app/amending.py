@@ -147,7 +147,8 @@ def amend_all(folder: Path, version: str, day: dt.date, reason: str, who: str, b
         chosen = ~(not_yet | off_study | already | moved_later)
         if not chosen.any():
             raise ChangeRefused(_("nobody to move: every participant is already on version {version} or later, "
-                                  "off study, or not yet enrolled on {date}").format(version=target.version, date=day))
+                                  "off study, not yet enrolled on {date}, or moved on a later date").format(
+                                      version=target.version, date=day))
         history = _history(study)
         edits = []
         for participant_id in roster["participant_id"].to_numpy(dtype=object)[chosen]:

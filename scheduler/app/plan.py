@@ -95,8 +95,8 @@ def protocol_diff(protocol_path: Path | None, folder: Path | None, old: str, new
     words = {"added": pgettext("change", "added"), "dropped": pgettext("change", "dropped"),
              "changed": pgettext("change", "changed")}
     # TRANSLATORS: the first line of protocol --diff: {old} and {new} are version names.
-    first = ngettext("from version {old} to version {new}: {count} visit changed",
-                     "from version {old} to version {new}: {count} visits changed", len(changes)).format(
+    first = ngettext("from version {old} to version {new}: {count} visit differs",
+                     "from version {old} to version {new}: {count} visits differ", len(changes)).format(
                          old=old, new=new, count=len(changes))
     if not changes:
         return [first]

@@ -207,7 +207,7 @@ def withdraw(participant_id: str, day: str | None, reason: str, category: str | 
                     "All:    amend --all --to VERSION --date DATE --reason …\n"
                     "Undo:   amend ID --undo --reason …"))
 @click.argument("participant_id", required=False)
-@click.option("--to", "version", metavar="VERSION", help=N_("The protocol version to move to ([study] version)."))
+@click.option("--to", "version", metavar="VERSION", help=N_("The protocol version to move to, e.g. 2.0."))
 @click.option("--date", "day", metavar="DATE", help=N_("The date of the move (the re-consent)."))
 @click.option("--all", "everyone", is_flag=True,
               help=N_("Every participant still on study on that date whose version is earlier."))

@@ -57,8 +57,8 @@ def init(folder: Path, protocol_language: str | None) -> None:
 @click.option("--study", type=click.Path(path_type=Path, file_okay=False),
               help=STUDY_HELP)
 @click.option("--diff", nargs=2, metavar="OLD NEW",
-              help=N_("Show what changed between two protocol versions (visits added, dropped, "
-                      "moved, windows widened or narrowed), e.g. --diff 1.0 2.0."))
+              help=N_("Show what changed between two protocol versions (visits added or dropped, "
+                      "targets moved, windows widened or narrowed), e.g. --diff 1.0 2.0."))
 @lang_option
 def protocol(protocol: Path | None, study: Path | None, diff: tuple[str, str] | None) -> None:
     from scheduler.app.plan import protocol_diff, protocol_plan

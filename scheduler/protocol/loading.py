@@ -54,8 +54,8 @@ def load_protocol_for(path: Path | None) -> Protocol:
         except ProtocolError as error:
             problems += error.problems or [Problem(str(file), error.message)]
     if problems:
-        raise ProtocolError(ngettext("{file}: an earlier protocol version cannot be used: {count} problem",
-                                     "{file}: the earlier protocol versions cannot be used: {count} problems",
+        raise ProtocolError(ngettext("{file}: {count} problem in the earlier protocol versions",
+                                     "{file}: {count} problems in the earlier protocol versions",
                                      len(problems)).format(file=folder, count=len(problems)), problems)
     return combine(current, earlier)
 

@@ -100,9 +100,9 @@ def _union(versions: tuple[Protocol, ...], problems: list[Problem]) -> tuple[Vis
         ready = [code for code in waiting if hangs[code] <= set(order)]
         if not ready:
             problems.append(Problem(versions[-1].source, _("visits {visits} hang on each other in a circle across "
-                                                           "the versions (an anchor in one version is the visit "
-                                                           "hung on it in another) — keep one order of the visits "
-                                                           "in every version").format(visits=", ".join(waiting))))
+                                                           "the versions (A on B in one version, B on A in "
+                                                           "another) — keep one order of the visits in every "
+                                                           "version").format(visits=", ".join(waiting))))
             return ()
         chosen = min(ready, key=lambda code: (nominal[code], seen.index(code)))
         order.append(chosen)
@@ -170,7 +170,7 @@ class Difference:
     change: str  # "added", "dropped", "changed" (never translated: the column's words)
     before: str  # the timing as a nurse reads it, "" when added
     after: str  # "" when dropped
-    notes: tuple[str, ...] = ()  # in words: "window widened from ± 2 to ± 4", "now from D7"…
+    notes: tuple[str, ...] = ()  # in words: "window widened", "target moved", "renamed"…
 
 
 def differences(old: Protocol, new: Protocol) -> list[Difference]:

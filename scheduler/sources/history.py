@@ -90,7 +90,7 @@ def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame) -> 
         elif not np.isnat(withdrawal[position]) and np.datetime64(day, "D") >= withdrawal[position]:
             problem(_("the move is dated on or after the participant's withdrawal"), "move_date", day_text)
         elif names.index(version) <= since[0]:
-            problem(_("the participant already follows version {version} or a later one by then").format(
+            problem(_("the participant follows version {version} by then: a move goes to a later version").format(
                 version=names[since[0]]), "protocol_version", version)
         elif day < since[1]:
             problem(_("the move is dated before the participant's previous move ({date})").format(

@@ -1,0 +1,177 @@
+"""Amendments end to end on the sample study (sample_amendment/): the trail, a kill in the
+middle of a move, verify, the calendar, the report, SDTM and the checks of a version set.
+
+The sample: protocols/1.0.toml is the built-in NCT01143168 protocol as version 1.0
+(effective 2010-08-01); protocol.toml a made-up 2.0 (effective 2011-03-01): D14 ± 2 → ± 3,
+M9 (Day 270 ± 14) dropped, M18 (Day 545 ± 14) added. 301, 302 and 303 moved on 2011-03-15.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+from tests.test_trail import killed
+
+SAMPLE = ROOT / "sample_amendment"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    copy = tmp_path / "study"
+    shutil.copytree(SAMPLE, copy)
+    return copy
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def plan(folder: Path, participant: str, as_of: str = "2011-04-01") -> dict[str, tuple[str, str, str]]:
+    result = run_cli("check", "--as-of", as_of, "-o", "c.csv", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    return {r["visit_code"]: (r["window_open"], r["window_close"], r["protocol_version"])
+            for r in rows(folder / "c.csv") if r["participant_id"] == participant}
+
+
+def test_the_sample_follows_the_rule(folder):
+    """301 (D0 2010-09-01) moved 2011-03-15: M9's 1.0 target 2010-09-01 + 270 = 2011-05-29,
+    its window opens 05-29 − 14 = 05-15, after the move → dropped; M18
+    (2.0) = + 545 = 2012-02-28 ± 14 → expected. 303 (D0 2011-02-20): D14's 1.0 window
+    03-06 ± 2 = 03-04 … 03-08 opened before the move → keeps ± 2. 304 enrolled 2011-03-20,
+    after 2.0 took effect: D14 = 04-03 ± 3 = 03-31 … 04-06 under 2.0."""
+    p301 = plan(folder, "301")
+    assert "M9" not in p301
+    assert p301["M18"] == ("2012-02-14", "2012-03-13", "2.0")
+    assert p301["M6"] == ("2011-02-14", "2011-03-14", "1.0")        # opened before the move
+    assert plan(folder, "303")["D14"] == ("2011-03-04", "2011-03-08", "1.0")
+    assert plan(folder, "304")["D14"] == ("2011-03-31", "2011-04-06", "2.0")
+    # 305 withdrew 2011-02-01 and was never moved: 1.0's plan, M9 included, no M18.
+    p305 = plan(folder, "305")
+    assert "M9" in p305 and "M18" not in p305 and {v for _o, _c, v in p305.values()} == {"1.0"}
+
+
+def test_a_move_killed_before_its_done_line_is_completed_and_verify_passes(folder):
+    """304 cannot move (already 2.0); 302 is undone then moved again, killed after the file
+    was written: the next change completes it, and the trail replays."""
+    assert run_cli("amend", "302", "--undo", "--reason", "moved in error", cwd=folder).exit_code == 0
+    assert [r["participant_id"] for r in rows(folder / "versions.csv")] == ["301", "303"]
+    done = killed(folder, "before-done", "amend", "302", "--to", "2.0", "--date", "2011-03-16",
+                  "--reason", "re-consented")
+    assert done.returncode == -9
+    result = run_cli("enroll", "306", "--date", "2011-03-21", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "An interrupted change was completed" in result.stderr
+    assert rows(folder / "versions.csv")[-1] == {"participant_id": "302", "protocol_version": "2.0",
+                                                 "move_date": "2011-03-16"}
+    assert run_cli("verify", cwd=folder).exit_code == 0
+
+
+def test_verify_names_a_move_removed_by_hand(folder):
+    assert run_cli("amend", "302", "--undo", "--reason", "moved in error", cwd=folder).exit_code == 0
+    assert run_cli("amend", "302", "--to", "2.0", "--date", "2011-03-16", "--reason", "re-consented",
+                   cwd=folder).exit_code == 0
+    lines = (folder / "versions.csv").read_text("utf-8").splitlines()
+    (folder / "versions.csv").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    result = run_cli("verify", cwd=folder)
+    assert result.exit_code == 1
+    assert "versions.csv: 302 2.0: the trail has this row (protocol_version 2.0, move_date 2011-03-16)" in result.stdout
+    refused = run_cli("amend", "302", "--to", "2.0", "--date", "2011-03-16", "--reason", "again", cwd=folder)
+    assert refused.exit_code == 2 and "changed outside the tool" in refused.stderr
+
+
+def test_the_calendar_cancels_a_visit_the_move_dropped_and_updates_a_moved_window(folder):
+    """302 undone (back on 1.0, M9 2011-10-07 ± 14 published), then moved on 2011-03-16: M9
+    comes back CANCELLED with SEQUENCE 1; D14 was done, so its event does not change."""
+    assert run_cli("amend", "302", "--undo", "--reason", "moved in error", cwd=folder).exit_code == 0
+    assert run_cli("calendar", "--as-of", "2011-03-15", "-o", "one.ics", cwd=folder).exit_code == 0
+    first = (folder / "one.ics").read_text("utf-8")
+    assert "302 M9 target 2011-10-07" in first and "302 M18" not in first
+    assert run_cli("amend", "302", "--to", "2.0", "--date", "2011-03-16", "--reason", "re-consented",
+                   cwd=folder).exit_code == 0
+    assert run_cli("calendar", "--as-of", "2011-03-16", "-o", "two.ics", cwd=folder).exit_code == 0
+    events = (folder / "two.ics").read_text("utf-8").replace("\r\n ", "").split("BEGIN:VEVENT")
+    m9 = next(e for e in events if "302-M9@" in e)
+    assert "STATUS:CANCELLED" in m9 and "SEQUENCE:1" in m9
+    assert "302 M9 cancelled (not in protocol version 2.0)" in m9
+    m18 = next(e for e in events if "302-M18@" in e)
+    assert "STATUS:CONFIRMED" in m18 and "SEQUENCE:0" in m18
+
+
+def test_the_report_lists_the_weeks_moves_and_counts_deviations_per_version(folder):
+    """The week 2011-W11 (03-14 … 03-20) holds the three moves of 2011-03-15."""
+    result = run_cli("report", "--week", "2011-W11", "-o", "r.md", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    text = (folder / "r.md").read_text("utf-8")
+    assert "| moves to a later protocol version in the week | 3 |" in text
+    assert "## Moves to a later protocol version this week (3)" in text
+    assert "| 301 | 2.0 | 2011-03-15 |" in text
+    assert "| protocol version 1.0 |" in text and "| protocol version 2.0 |" in text
+    assert run_cli("report", "--week", "2011-W11", "-o", "r.csv", cwd=folder).exit_code == 0
+    header = (folder / "r.csv").read_text("utf-8-sig").splitlines()[0].split(",")
+    assert header[-2:] == ["new_this_week", "protocol_version"]
+
+
+def test_sdtm_numbers_every_code_of_every_version_once(folder):
+    """VISITNUM over all versions in time order: D0 1, D7 2, D14 3, M1 4, M3 5, M6 6, M9 7,
+    M12 8, M18 9 — the same for every participant whichever version they follow."""
+    result = run_cli("export", "sdtm", "--as-of", "2011-04-01", "-o", "sdtm", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    tv = {r["VISIT"].split(" (")[0]: r["VISITNUM"] for r in rows(folder / "sdtm" / "tv.csv")}
+    assert list(tv.values()) == ["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    sv = rows(folder / "sdtm" / "sv.csv")
+    assert {r["VISITNUM"] for r in sv if r["USUBJID"].endswith("-305")} <= {"1", "2", "3", "4", "5", "6", "7", "8"}
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (("id = \"NCT01143168\"", "id = \"OTHER\""), "the versions of one study share its id"),
+    (("version = \"1.0\"", "version = \"2.0\""), "version 2.0 is also"),
+    (("effective = 2010-08-01", "effective = 2011-06-01"), "protocol.toml is the latest version"),
+    (("effective = 2010-08-01\n", ""), "version 1.0 has no 'effective' date"),
+    (("code = \"D7\"\n", "code = \"D7\"\nvisitnum = 12\n"), "a code keeps its SDTM VISITNUM across versions"),
+])
+def test_versions_that_cannot_be_used_together_are_refused_naming_the_file(folder, change, said):
+    path = folder / "protocols" / "1.0.toml"
+    text = path.read_text("utf-8")
+    assert change[0] in text
+    path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    if "visitnum" in change[1]:
+        current = folder / "protocol.toml"
+        current.write_text(current.read_text("utf-8").replace("code = \"D7\"\n", "code = \"D7\"\nvisitnum = 2\n", 1),
+                           encoding="utf-8")
+    result = run_cli("check", "--as-of", "2011-04-01", cwd=folder)
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert "1.0.toml" in result.stderr or "protocol.toml" in result.stderr
+
+
+def test_a_code_that_changes_its_anchor_is_a_warning_of_protocol(folder):
+    path = folder / "protocol.toml"
+    text = path.read_text("utf-8")
+    start = text.index('code = "M3"')
+    path.write_text(text[:start] + text[start:].replace('anchor = "D0"', 'anchor = "D14"', 1), encoding="utf-8")
+    result = run_cli("protocol", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "visit M3 changes its anchor from version 1.0 to 2.0" in result.stderr
+
+
+def test_no_output_is_written_over_the_version_history_or_the_versions(folder):
+    for target in ("versions.csv", "protocols/out.csv"):
+        result = run_cli("check", "--as-of", "2011-04-01", "-o", target, cwd=folder)
+        assert result.exit_code == 2, target
+    assert rows(folder / "versions.csv")[0]["participant_id"] == "301"
+
+
+def test_json_carries_the_version_of_each_row(folder):
+    assert run_cli("due", "--as-of", "2011-04-01", "-o", "d.json", cwd=folder).exit_code == 0
+    due = json.loads((folder / "d.json").read_text("utf-8"))
+    # 304's D14 (2.0: 03-31 … 04-06) is due; 302's M3 (1.0 and 2.0 alike, 2011-04-10 ± 7, opened
+    # 04-03 after the move: 2.0) opens within 14 days.
+    assert {(r["participant_id"], r["visit_code"], r["protocol_version"]) for r in due} >= {
+        ("304", "D14", "2.0"), ("302", "M3", "2.0")}
