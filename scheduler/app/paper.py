@@ -62,7 +62,16 @@ def plan(options: StudyOptions, participant_id: str | None, as_of: np.datetime64
     table = compute_check(study.protocol, roster, records, study.as_of, study.moves)
     table["suggested_date"] = suggestions(study, table, messages)
     code = report_problems(study, messages, participant_id)
-    plans = visit_plans(study.protocol, roster, table, study.as_of)
+    versions = None
+    if study.protocol.versions:
+        import numpy as np
+
+        from scheduler.core.versions import version_on
+
+        versions = version_on(study.protocol, roster["enrollment_date"].to_numpy(),
+                              roster["participant_id"].to_numpy(dtype=object), study.moves.until(study.as_of),
+                              np.arange(len(roster)), np.full(len(roster), study.as_of))
+    plans = visit_plans(study.protocol, roster, table, study.as_of, versions)
     if participant_id is not None:
         if output.suffix.lower() == ".pdf":
             plan_pdf.write_plan(plans[0], output)

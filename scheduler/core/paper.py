@@ -25,7 +25,7 @@ from scheduler.core.arms import row_participants
 from scheduler.core.calendar import file_names_for
 from scheduler.core.words import DEVIATIONS, PENDING, Status
 from scheduler.i18n import N_, _, ngettext, pgettext
-from scheduler.protocol import Protocol
+from scheduler.protocol import Protocol, Visit
 
 # The roster's columns a plan may show; every other column stays in the study folder.
 ROSTER_FIELDS = ("participant_id", "site", "enrollment_date", "withdrawal_date", "arm")
@@ -39,6 +39,8 @@ WORDS = {
     "site": N_("Site"),
     "enrolled": N_("Enrolled"),
     "arm": N_("Arm"),
+    # TRANSLATORS: the plan's header: the protocol version the participant follows now (方案版本).
+    "version": N_("Protocol version"),
     "withdrew": N_("Withdrew"),
     "as_of": N_("As of"),
     "visit": N_("Visit and what is done"),
@@ -123,6 +125,7 @@ class VisitPlan:
     withdrawal: dt.date | None
     as_of: dt.date
     visits: tuple[PlanVisit, ...]
+    version: str = ""  # with protocol versions: the one the participant follows as of the date
 
     @property
     def facts(self) -> list[tuple[str, str]]:
@@ -133,6 +136,8 @@ class VisitPlan:
         shown.append((word("enrolled"), self.enrollment.isoformat()))
         if self.arm:
             shown.append((word("arm"), self.arm))
+        if self.version:
+            shown.append((word("version"), self.version))
         if self.withdrawal is not None:
             shown.append((word("withdrew"), self.withdrawal.isoformat()))
         shown.append((word("as_of"), self.as_of.isoformat()))
@@ -166,14 +171,15 @@ def _required(value: object) -> dt.date:
 
 
 def visit_plan(protocol: Protocol, participant: pd.Series, check: pd.DataFrame,
-               as_of: np.datetime64) -> VisitPlan:
+               as_of: np.datetime64, version: str = "") -> VisitPlan:
     """One participant's plan: ``participant`` is the roster's row (only ``ROSTER_FIELDS``
     are read), ``check`` that participant's rows of the check table, in protocol order, with
-    a ``suggested_date`` column."""
+    a ``suggested_date`` column; ``version``: the protocol version they follow now (with
+    versions, each visit's timing is the one of the version its window follows)."""
     person = {name: participant[name] for name in ROSTER_FIELDS if name in participant.index}
     visits = []
     for row in check.itertuples(index=False):
-        visit = protocol.visit(str(row.visit_code))
+        visit = _as_followed(protocol, str(row.visit_code), str(getattr(row, "protocol_version", "")))
         status = str(row.status)
         reason = str(row.reason)
         actual = _date(row.actual_date)
@@ -194,7 +200,13 @@ def visit_plan(protocol: Protocol, participant: pd.Series, check: pd.DataFrame,
         enrollment=_required(person["enrollment_date"]),
         arm=_arm_shown(protocol, str(person.get("arm") or "")),
         withdrawal=_date(person.get("withdrawal_date")),
-        as_of=_required(as_of), visits=tuple(visits))
+        as_of=_required(as_of), visits=tuple(visits), version=version)
+
+
+def _as_followed(protocol: Protocol, code: str, version: str) -> Visit:
+    """The visit as the version whose window a row follows defines it."""
+    defined = protocol.version_named(version) if protocol.versions else None
+    return defined.visit(code) if defined is not None and code in defined.codes else protocol.visit(code)
 
 
 def _arm_shown(protocol: Protocol, code: str) -> str:
@@ -212,14 +224,15 @@ def _arm_shown(protocol: Protocol, code: str) -> str:
 
 
 def visit_plans(protocol: Protocol, roster: pd.DataFrame, check: pd.DataFrame,
-                as_of: np.datetime64) -> list[VisitPlan]:
+                as_of: np.datetime64, versions: np.ndarray | None = None) -> list[VisitPlan]:
     """Every roster participant's plan, in roster order (``check`` in roster then protocol
-    order, as ``compute_check`` gives it)."""
+    order, as ``compute_check`` gives it); ``versions``: each one's protocol version now."""
     # Each participant's rows, found by position (with arms, participants have different
     # numbers of visits): the rows are participant-major, so one split does it.
     people = row_participants(check)
     bounds = np.searchsorted(people, np.arange(len(roster) + 1))
-    return [visit_plan(protocol, roster.iloc[position], check.iloc[bounds[position]:bounds[position + 1]], as_of)
+    return [visit_plan(protocol, roster.iloc[position], check.iloc[bounds[position]:bounds[position + 1]], as_of,
+                       str(versions[position]) if versions is not None else "")
             for position in range(len(roster))]
 
 
