@@ -175,3 +175,56 @@ def test_json_carries_the_version_of_each_row(folder):
     # 04-03 after the move: 2.0) opens within 14 days.
     assert {(r["participant_id"], r["visit_code"], r["protocol_version"]) for r in due} >= {
         ("304", "D14", "2.0"), ("302", "M3", "2.0")}
+
+
+def test_adding_a_version_to_a_folder_with_a_trail_is_recorded_by_amend_add_version(tmp_path):
+    """A study on 1.0 with a trail; the nurse keeps 1.0 in protocols/ and puts 2.0 in
+    protocol.toml: changes are refused until amend --add-version records it; verify then
+    passes, and the trail's line keeps the protocol digests before and after."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "protocols" / "1.0.toml", folder / "protocol.toml")
+    (folder / "participants.csv").write_text(
+        "participant_id,enrollment_date,withdrawal_date,withdrawal_reason,site\n301,2010-09-01,,,01\n", "utf-8")
+    (folder / "visits.csv").write_text("participant_id,visit_code,actual_date,reason\n", "utf-8")
+    assert run_cli("record", "301", "D0", "2010-09-01", cwd=folder).exit_code == 0
+    (folder / "protocols").mkdir()
+    shutil.copy(folder / "protocol.toml", folder / "protocols" / "1.0.toml")
+    shutil.copy(SAMPLE / "protocol.toml", folder / "protocol.toml")
+    refused = run_cli("record", "301", "D7", "2010-09-08", cwd=folder)
+    assert refused.exit_code == 2 and "amend --add-version" in refused.stderr
+    assert run_cli("verify", cwd=folder).exit_code == 1
+    added = run_cli("amend", "--add-version", "--reason", "amendment 2.0 approved 2011-02-20", cwd=folder)
+    assert added.exit_code == 0, added.stderr
+    assert "Recorded protocol version 2.0 (effective 2011-03-01)" in added.stdout
+    assert run_cli("verify", cwd=folder).exit_code == 0
+    line = [r for r in rows(folder / "audit.csv") if r["action"] == "add version" and r["step"] == "value"][0]
+    assert line["reason"] == "amendment 2.0 approved 2011-02-20"
+    assert line["old_value"].startswith("protocol.toml=") and "protocols/1.0.toml=" in line["new_value"]
+    again = run_cli("amend", "--add-version", "--reason", "twice", cwd=folder)
+    assert again.exit_code == 2 and "nothing to record" in again.stderr
+    assert run_cli("record", "301", "D7", "2010-09-08", cwd=folder).exit_code == 0
+
+
+def test_a_visit_the_plan_no_longer_has_is_refused_by_record_with_the_way_out(folder):
+    """301 moved to 2.0, which has no M9: record refuses it and names UNS."""
+    before = (folder / "visits.csv").read_bytes()
+    result = run_cli("record", "301", "M9", "2011-05-29", cwd=folder)
+    assert result.exit_code == 2
+    assert ("M9 is not in 301's plan: protocol version 2.0, which 301 follows, does not have it" in result.stderr
+            and "visit-scheduler record 301 UNS DATE" in result.stderr)
+    assert (folder / "visits.csv").read_bytes() == before
+
+
+def test_an_enrollment_before_every_version_is_refused_by_enroll(folder):
+    before = (folder / "participants.csv").read_bytes()
+    result = run_cli("enroll", "306", "--date", "2010-07-15", cwd=folder)
+    assert result.exit_code == 2
+    assert "before the first protocol version takes effect (2010-08-01)" in result.stderr
+    assert (folder / "participants.csv").read_bytes() == before
+
+
+def test_a_withdrawal_before_a_move_is_refused_naming_the_move(folder):
+    result = run_cli("withdraw", "301", "--date", "2011-03-10", "--reason", "moved away", cwd=folder)
+    assert result.exit_code == 2
+    assert "the move is dated on or after the participant's withdrawal (value '2011-03-15')" in result.stderr

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.app.recording import (
+    Aside,
     Folder,
     Said,
     _add,
@@ -234,3 +235,41 @@ def _plan_changes(before: pd.DataFrame, after: pd.DataFrame) -> tuple[str, ...]:
             lines.append(_("{visit} is now expected (window {window_open} to {window_close})").format(
                 visit=code, window_open=str(row["window_open"])[:10], window_close=str(row["window_close"])[:10]))
     return tuple(lines)
+
+
+def add_version(folder: Path, reason: str, who: str, by: str = "") -> Said:
+    """Record in the audit trail that the protocol files changed because a new version was
+    added (protocol.toml the new current version, the one before it in protocols/): checked
+    together first; the lines keep the protocol digests before and after."""
+    from scheduler.storage.audit import read_trail
+    from scheduler.storage.change import record_protocol_change
+    from scheduler.storage.lock import locked
+
+    _needs_reason(reason)
+    free_text(reason, "--reason")
+    with locked(folder):
+        study = Folder(folder)  # loads and checks every version: refused when they do not go together
+        protocol = study.protocol
+        if not protocol.version:
+            raise ChangeRefused(_("the protocol has no version: give protocol.toml [study] version and effective, "
+                                  "and keep each earlier version in protocols/ (docs/how-to/amendments.md)"))
+        settled = study.settle(who, protocol_change=True)
+        files = study.record_files()
+        trail = read_trail(folder)
+        if not trail.lines:
+            raise ChangeRefused(_("{file}: no audit trail yet — nothing to record: the first change records the "
+                                  "protocol versions as they are").format(file=label(trail.path)))
+        if trail.last_protocol_digest() == files.protocol_digest():
+            raise ChangeRefused(_("nothing to record: the protocol files are what the audit trail's last change "
+                                  "recorded"))
+        from scheduler.app.recording import _commit_free
+
+        change = _commit_free(lambda: record_protocol_change(files, protocol.timezone, who, by, reason, trail), by)
+    current = protocol.current
+    names = ", ".join(each.version for each in versions_of(protocol))
+    # TRANSLATORS: {number} is the change's number in the audit trail; {versions} lists the
+    # protocol versions ("1.0, 2.0").
+    said = _("Recorded protocol version {version} (effective {date}) in the audit trail, change {number}: "
+             "the study's versions are {versions}").format(version=current.version, date=current.effective,
+                                                           number=change, versions=names)
+    return Said(((Aside(settled),) if settled else ()) + (said,))

@@ -192,9 +192,16 @@ def report(options: StudyOptions, week: str | None, as_of: dt.date | None, outpu
     warn_unscheduled_reason(extra, messages)
     sources = [checksum("protocol", study.protocol_label, inputs.protocol,
                         None if inputs.protocol else built_in_text())]
+    from scheduler.storage.change import RecordFiles
+
+    record_files = RecordFiles.of(inputs, study.protocol)
+    for earlier in record_files.protocol_files() if study.protocol.versions else []:
+        sources.append(checksum("protocol version", label(earlier), earlier))
     sources.append(checksum("participants", study.participants_label, inputs.participants))
     if inputs.visits is not None and study.visits_label is not None:
         sources.append(checksum("visits", study.visits_label, inputs.visits))
+    if study.protocol.versions and record_files.history.exists():
+        sources.append(checksum("version history", label(record_files.history), record_files.history))
     clinic = study.protocol.clinic
     if clinic is not None and clinic.closures is not None and clinic.closures.exists():
         sources.append(checksum("clinic closures", label(clinic.closures), clinic.closures))

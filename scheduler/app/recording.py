@@ -177,7 +177,7 @@ class Folder:
     def study(self) -> Study:
         """The study as the other commands read it (the roster read once, above)."""
         return load_study(StudyOptions(self.folder), inputs=self.inputs,
-                          participants=self.participants, check_trail=False)
+                          participants=self.participants, check_trail=False, for_change=True)
 
     def roster(self, must_exist: bool = True) -> CsvFile:
         """The roster for editing, after the same checks every command makes: a change is
@@ -253,12 +253,12 @@ class Folder:
             records = study.records.of_participant(study.position_of(participant_id))
         return compute_check(study.protocol, mine, records, study.as_of, study.moves)
 
-    def settle(self, who: str, outside_accepted: bool = False) -> str | None:
+    def settle(self, who: str, outside_accepted: bool = False, protocol_change: bool = False) -> str | None:
         """An interrupted change settled, and the files checked against the trail, before
         anything is read (storage.change.settle)."""
         from scheduler.storage.change import settle
 
-        return settle(self.record_files(), self.protocol.timezone, who, outside_accepted)
+        return settle(self.record_files(), self.protocol.timezone, who, outside_accepted, protocol_change)
 
     def record_files(self) -> RecordFiles:
         return RecordFiles.of(self.inputs, self.protocol)
@@ -403,6 +403,14 @@ def _commit(study: Folder, changed: dict[Path, CsvFile], edits: list[Edit], acti
     return done.change_id
 
 
+def _commit_free(write: Callable[[], int], by: str) -> int:
+    """A change that writes only trail lines (no record file), with the checks every change
+    makes of who it is made for."""
+    if by:
+        free_text(by, "--by")
+    return write()
+
+
 def _set(file: CsvFile, row: list[str], field: str, new: str, participant_id: str,
          visit_code: str = "") -> Edit | None:
     """An edit setting ``field`` of ``row`` (None when it already holds ``new``), applied."""
@@ -465,6 +473,11 @@ def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, wh
             if roster.participant(row) == participant_id:
                 raise ChangeRefused(_("participant {participant} is already enrolled ({file}:{line})").format(
                     participant=participant_id, file=label(path), line=roster.line_of(row)))
+        first = (study.protocol.versions or (study.protocol,))[0].effective
+        if first is not None and day < first:
+            raise ChangeRefused(_("{date} is before the first protocol version takes effect ({effective}) — check "
+                                  "the date, or add the version in force then to protocols/").format(
+                                      date=day, effective=first))
         values = {"participant_id": participant_id, "enrollment_date": day.isoformat()}
         if site:
             values["site"] = free_text(site, "--site")
@@ -498,6 +511,7 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
                                        who, by)
         study.check_code(visit_code)
         _check_arm_has(study, roster, person, participant_id, visit_code)
+        _check_plan_has(study, participant_id, visit_code)
         visits = CsvFile.read(study.visits_path, VISITS_HEADER, VISIT_KEYS)
         for row in visits.rows:
             if (visits.participant(row), visits.value(row, "visit_code")) == (participant_id, visit_code):
@@ -536,6 +550,32 @@ def record(folder: Path, participant_id: str, visit_code: str, day: dt.date | No
         if day is not None:
             moved += _order_notes(study.protocol.codes, before, participant_id, visit_code, day)
     return Outcome(placed, reason, ((settled,) if settled else ()) + moved, shifted)
+
+
+def _check_plan_has(study: Folder, participant_id: str, visit_code: str) -> None:
+    """With protocol versions: a visit the participant's plan no longer has (a move dropped
+    it, or only a version they never followed has it) is refused, with the way to record a
+    visit that took place all the same."""
+    if not study.protocol.versions:
+        return
+    table = study._check(participant_id)
+    if visit_code in set(table["visit_code"].astype(str)):
+        return
+    from scheduler.core.versions import version_on
+
+    loaded = study.study
+    position = loaded.position_of(participant_id)
+    now = version_on(study.protocol, loaded.participants["enrollment_date"].to_numpy()[[position]],
+                     np.array([participant_id], dtype=object), loaded.moves.until(loaded.as_of),
+                     np.array([0]), np.array([loaded.as_of]))[0]
+    # TRANSLATORS: {version} is the protocol version the participant follows (2.0); the end
+    # is a command line, typed as it is.
+    raise ChangeRefused(_("{visit} is not in {participant}'s plan: protocol version {version}, which "
+                          "{participant} follows, does not have it (visit-scheduler status {participant}) — "
+                          "if the visit took place all the same, record it as an unscheduled visit: "
+                          "visit-scheduler record {participant} {unscheduled} DATE --reason …").format(
+                              visit=visit_code, participant=participant_id, version=now,
+                              unscheduled=(study.protocol.unscheduled or ("UNS",))[0]))
 
 
 def _records_on(visits: CsvFile, participant_id: str, visit_code: str, day: str) -> list[list[str]]:

@@ -96,7 +96,7 @@ def each(study: Study, messages: Messages) -> Messages:
 def check(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path | None,
           deviations_only: bool, fail_on_deviation: bool, messages: Messages) -> TableResult:
     """Every expected visit of every study, one table."""
-    from scheduler.app.tables import judge, named, write_or_show
+    from scheduler.app.tables import judge, on_screen, write_or_show
 
     studies = load_studies(options, as_of)
     if output is not None:
@@ -120,7 +120,7 @@ def check(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path
                          "expected visits", count).format(
             number=len(studies), studies=", ".join(s.protocol.study_id for s in studies),
             dates=" / ".join(days), count=count, expected=expected)
-        return TableResult(named(shown, studies), title, exit_code=code)
+        return TableResult(on_screen(shown, studies), title, exit_code=code)
     return write_or_show(table, output, "", pgettext("sheet", "Check"), messages,
                          highlight=table["status"].isin(DEVIATIONS), exit_code=code, studies=studies)
 
@@ -128,7 +128,7 @@ def check(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path
 def due(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path | None, days: int,
         messages: Messages) -> TableResult:
     """One worklist across the studies, most urgent first (the window that closes soonest)."""
-    from scheduler.app.tables import named, worklist_of, write_or_show
+    from scheduler.app.tables import on_screen, worklist_of, write_or_show
 
     studies = load_studies(options, as_of)
     if output is not None:
@@ -148,7 +148,7 @@ def due(options: list[StudyOptions], as_of: np.datetime64 | None, output: Path |
         title = ngettext("Due in {number} studies (windows open now or within {days} days): {count} visit",
                          "Due in {number} studies (windows open now or within {days} days): {count} visits",
                          len(worklist)).format(number=len(studies), days=days, count=len(worklist))
-        return TableResult(named(worklist.drop(columns=["as_of"]), studies), title, exit_code=code)
+        return TableResult(on_screen(worklist.drop(columns=["as_of"]), studies), title, exit_code=code)
     return write_or_show(worklist, output, "", pgettext("sheet", "Due"), messages, exit_code=code,
                          studies=studies)
 

@@ -174,10 +174,13 @@ def check_arms(protocol: Protocol, participants: pd.DataFrame) -> tuple[str, ...
 
 def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
                inputs: Inputs | None = None,
-               participants: pd.DataFrame | None = None, check_trail: bool = True) -> Study:
+               participants: pd.DataFrame | None = None, check_trail: bool = True,
+               for_change: bool = False) -> Study:
     """Read and check everything a command needs. Raises SchedulerError (exit 2) when an
     input cannot be used; data problems in the visits file are kept in ``records``.
-    ``participants``: the roster, when the caller has already read it."""
+    ``participants``: the roster, when the caller has already read it. ``for_change``: read
+    for a change command, which may be the one that corrects an enrollment dated before
+    every protocol version (the change itself is checked: recording._check_history)."""
     inputs = inputs if inputs is not None else options.inputs()
     protocol = load_protocol_for(inputs.protocol)
     if inputs.participants is None:
@@ -195,7 +198,8 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
     if protocol.versions or protocol.effective is not None:
         from scheduler.sources.history import enrolled_before_versions, read_moves
 
-        enrolled_before_versions(protocol, participants, participants_label)
+        if not for_change:
+            enrolled_before_versions(protocol, participants, participants_label)
         moves = read_moves(inputs.folder, protocol, participants)
     today = clock.today(protocol.timezone)
     as_of = today if as_of is None else as_day(as_of)

@@ -75,6 +75,15 @@ def named(frame: pd.DataFrame, studies: Sequence[Study]) -> pd.DataFrame:
     return shown
 
 
+def on_screen(frame: pd.DataFrame, studies: Sequence[Study]) -> pd.DataFrame:
+    """A table for the terminal: ``named``, and the protocol_version column only where a
+    study has protocol versions (CSV, JSON and workbooks always carry it: the contract)."""
+    shown = named(frame, studies)
+    if "protocol_version" in shown.columns and not any(study.protocol.versions for study in studies):
+        shown = shown.drop(columns=["protocol_version"])
+    return shown
+
+
 def write_or_show(frame: pd.DataFrame, output: Path | None, title: str, sheet: str,
                   messages: Messages, highlight: pd.Series | None = None,
                   colour_column: str | None = "status", exit_code: int = EXIT_OK,
@@ -82,7 +91,7 @@ def write_or_show(frame: pd.DataFrame, output: Path | None, title: str, sheet: s
     """Write ``frame`` to ``output``, or return it for the terminal (the workbook and the
     terminal with the visit names people read)."""
     if output is None:
-        return TableResult(named(frame, studies), title, colour_column, exit_code)
+        return TableResult(on_screen(frame, studies), title, colour_column, exit_code)
     from scheduler.outputs.files import write_table
 
     if output.suffix.lower() == ".xlsx":
@@ -172,12 +181,13 @@ def check(options: StudyOptions, as_of: np.datetime64 | None, output: Path | Non
     if code == EXIT_OK and fail_on_deviation and count:
         code = EXIT_DATA_PROBLEMS
     if output is None:
-        shown = with_reason_missing(table)[list(CHECK_COLUMNS[:-1])]
+        shown = with_reason_missing(table)[[*CHECK_COLUMNS[:-1], *(["protocol_version"] if study.protocol.versions
+                                                                     else [])]]
         title = ngettext("{study}: as of {date}, {count} deviation in {expected} expected visits",
                          "{study}: as of {date}, {count} deviations in {expected} expected visits", count
                          ).format(study=study.protocol.study_id, date=study.as_of, count=count,
                                   expected=judged.expected)
-        return TableResult(named(shown, [study]), title, exit_code=code)
+        return TableResult(on_screen(shown, [study]), title, exit_code=code)
     return write_or_show(table, output, "", pgettext("sheet", "Check"), messages,
                          highlight=table["status"].isin(DEVIATIONS), exit_code=code, studies=[study])
 
@@ -219,7 +229,7 @@ def due(options: StudyOptions, as_of: np.datetime64 | None, output: Path | None,
         title = ngettext("Due as of {date} (windows open now or within {days} days): {count} visit",
                          "Due as of {date} (windows open now or within {days} days): {count} visits",
                          len(worklist)).format(date=study.as_of, days=days, count=len(worklist))
-        return TableResult(named(worklist.drop(columns=["as_of"]), [study]), title, exit_code=code)
+        return TableResult(on_screen(worklist.drop(columns=["as_of"]), [study]), title, exit_code=code)
     return write_or_show(worklist, output, "", pgettext("sheet", "Due"), messages, exit_code=code,
                          studies=[study])
 

@@ -72,7 +72,7 @@ def verify(folder: Path, messages: Messages) -> Verified:
     shown = label(folder / AUDIT_FILE)
     if not trail.exists:
         return Verified([_("{file}: no audit trail yet — it begins with the first change made with "
-                           "visit-scheduler (enroll, record, withdraw, correct) or with init").format(
+                           "visit-scheduler (enroll, record, withdraw, correct, amend) or with init").format(
                                file=shown)], False)
     if not trail.lines:
         return Verified([_("{file}: {count} lines written before the trail could prove itself "
@@ -348,8 +348,10 @@ def _protocol(files: RecordFiles, trail: Trail) -> list[Finding]:
     was = dict(part.split("=", 1) for part in recorded.split(";") if "=" in part)
     now = dict(part.split("=", 1) for part in current.split(";") if "=" in part)
     changed = sorted(name for name in set(was) | set(now) if was.get(name) != now.get(name))
+    # TRANSLATORS: the command is typed as it is.
     return [Finding(_("{file}: changed since the last change recorded in the trail — a change to a "
-                      "protocol in use is an amendment: add a version").format(file=name),
+                      "protocol in use is an amendment: add a version, then record it with visit-scheduler "
+                      "amend --add-version --reason \"…\"").format(file=name),
                     name, field="(protocol)", old=was.get(name, ""), new=now.get(name, ""), op="protocol")
             for name in changed]
 

@@ -205,24 +205,33 @@ def withdraw(participant_id: str, day: str | None, reason: str, category: str | 
                     "\b\n"
                     "One:    amend ID --to VERSION --date DATE --reason …\n"
                     "All:    amend --all --to VERSION --date DATE --reason …\n"
-                    "Undo:   amend ID --undo --reason …"))
+                    "Undo:   amend ID --undo --reason …\n"
+                    "New:    amend --add-version --reason …   (after adding a protocol version)"))
 @click.argument("participant_id", required=False)
 @click.option("--to", "version", metavar="VERSION", help=N_("The protocol version to move to, e.g. 2.0."))
 @click.option("--date", "day", metavar="DATE", help=N_("The date of the move (the re-consent)."))
 @click.option("--all", "everyone", is_flag=True,
               help=N_("Every participant still on study on that date whose version is earlier."))
 @click.option("--undo", is_flag=True, help=N_("The participant's last move was recorded in error: undo it."))
+@click.option("--add-version", "add_version", is_flag=True,
+              help=N_("Record in the audit trail that a protocol version was added (protocol.toml now the new "
+                      "version, the earlier one in protocols/)."))
 @click.option("--reason", default="", help=N_("Why (required): the amendment and the re-consent, or why a move "
                                               "is undone."))
 @change_options
 @lang_option
 def amend(participant_id: str | None, version: str | None, day: str | None, everyone: bool, undo: bool,
-          reason: str, study: Path | None, by: str) -> None:
+          add_version: bool, reason: str, study: Path | None, by: str) -> None:
     from scheduler.app import amending, recording
 
     folder = _folder(study)
     if not reason.strip():
         raise click.UsageError(_("give --reason: why the participant moves (or why the move is undone)"))
+    if add_version:
+        if everyone or undo or version is not None or day is not None or participant_id:
+            raise click.UsageError(_("--add-version takes --reason only (the amendment and its approval)"))
+        _say(amending.add_version(folder, reason.strip(), _login(), by.strip()))
+        return
     if undo:
         if everyone or version is not None or day is not None or not participant_id:
             raise click.UsageError(_("--undo takes a participant ID and --reason only"))

@@ -31,6 +31,8 @@ def headings() -> dict[str, str]:
         "participant_id": pgettext("heading", "participant_id"),
         "site": pgettext("heading", "site"),
         "arm": pgettext("heading", "arm"),
+        "protocol_version": pgettext("heading", "protocol_version"),
+        "move_date": pgettext("heading", "move_date"),
         "enrollment_date": pgettext("heading", "enrollment_date"),
         "withdrawal_date": pgettext("heading", "withdrawal_date"),
         "withdrawal_reason": pgettext("heading", "withdrawal_reason"),

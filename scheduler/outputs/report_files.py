@@ -79,7 +79,11 @@ def _reason_shown(frame: pd.DataFrame) -> pd.DataFrame:
 def _role(role: str) -> str:
     """What an input file of the report is ("participants", "visits" …), in the reader's words."""
     roles = {"protocol": pgettext("input", "protocol"), "participants": pgettext("input", "participants"),
-             "visits": pgettext("input", "visits"), "clinic closures": pgettext("input", "clinic closures")}
+             "visits": pgettext("input", "visits"), "clinic closures": pgettext("input", "clinic closures"),
+             # TRANSLATORS: an input of the report: an earlier protocol version (protocols/1.0.toml).
+             "protocol version": pgettext("input", "earlier protocol version"),
+             # TRANSLATORS: an input of the report: versions.csv, who moved to which protocol version.
+             "version history": pgettext("input", "version history")}
     return roles.get(role, role)
 
 

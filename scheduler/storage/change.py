@@ -460,7 +460,8 @@ def _clean_staging(folder: Path, keep: int | None) -> None:
             stage.unlink()
 
 
-def settle(files: RecordFiles, timezone: str, who: str, outside_accepted: bool = False) -> str | None:
+def settle(files: RecordFiles, timezone: str, who: str, outside_accepted: bool = False,
+           protocol_change: bool = False) -> str | None:
     """Under the lock, before the change reads anything: an interrupted change is settled
     (completed or rolled back), so that the change reads the files as they now are; then
     the files must be what the trail's last change left — a change is never made on top of
@@ -476,11 +477,30 @@ def settle(files: RecordFiles, timezone: str, who: str, outside_accepted: bool =
     else:
         trail = read_trail(files.folder)
     if not outside_accepted:
-        _refuse_unexplained(files, trail)
+        _refuse_unexplained(files, trail, protocol_change)
     return said
 
 
-def _refuse_unexplained(files: RecordFiles, trail: Trail) -> None:
+def record_protocol_change(files: RecordFiles, timezone: str, who: str, on_behalf_of: str, reason: str,
+                           trail: Trail, action: str = "add version") -> int:
+    """A new protocol version (protocol.toml and protocols/ changed) recorded in the trail:
+    one line with the protocol digests before and after, and the change's end carrying the
+    new digest. No record file changes, so nothing is staged. Returns the change's number."""
+    recorded = trail.last_protocol_digest() or ""
+    change_id = trail.next_change
+    new = files.protocol_digest()
+    appender = Appender(files.folder, timezone, trail)
+    try:
+        appender.append([{**_base(change_id, "value", action, who, on_behalf_of, reason), "file": "protocol",
+                          "op": SET, "field": "protocol_sha256", "old_value": recorded, "new_value": new},
+                         {**_base(change_id, "done", action, who, on_behalf_of, reason),
+                          "files_sha256": files.digest(), "protocol_sha256": new}])
+    finally:
+        appender.close()
+    return change_id
+
+
+def _refuse_unexplained(files: RecordFiles, trail: Trail, protocol_change: bool = False) -> None:
     from scheduler.storage.audit import breaks
 
     broken = breaks(trail)
@@ -503,11 +523,12 @@ def _refuse_unexplained(files: RecordFiles, trail: Trail) -> None:
                               "what changed, then visit-scheduler verify --accept --reason \"…\"")
                             .format(file=label(trail.path)))
     recorded = trail.last_protocol_digest()
-    if recorded is not None and recorded != files.protocol_digest():
-        # TRANSLATORS: the command is typed as it is.
+    if recorded is not None and recorded != files.protocol_digest() and not protocol_change:
+        # TRANSLATORS: the commands are typed as they are.
         raise ChangeRefused(_("the protocol (or the closures file) has changed since the last change in "
                               "{file} — nothing was changed; a change to a protocol in use is "
-                              "an amendment: add a version, or if it was a correction, record it with "
+                              "an amendment: add a version and record it with visit-scheduler amend "
+                              "--add-version --reason \"…\", or if it was a correction, record it with "
                               "visit-scheduler verify --accept --reason \"…\"").format(file=label(trail.path)))
 
 
