@@ -6,8 +6,8 @@ It reads participants.csv and visits.csv with pandas' C parser, builds the parti
 visit grid with numpy, re-anchors every window on D0's actual date, classifies each visit
 (in_window, early, late, missed, due, upcoming, withdrawn, with days_outside) and writes the
 check's CSV: the same columns in the same order (participant_id, visit_code, target_date,
-window_open, window_close, actual_date, status, days_outside, reason, as_of, then visit_name,
-which the CLI also writes). On the benchmark's data the file is byte-for-byte the CLI's;
+window_open, window_close, actual_date, status, days_outside, reason, as_of, then visit_name
+and protocol_version — empty: the built-in protocol has no versions — which the CLI also writes). On the benchmark's data the file is byte-for-byte the CLI's;
 the runner checks that, so the floor is known to do the same work.
 
 What it leaves out, and the CLI does not: the protocol file (the built-in plan is written
@@ -41,7 +41,7 @@ PLAN = (
     ("M12", "Follow-up month 12 (end of study)", "D0", 365, 14, 14),
 )
 COLUMNS = ("participant_id", "visit_code", "target_date", "window_open", "window_close",
-           "actual_date", "status", "days_outside", "reason", "as_of", "visit_name")
+           "actual_date", "status", "days_outside", "reason", "as_of", "visit_name", "protocol_version")
 STATUSES = ("early", "late", "in_window", "withdrawn", "upcoming", "missed", "due")
 CHUNK = 50_000  # output rows per write (smaller blocks stay in the CPU caches)
 
@@ -171,6 +171,7 @@ def write(path: str, ids, grid, status, days, reasons_by_code, as_of) -> None:
         ("reason", _table(reasons), grid_reason.ravel()),
         ("as_of", _table([str(as_of)]), np.zeros(rows, dtype=np.int64)),
         ("name", _table([p[1] for p in PLAN]), np.tile(np.arange(visits), len(ids))),
+        ("version", _table([""]), np.zeros(rows, dtype=np.int64)),
     ]
     widths = [column[1].itemsize for column in columns]
     line = sum(widths) + len(columns)  # a comma after each cell, the last one a newline
