@@ -65,6 +65,12 @@ def named(frame: pd.DataFrame, studies: Sequence[Study]) -> pd.DataFrame:
                  for study in studies for visit in study.protocol.visits}
         keys = pd.Series(list(zip(shown["study_id"].astype(object), shown["visit_code"].astype(object))),
                          index=shown.index, dtype=object)
+    elif studies[0].protocol.versions and "protocol_version" in shown.columns:
+        # With protocol versions, each row's name as the version it follows has it.
+        names = {(each.version, visit.code): visit.name_in()
+                 for each in studies[0].protocol.versions for visit in each.visits}
+        keys = pd.Series(list(zip(shown["protocol_version"].astype(object), shown["visit_code"].astype(object))),
+                         index=shown.index, dtype=object)
     else:
         names = {visit.code: visit.name_in() for visit in studies[0].protocol.visits}
         keys = shown["visit_code"].astype(object)

@@ -167,7 +167,16 @@ def expected_rows(protocol: Protocol, participants: pd.DataFrame, grid: Grid, fr
         versions = np.full(len(frame), protocol.version, dtype=object)
     else:
         names = version_names(protocol).to_numpy(dtype=object)
-        versions = names[np.maximum(grid.version, 0)].ravel()
+        followed = np.maximum(grid.version, 0)
+        versions = names[followed].ravel()
+        if "visit_name" in frame.columns:
+            # Each row's name as the version it follows has it (1.0's "Follow-up month 12 (end
+            # of study)" for a participant still on 1.0, 2.0's "Follow-up month 12" after a move).
+            table = np.array([[(each.visit(code) if code in each.codes else protocol.visit(code)).contract_name
+                               for code in protocol.codes] for each in protocol.versions], dtype=object)
+            by_version = table[followed, np.arange(len(protocol.codes))[None, :]].ravel()
+            if (by_version != frame["visit_name"].to_numpy(dtype=object)).any():
+                frame["visit_name"] = text(by_version)
     if expected is not None:
         keep = np.asarray(expected, dtype=bool).ravel()
         frame = frame[keep].reset_index(drop=True)
