@@ -7,7 +7,8 @@ visit grid with numpy, re-anchors every window on D0's actual date, classifies e
 (in_window, early, late, missed, due, upcoming, withdrawn, with days_outside) and writes the
 check's CSV: the same columns in the same order (participant_id, visit_code, target_date,
 window_open, window_close, actual_date, status, days_outside, reason, as_of, then visit_name
-and protocol_version — empty: the built-in protocol has no versions — which the CLI also writes). On the benchmark's data the file is byte-for-byte the CLI's;
+and protocol_version — empty: the built-in protocol has no versions — which the CLI also
+writes). On the benchmark's data the file is byte-for-byte the CLI's;
 the runner checks that, so the floor is known to do the same work.
 
 What it leaves out, and the CLI does not: the protocol file (the built-in plan is written
