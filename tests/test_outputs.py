@@ -34,3 +34,38 @@ def test_iso_dates_and_gaps():
     days = np.array(["2010-08-01", "NaT", "2012-02-29", "2010-08-01", "2199-12-31", "1900-01-01"], dtype="M8[D]")
     assert list(iso(days)) == ["2010-08-01", "", "2012-02-29", "2010-08-01", "2199-12-31", "1900-01-01"]
     assert list(iso(np.array(["NaT"], dtype="M8[D]"))) == [""]
+
+
+def test_json_is_what_json_dump_writes_of_the_records():
+    """write_json against the plain reference: a dict per row (dates ISO, whole numbers as
+    numbers, null where empty), json.dump(indent=1); quotes, backslashes, line breaks and
+    Chinese in the text; an empty table."""
+    import io
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from scheduler.outputs.files import text_column, write_json
+
+    frame = pd.DataFrame({
+        "participant_id": pd.Categorical(["007", "007", "0042"]),
+        "target_date": np.array(["2010-09-01", "NaT", "2012-02-29"], dtype="M8[D]"),
+        "days_outside": pd.array([0, None, 12], dtype="Int64"),
+        "reason": pd.Series(['say "hi" \\ 中文\nnext', "", "lab, closed"], dtype=object),
+        "flag": [True, False, True],
+    })
+
+    def reference(table: pd.DataFrame) -> str:
+        texts = {name: text_column(table[name]) for name in table.columns}
+        integer = {"days_outside"}
+        records = [{name: (None if texts[name][i] == "" else int(texts[name][i]) if name in integer
+                           else texts[name][i]) for name in table.columns} for i in range(len(table))]
+        return json.dumps(records, ensure_ascii=False, indent=1)
+
+    for table in (frame, frame.iloc[:0]):
+        written = io.StringIO()
+        write_json(table, written)
+        assert written.getvalue() == reference(table)
+    assert json.loads(reference(frame))[1] == {"participant_id": "007", "target_date": None,
+                                              "days_outside": None, "reason": None, "flag": "false"}

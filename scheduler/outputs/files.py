@@ -130,7 +130,7 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1",
             write_csv(frame, stream, defuse=defuse)
     elif suffix == ".json":
         with atomic_write(path) as stream:
-            json.dump(_records(frame), stream, ensure_ascii=False, indent=1)
+            write_json(frame, stream)
             stream.write("\n")
     elif suffix == ".xlsx":
         write_workbook({sheet: (frame, highlight)}, path)
@@ -144,22 +144,30 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1",
                           .format(file=label(path), formats=formats))
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    text = as_text(frame)
-    records = []
-    columns = list(frame.columns)
-    integer = {name for name in columns if _is_integer(frame[name])}
-    for row in zip(*(text[name] for name in columns)):
-        record: dict[str, object] = {}
-        for name, value in zip(columns, row):
-            if value == "":
-                record[name] = None
-            elif name in integer:
-                record[name] = int(value)
-            else:
-                record[name] = value
-        records.append(record)
-    return records
+def write_json(frame: pd.DataFrame, stream: Any, chunk: int = 100_000) -> None:
+    """A list of records (ISO dates, whole numbers as numbers, null where empty), exactly as
+    ``json.dump(records, ensure_ascii=False, indent=1)`` writes it, but each distinct value
+    of a column is encoded once (with its key) and every row joins its cells: several times
+    faster than building a dict per row (tests/test_outputs.py holds that reference)."""
+    if not len(frame):
+        stream.write("[]")
+        return
+    columns = []
+    for name in frame.columns:
+        text = text_column(frame[name])
+        codes, uniques = pd.factorize(text)
+        key = "  " + json.dumps(str(name), ensure_ascii=False) + ": "
+        integer = _is_integer(frame[name])
+        encoded = np.array([key + ("null" if word == "" else word if integer else json.dumps(word, ensure_ascii=False))
+                            for word in uniques], dtype=object)
+        columns.append(encoded[codes])
+    stream.write("[\n")
+    for start in range(0, len(frame), chunk):
+        rows = zip(*(column[start:start + chunk] for column in columns))
+        if start:
+            stream.write(",\n")
+        stream.write(",\n".join(" {\n" + ",\n".join(row) + "\n }" for row in rows))
+    stream.write("\n]")
 
 
 def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], path: Path,
