@@ -228,3 +228,91 @@ def test_a_withdrawal_before_a_move_is_refused_naming_the_move(folder):
     result = run_cli("withdraw", "301", "--date", "2011-03-10", "--reason", "moved away", cwd=folder)
     assert result.exit_code == 2
     assert "the move is dated on or after the participant's withdrawal (value '2011-03-15')" in result.stderr
+
+
+def _study(tmp_path: Path, earlier: str, current: str, roster: str, visits: str = "") -> Path:
+    folder = tmp_path / "small"
+    (folder / "protocols").mkdir(parents=True)
+    (folder / "protocols" / "1.0.toml").write_text(earlier, "utf-8")
+    (folder / "protocol.toml").write_text(current, "utf-8")
+    (folder / "participants.csv").write_text(roster, "utf-8")
+    (folder / "visits.csv").write_text("participant_id,visit_code,actual_date,reason\n" + visits, "utf-8")
+    return folder
+
+
+def _visit(code: str, anchor: str, day: int, plus: int, arms: str = "") -> str:
+    return (f'[[visits]]\ncode = "{code}"\nname = "{code}"\nkind = "follow-up"\nanchor = "{anchor}"\n'
+            f"day = {day}\nminus = {plus}\nplus = {plus}\n{arms}\n")
+
+
+HEAD = '[study]\nid = "SMALL"\ntimezone = "Asia/Shanghai"\nversion = "{v}"\neffective = {e}\n{extra}\n'
+
+
+def test_a_visit_kept_under_the_old_rule_hangs_on_its_anchor_as_the_participant_follows_it(tmp_path):
+    """1.0: A Day 30 ± 2 from enrollment; B = A + 1 ± 10. 2.0 (from 2011-03-20): A Day 60 ± 2,
+    no B. Enrolled 2011-03-01: A 03-31 (03-29 … 04-02), B 04-01 (03-22 … 04-11). Moved on
+    03-25: A's old window opens 03-29, after the move → 2.0: 03-01 + 60 = 04-30 (04-28 …
+    05-02). B's old window opened 03-22, before the move → it keeps 1.0's rule (judged by
+    the window it had, not by one hung on A's new target), hung on A as followed now:
+    04-30 + 1 = 05-01 (04-21 … 05-11)."""
+    folder = _study(tmp_path, HEAD.format(v="1.0", e="2011-01-01", extra="") + _visit("A", "enrollment", 30, 2)
+                    + _visit("B", "A", 1, 10),
+                    HEAD.format(v="2.0", e="2011-03-20", extra="") + _visit("A", "enrollment", 60, 2),
+                    "participant_id,enrollment_date\np1,2011-03-01\n")
+    assert run_cli("amend", "p1", "--to", "2.0", "--date", "2011-03-25", "--reason", "re-consent",
+                   cwd=folder).exit_code == 0
+    assert plan(folder, "p1", "2011-03-26") == {"A": ("2011-04-28", "2011-05-02", "2.0"),
+                                                "B": ("2011-04-21", "2011-05-11", "1.0")}
+
+
+ARMS = '[[arms]]\ncode = "A"\nname = "A"\n\n[[arms]]\ncode = "B"\nname = "B"\n\n'
+
+
+def test_arms_per_version_decide_which_visits_each_participant_has(tmp_path):
+    """1.0: D0 for both arms, D14 (Day 14 ± 2) for arm A only, M6 (Day 180 ± 14) for arm B
+    only. 2.0 (from 2011-03-10): D14 for both arms, M6 for arm A only. b1 (arm B, enrolled
+    2011-03-01) moves on 03-12: 2.0's D14 (03-13 … 03-17) is still open → b1 has it, 2.0.
+    b2 (arm B, enrolled 2011-03-02, still on 1.0) has M6 (1.0, arm B): its record is used."""
+    arm_a, arm_b = 'arms = ["A"]\n', 'arms = ["B"]\n'
+    folder = _study(tmp_path,
+                    HEAD.format(v="1.0", e="2011-01-01", extra="") + ARMS + _visit("D0", "enrollment", 0, 0)
+                    + _visit("D14", "D0", 14, 2, arm_a) + _visit("M6", "D0", 180, 14, arm_b),
+                    HEAD.format(v="2.0", e="2011-03-10", extra="") + ARMS + _visit("D0", "enrollment", 0, 0)
+                    + _visit("D14", "D0", 14, 2) + _visit("M6", "D0", 180, 14, arm_a),
+                    "participant_id,enrollment_date,arm\nb1,2011-03-01,B\nb2,2011-03-02,B\n",
+                    "b2,M6,2011-08-29,\n")
+    assert run_cli("amend", "b1", "--to", "2.0", "--date", "2011-03-12", "--reason", "re-consent",
+                   cwd=folder).exit_code == 0
+    b1 = plan(folder, "b1", "2011-09-01")
+    assert b1["D14"] == ("2011-03-13", "2011-03-17", "2.0") and "M6" not in b1
+    result = run_cli("check", "--as-of", "2011-09-01", "-o", "c.csv", cwd=folder)
+    assert result.exit_code == 0, result.stderr            # b2's M6 record is no data problem
+    b2 = {r["visit_code"]: r["status"] for r in rows(folder / "c.csv") if r["participant_id"] == "b2"}
+    assert b2 == {"D0": "missed", "M6": "in_window"}        # 03-02 + 180 = 08-29
+
+
+def test_record_follows_the_arms_of_the_version_in_force(tmp_path):
+    """The same two versions as above: b2 (arm B, on 1.0) records M6, which 1.0 gives arm B."""
+    arm_a, arm_b = 'arms = ["A"]\n', 'arms = ["B"]\n'
+    folder = _study(tmp_path,
+                    HEAD.format(v="1.0", e="2011-01-01", extra="") + ARMS + _visit("D0", "enrollment", 0, 0)
+                    + _visit("M6", "D0", 180, 14, arm_b),
+                    HEAD.format(v="2.0", e="2011-03-10", extra="") + ARMS + _visit("D0", "enrollment", 0, 0)
+                    + _visit("M6", "D0", 180, 14, arm_a),
+                    "participant_id,enrollment_date,arm\nb2,2011-03-02,B\n")
+    result = run_cli("record", "b2", "M6", "2011-08-29", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_add_version_refuses_an_earlier_version_edited_in_place(folder):
+    """The sample with a trail (the first change writes it); protocols/1.0.toml then edited
+    (D14 ± 2 → ± 9): not an addition — refused, pointing to verify --accept."""
+    assert run_cli("amend", "302", "--undo", "--reason", "moved in error", cwd=folder).exit_code == 0
+    earlier = folder / "protocols" / "1.0.toml"
+    text = earlier.read_text("utf-8")
+    start = text.index('code = "D14"')
+    earlier.write_text(text[:start] + text[start:].replace("minus = 2", "minus = 9", 1), "utf-8")
+    result = run_cli("amend", "--add-version", "--reason", "typo", cwd=folder)
+    assert result.exit_code == 2
+    assert "protocols/1.0.toml: an earlier protocol version changed since the audit trail recorded it" in result.stderr
+    assert run_cli("verify", cwd=folder).exit_code == 1

@@ -8,6 +8,7 @@ the participant follows. A look-back (`--as-of`) before M ignores the move")."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -187,48 +188,70 @@ def reference(study: Study, codes: tuple[str, ...], as_of: dt.date) -> list[tupl
 
 
 def one_participant(study: Study, person: int, codes: tuple[str, ...], as_of: dt.date) -> list[tuple[Any, ...]]:
-    """One participant, one code at a time in the combined order: the version followed for
-    it after each move in turn, then its window under that version and its status."""
+    """One participant, step by step: the start version, then each move in date order; in
+    each step one code at a time in the combined order. A code is judged by the window the
+    step before left it (the old window) and by the new version's window hung on the anchors
+    as this step leaves them; its window is then its version's rule hung on those anchors."""
     versions = study.versions
     enrolled, withdrew = study.enrollment[person], study.withdrawal[person]
     done = actual_dates(study, person, as_of)
     line = chain(study, person, as_of)
-    followed: dict[str, int | None] = {}
 
-    def window(code: str, v: int) -> tuple[Any, ...]:
-        """Target, open, close, status and days outside of ``code`` under version ``v``."""
+    def target_of(code: str, v: int, followed: dict[str, int | None], targets: dict[str, dt.date]) -> dt.date:
+        """``code``'s target under version ``v``, hung on this step's anchors."""
         visit = versions[v].visit(code)
         if visit.anchor == "enrollment":
             anchor = enrolled
         elif visit.anchor in done:
             anchor = done[visit.anchor]
-        elif followed[visit.anchor] is not None:               # the anchor's followed window
-            anchor = window(visit.anchor, followed[visit.anchor])[0]
-        else:                                                   # not expected: its target under v
-            anchor = window(visit.anchor, v)[0]
-        return one_visit(visit, anchor, done.get(code), enrolled, withdrew, as_of)
+        elif followed.get(visit.anchor) is not None:            # the anchor's followed window
+            anchor = targets[visit.anchor]
+        else:                                                   # not followed: its target under v
+            anchor = target_of(visit.anchor, v, followed, targets)
+        return one_visit(visit, anchor, None, enrolled, withdrew, as_of)[0]
 
+    followed: dict[str, int | None] = {}
+    targets: dict[str, dt.date] = {}
+    for code in codes:                                          # the start version
+        followed[code] = line[0] if code in versions[line[0]].codes else None
+        if followed[code] is not None:
+            targets[code] = target_of(code, line[0], followed, targets)
+    for to, day in in_force(study, person, as_of):
+        now: dict[str, int | None] = {}
+        hung: dict[str, dt.date] = {}
+        for code in codes:
+            f = followed[code]
+            old_open = targets[code] - versions[f].visit(code).minus * DAY if f is not None else None
+            if f is not None and (old_open < day or (code in done and done[code] < day)):
+                g = f                                           # keeps the old window
+            elif code in versions[to].codes:
+                close = target_of(code, to, now, hung) + versions[to].visit(code).plus * DAY
+                g = to if close >= day else f                   # a new window closed before: the old one
+            else:
+                g = None                                        # only the old version has it
+            if g is None and code in done:                      # a done visit never disappears
+                g = f if f is not None else (to if code in versions[to].codes else None)
+            now[code] = g
+            if g is not None:
+                hung[code] = target_of(code, g, now, hung)
+        followed, targets = now, hung
     rows = []
     for code in codes:
-        f = line[0] if code in versions[line[0]].codes else None
-        last = f
-        for to, day in in_force(study, person, as_of):
-            if f is not None and (window(code, f)[1] < day or (code in done and done[code] < day)):
-                pass                                            # keeps the old window
-            elif code in versions[to].codes:
-                if window(code, to)[2] >= day:
-                    f = to                                      # else: keeps f (may be none)
-            else:
-                f = None                                        # only the old version has it
-            last = f if f is not None else last
-        if f is None and code in done:                          # a done visit never disappears
-            f = last if last is not None else max(v for v in line if code in versions[v].codes)
-        followed[code] = f
+        f = followed[code]
         if f is not None:
-            target, opens, closes, status, days = window(code, f)
+            target, opens, closes, status, days = _judged(versions[f].visit(code), targets[code], done.get(code),
+                                                          enrolled, withdrew, as_of)
             rows.append((f"P{person}", code, target, opens, closes, done.get(code), status, days,
                          versions[f].version))
     return rows
+
+
+def _judged(visit: Visit, target: dt.date, actual: dt.date | None, enrolled: dt.date, withdrew: dt.date | None,
+            as_of: dt.date) -> tuple[Any, ...]:
+    """The window around ``target`` and its status, as the shared reference judges a visit:
+    one_visit on a day-0 copy of the visit anchored on the target itself."""
+    at_target = dataclasses.replace(visit, unit="day", amount=0)
+    return one_visit(at_target, target, actual, enrolled, withdrew, as_of)
 
 
 # --- the core ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from scheduler.errors import ChangeRefused
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 from scheduler.protocol import Protocol
+from scheduler.protocol.versions import VERSIONS_FOLDER
 from scheduler.sources.folder import VERSIONS_FILE
 from scheduler.sources.history import VERSION_COLUMNS, VERSIONS_HEADER
 from scheduler.storage.change import changing
@@ -210,6 +211,26 @@ def undo_amend(folder: Path, participant_id: str, reason: str, who: str, by: str
     return Said(((settled,) if settled else ()) + (said,), _plan_changes(before, after))
 
 
+def _only_added(recorded: str, now: str) -> None:
+    """A new version is an addition: every earlier version the trail recorded is unchanged,
+    protocol.toml changed and at least one file was added to protocols/ (the version before
+    it). Anything else — an earlier version edited in place, protocol.toml edited with no
+    version kept — is refused: a correction is recorded with verify --accept."""
+    was = dict(part.split("=", 1) for part in recorded.split(";") if "=" in part)
+    has = dict(part.split("=", 1) for part in now.split(";") if "=" in part)
+    edited = sorted(name for name in was if name.startswith(f"{VERSIONS_FOLDER}/") and has.get(name) != was[name])
+    if edited:
+        # TRANSLATORS: {files} lists protocol files (protocols/1.0.toml); the command is typed as it is.
+        raise ChangeRefused(_("{files}: an earlier protocol version changed since the audit trail recorded it — "
+                              "a version in use is never edited in place; if it was a correction, record it "
+                              "with visit-scheduler verify --accept --reason \"…\"").format(files=", ".join(edited)))
+    added = [name for name in has if name.startswith(f"{VERSIONS_FOLDER}/") and name not in was]
+    if not added:
+        raise ChangeRefused(_("protocol.toml changed, but no earlier version was added to protocols/ — an amendment "
+                              "keeps the version before it there (docs/how-to/amendments.md); if protocol.toml "
+                              "was corrected, record it with visit-scheduler verify --accept --reason \"…\""))
+
+
 def _check_with(study: Folder, participant_id: str, moves: Moves) -> pd.DataFrame:
     from scheduler.core.status import compute_check
 
@@ -262,6 +283,7 @@ def add_version(folder: Path, reason: str, who: str, by: str = "") -> Said:
         if trail.last_protocol_digest() == files.protocol_digest():
             raise ChangeRefused(_("nothing to record: the protocol files are what the audit trail's last change "
                                   "recorded"))
+        _only_added(trail.last_protocol_digest() or "", files.protocol_digest())
         from scheduler.app.recording import _commit_free
 
         change = _commit_free(lambda: record_protocol_change(files, protocol.timezone, who, by, reason, trail), by)

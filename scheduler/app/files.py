@@ -77,18 +77,25 @@ def _dropped_by_moves(study: Study, roster: pd.DataFrame, table: pd.DataFrame,
     moves = study.moves.until(study.as_of)
     if not study.protocol.versions or not len(moves) or not published:
         return []
-    now = set(zip(table["participant_id"].astype(str), table["visit_code"].astype(str)))
-    found: dict[tuple[str, str], pd.Series] = {}
-    for count in range(int(moves.ranks().max()) + 1):  # the plan before each participant's k-th move
+
+    def keys(frame: pd.DataFrame) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays([frame["participant_id"].astype(object).to_numpy(),
+                                          frame["visit_code"].astype(object).to_numpy()])
+
+    now = keys(table)
+    found = []
+    # The plan before each participant's k-th move: rows it had that the plan now lacks.
+    for count in range(int(moves.ranks().max()) + 1):
         earlier = compute_check(study.protocol, roster, study.records, study.as_of, moves.first(count))
-        for row in earlier.itertuples(index=False):
-            key = (str(row.participant_id), str(row.visit_code))
-            if key not in now and (not participant_ids or key[0] in participant_ids) and key not in found:
-                found[key] = pd.Series({"participant_id": key[0], "visit_code": key[1],
-                                        "window_open": row.window_open, "window_close": row.window_close})
-    dropped = pd.DataFrame([row for key, row in found.items()
-                            if uid_for(study.protocol.study_id, *key) in published],
-                           columns=["participant_id", "visit_code", "window_open", "window_close"])
+        if participant_ids:
+            earlier = earlier[earlier["participant_id"].isin(participant_ids)]
+        found.append(earlier.loc[~keys(earlier).isin(now), ["participant_id", "visit_code", "window_open",
+                                                            "window_close"]].astype({"participant_id": object,
+                                                                                     "visit_code": object}))
+    dropped = pd.concat(found, ignore_index=True).drop_duplicates(["participant_id", "visit_code"], keep="first")
+    uids = [uid_for(study.protocol.study_id, str(pid), str(code))
+            for pid, code in zip(dropped["participant_id"], dropped["visit_code"])]
+    dropped = dropped[[uid in published for uid in uids]].reset_index(drop=True)
     last = moves.ranks() == pd.Series(moves.ranks()).groupby(moves.participant_id).transform("max").to_numpy()
     now_on = dict(zip(moves.participant_id[last].astype(str), moves.version[last].astype(str)))
     return dropped_events(study.protocol, dropped, now_on)

@@ -606,9 +606,10 @@ def _remove_record(study: Folder, visits: CsvFile, row: list[str], participant_i
 
 
 def _check_arm_has(study: Folder, roster: CsvFile, person: list[str], participant_id: str, visit_code: str) -> None:
-    """With [[arms]]: a visit the participant's arm does not have cannot be recorded."""
+    """With [[arms]]: a visit the participant's arm does not have cannot be recorded. (With
+    protocol versions each version says which arms have a visit: _check_plan_has decides.)"""
     protocol = study.protocol
-    if not protocol.arms:
+    if not protocol.arms or protocol.versions:
         return
     arm = roster.value(person, "arm") if "arm" in roster.header else ""
     if protocol.visit(visit_code) in protocol.visits_of(arm):

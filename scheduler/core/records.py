@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.core import dates as datelib
-from scheduler.core.arms import expected_visits
+from scheduler.core.arms import arm_of, expected_visits
 from scheduler.core.table import Table
 from scheduler.core.versions import Moves, in_versions
 from scheduler.errors import Problem
@@ -121,18 +121,23 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     # Each record gets the first rule it breaks; the order is the order of the checks.
     # With [[arms]], a visit the participant's arm does not have (D14 for an arm without a
     # third transplant): a record of it is a mistake, not a visit to judge.
-    expected = expected_visits(protocol, participants)
     not_of_arm = np.zeros(len(records), dtype=bool)
-    if expected is not None and len(participants):
-        not_of_arm = known & (visit >= 0) & ~expected[safe, np.clip(visit, 0, None)]
     # With protocol versions, a visit none of the participant's versions has (one only 1.0
-    # had, for a participant enrolled under 2.0).
+    # had, for a participant enrolled under 2.0); with arms too, one none of them has for
+    # the participant's arm (each version says which arms have which visit).
     not_in_versions = np.zeros(len(records), dtype=bool)
     if protocol.versions and len(participants):
         candidates = known & (visit >= 0)
-        not_in_versions[candidates] = ~in_versions(
-            protocol, participants["enrollment_date"].to_numpy(), roster_ids.to_numpy(dtype=object),
-            moves if moves is not None else Moves.empty(), participant[candidates], visit[candidates])
+        found = (protocol, participants["enrollment_date"].to_numpy(), roster_ids.to_numpy(dtype=object),
+                 moves if moves is not None else Moves.empty(), participant[candidates], visit[candidates])
+        some = in_versions(*found)
+        not_in_versions[candidates] = ~some
+        if protocol.arms:
+            not_of_arm[candidates] = some & ~in_versions(*found, arms=arm_of(participants))
+    else:
+        expected = expected_visits(protocol, participants)
+        if expected is not None and len(participants):
+            not_of_arm = known & (visit >= 0) & ~expected[safe, np.clip(visit, 0, None)]
     rules = [
         (unreadable, "read problem"),
         (~known, "unknown participant"),

@@ -24,7 +24,7 @@ import pandas as pd
 from scheduler.core.arms import arm_of, expected_visits, row_participants
 from scheduler.core.dates import LAST_YEAR
 from scheduler.core.records import Records
-from scheduler.core.versions import Moves, arms_allow, follow, shift, version_names
+from scheduler.core.versions import Moves, follow, shift, version_names
 from scheduler.errors import ProtocolError
 from scheduler.i18n import _
 from scheduler.months import add_months
@@ -59,7 +59,8 @@ class Grid:
 
 
 def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records,
-                 ids: np.ndarray | None = None, moves: Moves | None = None) -> Grid:
+                 ids: np.ndarray | None = None, moves: Moves | None = None,
+                 arms: np.ndarray | None = None) -> Grid:
     """Windows for every participant and visit; anchors hang on actual dates where known.
     With protocol versions, the windows each participant follows under their version
     history (``moves``: the moves in force as of the date looked from; core.versions)."""
@@ -71,7 +72,7 @@ def compute_grid(protocol: Protocol, enrollment: np.ndarray, records: Records,
     if protocol.versions:
         followed = follow(protocol, enrollment, actual,
                           ids if ids is not None else np.arange(participants).astype(str).astype(object),
-                          moves if moves is not None else Moves.empty())
+                          moves if moves is not None else Moves.empty(), arms)
         _check_reach(protocol, followed.window_close, ids)
         return Grid(followed.target, followed.window_open, followed.window_close, actual, reason, followed.version)
     target = np.empty((participants, visits), dtype="M8[D]")
@@ -152,7 +153,8 @@ def compute_schedule(protocol: Protocol, participants: pd.DataFrame,
     protocol_version (and arm, with arms)."""
     grid = compute_grid(protocol, participants["enrollment_date"].to_numpy(),
                         records if records is not None else Records.empty(),
-                        participants["participant_id"].to_numpy(dtype=object), moves)
+                        participants["participant_id"].to_numpy(dtype=object), moves,
+                        arm_of(participants) if protocol.arms else None)
     frame = long_frame(protocol, participants, grid)
     return expected_rows(protocol, participants, grid, frame)
 
@@ -161,14 +163,18 @@ def expected_rows(protocol: Protocol, participants: pd.DataFrame, grid: Grid, fr
     """The rows of the participant × visit frame that each participant is expected to have
     (their arm's visits, under their version history), with ``arm`` (with arms) and
     ``protocol_version`` after the contract's columns."""
-    expected = expected_visits(protocol, participants) if grid.version is None else (
-        grid.version >= 0) & (arms_allow(protocol, arm_of(participants), grid.version) if protocol.arms else True)
+    # With versions the grid already says which visits each participant has (their arm's,
+    # under their history); without, the arm's visits (None: every visit is everyone's).
+    expected = expected_visits(protocol, participants) if grid.version is None else grid.version >= 0
+    # protocol_version: a categorical over the version names (one category without versions):
+    # a column of small integers, not a Python string per row.
     if grid.version is None:
-        versions = np.full(len(frame), protocol.version, dtype=object)
+        names = pd.Index([protocol.version], dtype=object)
+        versions = np.zeros(len(frame), dtype=np.int8)
     else:
-        names = version_names(protocol).to_numpy(dtype=object)
+        names = version_names(protocol)
         followed = np.maximum(grid.version, 0)
-        versions = names[followed].ravel()
+        versions = followed.ravel()
         if "visit_name" in frame.columns:
             # Each row's name as the version it follows has it (1.0's "Follow-up month 12 (end
             # of study)" for a participant still on 1.0, 2.0's "Follow-up month 12" after a move).
@@ -183,5 +189,5 @@ def expected_rows(protocol: Protocol, participants: pd.DataFrame, grid: Grid, fr
         versions = versions[keep]
     if protocol.arms:
         frame["arm"] = text(arm_of(participants)[row_participants(frame)])
-    frame["protocol_version"] = text(versions)
+    frame["protocol_version"] = pd.Categorical.from_codes(versions, categories=names)
     return frame

@@ -84,7 +84,8 @@ def compute_check(protocol: Protocol, participants: pd.DataFrame, records: Recor
     ``as_of`` are left out here)."""
     enrollment = participants["enrollment_date"].to_numpy()
     grid = compute_grid(protocol, enrollment, records, participants["participant_id"].to_numpy(dtype=object),
-                        moves.until(as_of) if moves is not None else None)
+                        moves.until(as_of) if moves is not None else None,
+                        arm_of(participants) if protocol.arms else None)
     status, days = classify(grid, enrollment, participants["withdrawal_date"].to_numpy(), as_of)
     frame = long_frame(protocol, participants, grid)
     days_outside = pd.array(days.ravel(), dtype="Int64")

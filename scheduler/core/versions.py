@@ -129,10 +129,38 @@ class Followed:
     version: np.ndarray
 
 
+def visits_had(protocol: Protocol, arms: np.ndarray | None = None) -> np.ndarray:
+    """Participant × version × visit: True where the version has the visit for the
+    participant's arm (``arms``: each participant's code, "" not yet assigned; None or a
+    protocol without arms: every visit of the version). One row per distinct arm, then
+    indexed: no loop over participants."""
+    versions = versions_of(protocol)
+    if arms is None or not protocol.arms:
+        table = np.array([[code in each.codes for code in protocol.codes] for each in versions], dtype=bool)
+        return table[None, :, :]
+    codes, uniques = pd.factorize(arms)
+    table = np.array([[[code in {visit.code for visit in each.visits_of(str(arm))} for code in protocol.codes]
+                       for each in versions] for arm in uniques], dtype=bool).reshape(
+                           len(uniques), len(versions), len(protocol.codes))
+    return np.asarray(table[codes], dtype=bool)
+
+
+def _had(has: np.ndarray, version: np.ndarray, index: int) -> np.ndarray:
+    """For each participant, whether ``version`` (an index per participant, −1: none) has
+    visit ``index`` for them (``has`` from visits_had: one row, or one per participant)."""
+    rows = np.arange(len(version)) if has.shape[0] > 1 else np.zeros(len(version), dtype=np.int64)
+    return np.asarray((version >= 0) & has[rows, np.maximum(version, 0), index], dtype=bool)
+
+
 def follow(protocol: Protocol, enrollment: np.ndarray, actual: np.ndarray, ids: np.ndarray,
-           moves: Moves) -> Followed:
+           moves: Moves, arms: np.ndarray | None = None) -> Followed:
     """The rule above over every participant at once (``moves``: those in force as of the
-    date the caller looks from)."""
+    date the caller looks from; ``arms``: each participant's arm, with [[arms]]).
+
+    Step by step — the start versions, then each participant's first move, second move… —
+    and in each step visit by visit in anchor order: a visit is judged by the windows the
+    step before left (the old window) and by the new version's window hung on the anchors
+    as this step leaves them; its window is then its rule hung on those anchors."""
     versions = versions_of(protocol)
     participants, count = actual.shape
     column = {code: index for index, code in enumerate(protocol.codes)}
@@ -140,87 +168,80 @@ def follow(protocol: Protocol, enrollment: np.ndarray, actual: np.ndarray, ids: 
     to, when = move_steps(protocol, ids, moves)
     everyone = np.arange(participants)
     enrollment = np.asarray(enrollment, dtype="M8[D]")
-    has = np.array([[code in each.codes for code in protocol.codes] for each in versions], dtype=bool)
-    # Each version's target of each visit for every participant (NaT where it has none):
-    # the anchor of a visit a participant does not follow may still be needed by another.
-    targets = np.full((len(versions), participants, count), NOT_A_DATE, dtype="M8[D]")
-    minus = np.zeros((len(versions), count), dtype="m8[D]")
-    plus = np.zeros((len(versions), count), dtype="m8[D]")
+    has = visits_had(protocol, arms)
+    exists = np.asarray(has.any(axis=0), dtype=bool)  # version × visit: the version has it for someone
+    minus = np.array([[each.visit(code).minus if code in each.codes else 0 for code in protocol.codes]
+                      for each in versions], dtype="m8[D]")
+    plus = np.array([[each.visit(code).plus if code in each.codes else 0 for code in protocol.codes]
+                     for each in versions], dtype="m8[D]")
+    done = ~np.isnat(actual)
     followed = np.full((participants, count), -1, dtype=np.int64)
-    chosen_target = np.full((participants, count), NOT_A_DATE, dtype="M8[D]")
-    for index, code in enumerate(protocol.codes):
-        done = ~np.isnat(actual[:, index])
-        for number, each in enumerate(versions):
-            if not has[number, index]:
-                continue
-            visit = each.visit(code)
-            minus[number, index], plus[number, index] = visit.minus, visit.plus
-            if visit.anchor == ENROLLMENT:
-                base = enrollment
+    target = np.full((participants, count), NOT_A_DATE, dtype="M8[D]")
+    for step in range(len(to) + 1):
+        new = to[step - 1] if step else None
+        moved_on = when[step - 1] if step else None
+        after = np.full((participants, count), -1, dtype=np.int64)
+        hung_target = np.full((participants, count), NOT_A_DATE, dtype="M8[D]")
+        # Each version's target of each visit under this step's anchors (NaT where it has
+        # none): the anchor of a visit a participant does not follow may still be needed.
+        hypothetical = np.full((len(versions), participants, count), NOT_A_DATE, dtype="M8[D]")
+        for index, code in enumerate(protocol.codes):
+            for number, each in enumerate(versions):
+                if not exists[number, index]:
+                    continue
+                visit = each.visit(code)
+                if visit.anchor == ENROLLMENT:
+                    base = enrollment
+                else:
+                    at = column[visit.anchor]
+                    hung = np.where(after[:, at] >= 0, hung_target[:, at], hypothetical[number, :, at])
+                    base = np.where(done[:, at], actual[:, at], hung)
+                hypothetical[number, :, index] = shift(base, visit)
+            if new is None:  # the start: the version in force at enrollment, where it has the visit
+                chosen = np.where(_had(has, start, index), start, -1)
             else:
-                at = column[visit.anchor]
-                hung = np.where(followed[:, at] >= 0, chosen_target[:, at], targets[number, :, at])
-                base = np.where(~np.isnat(actual[:, at]), actual[:, at], hung)
-            targets[number, :, index] = shift(base, visit)
-        opens = targets[:, :, index] - minus[:, index][:, None]
-        closes = targets[:, :, index] + plus[:, index][:, None]
-        current = np.where(has[start, index], start, -1)
-        last, any_version = current.copy(), current.copy()
-        for step in range(len(to)):
-            new, moved_on = to[step], when[step]
-            moving = new >= 0
-            old_open = opens[np.maximum(current, 0), everyone]
-            keep = (current >= 0) & ((old_open < moved_on) | (done & (actual[:, index] < moved_on)))
-            new_has = moving & has[np.maximum(new, 0), index]
-            new_ok = new_has & ~(closes[np.maximum(new, 0), everyone] < moved_on)
-            after = np.where(keep, current, np.where(new_ok, new, np.where(new_has, current, -1)))
-            current = np.where(moving, after, current)
-            last = np.where(current >= 0, current, last)
-            any_version = np.where(new_has, new, any_version)
-        # A visit that was done never disappears: the window it had, else a version that has it.
-        fallback = np.where(last >= 0, last, any_version)
-        followed[:, index] = np.where(current >= 0, current, np.where(done, fallback, -1))
-        chosen_target[:, index] = np.where(followed[:, index] >= 0,
-                                           targets[np.maximum(followed[:, index], 0), everyone, index], NOT_A_DATE)
+                old = followed[:, index]
+                moving = new >= 0
+                old_open = target[:, index] - minus[np.maximum(old, 0), index]
+                keep = (old >= 0) & ((old_open < moved_on) | (done[:, index] & (actual[:, index] < moved_on)))
+                new_has = moving & _had(has, new, index)
+                new_close = hypothetical[np.maximum(new, 0), everyone, index] + plus[np.maximum(new, 0), index]
+                new_ok = new_has & ~(new_close < moved_on)
+                chosen = np.where(keep, old, np.where(new_ok, new, np.where(new_has, old, -1)))
+                # A visit that was done never disappears: the window it had, else the new one.
+                chosen = np.where((chosen < 0) & done[:, index], np.where(old >= 0, old, np.where(new_has, new, -1)),
+                                  chosen)
+                chosen = np.where(moving, chosen, old)
+            after[:, index] = chosen
+            hung_target[:, index] = np.where(chosen >= 0, hypothetical[np.maximum(chosen, 0), everyone, index],
+                                             NOT_A_DATE)
+        followed, target = after, hung_target
     pick = np.maximum(followed, 0)
     visits = np.arange(count)[None, :]
     expected = followed >= 0
-    opens = np.where(expected, chosen_target - minus[pick, visits], NOT_A_DATE)
-    closes = np.where(expected, chosen_target + plus[pick, visits], NOT_A_DATE)
-    return Followed(chosen_target, opens, closes, followed)
+    opens = np.where(expected, target - minus[pick, visits], NOT_A_DATE)
+    closes = np.where(expected, target + plus[pick, visits], NOT_A_DATE)
+    return Followed(target, opens, closes, followed)
 
 
 def in_versions(protocol: Protocol, enrollment: np.ndarray, ids: np.ndarray, moves: Moves,
-                participant: np.ndarray, visit: np.ndarray) -> np.ndarray:
+                participant: np.ndarray, visit: np.ndarray, arms: np.ndarray | None = None) -> np.ndarray:
     """For records (participant positions, visit columns): True where one of the versions
-    the participant follows or followed has the visit."""
+    the participant follows or followed has the visit (for their arm, when ``arms``)."""
     versions = versions_of(protocol)
-    has = np.array([[code in each.codes for code in protocol.codes] for each in versions], dtype=bool)
+    has = visits_had(protocol, arms)
     chain = np.zeros((len(enrollment), len(versions)), dtype=bool)
     chain[np.arange(len(enrollment)), start_versions(protocol, enrollment)] = True
     to, _when = move_steps(protocol, ids, moves)
     for step in to:
         moving = step >= 0
         chain[np.flatnonzero(moving), step[moving]] = True
-    return np.asarray((chain[participant] & has[:, visit].T).any(axis=1), dtype=bool)
+    rows = participant if has.shape[0] > 1 else np.zeros(len(participant), dtype=np.int64)
+    return np.asarray((chain[participant] & has[rows, :, visit]).any(axis=1), dtype=bool)
 
 
 def version_names(protocol: Protocol) -> pd.Index:
     return pd.Index([each.version for each in versions_of(protocol)], dtype=object)
-
-
-def arms_allow(protocol: Protocol, arms: np.ndarray, followed: np.ndarray) -> np.ndarray:
-    """Participant × visit: True where the followed version's visit belongs to the
-    participant's arm (``arms``: each participant's code, "" not yet assigned)."""
-    versions = versions_of(protocol)
-    codes, uniques = pd.factorize(arms)
-    allowed = np.zeros((max(len(uniques), 1), len(versions), len(protocol.codes)), dtype=bool)
-    for a, arm in enumerate(uniques):
-        for v, each in enumerate(versions):
-            mine = {visit.code for visit in each.visits_of(str(arm))}
-            allowed[a, v] = [code in mine for code in protocol.codes]
-    visits = np.arange(len(protocol.codes))[None, :]
-    return np.asarray(allowed[np.maximum(codes, 0)[:, None], np.maximum(followed, 0), visits], dtype=bool)
 
 
 def version_on(protocol: Protocol, enrollment: np.ndarray, ids: np.ndarray, moves: Moves,
