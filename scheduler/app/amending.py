@@ -1,4 +1,5 @@
-"""amend: a participant moves to a later protocol version (re-consent), or the move is undone.
+"""amend: a participant moves to a later protocol version (re-consent), or the move is
+undone; ``amend --add-version`` records in the trail that a version was added.
 
 Each move is one row of the study folder's version history (versions.csv: participant_id,
 protocol_version, move_date), added or removed as an audited change like any other

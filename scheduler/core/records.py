@@ -6,7 +6,8 @@ Which record is used, in order of the rules (PRODUCT.md, "Data problems"):
 
 1. a line that cannot be a record as it is (more cells than the header, a control
    character in the ID: the reader's ``problem``), unknown participant, unknown visit
-   code, a visit the participant's arm does not have (with [[arms]]), a date that cannot be
+   code, a visit the participant's arm does not have (with [[arms]]), a visit none of the
+   protocol versions the participant follows or followed has (with versions), a date that cannot be
    read or does not exist, an unscheduled visit without its date, an empty date without a
    reason, a date after today, before enrollment or after the participant withdrew: listed,
    left out;

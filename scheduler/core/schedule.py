@@ -12,6 +12,10 @@ all participants at once with numpy:
     window      = target − minus … target + plus, both ends inclusive
 
 The grid is then laid out long (participant × visit, in roster and protocol order).
+
+With protocol versions (amendments) the columns are every code any version has, in the one
+order all versions' anchors respect, and which version's window each participant follows
+is core.versions' rule (``follow``), vectorized the same way per version and move step.
 """
 
 from __future__ import annotations
@@ -149,8 +153,8 @@ SCHEDULE_COLUMNS = ("participant_id", "visit_code", "visit_name", "target_date",
 def compute_schedule(protocol: Protocol, participants: pd.DataFrame,
                      records: Records | None = None, moves: Moves | None = None) -> pd.DataFrame:
     """The schedule table: participant_id, visit_code, visit_name, target_date, window_open,
-    window_close — re-anchored on the actual dates in ``records`` when given — then
-    protocol_version (and arm, with arms)."""
+    window_close — re-anchored on the actual dates in ``records`` when given — then arm
+    (with arms) and protocol_version."""
     grid = compute_grid(protocol, participants["enrollment_date"].to_numpy(),
                         records if records is not None else Records.empty(),
                         participants["participant_id"].to_numpy(dtype=object), moves,

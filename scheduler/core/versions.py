@@ -4,16 +4,22 @@ A participant follows the version in force on their enrollment date (the latest
 ``effective`` on or before it), until moved to a later one on a date M (versions.csv,
 written by ``amend``). After a move on M, visit by visit:
 
-1. a visit whose window under the version followed so far opened before M keeps it; so
-   does a visit done before M (it is judged against the plan in force when it was done);
-2. otherwise a visit the new version has follows the new version's window, unless that
-   window closed before M: then it keeps the old window if the old version has the visit,
+1. a visit whose window under the version followed so far opened before M keeps that
+   version's rule; so does a visit done before M (it is judged against the plan in force
+   when it was done);
+2. otherwise a visit the new version has follows the new version, unless the new window
+   closed before M: then it keeps the old version's rule if that version has the visit,
    else it is not expected;
-3. otherwise (only the old version has it) it is not expected — unless it was done: a
-   visit with an actual date never disappears; it keeps the window it had.
+3. otherwise (only the old version has it) it is not expected;
+4. but a visit that was done never disappears: it keeps the version it had (else the new
+   one).
 
-Anchors hang on the windows the participant follows (re-anchoring as everywhere). Moves
-dated after the as-of date are ignored (a look-back before M sees the old plan).
+"The old window" is the window the step before left (hung on the anchors as they were);
+the new version's window is hung on the anchors as this step leaves them; the window a
+visit ends with is its version's rule hung on its anchor as the participant follows it
+(re-anchoring as everywhere: a visit kept under 1.0's rule still moves with its anchor).
+With [[arms]], "has the visit" is per arm, as each version says. Moves dated after the
+as-of date are ignored (a look-back before M sees the old plan). docs/date-rules.md.
 
 Vectorized per version and per move step: the loops are over the visits (in the order
 every version's anchors respect), the versions that have each visit and the participants'
@@ -90,7 +96,8 @@ def versions_of(protocol: Protocol) -> tuple[Protocol, ...]:
 
 def start_versions(protocol: Protocol, enrollment: np.ndarray) -> np.ndarray:
     """Each participant's version at enrollment: an index into ``versions_of`` (0 for an
-    enrollment before every effective date, which the roster's reader refuses)."""
+    enrollment before every effective date, which app.study refuses — but for a change
+    command, which may be the one that corrects it)."""
     versions = versions_of(protocol)
     if len(versions) == 1:
         return np.zeros(len(enrollment), dtype=np.int64)

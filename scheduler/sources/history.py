@@ -65,7 +65,11 @@ def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame) -> 
         participant, version, day_text = (cell.strip() for cell in cells)
 
         def problem(message: str, column: str, value: str, line: int = line) -> None:
-            problems.append(Problem(shown, message, line=line, column=column, value=value))
+            # TRANSLATORS: how to fix a line of versions.csv, which only amend writes; the
+            # command is typed as it is.
+            fix = _("versions.csv is written by visit-scheduler amend: run visit-scheduler verify to see the "
+                    "line as the audit trail has it, and restore it")
+            problems.append(Problem(shown, message, line=line, column=column, value=value, fix=fix))
 
         if participant not in roster:
             problem(_("a move of a participant who is not in the participants file"), "participant_id", participant)
