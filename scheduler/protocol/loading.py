@@ -40,7 +40,7 @@ def load_protocol_for(path: Path | None) -> Protocol:
     if not folder.is_dir():
         return current
     try:
-        files = sorted(entry for entry in folder.iterdir() if entry.suffix.lower() == ".toml" and entry.is_file())
+        files = version_files(path)
     except OSError as error:
         raise ProtocolError(_("{file}: cannot read the protocol versions ({reason})").format(
             file=folder, reason=error.strerror)) from None
@@ -58,6 +58,15 @@ def load_protocol_for(path: Path | None) -> Protocol:
                                      "{file}: {count} problems in the earlier protocol versions",
                                      len(problems)).format(file=folder, count=len(problems)), problems)
     return combine(current, earlier)
+
+
+def version_files(path: Path) -> list[Path]:
+    """The earlier protocol versions beside the protocol file ``path``: protocols/*.toml, by
+    name (OSError when the folder cannot be read; none when there is no such folder)."""
+    folder = path.parent / VERSIONS_FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted(entry for entry in folder.iterdir() if entry.suffix.lower() == ".toml" and entry.is_file())
 
 
 def load_protocol(path: Path) -> Protocol:

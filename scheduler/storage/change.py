@@ -167,11 +167,12 @@ class RecordFiles:
 
     def protocol_files(self) -> list[Path]:
         """The earlier protocol versions beside the protocol (protocols/*.toml)."""
+        from scheduler.protocol.loading import version_files
+
         if self.protocol is None:
             return []
-        folder = self.protocol.parent / VERSIONS_FOLDER
         try:
-            return sorted(entry for entry in folder.iterdir() if entry.suffix.lower() == ".toml")
+            return version_files(self.protocol)
         except OSError:
             return []
 
