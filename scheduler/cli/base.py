@@ -341,13 +341,14 @@ class _TypeName:
 
 _click_wrap_text = click.formatting.wrap_text
 _CLOSING = set("，。、；：！？）」』】》…")
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 
 
 def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
                preserve_paragraphs: bool = False) -> str:
     """click's wrap_text, by display width when the text holds wide characters: a line of
     Chinese breaks between any two characters (never inside a Latin word or an option)."""
-    if text.isascii():
+    if not _WIDE.search(text):  # no wide characters (± and — are not): click's own, no wcwidth
         return _click_wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
     from scheduler.outputs.people import display_width
 
