@@ -316,3 +316,61 @@ def test_add_version_refuses_an_earlier_version_edited_in_place(folder):
     assert result.exit_code == 2
     assert "protocols/1.0.toml: an earlier protocol version changed since the audit trail recorded it" in result.stderr
     assert run_cli("verify", cwd=folder).exit_code == 1
+
+
+def test_a_missing_protocol_toml_beside_versions_is_refused_never_the_built_in(folder):
+    (folder / "protocol.toml").unlink()
+    result = run_cli("check", "--as-of", "2011-04-01", cwd=folder)
+    assert result.exit_code == 2
+    assert "protocol.toml is missing, but the study folder has protocol versions" in result.stderr
+
+
+def test_undo_refuses_to_orphan_a_visit_recorded_under_the_new_version(folder):
+    """301 moved to 2.0 and its M18 (2.0 only) recorded: undoing the move would drop it."""
+    assert run_cli("record", "301", "M18", "2012-02-28", cwd=folder).exit_code == 0
+    before = (folder / "versions.csv").read_bytes()
+    result = run_cli("amend", "301", "--undo", "--reason", "wrong", cwd=folder)
+    assert result.exit_code == 2 and "301 M18: recorded, and only protocol version 2.0 has them" in result.stderr
+    assert (folder / "versions.csv").read_bytes() == before
+
+
+def test_a_refused_by_writes_nothing_not_even_the_trails_first_line(folder):
+    result = run_cli("amend", "301", "--undo", "--reason", "ok", "--by", "=x", cwd=folder)
+    assert result.exit_code == 2
+    assert not (folder / "audit.csv").exists() and not (folder / "audit").exists()
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ("301,2.0,2027-03-15", "the move is dated after today"),
+    ("301,2.0,2011-03-15,extra", "the line has more cells than the header"),
+])
+def test_a_version_history_edited_by_hand_is_refused_naming_the_line(folder, line, said):
+    (folder / "versions.csv").write_text(f"participant_id,protocol_version,move_date\n{line}\n", "utf-8")
+    result = run_cli("check", "--as-of", "2011-04-01", cwd=folder)
+    assert result.exit_code == 2 and "versions.csv:2" in result.stderr and said in result.stderr
+
+
+def test_hidden_and_lock_files_in_protocols_are_not_versions(folder):
+    (folder / "protocols" / "._1.0.toml").write_bytes(b"\x00\x05\x16\x07 Mac metadata")
+    (folder / "protocols" / "~$1.0.toml").write_bytes(b"lock")
+    assert run_cli("check", "--as-of", "2011-04-01", cwd=folder).exit_code == 0
+
+
+def test_a_version_name_like_a_formula_is_refused(folder):
+    path = folder / "protocol.toml"
+    path.write_text(path.read_text("utf-8").replace('version = "2.0"', 'version = "=HYPERLINK(1)"'), "utf-8")
+    result = run_cli("protocol", cwd=folder)
+    assert result.exit_code == 2 and "'version' must begin with a letter or a digit" in result.stderr
+
+
+def test_the_calendar_cancels_a_published_visit_an_undo_took_out_of_the_plan(folder):
+    """301 on 2.0 has M18 (published); the move undone: M18 comes back CANCELLED, once."""
+    assert run_cli("calendar", "--as-of", "2011-04-01", "-o", "one.ics", cwd=folder).exit_code == 0
+    assert "301 M18 target 2012-02-28" in (folder / "one.ics").read_text("utf-8")
+    assert run_cli("amend", "301", "--undo", "--reason", "moved in error", cwd=folder).exit_code == 0
+    for name in ("two.ics", "three.ics"):
+        assert run_cli("calendar", "--as-of", "2011-04-01", "-o", name, cwd=folder).exit_code == 0
+        events = (folder / name).read_text("utf-8").replace("\r\n ", "").split("BEGIN:VEVENT")
+        m18 = next(e for e in events if "-301-M18@" in e)
+        assert "STATUS:CANCELLED" in m18 and "SEQUENCE:1" in m18
+        assert "301 M18 cancelled (no longer in the plan)" in m18

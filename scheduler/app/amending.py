@@ -200,6 +200,7 @@ def undo_amend(folder: Path, participant_id: str, reason: str, who: str, by: str
                             np.append(loaded.moves.version[others], mine.version[keep]),
                             np.append(loaded.moves.date[others], mine.date[keep]).astype("M8[D]"),
                             np.append(loaded.moves.line[others], mine.line[keep]))
+        _refuse_orphans(study, participant_id, after_moves, history.value(last, "protocol_version"))
         before = study._check(participant_id)
         after = _check_with(study, participant_id, after_moves)
         version, moved_on = history.value(last, "protocol_version"), history.value(last, "move_date")
@@ -230,6 +231,32 @@ def _only_added(recorded: str, now: str) -> None:
         raise ChangeRefused(_("protocol.toml changed, but no earlier version was added to protocols/ — an amendment "
                               "keeps the version before it there (docs/how-to/amendments.md); if protocol.toml "
                               "was corrected, record it with visit-scheduler verify --accept --reason \"…\""))
+
+
+def _refuse_orphans(study: Folder, participant_id: str, moves: Moves, version: str) -> None:
+    """An undo that would leave a recorded visit in none of the participant's versions (an
+    M18 recorded under 2.0, the move to 2.0 undone) is refused: the record would drop out of
+    every output."""
+    from scheduler.core.arms import arm_of
+    from scheduler.core.versions import in_versions
+
+    loaded = study.study
+    position = loaded.position_of(participant_id)
+    records = loaded.records.of_participant(position)
+    if not len(records.visit):
+        return
+    person = loaded.participants.iloc[[position]]
+    kept = in_versions(study.protocol, person["enrollment_date"].to_numpy(), np.array([participant_id], dtype=object),
+                       moves, np.zeros(len(records.visit), dtype=np.int64), records.visit,
+                       arm_of(person) if study.protocol.arms else None)
+    lost = [study.protocol.codes[visit] for visit in records.visit[~kept]]
+    if lost:
+        # TRANSLATORS: {visits} lists visit codes; the command is typed as it is.
+        raise ChangeRefused(_("{participant} {visits}: recorded, and only protocol version {version} has them — "
+                              "undoing the move would take the records out of every output; if they were "
+                              "recorded in error, remove them first (visit-scheduler correct {participant} "
+                              "VISIT --remove --reason …)").format(participant=participant_id,
+                                                                   visits=", ".join(lost), version=version))
 
 
 def _check_with(study: Folder, participant_id: str, moves: Moves) -> pd.DataFrame:

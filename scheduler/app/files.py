@@ -41,7 +41,8 @@ class StudyEvents:
 def study_events(study: Study, participant_ids: tuple[str, ...], remind_days: int, now: dt.datetime,
                  messages: Messages) -> StudyEvents:
     """A study's events (only these participants', when given) and their SEQUENCE numbers."""
-    from scheduler.core.calendar import build_events, publish
+    from scheduler.core.calendar import build_events, publish, vanished_events
+    from scheduler.core.dates import as_day
     from scheduler.core.status import compute_check
     from scheduler.storage.calendar_state import STATE_FILE, load_state
 
@@ -61,6 +62,8 @@ def study_events(study: Study, participant_ids: tuple[str, ...], remind_days: in
     state_path = study.inputs.folder / STATE_FILE
     stored = load_state(state_path)
     events += _dropped_by_moves(study, roster, table, participant_ids, set(stored.events))
+    if not stored.as_of or str(as_day(study.as_of)) >= stored.as_of:  # a look-back cancels nothing
+        events += vanished_events(study.protocol, stored, events, set(participant_ids) if participant_ids else None)
     publication = publish(stored, events, now, study.as_of, state_path.name)
     return StudyEvents(study, events, publication, code)
 

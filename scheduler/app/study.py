@@ -200,7 +200,7 @@ def load_study(options: StudyOptions, as_of: np.datetime64 | None = None,
 
         if not for_change:
             enrolled_before_versions(protocol, participants, participants_label)
-        moves = read_moves(inputs.folder, protocol, participants)
+        moves = read_moves(inputs.folder, protocol, participants, clock.today_date(protocol.timezone))
     today = clock.today(protocol.timezone)
     as_of = today if as_of is None else as_day(as_of)
     records = Records.empty()

@@ -21,8 +21,18 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def _checked_by(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    """--by checked before the command does anything (a refused change writes nothing, not
+    even the trail's first line)."""
+    from scheduler.app.recording import free_text
+
+    if value:
+        free_text(value.strip(), "--by")
+    return value
+
+
 def change_options(func: Callable[..., object]) -> Callable[..., object]:
-    func = click.option("--by", metavar="NAME", default="",
+    func = click.option("--by", metavar="NAME", default="", callback=_checked_by,
                         help=N_("On whose behalf the change is made (your login name is always "
                                 "recorded as who made it)."))(func)
     return click.option("--study", "study", type=click.Path(path_type=Path, file_okay=False),

@@ -64,7 +64,8 @@ def protocol(protocol: Path | None, study: Path | None, diff: tuple[str, str] | 
     from scheduler.app.plan import protocol_diff, protocol_plan
 
     with speaking() as messages:
-        lines = (protocol_diff(protocol, study, *diff) if diff else protocol_plan(protocol, study, messages))
+        lines = (protocol_diff(protocol, study, diff[0].strip(), diff[1].strip()) if diff
+                 else protocol_plan(protocol, study, messages))
     for line in lines:
         click.echo(line)
 

@@ -43,7 +43,7 @@ from scheduler.core.dates import as_day
 from scheduler.core.words import DEVIATIONS, DONE, PENDING, Status
 from scheduler.errors import OutputError
 from scheduler.i18n import _, ngettext, pgettext
-from scheduler.protocol import ENROLLMENT, Protocol
+from scheduler.protocol import DEFAULT_KIND, ENROLLMENT, Protocol
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class CalendarEvent:
     cancelled: bool
     remind: bool
     study: str = ""  # a second category, so a study's events can be found and removed
+    visit_code: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -182,7 +183,7 @@ def build_events(protocol: Protocol, check: pd.DataFrame, as_of: np.datetime64 |
         reminder_day = opened - np.timedelta64(remind_days, "D")
         events.append(CalendarEvent(
             uid=uid_for(protocol.study_id, participant, code),
-            participant_id=participant,
+            participant_id=participant, visit_code=code,
             start=dt.date.fromisoformat(_day(opened)),
             end=dt.date.fromisoformat(_day(closed + np.timedelta64(1, "D"))),
             summary=summary,
@@ -207,7 +208,7 @@ def dropped_events(protocol: Protocol, dropped: pd.DataFrame, now_on: dict[str, 
         visit = protocol.visit(str(code))
         events.append(CalendarEvent(
             uid=uid_for(protocol.study_id, str(participant), str(code)),
-            participant_id=str(participant),
+            participant_id=str(participant), visit_code=str(code),
             start=dt.date.fromisoformat(_day(opened)),
             end=dt.date.fromisoformat(_day(np.datetime64(closed, "D") + np.timedelta64(1, "D"))),
             # TRANSLATORS: a calendar event's title: a visit the participant's new protocol
@@ -270,6 +271,12 @@ class Published:
     fingerprint: str
     sequence: int
     last_modified: str  # ISO 8601 UTC
+    # What the event was, so that a visit gone from the plan can be cancelled ("" in a state
+    # written before these were kept): participant, visit code, first day, day after the last.
+    participant: str = ""
+    visit: str = ""
+    start: str = ""
+    end: str = ""
 
 
 @dataclass(frozen=True)
@@ -288,11 +295,47 @@ def update_state(state: dict[str, Published], events: list[CalendarEvent],
     updated = dict(state)
     for event in events:
         before = state.get(event.uid)
+        what = (event.participant_id, event.visit_code, event.start.isoformat(), event.end.isoformat())
         if before is None:
-            updated[event.uid] = Published(event.fingerprint, 0, stamp)
+            updated[event.uid] = Published(event.fingerprint, 0, stamp, *what)
         elif before.fingerprint != event.fingerprint:
-            updated[event.uid] = Published(event.fingerprint, before.sequence + 1, stamp)
+            updated[event.uid] = Published(event.fingerprint, before.sequence + 1, stamp, *what)
+        elif (before.participant, before.visit, before.start, before.end) != what:
+            updated[event.uid] = Published(before.fingerprint, before.sequence, before.last_modified, *what)
     return updated
+
+
+def vanished_events(protocol: Protocol, stored: State, events: list[CalendarEvent],
+                    participants: set[str] | None) -> list[CalendarEvent]:
+    """Cancelled events for what an earlier export published and the plan no longer has (a
+    move undone, an arm changed, a participant removed): Outlook then removes them, instead
+    of keeping a visit nobody will do. ``participants``: those this export is about (None:
+    the whole site). Events published before the state kept their dates are left alone."""
+    if not events:  # an empty roster is more likely a wrong file than a study emptied: nothing cancelled
+        return []
+    made = {event.uid for event in events}
+    gone = []
+    for uid, published in sorted(stored.events.items()):
+        if uid in made or not published.start or not published.visit:
+            continue
+        if participants is not None and published.participant not in participants:
+            continue
+        if uid != uid_for(protocol.study_id, published.participant, published.visit):
+            continue  # another study's event (a state file copied between folders)
+        words = {"participant": published.participant, "visit": published.visit}
+        gone.append(CalendarEvent(
+            uid=uid, participant_id=published.participant,
+            start=dt.date.fromisoformat(published.start), end=dt.date.fromisoformat(published.end),
+            # TRANSLATORS: a calendar event's title: a visit an earlier calendar had that the
+            # participant's plan no longer has.
+            summary=_("{participant} {visit} cancelled (no longer in the plan)").format(**words),
+            description="\n".join([
+                _("Status: {state}").format(state=_("cancelled: the participant's plan no longer has this visit")),
+                _("Study {study}. Made by visit-scheduler.").format(study=protocol.study_id)]),
+            category=protocol.visit(published.visit).category if published.visit in protocol.codes else DEFAULT_KIND,
+            study=re.sub(r"[,;\\]", " ", protocol.study_id), cancelled=True, remind=False,
+            visit_code=published.visit))
+    return gone
 
 
 RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),

@@ -174,6 +174,10 @@ class Checker:
     def version(self, study: dict[str, Any]) -> tuple[str | None, datetime.date | None]:
         """[study] version and effective: text and a TOML date, the one with the other."""
         version = self.text(study, "version", "[study]", "study")
+        if version is not None and (version.startswith(("=", "+", "-", "@")) or not version.isprintable()):
+            self.add(_("[study]: 'version' must begin with a letter or a digit, on one line"),
+                     self.where.key_line("study", 0, "version"), _('write it as version = "2.0"'), version)
+            version = None
         effective = study.get("effective")
         line = self.where.key_line("study", 0, "effective")
         if effective is not None and (not isinstance(effective, datetime.date)

@@ -66,7 +66,9 @@ def version_files(path: Path) -> list[Path]:
     folder = path.parent / VERSIONS_FOLDER
     if not folder.is_dir():
         return []
-    return sorted(entry for entry in folder.iterdir() if entry.suffix.lower() == ".toml" and entry.is_file())
+    # Not the hidden files a Mac leaves on a shared drive (._1.0.toml) nor Office's lock files (~$…).
+    return sorted(entry for entry in folder.iterdir() if entry.suffix.lower() == ".toml" and entry.is_file()
+                  and not entry.name.startswith((".", "~$")))
 
 
 def load_protocol(path: Path) -> Protocol:

@@ -76,6 +76,14 @@ def resolve(folder: Path | None, protocol: Path | None, participants: Path | Non
     folder = folder if folder is not None else Path(".")
     if protocol is None and (folder / PROTOCOL_FILE).is_file():
         protocol = folder / PROTOCOL_FILE
+    if protocol is None and ((folder / "protocols").is_dir() or (folder / VERSIONS_FILE).exists()):
+        # Never the built-in protocol for a study that has versions: its moves would vanish.
+        from scheduler.errors import ProtocolError
+
+        # TRANSLATORS: {file} is protocol.toml in the study folder; protocols/ and versions.csv are names.
+        raise ProtocolError(_("{file} is missing, but the study folder has protocol versions (protocols/ or "
+                              "versions.csv) — restore protocol.toml, the current version; nothing was read")
+                            .format(file=label(folder / PROTOCOL_FILE)))
     return Inputs(
         folder=folder,
         protocol=protocol,
@@ -103,9 +111,10 @@ def kept_by_study(folder: Path, output: Path, closures: Path | None = None) -> s
     """What ``output`` is, when it is a file the study folder keeps (None otherwise)."""
     target = output.resolve()
     base = folder.resolve()
+    # Compared without case: on Windows (and a Mac) AUDIT.CSV is audit.csv.
+    first = target.relative_to(base).parts[0].lower() if base in target.parents else None
     for name, what in KEPT_NAMES.items():
-        kept = base / name
-        if target == kept or kept in target.parents:
+        if first == name.lower():
             return _(what)
     for stem in (PARTICIPANTS_FILE, VISITS_FILE):
         if target.parent == base and target.name.lower() in (f"{stem}.csv", f"{stem}.xlsx"):

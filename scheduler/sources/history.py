@@ -27,9 +27,10 @@ VERSIONS_HEADER = "participant_id,protocol_version,move_date\n"
 VERSION_COLUMNS = ("participant_id", "protocol_version", "move_date")
 
 
-def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame) -> Moves:
-    """The study folder's moves, checked against the protocol versions and the roster; no
-    moves when the folder has no versions.csv."""
+def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame,
+               today: dt.date | None = None) -> Moves:
+    """The study folder's moves, checked against the protocol versions, the roster and
+    ``today`` (a move is never dated after it); no moves when the folder has no versions.csv."""
     path = folder / VERSIONS_FILE
     try:
         data = path.read_bytes()
@@ -71,6 +72,9 @@ def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame) -> 
                     "line as the audit trail has it, and restore it")
             problems.append(Problem(shown, message, line=line, column=column, value=value, fix=fix))
 
+        if len(row) > len(VERSION_COLUMNS):
+            problem(_("the line has more cells than the header"), "move_date", ",".join(row[len(VERSION_COLUMNS):]))
+            continue
         if participant not in roster:
             problem(_("a move of a participant who is not in the participants file"), "participant_id", participant)
             continue
@@ -86,7 +90,9 @@ def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame) -> 
         position = roster[participant]
         since = following.get(participant, (int(starts[position]), dt.date.min))
         when = effective[version]
-        if when is not None and day < when:
+        if today is not None and day > today:
+            problem(_("the move is dated after today ({today})").format(today=today), "move_date", day_text)
+        elif when is not None and day < when:
             problem(_("the move is dated before version {version} takes effect ({date})").format(
                 version=version, date=when), "move_date", day_text)
         elif np.datetime64(day, "D") < enrollment[position]:

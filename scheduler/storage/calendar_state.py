@@ -21,7 +21,8 @@ def load_state(path: Path) -> State:
         for uid, entry in raw["events"].items():
             stamp = str(entry["last_modified"])
             dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            events[str(uid)] = Published(str(entry["fingerprint"]), int(entry["sequence"]), stamp)
+            kept = (str(entry.get(name, "")) for name in ("participant", "visit", "start", "end"))
+            events[str(uid)] = Published(str(entry["fingerprint"]), int(entry["sequence"]), stamp, *kept)
         as_of = str(raw.get("as_of", ""))
         if as_of:
             dt.date.fromisoformat(as_of)
@@ -35,7 +36,8 @@ def save_state(path: Path, state: State) -> None:
                         "counts changes. Safe to delete: numbering then starts again.",
                "as_of": state.as_of,
                "events": {uid: {"fingerprint": p.fingerprint, "sequence": p.sequence,
-                                "last_modified": p.last_modified}
+                                "last_modified": p.last_modified, "participant": p.participant,
+                                "visit": p.visit, "start": p.start, "end": p.end}
                           for uid, p in sorted(state.events.items())}}
     with atomic_write(path) as stream:
         json.dump(payload, stream, indent=1)
