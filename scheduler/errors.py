@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scheduler.i18n import _
+from scheduler.i18n import _, current
 
 EXIT_OK = 0
 EXIT_DATA_PROBLEMS = 1
@@ -39,27 +39,54 @@ class Problem:
     participant: str | None = None
 
     def __str__(self) -> str:
+        words = _problem_words()
         where = self.file
         if self.sheet is not None:
-            # TRANSLATORS: {file} is a workbook's name, {sheet} the worksheet the problem is in.
-            where = _("{file} (sheet {sheet})").format(file=where, sheet=self.sheet)
+            where = words.sheet.format(file=where, sheet=self.sheet)
         if self.line is not None:
             where += f":{self.line}"
         if self.column is not None:
+            text = words.column.format(where=where, column=self.column, message=self.message)
+        else:
+            text = words.plain.format(where=where, message=self.message)
+        if self.value is not None:
+            text = words.value.format(problem=text, value=_quote(self.value))
+        if self.fix:
+            text = words.fix.format(problem=text, fix=self.fix)
+        return text
+
+
+@dataclass(frozen=True)
+class _ProblemWords:
+    sheet: str
+    column: str
+    plain: str
+    value: str
+    fix: str
+
+
+_WORDS: dict[str, _ProblemWords] = {}
+
+
+def _problem_words() -> _ProblemWords:
+    """The templates a problem is written with, in the current language, looked up once per
+    language (a visits file may have tens of thousands of problems)."""
+    language = current()
+    words = _WORDS.get(language)
+    if words is None:
+        words = _WORDS[language] = _ProblemWords(
+            # TRANSLATORS: {file} is a workbook's name, {sheet} the worksheet the problem is in.
+            _("{file} (sheet {sheet})"),
             # TRANSLATORS: {where} is FILE:LINE, {column} a column's name (not translated),
             # {message} what is wrong.
-            text = _("{where}: column {column}: {message}").format(
-                where=where, column=self.column, message=self.message)
-        else:
+            _("{where}: column {column}: {message}"),
             # TRANSLATORS: {where} is FILE:LINE, {message} what is wrong.
-            text = _("{where}: {message}").format(where=where, message=self.message)
-        if self.value is not None:
+            _("{where}: {message}"),
             # TRANSLATORS: {problem} is a whole problem, {value} the value found, quoted.
-            text = _("{problem} (value {value})").format(problem=text, value=_quote(self.value))
-        if self.fix:
+            _("{problem} (value {value})"),
             # TRANSLATORS: {problem} is a whole problem, {fix} how to fix it.
-            text = _("{problem} — {fix}").format(problem=text, fix=self.fix)
-        return text
+            _("{problem} — {fix}"))
+    return words
 
 
 def _quote(value: str) -> str:

@@ -197,6 +197,7 @@ class _Describer:
         self.participants = participants
         self.protocol = protocol
         self.today = today
+        self.hints: dict[tuple[str, str], str] = {}
 
     @functools.cached_property
     def columns(self) -> dict[str, np.ndarray]:
@@ -240,8 +241,8 @@ class _Describer:
 
     def _problem(self, position: int, message: str, column: str, value: str | None,
                  fix: str) -> Problem:
-        return self.table.problem(message, self._line(position), column, value, fix,
-                                  participant=self._value(position, "participant_id"))
+        return Problem(self.table.label, message, int(self.lines[position]), column, value, fix, self.table.sheet,
+                       str(self.columns["participant_id"][position]))
 
     def rule(self, rule: str, position: int, enrollment: np.datetime64,
              withdrawal: np.datetime64) -> Problem:
@@ -306,6 +307,14 @@ class _Describer:
                        _("check this date and the withdrawal date; the record is left out"))
 
     def _id_hint(self, participant: str) -> str:
+        """Once per distinct ID."""
+        known = self.hints.get(("id", participant))
+        if known is not None:
+            return known
+        self.hints[("id", participant)] = hint = self._id_hint_of(participant)
+        return hint
+
+    def _id_hint_of(self, participant: str) -> str:
         candidate = self.by_stripped.get(participant.lstrip("0"))
         if candidate is not None and candidate != participant:
             # TRANSLATORS: {participant} is a participant ID of the roster; "Text" is Excel's
@@ -318,6 +327,14 @@ class _Describer:
         return _("check the ID, or add the participant to the participants file")
 
     def _code_hint(self, code: str) -> str:
+        """Once per distinct code (a file may have thousands of lines with one wrong code)."""
+        known = self.hints.get(("code", code))
+        if known is not None:
+            return known
+        self.hints[("code", code)] = hint = self._code_hint_of(code)
+        return hint
+
+    def _code_hint_of(self, code: str) -> str:
         for candidate in self.protocol.codes:
             if candidate.casefold() == code.casefold():
                 # TRANSLATORS: {visit} is a visit code of the protocol (D7).
