@@ -63,9 +63,10 @@ def test_json_is_what_json_dump_writes_of_the_records():
                            else texts[name][i]) for name in table.columns} for i in range(len(table))]
         return json.dumps(records, ensure_ascii=False, indent=1)
 
-    for table in (frame, frame.iloc[:0]):
+    with_nul = frame.assign(reason=frame["reason"].where(frame.index != 2, "nul\x00inside"))
+    for table in (frame, frame.iloc[:0], with_nul, frame.iloc[:1]):
         written = io.StringIO()
-        write_json(table, written)
+        write_json(table, written, chunk=2)  # rows in chunks of two: the last chunk ends the list
         assert written.getvalue() == reference(table)
     assert json.loads(reference(frame))[1] == {"participant_id": "007", "target_date": None,
                                               "days_outside": None, "reason": None, "flag": "false"}

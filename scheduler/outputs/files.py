@@ -138,38 +138,54 @@ def _defused(words: np.ndarray) -> np.ndarray:
 
 def write_csv(frame: pd.DataFrame, stream: Any, chunk: int = 50_000, defuse: bool = False) -> None:
     """A CSV of text cells, written in chunks of rows: each distinct value is formatted,
-    quoted and encoded once; each chunk is then laid out as bytes with numpy — every cell a
-    fixed-width slot filled from its column's table of words, the padding squeezed out —
+    quoted and encoded once, and every chunk laid out as bytes with numpy (``_write_rows``)
     without a Python loop over rows (pandas' to_csv formats every cell in turn).
     ``defuse``: text cells that begin like a formula get a leading ' (the report's CSV)."""
     convert = (lambda words: _csv_cells(_defused(words))) if defuse else _csv_cells
     coded = [coded_column(frame[name], convert) for name in frame.columns]
-    header = ",".join(_csv_cell(str(name)) for name in frame.columns) + "\n"
-    if any("\x00" in word for _codes, words in coded for word in words):  # a NUL would be squeezed out
-        rows_text = [words[codes] for codes, words in coded]
-        stream.write(header)
-        for start in range(0, len(frame), chunk):
-            rows = zip(*(column[start:start + chunk] for column in rows_text))
-            stream.write("\n".join(map(",".join, rows)) + "\n")
+    write = _bytes_writer(stream)
+    write((",".join(_csv_cell(str(name)) for name in frame.columns) + "\n").encode("utf-8"))
+    _write_rows(write, coded, b"", b",", b"\n", len(frame), chunk)
+
+
+def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, np.ndarray]], before: bytes,
+                between: bytes, after: bytes, rows: int, chunk: int, last_after: bytes | None = None) -> None:
+    """Rows of cells as bytes: ``before``, the cells separated by ``between``, ``after`` —
+    ``last_after`` ending the last row instead, when given. Each chunk is a numpy array of
+    fixed-width slots, every cell filled from its column's table of encoded words, the
+    padding squeezed out: no Python loop over rows. A word holding a NUL character (which
+    the squeeze would lose) makes it join strings row by row instead."""
+    if any("\x00" in word for _codes, words in coded for word in words):
+        texts = [words[codes] for codes, words in coded]
+        glue = [part.decode("utf-8") for part in (before, between, after)]
+        for start in range(0, rows, chunk):
+            chunk_rows = zip(*(column[start:start + chunk] for column in texts))
+            text = "".join(glue[0] + glue[1].join(row) + glue[2] for row in chunk_rows)
+            if last_after is not None and start + chunk >= rows:
+                text = text[:len(text) - len(glue[2])] + last_after.decode("utf-8")
+            write(text.encode("utf-8"))
         return
     tables = [np.array([word.encode("utf-8") for word in words], dtype=bytes) for _codes, words in coded]
     widths = [max(table.itemsize, 1) for table in tables]
     tables = [table.astype(f"S{width}") for table, width in zip(tables, widths)]
-    line = sum(widths) + len(widths)  # a comma after each cell, the last one a newline
-    write = _bytes_writer(stream)
-    write(header.encode("utf-8"))
-    for start in range(0, len(frame), chunk):
-        stop = min(len(frame), start + chunk)
+    parts = [before] + [between] * (len(coded) - 1) + [after]
+    line = sum(widths) + sum(len(part) for part in parts)
+    for start in range(0, rows, chunk):
+        stop = min(rows, start + chunk)
         block = np.zeros((stop - start, line), dtype=np.uint8)
         at = 0
-        for (codes, _words), table, width in zip(coded, tables, widths):
+        for number, ((codes, _words), table, width) in enumerate(zip(coded, tables, widths)):
+            part = np.frombuffer(parts[number], dtype=np.uint8)
+            block[:, at:at + len(part)] = part
+            at += len(part)
             cells = table[np.asarray(codes[start:stop], dtype=np.int64)]  # code −1 takes the last, empty word
             block[:, at:at + width] = cells.view(np.uint8).reshape(-1, width)
             at += width
-            block[:, at] = ord(",")
-            at += 1
-        block[:, at - 1] = ord("\n")
-        write(block[block != 0].tobytes())
+        block[:, at:] = np.frombuffer(after, dtype=np.uint8)
+        data = block[block != 0].tobytes()
+        if last_after is not None and stop == rows:
+            data = data[:len(data) - len(after)] + last_after
+        write(data)
 
 
 def _bytes_writer(stream: Any) -> Callable[[bytes], object]:
@@ -209,30 +225,26 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1",
                           .format(file=label(path), formats=formats))
 
 
-def write_json(frame: pd.DataFrame, stream: Any, chunk: int = 100_000) -> None:
+def write_json(frame: pd.DataFrame, stream: Any, chunk: int = 50_000) -> None:
     """A list of records (ISO dates, whole numbers as numbers, null where empty), exactly as
-    ``json.dump(records, ensure_ascii=False, indent=1)`` writes it, but each distinct value
-    of a column is encoded once (with its key) and every row joins its cells: several times
-    faster than building a dict per row (tests/test_outputs.py holds that reference)."""
+    ``json.dump(records, ensure_ascii=False, indent=1)`` writes it: each distinct value of a
+    column is encoded once with its key, and the rows laid out as bytes (``_write_rows``)
+    — tests/test_outputs.py keeps json.dump as the reference."""
+    write = _bytes_writer(stream)
     if not len(frame):
-        stream.write("[]")
+        write(b"[]")
         return
-    columns = []
+    coded = []
     for name in frame.columns:
-        text = text_column(frame[name])
-        codes, uniques = pd.factorize(text)
+        codes, words = coded_column(frame[name])
         key = "  " + json.dumps(str(name), ensure_ascii=False) + ": "
         integer = _is_integer(frame[name])
-        encoded = np.array([key + ("null" if word == "" else word if integer else json.dumps(word, ensure_ascii=False))
-                            for word in uniques], dtype=object)
-        columns.append(encoded[codes])
-    stream.write("[\n")
-    for start in range(0, len(frame), chunk):
-        rows = zip(*(column[start:start + chunk] for column in columns))
-        if start:
-            stream.write(",\n")
-        stream.write(",\n".join(" {\n" + ",\n".join(row) + "\n }" for row in rows))
-    stream.write("\n]")
+        coded.append((codes, np.array([key + ("null" if word == "" else word if integer
+                                              else json.dumps(word, ensure_ascii=False)) for word in words],
+                                      dtype=object)))
+    write(b"[\n")
+    _write_rows(write, coded, b" {\n", b",\n", b"\n },\n", len(frame), chunk, last_after=b"\n }")
+    write(b"\n]")
 
 
 def write_workbook(sheets: dict[str, tuple[pd.DataFrame, pd.Series | None]], path: Path,
