@@ -29,6 +29,7 @@ was published. Choices, and why:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -76,11 +77,20 @@ def uid_for(study_id: str, participant_id: str, visit_code: str) -> str:
 
     Every character but A–Z, a–z, 0–9, "." and "_" is percent-encoded from its UTF-8 bytes
     (as in a URL), so the "-" between the parts can never be confused with one inside them."""
-    def safe(text: str) -> str:
-        return "".join(char if re.fullmatch(r"[A-Za-z0-9._]", char)
-                       else "".join(f"%{byte:02X}" for byte in char.encode("utf-8")) for char in text)
+    return f"{_uid_part(study_id)}-{_uid_part(participant_id)}-{_uid_part(visit_code)}@visit-scheduler"
 
-    return f"{safe(study_id)}-{safe(participant_id)}-{safe(visit_code)}@visit-scheduler"
+
+_UID_SAFE = re.compile(r"[A-Za-z0-9._]*")
+
+
+@functools.lru_cache(maxsize=65536)
+def _uid_part(text: str) -> str:
+    """One part of a UID, percent-encoded but for A–Z, a–z, 0–9, "." and "_" (most IDs and
+    codes need nothing: one match of the whole text, once per distinct text)."""
+    if _UID_SAFE.fullmatch(text):
+        return text
+    return "".join(char if _UID_SAFE.fullmatch(char)
+                   else "".join(f"%{byte:02X}" for byte in char.encode("utf-8")) for char in text)
 
 
 def _day(value: object) -> str:
