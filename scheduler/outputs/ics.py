@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from scheduler.core.calendar import CalendarEvent, Published, by_participant, file_names_for
 from scheduler.errors import OutputError
@@ -22,7 +23,13 @@ PRODID = "-//visit-scheduler//visit windows//EN"
 
 def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.datetime,
            calendar_name: str | None, remind_days: int) -> bytes:
-    """An .ics file: one VCALENDAR, METHOD:PUBLISH, UTF-8 without BOM, CRLF, folded lines."""
+    """An .ics file: one VCALENDAR, METHOD:PUBLISH, UTF-8 without BOM, CRLF, folded lines.
+
+    Each event is serialised on its own and the calendar's lines put around them: the same
+    bytes as one Calendar holding every event, without 80,000 events' objects in memory at
+    once (a 10,000-participant site calendar stays well under a gigabyte)."""
+    import gc
+
     import icalendar
 
     calendar = icalendar.Calendar()
@@ -33,32 +40,46 @@ def render(events: list[CalendarEvent], state: dict[str, Published], now: dt.dat
     if calendar_name:
         calendar.add("x-wr-calname", icalendar.vText(calendar_name))  # escaped like any text
     stamp = now.astimezone(dt.UTC).replace(microsecond=0)
-    for event in events:
-        published = state[event.uid]
-        entry = icalendar.Event()
-        entry.add("uid", event.uid)
-        entry.add("dtstamp", stamp)
-        entry.add("sequence", published.sequence)
-        entry.add("last-modified", dt.datetime.fromisoformat(published.last_modified.replace("Z", "+00:00")))
-        entry.add("dtstart", event.start)
-        entry.add("dtend", event.end)
-        entry.add("summary", event.summary)
-        entry.add("description", event.description)
-        entry.add("categories", [event.category, event.study])
-        entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
-        entry.add("transp", "TRANSPARENT")
-        entry.add("x-microsoft-cdo-busystatus", "FREE")
-        entry.add("x-microsoft-cdo-alldayevent", "TRUE")
-        if event.remind:
-            alarm = icalendar.Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", event.summary)
-            # 09:00 on the day, remind_days before the window opens (the event starts at
-            # midnight: -P1D alone would ring at midnight).
-            alarm.add("trigger", dt.timedelta(days=-remind_days, hours=9))
-            entry.add_component(alarm)
-        calendar.add_component(entry)
-    ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
+    head, end = calendar.to_ical().rsplit(b"END:VCALENDAR", 1)
+    parts = [head]
+    collecting = gc.isenabled()
+    gc.disable()  # icalendar makes many small objects per event and keeps none: no cycles to find
+    try:
+        for event in events:
+            parts.append(_event(icalendar, event, state[event.uid], stamp, remind_days))
+    finally:
+        if collecting:
+            gc.enable()
+    parts.append(b"END:VCALENDAR" + end)
+    return b"".join(parts)
+
+
+def _event(icalendar: Any, event: CalendarEvent, published: Published, stamp: dt.datetime,
+           remind_days: int) -> bytes:
+    """One VEVENT's lines, folded, as the calendar holds them."""
+    entry = icalendar.Event()
+    entry.add("uid", event.uid)
+    entry.add("dtstamp", stamp)
+    entry.add("sequence", published.sequence)
+    entry.add("last-modified", dt.datetime.fromisoformat(published.last_modified.replace("Z", "+00:00")))
+    entry.add("dtstart", event.start)
+    entry.add("dtend", event.end)
+    entry.add("summary", event.summary)
+    entry.add("description", event.description)
+    entry.add("categories", [event.category, event.study])
+    entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    entry.add("transp", "TRANSPARENT")
+    entry.add("x-microsoft-cdo-busystatus", "FREE")
+    entry.add("x-microsoft-cdo-alldayevent", "TRUE")
+    if event.remind:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.summary)
+        # 09:00 on the day, remind_days before the window opens (the event starts at
+        # midnight: -P1D alone would ring at midnight).
+        alarm.add("trigger", dt.timedelta(days=-remind_days, hours=9))
+        entry.add_component(alarm)
+    ical: bytes = entry.to_ical()  # icalendar leaves to_ical unannotated
     return ical
 
 
