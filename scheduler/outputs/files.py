@@ -15,6 +15,7 @@ Chinese every cell is set in Microsoft YaHei (columns as wide as their text is d
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -148,6 +149,16 @@ def write_csv(frame: pd.DataFrame, stream: Any, chunk: int = 50_000, defuse: boo
     _write_rows(write, coded, b"", b",", b"\n", len(frame), chunk)
 
 
+def write_coded_csv(names: list[str], coded: list[tuple[np.ndarray, np.ndarray]], stream: Any,
+                    chunk: int = 50_000) -> None:
+    """A CSV from columns already factorized: (codes, distinct text) per column, the text
+    not yet quoted."""
+    quoted = [(codes, _csv_cells(words)) for codes, words in coded]
+    write = _bytes_writer(stream)
+    write((",".join(_csv_cell(name) for name in names) + "\n").encode("utf-8"))
+    _write_rows(write, quoted, b"", b",", b"\n", len(coded[0][0]) if coded else 0, chunk)
+
+
 def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, np.ndarray]], before: bytes,
                 between: bytes, after: bytes, rows: int, chunk: int, last_after: bytes | None = None) -> None:
     """Rows of cells as bytes: ``before``, the cells separated by ``between``, ``after`` —
@@ -191,8 +202,10 @@ def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, 
 def _bytes_writer(stream: Any) -> Callable[[bytes], object]:
     """Write bytes to a binary stream, or underneath a text stream (UTF-8, no newline
     translation: what the CSV writers open) after what it holds is flushed."""
+    if not isinstance(stream, io.TextIOBase):
+        return stream.write  # type: ignore[no-any-return]
     buffer = getattr(stream, "buffer", None)
-    if buffer is None:
+    if buffer is None:  # a text stream without bytes underneath (io.StringIO)
         return lambda data: stream.write(data.decode("utf-8"))
     stream.flush()
     return buffer.write  # type: ignore[no-any-return]

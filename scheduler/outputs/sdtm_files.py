@@ -27,7 +27,7 @@ from scheduler.core.sdtm_spec import DATASETS, ORDER, Package
 from scheduler.errors import OutputError
 from scheduler.i18n import _
 from scheduler.outputs.dataset_json import DEFINE, Value, cells, dataset_json, factorized, frame_of, number_text
-from scheduler.outputs.files import write_csv
+from scheduler.outputs.files import write_coded_csv
 from scheduler.paths import label
 from scheduler.storage.atomic import atomic_folder
 
@@ -77,20 +77,18 @@ def write(package: Package, folder: Path, file_format: str) -> list[Path]:
     return [folder / file for file in files]
 
 
-def _text_frame(package: Package, name: str) -> pd.DataFrame:
-    """A dataset as the CSV's text cells: whole numbers without ".0", "" for missing."""
+def _write_csv(package: Package, name: str, path: Path) -> None:
+    """A dataset's CSV, no BOM (for SAS and R): each variable factorized once, its distinct
+    cells written as text and quoted once (outputs.files.write_coded_csv)."""
     dataset, frame = frame_of(package, name)
-    columns = {}
+    coded = []
     for variable in dataset.variables:
         codes, uniques = factorized(frame[variable.name], variable.type)
-        texts: list[Value] = uniques if variable.type in ("text", "date") else [number_text(value) for value in uniques]
-        columns[variable.name] = cells(codes, texts, "")
-    return pd.DataFrame(columns, columns=list(dataset.names))
-
-
-def _write_csv(package: Package, name: str, path: Path) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as stream:  # no BOM: for SAS and R
-        write_csv(_text_frame(package, name), stream)
+        texts = [str(value) for value in uniques] if variable.type in ("text", "date") else \
+            [number_text(value) for value in uniques]
+        coded.append((np.where(codes < 0, len(texts), codes), np.array([*texts, ""], dtype=object)))
+    with open(path, "wb") as stream:
+        write_coded_csv(list(dataset.names), coded, stream)
 
 
 def _transport_frame(package: Package, name: str) -> pd.DataFrame:
