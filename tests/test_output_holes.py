@@ -278,7 +278,7 @@ def test_killed_after_the_two_renames_the_next_run_removes_the_old_set(two_sets)
 
 def test_killed_while_building_the_next_run_removes_what_was_built(two_sets):
     folder, old, new = two_sets
-    done = stopped(folder, "scheduler.outputs.sdtm_files.write_csv", "SIGKILL", 2, *export(folder, "2010-10-30"))
+    done = stopped(folder, "scheduler.outputs.sdtm_files.write_coded_csv", "SIGKILL", 2, *export(folder, "2010-10-30"))
     assert done.returncode == -signal.SIGKILL
     assert contents(folder / "out" / "sdtm") == old
     [building] = leftovers(folder / "out")
