@@ -13,6 +13,7 @@ The pages' fonts (``CJK_FONTS``, ``font_file``) are chosen here for the same rea
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -125,7 +126,16 @@ def display_width(text: str) -> int:
     character the terminal does not draw as such (a control) counts one, as ``len`` did."""
     if text.isascii():
         return len(text)
-    return _width(text, chinese())
+    wide = chinese()
+    if not wide and _NARROW.fullmatch(text):  # Latin letters, ± — … →: one column each, no wcwidth
+        return len(text)
+    return _width(text, wide)
+
+
+# Characters a terminal draws one column wide whatever its language settings (outside East
+# Asian ambiguous-width rules, which only the Chinese interface applies): Latin-1 and Latin
+# Extended letters, general punctuation, arrows, the minus sign. Combining marks are not in it.
+_NARROW = re.compile(r"[\u0020-\u007e\u00a0-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2212]*")
 
 
 @lru_cache(maxsize=65536)
