@@ -8,13 +8,19 @@ visit grid with numpy, re-anchors every window on D0's actual date, classifies e
 check's CSV: the same columns in the same order (participant_id, visit_code, target_date,
 window_open, window_close, actual_date, status, days_outside, reason, as_of, then visit_name
 and protocol_version — empty: the built-in protocol has no versions — which the CLI also
-writes). On the benchmark's data the file is byte-for-byte the CLI's;
-the runner checks that, so the floor is known to do the same work.
+writes). On the benchmark's data, tidy and messy (generate.py --messy), the file is
+byte-for-byte the CLI's; the runner checks that, so the floor is known to do the same work.
+
+It does the statuses, not the problem rules: it uses the records the CLI uses and drops the
+ones it drops, without a word — lines with more cells than the header, unknown participants
+and visit codes, dates that are not ISO days or do not exist (n/a, 2011-02-30), empty dates
+without a reason, dates after the as-of date (after today too), before enrollment or after
+the withdrawal; of two records for one visit, the earliest date (a dated record before a
+"not done" one, then the file's order); visits out of protocol order are used.
 
 What it leaves out, and the CLI does not: the protocol file (the built-in plan is written
 below), encodings, other date forms, header spellings, line numbers and every message about
-data problems (records that are not usable are dropped without a word). It is a measuring
-stick, not a tool.
+data problems. It is a measuring stick, not a tool.
 
 The output is built without a Python loop over rows: every cell becomes bytes in a
 fixed-width numpy array (dates and numbers from small lookup tables, text columns through
@@ -56,22 +62,35 @@ def read(study: str, as_of: np.datetime64) -> tuple[np.ndarray, np.ndarray, np.n
     enrollment = roster["enrollment_date"].to_numpy(dtype=object).astype("M8[D]")
     withdrawal = roster["withdrawal_date"].to_numpy(dtype=object).astype("M8[D]")
 
-    records = pd.read_csv(f"{study}/visits.csv", dtype=object, keep_default_na=False,
-                          usecols=["participant_id", "visit_code", "actual_date", "reason"],
-                          engine="c")
+    # A line with more cells than the header (an unquoted comma) is left out, as the CLI
+    # does: one column more than the header catches a line with one cell too many (pandas
+    # would cut it to the header's width if it were the first), and pandas skips longer ones.
+    with open(f"{study}/visits.csv", encoding="utf-8") as stream:
+        header = stream.readline().rstrip("\n").split(",")
+    records = pd.read_csv(f"{study}/visits.csv", dtype=object, keep_default_na=False, header=None,
+                          skiprows=1, names=[*header, "\x00more"], index_col=False,
+                          on_bad_lines="skip", engine="c")
+    if (records["\x00more"] != "").any():
+        records = records[(records["\x00more"] == "").to_numpy()]
     # Hash each column once (pd.factorize), then look up only its distinct values.
     codes, values = pd.factorize(records["participant_id"].to_numpy(dtype=object))
     participant = pd.Index(ids).get_indexer(values)[codes] if len(values) else codes
     codes, values = pd.factorize(records["visit_code"].to_numpy(dtype=object))
     visit = pd.Index([p[0] for p in PLAN]).get_indexer(values)[codes] if len(values) else codes
+    # Each distinct date once; one that is not an ISO day (n/a, 2011-02-30) is left out.
     date_codes, date_values = pd.factorize(records["actual_date"].to_numpy(dtype=object))
-    actual = date_values.astype("M8[D]")[date_codes] if len(date_values) else \
+    parsed = pd.to_datetime(pd.Series(date_values, dtype=object), format="%Y-%m-%d",
+                            errors="coerce").to_numpy().astype("M8[D]")
+    readable = ~np.isnat(parsed) | (date_values == "")
+    actual = parsed[date_codes] if len(date_values) else \
         np.full(len(records), np.datetime64("NaT"), dtype="M8[D]")
     reason = records["reason"].to_numpy(dtype=object)
     dated = ~np.isnat(actual)
     known = participant >= 0
     safe = np.clip(participant, 0, None)
     usable = known & (visit >= 0) & (dated | (reason != ""))
+    if len(date_values):
+        usable &= readable[date_codes]
     usable &= ~(dated & ((actual > as_of) | (actual < enrollment[safe])
                          | (~np.isnat(withdrawal[safe]) & (actual > withdrawal[safe]))))
     keep = np.flatnonzero(usable)

@@ -1,6 +1,7 @@
 """Deterministic study folders for the benchmark: N participants, built-in NCT01143168 plan.
 
     python benchmarks/generate.py 100000 /tmp/study-100k          # participants.csv, visits.csv
+    python benchmarks/generate.py 100000 /tmp/messy-100k --messy  # the same study, as sites send it
 
 Same N, same seed: byte-identical files. Everything is drawn with numpy at once (no loop over
 participants), so 100,000 participants (about 700,000 visit records) take a few seconds.
@@ -23,6 +24,36 @@ default, the as-of date the benchmark uses):
   entered (by date), as a site's file is.
 - About 0.1 % of records entered twice (data problems: the check exits 1), most of them
   exact copies, some with the day typed one less.
+
+`--messy`: the same study (the same participants.csv, byte for byte; the same visits drawn)
+as sites really send it. The visits.csv rows are shuffled (seeded), and each kind of data
+problem PRODUCT.md lists ("Conventions every command follows" → Data problems) is planted
+in about 3 % of the tidy file's records (`--rate`), each record given one problem at most,
+drawn at random from a random-number stream of its own (same N, same seed: same bytes):
+
+- duplicates, 3 % more lines: copies of records, two thirds exact, a third (of those with a
+  date, D0 aside) with the day one less;
+- dates before enrollment, 3 %: 1 to 120 days before the participant's enrollment;
+- visits out of protocol order, 3 %: dated 1 to 3 days before the visit just before them
+  in the protocol (D14 before D7; D7 before D0 where D0 was done late, never before the
+  enrollment), which the check lists and still uses;
+- unknown visit codes, 3 %: d7, D07, M 3, m1, V2, M24, Day14, D28;
+- unknown participant IDs, 3 %: the zeros Excel drops (P123), lower case (p000123), no
+  prefix (000123), or a participant not on the roster;
+- dates that cannot be read or do not exist, 3 %: half a day past the month's end
+  (2011-04-31, 2011-02-30), half text (n/a, unknown, ?, not done, 2011-13-05);
+- empty dates without a reason, 3 %;
+- dates after the withdrawal, as many as the 3 % of withdrawn participants allow (about
+  1.7 % at 100,000): the visits they had after withdrawing, added as lines, then some of
+  their records moved 1 to 60 days past the withdrawal (never past the data cut);
+- dates after today, a few (a tenth of the rate, 0.3 %): the year typed as 2099 — the
+  benchmark's --as-of is in 2012, and a date after it but before the real today is simply
+  not counted, not a problem;
+- lines with more cells than the header, 3 %: a reason with an unquoted comma
+  ("fever, visit postponed").
+
+At 100,000 participants that is 665,521 lines, a quarter of them problems. The generator
+prints how many of each kind it planted.
 """
 
 from __future__ import annotations
@@ -69,9 +100,9 @@ def _iso(days: np.ndarray) -> np.ndarray:
     return text
 
 
-def make_study(n: int, seed: int = SEED, data_cut: np.datetime64 = DATA_CUT
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The participants and visits tables (text columns), as they are written."""
+def _draw(n: int, seed: int, data_cut: np.datetime64) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The participants table, and the visit records as arrays (positions, not text) with
+    what the messy study needs to plant its problems: the participant × visit grid."""
     rng = np.random.default_rng(seed)
     width = max(6, len(str(n)))
     ids = np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
@@ -157,30 +188,205 @@ def make_study(n: int, seed: int = SEED, data_cut: np.datetime64 = DATA_CUT
     dup_entered = record_entered[twice] + rng.integers(0, 30, len(twice)).astype("m8[D]")
     dup_entered = np.minimum(dup_entered, data_cut)
 
-    all_p = np.concatenate([rows_p, rows_p[twice]])
-    all_v = np.concatenate([rows_v, rows_v[twice]])
-    all_actual = np.concatenate([record_actual, dup_actual])
-    all_entered = np.concatenate([record_entered, dup_entered])
-    all_reason = np.concatenate([record_reason, record_reason[twice]])
+    drawn = {
+        "ids": ids, "enrolled": enrolled, "withdrawal": withdrawal, "grid_actual": actual,
+        "grid_entered": entered, "grid_reason": reason, "grid_kept": keep, "not_done": not_done,
+        "nothing": nothing,
+        "p": np.concatenate([rows_p, rows_p[twice]]),
+        "v": np.concatenate([rows_v, rows_v[twice]]),
+        "actual": np.concatenate([record_actual, dup_actual]),
+        "entered": np.concatenate([record_entered, dup_entered]),
+        "reason": np.concatenate([record_reason, record_reason[twice]]),
+    }
+    return participants, drawn
+
+
+CODES = np.array([p[0] for p in PLAN], dtype=object)
+
+
+def make_study(n: int, seed: int = SEED, data_cut: np.datetime64 = DATA_CUT
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The participants and visits tables (text columns), as they are written."""
+    participants, d = _draw(n, seed, data_cut)
     # Entry order: by the day written, then participant, then visit (stable, deterministic).
-    order = np.lexsort((all_v, all_p, all_entered.astype(np.int64)))
-    codes = np.array([p[0] for p in PLAN], dtype=object)
+    order = np.lexsort((d["v"], d["p"], d["entered"].astype(np.int64)))
     visit_rows = pd.DataFrame({
-        "participant_id": ids[all_p[order]],
-        "visit_code": codes[all_v[order]],
-        "actual_date": _iso(all_actual[order]),
-        "reason": all_reason[order],
+        "participant_id": d["ids"][d["p"][order]],
+        "visit_code": CODES[d["v"][order]],
+        "actual_date": _iso(d["actual"][order]),
+        "reason": d["reason"][order],
     })
     return participants, visit_rows
 
 
-def generate(n: int, folder: Path, seed: int = SEED, data_cut: np.datetime64 = DATA_CUT) -> dict[str, int]:
-    """Write FOLDER/participants.csv and FOLDER/visits.csv; return row counts."""
-    participants, visit_rows = make_study(n, seed, data_cut)
+# --------------------------------------------------------------------------- the messy study
+
+RATE = 0.03  # of the tidy file's records, for each kind of problem (--messy)
+FUTURE_SHARE = 0.1  # dates after the real today: a tenth of RATE ("a few")
+BAD_CODES = np.array(["d7", "D07", "M 3", "m1", "V2", "M24", "Day14", "D28"], dtype=object)
+BAD_DATES = np.array(["n/a", "unknown", "?", "2011-13-05", "not done"], dtype=object)
+MARK = "\x1f"  # around a reason to write unquoted (numpy would drop a trailing NUL)
+COMMA_REASONS = np.array([  # written unquoted: one cell more than the header
+    "fever, visit postponed", "seen early, participant travelling", "late, clinic closed",
+    "participant's request, rescheduled"], dtype=object)
+KINDS = ("duplicate, exact copy", "duplicate, a day earlier", "date before enrollment",
+         "out of protocol order", "unknown visit code", "unknown participant ID",
+         "date that cannot be read or does not exist", "empty date without reason",
+         "date after withdrawal", "date after today (2099)", "more cells than the header")
+
+
+def make_messy_study(n: int, seed: int = SEED, data_cut: np.datetime64 = DATA_CUT, rate: float = RATE
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """The tidy study's files as a site sends them: rows in random order, and each kind of
+    data problem planted in about ``rate`` of the records (see the module's docstring).
+    Returns the tables (the reasons of over-long lines marked with MARK, which
+    ``write_messy`` turns into unquoted commas) and how many of each kind were planted."""
+    participants, d = _draw(n, seed, data_cut)
+    rng = np.random.default_rng([seed, 20])  # a stream of its own: the tidy study is unchanged
+    p, v, actual, reason = d["p"].copy(), d["v"].copy(), d["actual"].copy(), d["reason"].copy()
+    ids, enrolled, withdrawal = d["ids"], d["enrolled"], d["withdrawal"]
+    records = len(p)
+    m = round(rate * records)
+    code_text = CODES[v]
+    id_text = ids[p]
+    date_text = _iso(actual)
+    dated = ~np.isnat(actual)
+    taken = np.zeros(records, dtype=bool)  # one problem per record (rules would mask others)
+
+    def pick(eligible: np.ndarray, count: int) -> np.ndarray:
+        """``count`` records drawn at random from those eligible and not yet taken."""
+        pool = np.flatnonzero(eligible & ~taken)
+        chosen = np.sort(rng.choice(pool, size=min(count, len(pool)), replace=False))
+        taken[chosen] = True
+        return chosen
+
+    planted: dict[str, int] = {}
+
+    # Out of protocol order first (it needs the visit before it untouched): a visit dated
+    # 1-3 days before the visit that comes just before it in the protocol (D14 before D7;
+    # D7 before D0 where D0 was done late, never before the enrollment).
+    cell = np.full((len(ids), len(PLAN)), -1, dtype=np.int64)
+    cell[p, v] = np.arange(records)  # a record entered twice: one of its copies
+    previous = np.where(v > 0, cell[p, np.maximum(v - 1, 0)], -1)
+    room = np.zeros(records, dtype=np.int64)  # days the date can go back, down to the enrollment
+    has_previous = dated & (previous >= 0)
+    has_previous[has_previous] &= dated[previous[has_previous]]
+    room[has_previous] = np.minimum(3, (actual[previous[has_previous]] - enrolled[p[has_previous]])
+                                    .astype(np.int64))
+    chosen = pick(has_previous & (room >= 1), m)
+    taken[previous[chosen]] = True
+    back = np.minimum(rng.integers(1, 4, len(chosen)), room[chosen])
+    date_text[chosen] = _iso(actual[previous[chosen]] - back.astype("m8[D]"))
+    planted[KINDS[3]] = len(chosen)
+
+    # Duplicates: copies added as new lines, two thirds exact, a third with the day one less.
+    chosen = pick(np.ones(records, dtype=bool), m)
+    day_off = (rng.random(len(chosen)) < 1 / 3) & dated[chosen] & (v[chosen] > 0)
+    dup_date = date_text[chosen].copy()
+    dup_date[day_off] = _iso(actual[chosen[day_off]] - np.timedelta64(1, "D"))
+    extra_rows = [(chosen, dup_date, reason[chosen].copy())]
+    planted[KINDS[0]], planted[KINDS[1]] = int((~day_off).sum()), int(day_off.sum())
+
+    # Dates before enrollment: 1-120 days before.
+    chosen = pick(np.ones(records, dtype=bool), m)
+    date_text[chosen] = _iso(enrolled[p[chosen]] - rng.integers(1, 121, len(chosen)).astype("m8[D]"))
+    planted[KINDS[2]] = len(chosen)
+
+    # Unknown visit codes (a typo, a code of another study).
+    chosen = pick(np.ones(records, dtype=bool), m)
+    code_text[chosen] = BAD_CODES[rng.integers(0, len(BAD_CODES), len(chosen))]
+    planted[KINDS[4]] = len(chosen)
+
+    # Unknown participant IDs: Excel's lost zeros, lower case, no prefix, someone not enrolled.
+    chosen = pick(np.ones(records, dtype=bool), m)
+    form = rng.integers(0, 4, len(chosen))
+    known_id = ids[p[chosen]].astype(str)
+    stripped = np.char.add("P", np.char.lstrip(np.char.lstrip(known_id, "P"), "0"))
+    width = len(ids[0]) - 1 if len(ids) else 6
+    stranger = np.char.add("P", np.char.zfill((n + 1 + rng.integers(0, max(1, n), len(chosen))).astype(str), width))
+    id_text[chosen] = np.select([form == 0, form == 1, form == 2],
+                                [stripped, np.char.lower(known_id), np.char.lstrip(known_id, "P")],
+                                stranger).astype(object)
+    planted[KINDS[5]] = len(chosen)
+
+    # Dates that cannot be read or do not exist: half a day past the month's end (2011-04-31,
+    # 2011-02-29), half text (n/a, unknown, a thirteenth month).
+    chosen = pick(np.ones(records, dtype=bool), m)
+    base = np.where(dated[chosen], actual[chosen], enrolled[p[chosen]])
+    month = base.astype("M8[M]")
+    length = ((month + 1).astype("M8[D]") - month.astype("M8[D]")).astype(np.int64)
+    month_text = np.datetime_as_string(month, unit="M")  # 2011-04
+    year_text = np.datetime_as_string(base.astype("M8[Y]"), unit="Y")  # 2011
+    nonexistent = np.where(length == 31, np.char.add(year_text, "-02-30"),  # no 32nd day: 30 February
+                           np.char.add(np.char.add(month_text, "-"), (length + 1).astype(str)))
+    text = BAD_DATES[rng.integers(0, len(BAD_DATES), len(chosen))]
+    date_text[chosen] = np.where(rng.random(len(chosen)) < 0.5, nonexistent.astype(object), text)
+    planted[KINDS[6]] = len(chosen)
+
+    # Empty date, no reason.
+    chosen = pick(np.ones(records, dtype=bool), m)
+    date_text[chosen] = ""
+    reason[chosen] = ""
+    planted[KINDS[7]] = len(chosen)
+
+    # Dates after the withdrawal: the visits a withdrawn participant had after it (new
+    # lines), then records of withdrawn participants moved 1-60 days past it, up to the share.
+    grid_after = (~np.isnat(withdrawal)[:, None] & ~d["nothing"] & ~d["not_done"]
+                  & (d["grid_actual"] > withdrawal[:, None]) & (d["grid_actual"] <= data_cut))
+    after_p, after_v = np.nonzero(grid_after)
+    keep = np.sort(rng.permutation(len(after_p))[:m])
+    after_p, after_v = after_p[keep], after_v[keep]
+    late_lines = (after_p, after_v, _iso(d["grid_actual"][after_p, after_v]))
+    withdrawn_before_cut = ~np.isnat(withdrawal[p]) & (withdrawal[p] < data_cut)
+    chosen = pick(withdrawn_before_cut & (v > 0), m - len(after_p))
+    moved = withdrawal[p[chosen]] + rng.integers(1, 61, len(chosen)).astype("m8[D]")
+    date_text[chosen] = _iso(np.minimum(moved, data_cut))
+    planted[KINDS[8]] = len(after_p) + len(chosen)
+
+    # Dates after today: the year typed as 2099 (the benchmark's --as-of is in 2012, so only
+    # a date after the real today is this problem). A few: FUTURE_SHARE of the others.
+    chosen = pick(dated, round(m * FUTURE_SHARE))
+    offset = (actual[chosen] - START).astype(np.int64) % 365
+    date_text[chosen] = _iso(np.datetime64("2099-01-01") + offset.astype("m8[D]"))
+    planted[KINDS[9]] = len(chosen)
+
+    # More cells than the header: a comma typed in the reason, unquoted.
+    chosen = pick(np.ones(records, dtype=bool), m)
+    reason[chosen] = [MARK + text + MARK for text in COMMA_REASONS[rng.integers(0, len(COMMA_REASONS), len(chosen))]]
+    planted[KINDS[10]] = len(chosen)
+
+    dup_index, dup_date, dup_reason = extra_rows[0]
+    late_p, late_v, late_date = late_lines
+    frame = pd.DataFrame({
+        "participant_id": np.concatenate([id_text, id_text[dup_index], ids[late_p]]),
+        "visit_code": np.concatenate([code_text, code_text[dup_index], CODES[late_v]]),
+        "actual_date": np.concatenate([date_text, dup_date, late_date]),
+        "reason": np.concatenate([reason, dup_reason, np.full(len(late_p), "", dtype=object)]),
+    })
+    frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)  # as sites send it
+    return participants, frame, planted
+
+
+def write_messy(frame: pd.DataFrame, path: Path) -> None:
+    """The visits table as CSV, the MARK-ed reasons with their comma unquoted."""
+    text = frame.to_csv(index=False, lineterminator="\n")
+    path.write_text(text.replace('"' + MARK, "").replace(MARK + '"', ""), "utf-8")
+
+
+def generate(n: int, folder: Path, seed: int = SEED, data_cut: np.datetime64 = DATA_CUT,
+             messy: bool = False, rate: float = RATE) -> dict[str, int]:
+    """Write FOLDER/participants.csv and FOLDER/visits.csv; return row counts (and, for the
+    messy study, how many problems of each kind were planted)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if messy:
+        participants, visit_rows, planted = make_messy_study(n, seed, data_cut, rate)
+        write_messy(visit_rows, folder / "visits.csv")
+    else:
+        participants, visit_rows = make_study(n, seed, data_cut)
+        planted = {}
+        visit_rows.to_csv(folder / "visits.csv", index=False, lineterminator="\n")
     participants.to_csv(folder / "participants.csv", index=False, lineterminator="\n")
-    visit_rows.to_csv(folder / "visits.csv", index=False, lineterminator="\n")
-    return {"participants": len(participants), "visits": len(visit_rows)}
+    return {"participants": len(participants), "visits": len(visit_rows), **planted}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,14 +396,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--data-cut", default=str(DATA_CUT),
                         help="the snapshot date: nothing after it is in the files (default %(default)s)")
+    parser.add_argument("--messy", action="store_true",
+                        help="visits in random order with data problems of every kind planted")
+    parser.add_argument("--rate", type=float, default=RATE,
+                        help="with --messy: the share of records for each kind of problem (default %(default)s)")
     args = parser.parse_args(argv)
     if args.participants < 1:
         parser.error("at least one participant")
     started = time.perf_counter()
-    counts = generate(args.participants, args.folder, args.seed, np.datetime64(args.data_cut, "D"))
-    print(f"Wrote {args.folder}/participants.csv ({counts['participants']} rows) and "
-          f"visits.csv ({counts['visits']} rows) in {time.perf_counter() - started:.1f} s",
+    counts = generate(args.participants, args.folder, args.seed, np.datetime64(args.data_cut, "D"),
+                      args.messy, args.rate)
+    print(f"Wrote {args.folder}/participants.csv ({counts.pop('participants')} rows) and "
+          f"visits.csv ({counts.pop('visits')} rows) in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
+    for kind, count in counts.items():
+        print(f"  planted {count:>7} x {kind}", file=sys.stderr)
     return 0
 
 
