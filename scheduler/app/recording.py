@@ -36,7 +36,7 @@ from scheduler.outputs.people import status_word
 from scheduler.paths import label
 from scheduler.protocol import load_protocol_for
 from scheduler.protocol.model import Protocol
-from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER, resolve
+from scheduler.sources.folder import PARTICIPANTS_HEADER, ROSTER_FIELDS, VISIT_FIELDS, VISITS_HEADER, resolve
 from scheduler.sources.roster import ID_PATTERN, PARTICIPANT_COLUMNS, age_in_range, category_term, sex_code, whole_years
 from scheduler.storage.audit import Trail
 from scheduler.storage.change import ADD, REMOVE, SET, Edit, InterruptedAfterChange, RecordFiles, changing, commit
@@ -451,9 +451,6 @@ def _drop(file: CsvFile, rows: list[list[str]]) -> None:
         del file.rows[position]
 
 
-ROSTER_FIELDS = ("participant_id", "enrollment_date", "withdrawal_date", "withdrawal_reason",
-                 "withdrawal_category", "site", "arm", "consent_date", "sex", "age")
-VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
 
 
 def enroll(folder: Path, participant_id: str, day: dt.date, site: str | None, who: str,

@@ -15,13 +15,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scheduler.app.recording import ROSTER_FIELDS, VISIT_FIELDS, Folder
 from scheduler.app.results import Messages
 from scheduler.errors import SchedulerError
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
-from scheduler.sources.folder import PARTICIPANTS_HEADER, VISITS_HEADER
-from scheduler.sources.history import VERSION_COLUMNS, VERSIONS_HEADER
+from scheduler.sources.folder import (
+    PARTICIPANTS_HEADER,
+    ROSTER_FIELDS,
+    VERSION_COLUMNS,
+    VERSIONS_HEADER,
+    VISIT_FIELDS,
+    VISITS_HEADER,
+)
 from scheduler.storage.audit import AUDIT_FILE, ENDS, OUTSIDE, Line, Trail, breaks, read_trail
 from scheduler.storage.change import (
     Edit,
@@ -62,7 +67,12 @@ class Verified:
 
 
 def _files(folder: Path) -> RecordFiles:
-    return Folder(folder).record_files()
+    # Light on purpose: verify replays text files and never needs pandas (it starts fast).
+    from scheduler.protocol import load_protocol_for
+    from scheduler.sources.folder import resolve
+
+    inputs = resolve(folder, None, None, None)
+    return RecordFiles.of(inputs, load_protocol_for(inputs.protocol))
 
 
 def verify(folder: Path, messages: Messages) -> Verified:
@@ -364,6 +374,8 @@ def accept(folder: Path, reason: str, who: str, messages: Messages) -> list[str]
     from scheduler.storage.change import changing
 
     with locked(folder):
+        from scheduler.app.recording import Folder
+
         study = Folder(folder)
         settled = study.settle(who, outside_accepted=True)
         if settled:

@@ -94,6 +94,13 @@ def resolve(folder: Path | None, protocol: Path | None, participants: Path | Non
 
 PARTICIPANTS_HEADER = "participant_id,enrollment_date,withdrawal_date,withdrawal_reason,site\n"
 VISITS_HEADER = "participant_id,visit_code,actual_date,reason\n"
+VERSIONS_HEADER = "participant_id,protocol_version,move_date\n"
+
+# The columns of each record file whose values the audit trail records.
+ROSTER_FIELDS = ("participant_id", "enrollment_date", "withdrawal_date", "withdrawal_reason",
+                 "withdrawal_category", "site", "arm", "consent_date", "sex", "age")
+VISIT_FIELDS = ("participant_id", "visit_code", "actual_date", "reason")
+VERSION_COLUMNS = ("participant_id", "protocol_version", "move_date")
 
 
 # Files and folders the study folder keeps, besides the roster, the visits and the protocol:

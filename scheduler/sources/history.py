@@ -21,10 +21,10 @@ from scheduler.errors import InputFileError, Problem
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 from scheduler.protocol import Protocol
-from scheduler.sources.folder import VERSIONS_FILE
+from scheduler.sources.folder import VERSION_COLUMNS, VERSIONS_FILE, VERSIONS_HEADER
 
-VERSIONS_HEADER = "participant_id,protocol_version,move_date\n"
-VERSION_COLUMNS = ("participant_id", "protocol_version", "move_date")
+__all__ = ["VERSIONS_HEADER", "VERSION_COLUMNS", "enrolled_before_versions", "read_moves"]
+
 
 
 def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame,
