@@ -189,7 +189,7 @@ class Checker:
             self.add(_("[study]: version {version} has no 'effective' date").format(version=version),
                      self.where.key_line("study", 0, "version"),
                      _("add effective = 2011-03-01 (the day this version takes effect) under [study]"))
-        if effective is not None and version is None:
+        if effective is not None and "version" not in study:  # a version of the wrong kind is said above
             self.add(_("[study]: 'effective' without a 'version'"), line,
                      _('add version = "1.0" (the version this file is) under [study]'))
         return version, effective

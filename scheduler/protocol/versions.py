@@ -157,9 +157,12 @@ def numbering_warnings(protocol: Protocol) -> list[str]:
                   and alone[visit.code] != combined[visit.code]]
     if not moved:
         return []
-    return [_("visits {visits} are numbered over all versions (SDTM VISITNUM), not as an earlier version "
-              "alone numbered them — if an SDTM transfer was made before, give each its visitnum").format(
-                  visits=", ".join(moved))]
+    # TRANSLATORS: {visits} lists visit codes ("M3, M6").
+    return [ngettext("visit {visits} is numbered over all versions (SDTM VISITNUM), not as an earlier version "
+                     "alone numbered it — if an SDTM transfer was made before, give it its visitnum",
+                     "visits {visits} are numbered over all versions (SDTM VISITNUM), not as an earlier version "
+                     "alone numbered them — if an SDTM transfer was made before, give each its visitnum",
+                     len(moved)).format(visits=", ".join(moved))]
 
 
 @dataclass(frozen=True)
