@@ -761,8 +761,22 @@ def _default(table: str, name: str, kind: type[Any]) -> Any:
     return value
 
 
+_IANA_SHAPE = re.compile(r"(?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific)"
+                         r"(?:/[A-Za-z0-9_+-]+){1,2}|UTC")
+
+
 def _is_timezone(name: str) -> bool:
     # Only real IANA names: "localtime", "posixrules" or "Factory" would follow the computer.
+    # A name of the usual shape (Asia/Shanghai) is looked up directly; listing every zone
+    # (zoneinfo.available_timezones) costs 15 ms of every command's start.
+    if _IANA_SHAPE.fullmatch(name):
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            return False
+        return True
     return name in _timezones()
 
 
