@@ -591,3 +591,17 @@ def test_the_translation_keys_come_from_the_schema():
 def test_timing_from_enrollment_reads_the_word():
     """A visit anchored on enrollment reads "from enrollment" in English."""
     assert load_built_in().visit("D0").timing == "Day 0 ± 0 from enrollment"
+
+
+def test_the_quick_time_zone_check_agrees_with_the_list_of_every_zone():
+    """_is_timezone looks a name of the usual shape up directly: the same answer as the list
+    of every IANA zone for each of them, and for names that look like one and are not."""
+    import zoneinfo
+
+    from scheduler.protocol.checks import _is_timezone, _timezones
+
+    for name in sorted(zoneinfo.available_timezones()):
+        assert _is_timezone(name) == (name in _timezones()), name
+    for name in ("Asia/Shangai", "asia/shanghai", "Asia/Shanghai/", "Europe/../etc", "localtime", "posixrules",
+                 "Factory", "posix/Asia/Shanghai", "right/UTC", ""):
+        assert not _is_timezone(name), name
