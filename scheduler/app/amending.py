@@ -33,7 +33,7 @@ from scheduler.app.recording import (
     free_text,
     identifier,
 )
-from scheduler.core.versions import Moves, version_on, versions_of
+from scheduler.core.versions import Moves, version_names, version_on, versions_of
 from scheduler.errors import ChangeRefused
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
@@ -104,7 +104,7 @@ def amend(folder: Path, participant_id: str, version: str, day: dt.date, reason:
                                   "move first (visit-scheduler amend {participant} --undo --reason …)").format(
                 participant=participant_id, version=mine.version[-1], date=str(mine.date.max()), day=day))
         on = str(_version_on(study, np.array([position]), day, loaded.moves)[0])
-        names = [each.version for each in versions_of(study.protocol)]
+        names = list(version_names(study.protocol))
         if names.index(on) >= names.index(target.version):
             raise ChangeRefused(_("{participant} follows version {current} on {date}: a move goes to a later "
                                   "version").format(participant=participant_id, current=on, date=day))
@@ -113,11 +113,8 @@ def amend(folder: Path, participant_id: str, version: str, day: dt.date, reason:
         edits = _add(history, participant_id, "", {"participant_id": participant_id,
                                                    "protocol_version": target.version,
                                                    "move_date": day.isoformat()})
-        after_moves = Moves(np.append(loaded.moves.participant_id, participant_id),
-                            np.append(loaded.moves.version, target.version),
-                            np.append(loaded.moves.date, when).astype("M8[D]"),
-                            np.append(loaded.moves.line, len(history.rows) + 1))
-        after = _check_with(study, participant_id, after_moves)
+        after = study._check(participant_id, moves=loaded.moves.added(participant_id, target.version, when,
+                                                                     len(history.rows) + 1))
         with changing(study.record_files(), study.protocol.timezone, who) as trail:
             _commit(study, {history.path: history}, edits, "amend", reason, who, by, trail)
     said = _("Moved {participant} from protocol version {old} to {new} on {date} ({reason})").format(
@@ -139,13 +136,13 @@ def amend_all(folder: Path, version: str, day: dt.date, reason: str, who: str, b
         withdrew = roster["withdrawal_date"].to_numpy().astype("M8[D]")
         positions = np.arange(len(roster))
         on = _version_on(study, positions, day, loaded.moves)
-        names = [each.version for each in versions_of(study.protocol)]
-        rank = pd.Index(names, dtype=object).get_indexer(pd.Index(on, dtype=object))
+        names = version_names(study.protocol)
+        rank = names.get_indexer(pd.Index(on, dtype=object))
         later_move = pd.Series(loaded.moves.date).groupby(loaded.moves.participant_id).max()
         last = later_move.reindex(roster["participant_id"].to_numpy(dtype=object)).to_numpy().astype("M8[D]")
         not_yet = enrolled > when
         off_study = ~np.isnat(withdrew) & (withdrew <= when)
-        already = rank >= names.index(target.version)
+        already = rank >= list(names).index(target.version)
         moved_later = ~np.isnat(last) & (last > when)
         chosen = ~(not_yet | off_study | already | moved_later)
         if not chosen.any():
@@ -193,16 +190,10 @@ def undo_amend(folder: Path, participant_id: str, reason: str, who: str, by: str
             raise ChangeRefused(_("nothing to undo: {participant} has no move in {file}").format(
                 participant=participant_id, file=label(history.path)))
         last = max(rows, key=lambda row: (history.value(row, "move_date"), history.line_of(row)))
-        mine = loaded.moves.of(participant_id)
-        keep = mine.line != history.line_of(last)
-        others = loaded.moves.participant_id != participant_id
-        after_moves = Moves(np.append(loaded.moves.participant_id[others], mine.participant_id[keep]),
-                            np.append(loaded.moves.version[others], mine.version[keep]),
-                            np.append(loaded.moves.date[others], mine.date[keep]).astype("M8[D]"),
-                            np.append(loaded.moves.line[others], mine.line[keep]))
+        after_moves = loaded.moves.where(loaded.moves.line != history.line_of(last))  # lines are unique
         _refuse_orphans(study, participant_id, after_moves, history.value(last, "protocol_version"))
         before = study._check(participant_id)
-        after = _check_with(study, participant_id, after_moves)
+        after = study._check(participant_id, moves=after_moves)
         version, moved_on = history.value(last, "protocol_version"), history.value(last, "move_date")
         edits = _remove(history, last, participant_id, "", VERSION_COLUMNS)
         history.rows.remove(last)
@@ -257,16 +248,6 @@ def _refuse_orphans(study: Folder, participant_id: str, moves: Moves, version: s
                               "recorded in error, remove them first (visit-scheduler correct {participant} "
                               "VISIT --remove --reason …)").format(participant=participant_id,
                                                                    visits=", ".join(lost), version=version))
-
-
-def _check_with(study: Folder, participant_id: str, moves: Moves) -> pd.DataFrame:
-    from scheduler.core.status import compute_check
-
-    loaded = study.study
-    roster = loaded.participants
-    mine = roster[roster["participant_id"] == participant_id].reset_index(drop=True)
-    records = loaded.records.of_participant(loaded.position_of(participant_id))
-    return compute_check(study.protocol, mine, records, loaded.as_of, moves)
 
 
 def _plan_changes(before: pd.DataFrame, after: pd.DataFrame) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from scheduler import clock
 from scheduler.app.results import Messages
 from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.records import Records
+from scheduler.core.versions import Moves
 from scheduler.core.words import AGE_RANGE, WITHDRAWAL_CATEGORIES, Status
 from scheduler.errors import ChangeRefused, InputFileError, OptionError, SchedulerError
 from scheduler.i18n import _, ngettext
@@ -236,10 +237,11 @@ class Folder:
     # ------------------------------------------------------------------ statuses
 
     def _check(self, participant_id: str, records: Records | None = None,
-               person: dict[str, np.datetime64] | None = None, arm: str | None = None) -> pd.DataFrame:
+               person: dict[str, np.datetime64] | None = None, arm: str | None = None,
+               moves: Moves | None = None) -> pd.DataFrame:
         """One participant's check table as of today, from the study read once (or from
         ``records``: the participant's records with a change applied; ``person``: roster
-        dates changed; ``arm``: the arm changed)."""
+        dates changed; ``arm``: the arm changed; ``moves``: the version history changed)."""
         from scheduler.core.status import compute_check
 
         study = self.study
@@ -251,7 +253,7 @@ class Folder:
             mine["arm"] = pd.Series([arm], dtype=roster["arm"].dtype)
         if records is None:
             records = study.records.of_participant(study.position_of(participant_id))
-        return compute_check(study.protocol, mine, records, study.as_of, study.moves)
+        return compute_check(study.protocol, mine, records, study.as_of, study.moves if moves is None else moves)
 
     def settle(self, who: str, outside_accepted: bool = False, protocol_change: bool = False) -> str | None:
         """An interrupted change settled, and the files checked against the trail, before

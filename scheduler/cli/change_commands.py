@@ -24,9 +24,9 @@ T = TypeVar("T")
 def _checked_by(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
     """--by checked before the command does anything (a refused change writes nothing, not
     even the trail's first line)."""
-    from scheduler.app.recording import free_text
-
     if value:
+        from scheduler.app.recording import free_text
+
         free_text(value.strip(), "--by")
     return value
 

@@ -23,6 +23,7 @@ number per participant, rules 3 and 4 do not apply to them.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -306,13 +307,16 @@ class _Describer:
                        "actual_date", date_text,
                        _("check this date and the withdrawal date; the record is left out"))
 
+    def _hinted(self, kind: str, value: str, make: Callable[[str], str]) -> str:
+        """A hint worked out once per distinct value (a file may have thousands of lines with
+        one wrong ID or code)."""
+        known = self.hints.get((kind, value))
+        if known is None:
+            known = self.hints[(kind, value)] = make(value)
+        return known
+
     def _id_hint(self, participant: str) -> str:
-        """Once per distinct ID."""
-        known = self.hints.get(("id", participant))
-        if known is not None:
-            return known
-        self.hints[("id", participant)] = hint = self._id_hint_of(participant)
-        return hint
+        return self._hinted("id", participant, self._id_hint_of)
 
     def _id_hint_of(self, participant: str) -> str:
         candidate = self.by_stripped.get(participant.lstrip("0"))
@@ -327,12 +331,7 @@ class _Describer:
         return _("check the ID, or add the participant to the participants file")
 
     def _code_hint(self, code: str) -> str:
-        """Once per distinct code (a file may have thousands of lines with one wrong code)."""
-        known = self.hints.get(("code", code))
-        if known is not None:
-            return known
-        self.hints[("code", code)] = hint = self._code_hint_of(code)
-        return hint
+        return self._hinted("code", code, self._code_hint_of)
 
     def _code_hint_of(self, code: str) -> str:
         for candidate in self.protocol.codes:

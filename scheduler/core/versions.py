@@ -61,8 +61,7 @@ class Moves:
         """The moves made on or before ``day`` (all of them for None)."""
         if day is None:
             return self
-        keep = self.date <= np.asarray(day).astype("M8[D]")
-        return Moves(self.participant_id[keep], self.version[keep], self.date[keep], self.line[keep])
+        return self.where(self.date <= np.asarray(day).astype("M8[D]"))
 
     def ranks(self) -> np.ndarray:
         """Each move's place among its participant's moves, in date order (0: the first)."""
@@ -73,12 +72,20 @@ class Moves:
 
     def first(self, count: int) -> Moves:
         """Each participant's first ``count`` moves (the plan as it was before the later ones)."""
-        keep = self.ranks() < count
-        return Moves(self.participant_id[keep], self.version[keep], self.date[keep], self.line[keep])
+        return self.where(self.ranks() < count)
 
     def of(self, participant_id: str) -> Moves:
-        keep = self.participant_id == participant_id
+        return self.where(self.participant_id == participant_id)
+
+    def where(self, keep: np.ndarray) -> Moves:
+        """The moves where ``keep`` is True."""
         return Moves(self.participant_id[keep], self.version[keep], self.date[keep], self.line[keep])
+
+    def added(self, participant_id: str, version: str, date: np.datetime64, line: int) -> Moves:
+        """These moves and one more (a move about to be written, at ``line`` of versions.csv)."""
+        return Moves(np.append(self.participant_id, participant_id).astype(object),
+                     np.append(self.version, version).astype(object),
+                     np.append(self.date, date).astype("M8[D]"), np.append(self.line, line).astype(np.int64))
 
 
 def shift(dates: np.ndarray, visit: Visit) -> np.ndarray:
@@ -110,8 +117,7 @@ def move_steps(protocol: Protocol, ids: np.ndarray, moves: Moves) -> tuple[np.nd
     """Moves as steps: ``to[k, p]`` the version index of participant p's k-th move (−1: none)
     and ``when[k, p]`` its date, in date order per participant."""
     positions = pd.Index(ids, dtype=object).get_indexer(pd.Index(moves.participant_id, dtype=object))
-    names = [each.version for each in versions_of(protocol)]
-    version = pd.Index(names, dtype=object).get_indexer(pd.Index(moves.version, dtype=object))
+    version = version_names(protocol).get_indexer(pd.Index(moves.version, dtype=object))
     keep = (positions >= 0) & (version >= 0)
     positions, version, dates = positions[keep], version[keep], moves.date[keep].astype("M8[D]")
     order = np.lexsort((dates, positions))

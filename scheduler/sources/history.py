@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scheduler.core.versions import Moves, start_versions, versions_of
+from scheduler.core.versions import Moves, start_versions, version_names, versions_of
 from scheduler.errors import InputFileError, Problem
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
@@ -51,7 +51,7 @@ def read_moves(folder: Path, protocol: Protocol, participants: pd.DataFrame,
                                "amend; run visit-scheduler verify").format(file=shown,
                                                                          header=VERSIONS_HEADER.strip()))
     problems: list[Problem] = []
-    names = [each.version for each in versions_of(protocol)]
+    names = list(version_names(protocol))
     effective = {each.version: each.effective for each in versions_of(protocol)}
     roster = {pid: position for position, pid in enumerate(participants["participant_id"])}
     enrollment = participants["enrollment_date"].to_numpy().astype("M8[D]")
