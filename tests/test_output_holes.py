@@ -150,8 +150,8 @@ def sizes_of(folder: Path, factory: pytest.TempPathFactory, *args: str) -> dict[
 def test_sdtm_transport_files_on_a_full_disk_replace_nothing(study, tmp_path_factory, limit):
     """--format xpt on a full disk: exit 2, one message, the earlier TV/SV/DV as they were
     (never 0-byte files, never a new TV beside an old SV); a first export leaves no folder.
-    pyreadstat reports some failed writes and not others (a file cut at a record boundary):
-    each file is read back to its last row."""
+    (pyreadstat, which wrote them until 0.3, did not report every failed write: each file
+    was read back to its last row; the tool's own writer raises on any short write.)"""
     folder = study(ROSTER, LATER)
     sizes = sorted(sizes_of(folder, tmp_path_factory, "export", "sdtm", "--as-of", "2010-10-30", "-o", "out",
                             "--format", "xpt").values())

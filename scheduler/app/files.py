@@ -250,6 +250,7 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     """The SDTM datasets and define.xml into ``folder`` (docs/sdtm.md)."""
     from scheduler.core import sdtm
     from scheduler.core.status import compute_check
+    from scheduler.outputs.dataset_json import distinct_texts
     from scheduler.outputs.sdtm_files import write
 
     study = load_study(options, as_of)
@@ -262,12 +263,14 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
                        study.participants_label, study.records.unscheduled)
     for note in built.warnings:
         messages.warning(note)
-    for note in sdtm.length_warnings(built.datasets):
+    package = _package(study, built)
+    texts = distinct_texts(package)
+    for note in sdtm.length_warnings(texts):
         messages.warning(note)
     if file_format == "xpt":
-        for note in sdtm.transport_warnings(built.datasets):
+        for note in sdtm.transport_warnings(texts):
             messages.warning(note)
-    written = write(_package(study, built), folder, file_format)
+    written = write(package, folder, file_format)
     visits, deviations = len(built.datasets["SV"]), len(built.datasets["DV"])
     subjects = len(built.datasets["DM"])
     # TRANSLATORS: {files} is the folder written, {subjects} "N participants", {visits} "N subject

@@ -20,6 +20,8 @@ empty); the writers give each its type from ``sdtm_spec``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -142,15 +144,28 @@ def _sorted(frame: pd.DataFrame, keys: list[str], sequence: str | None = None) -
     columns = []
     for key in reversed(keys):  # np.lexsort sorts by its last key first
         values = frame[key]
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.is_monotonic_increasing:
+            codes = values.cat.codes.to_numpy()  # Subjects.ids: categories in text order
+            columns.append(np.where(codes < 0, np.iinfo(np.int64).max, codes))
+        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
             codes, _uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
             columns.append(np.where(codes < 0, np.iinfo(np.int64).max, codes))
         else:
             columns.append(values.to_numpy())  # numbers: NaN sorts last, as in sort_values
     order = np.lexsort(columns) if columns else np.arange(len(frame))
-    frame = frame.iloc[order].reset_index(drop=True)
+    # Already in order (SV as built): no copy of every column.
+    in_order = bool((order[1:] > order[:-1]).all())
+    frame = (frame if in_order else frame.iloc[order]).reset_index(drop=True)
     if sequence is not None:
-        frame[sequence] = (frame.groupby("USUBJID", sort=False).cumcount() + 1).astype(float)
+        # 1, 2 … within each USUBJID, whose rows are together now (a USUBJID begins with its
+        # STUDYID, the first key): counted from where each run of one USUBJID begins.
+        subject = frame["USUBJID"]
+        codes = subject.cat.codes.to_numpy() if isinstance(subject.dtype, pd.CategoricalDtype) else \
+            pd.factorize(subject)[0]
+        rows = np.arange(len(frame))
+        begins = np.ones(len(frame), dtype=bool)
+        begins[1:] = codes[1:] != codes[:-1]
+        frame[sequence] = (rows - np.maximum.accumulate(np.where(begins, rows, 0)) + 1).astype(float)
     return frame
 
 
@@ -308,6 +323,24 @@ class Subjects:
     found: tuple[Element, ...] = ()  # the elements, in TA order (the columns of starts, ends)
     opens: np.ndarray | None = None  # (P, V) window_open, NaT for a visit not expected
     last_contact: np.ndarray | None = None  # (P,) the last visit done, consent or unscheduled visit
+
+    @functools.cached_property
+    def ranks(self) -> np.ndarray:
+        """(P,) each participant's place in USUBJID order (text order)."""
+        order = np.argsort(self.usubjid.astype(str), kind="stable")
+        ranks = np.empty(len(order), dtype=np.int64)
+        ranks[order] = np.arange(len(order))
+        return ranks
+
+    @functools.cached_property
+    def _ids(self) -> pd.CategoricalDtype:
+        return pd.CategoricalDtype(pd.Index(self.usubjid[np.argsort(self.ranks)], dtype=object))
+
+    def ids(self, index: np.ndarray | None = None) -> pd.Categorical:
+        """The USUBJIDs of the participants at ``index`` (every one when None), as a
+        categorical whose categories are in text order: sorting 800,000 SV rows by USUBJID
+        sorts small integers, and each writer takes the codes as they are (no text hashed)."""
+        return pd.Categorical.from_codes(self.ranks if index is None else self.ranks[index], dtype=self._ids)
 
 
 def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -511,7 +544,7 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     unassigned = code == ""
     assigned = ~screened_out & ~unassigned
     frame = _frame("DM", {
-        "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.usubjid,
+        "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.ids(),
         "SUBJID": participants["participant_id"].to_numpy(dtype=object),
         "RFSTDTC": iso(people.reference), "RFENDTC": iso(last_treatment), "RFXSTDTC": iso(first_treatment),
         "RFXENDTC": iso(last_treatment), "RFICDTC": iso(consent), "RFPENDTC": iso(end),
@@ -550,7 +583,8 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
         per_arm = {arm: number for (arm, etcd), number in order.items() if etcd == element.code}
         taetord = pd.Series(arms[started], dtype=object).map(per_arm).to_numpy(dtype=float)
         parts.append(pd.DataFrame({
-            "STUDYID": protocol.study_id, "DOMAIN": "SE", "USUBJID": people.usubjid[started], "SESEQ": np.nan,
+            "STUDYID": protocol.study_id, "DOMAIN": "SE", "USUBJID": people.ids(np.flatnonzero(started)),
+            "SESEQ": np.nan,
             "ETCD": element.code, "ELEMENT": element.name, "TAETORD": taetord, "EPOCH": element.epoch,
             "SESTDTC": iso(start), "SEENDTC": iso(end), "SESTDY": study_day(start, reference),
             "SEENDY": study_day(end, reference)}))
@@ -582,24 +616,24 @@ def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects
             "nothing was written", len(ids)).format(count=len(ids)), problems)
     given = ~np.isnat(consent)
     parts = [pd.DataFrame({
-        "USUBJID": people.usubjid[given], "DSTERM": "INFORMED CONSENT OBTAINED",
+        "USUBJID": people.ids(np.flatnonzero(given)), "DSTERM": "INFORMED CONSENT OBTAINED",
         "DSDECOD": "INFORMED CONSENT OBTAINED", "DSCAT": "PROTOCOL MILESTONE",
         "EPOCH": _epoch_on(people, consent, found)[given], "date": consent[given],
         "reference": people.reference[given]})]
     parts.append(pd.DataFrame({
-        "USUBJID": people.usubjid[withdrew],
+        "USUBJID": people.ids(np.flatnonzero(withdrew)),
         "DSTERM": np.where(reason != "", reason, category)[withdrew], "DSDECOD": category[withdrew],
         "DSCAT": "DISPOSITION EVENT", "EPOCH": _epoch_on(people, people.withdrawn, found)[withdrew],
         "date": people.withdrawn[withdrew], "reference": people.reference[withdrew]}))
     finished = ~np.isnat(people.completed)
     parts.append(pd.DataFrame({
-        "USUBJID": people.usubjid[finished], "DSTERM": "COMPLETED", "DSDECOD": "COMPLETED",
+        "USUBJID": people.ids(np.flatnonzero(finished)), "DSTERM": "COMPLETED", "DSDECOD": "COMPLETED",
         "DSCAT": "DISPOSITION EVENT", "EPOCH": people.completed_epoch[finished],
         "date": people.completed[finished], "reference": people.reference[finished]}))
     rows = pd.concat(parts, ignore_index=True)
     dates = rows["date"].to_numpy().astype("M8[D]")
     frame = pd.DataFrame({
-        "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": rows["USUBJID"].to_numpy(dtype=object),
+        "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": rows["USUBJID"].array,
         "DSSEQ": np.nan, "DSTERM": rows["DSTERM"].to_numpy(dtype=object),
         "DSDECOD": rows["DSDECOD"].to_numpy(dtype=object), "DSCAT": rows["DSCAT"].to_numpy(dtype=object),
         "EPOCH": rows["EPOCH"].to_numpy(dtype=object), "DSSTDTC": iso(dates),
@@ -621,25 +655,28 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     assert people.opens is not None
     opened = people.opens.ravel() <= np.asarray(as_of).astype("M8[D]")
     keep = np.isin(status, JUDGED) | (~done & (reason != "") & opened)
-    codes = np.array(protocol.codes, dtype=object)
     numbers = protocol.visit_numbers()
+    visitnum = np.array([numbers[code] for code in protocol.codes], dtype=float)
+    # The rows kept (positions in participant × visit), already in the dataset's key order
+    # (USUBJID, VISITNUM): every column is made once, in place, with no sort of the frame after.
+    rows = np.flatnonzero(keep)
+    who, which = np.divmod(rows, visits)
+    order = np.lexsort((visitnum[which], people.ranks[who]))
+    rows, who, which = rows[order], who[order], which[order]
     planned = planned_days(protocol)
-    epochs = {visit.code: visit.epoch for visit in protocol.visits}
-    code = np.tile(codes, len(people.usubjid))[keep]
-    day = study_day(actual[keep], np.repeat(people.reference, visits)[keep])
-    dates = iso(actual[keep])
-    names = {visit.code: visit.contract_name for visit in protocol.visits}
-    code_series = pd.Series(code, dtype=object)
+    epochs = np.array([visit.epoch for visit in protocol.visits], dtype=object)
+    names = np.array([visit.contract_name for visit in protocol.visits], dtype=object)
+    dates = iso(actual[rows])
+    day = study_day(actual[rows], people.reference[who])
     frame = pd.DataFrame({
-        "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": np.repeat(people.usubjid, visits)[keep],
-        "VISITNUM": code_series.map(numbers).to_numpy(dtype=float), "VISIT": code_series.map(names).to_numpy(),
-        "SVPRESP": "Y", "SVOCCUR": np.where(done[keep], "Y", "N").astype(object),
-        "SVREASOC": np.where(done[keep], "", reason[keep]).astype(object),
-        "VISITDY": code_series.map(planned).to_numpy(dtype=float),
-        "EPOCH": _observed_epoch(people, actual[keep], np.repeat(np.arange(len(people.usubjid)), visits)[keep],
-                                 code_series.map(epochs).to_numpy(dtype=object)),
+        "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.ids(who),
+        "VISITNUM": visitnum[which], "VISIT": names[which],
+        "SVPRESP": "Y", "SVOCCUR": np.where(done[rows], "Y", "N").astype(object),
+        "SVREASOC": np.where(done[rows], "", reason[rows]).astype(object),
+        "VISITDY": np.array([planned.get(code, np.nan) for code in protocol.codes], dtype=float)[which],
+        "EPOCH": _observed_epoch(people, actual[rows], who, epochs[which]),
         "SVSTDTC": dates, "SVENDTC": dates,
-        "SVSTDY": day, "SVENDY": day, "SVUPDES": ""}, index=pd.RangeIndex(int(keep.sum())))
+        "SVSTDY": day, "SVENDY": day, "SVUPDES": ""}, index=pd.RangeIndex(len(rows)))
     return _sorted(frame, ["STUDYID", "USUBJID", "VISITNUM"])
 
 
@@ -660,30 +697,33 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
     early_days = (opens - actual).astype("m8[D]").astype(np.int64)
     late_days = (actual - closes).astype("m8[D]").astype(np.int64)
     kept_status = status[keep]
-    terms = []
-    for code, state, before, after, closed in zip(codes, kept_status, early_days, late_days, iso(closes)):
-        name = names[code]
-        if state == Status.EARLY:
-            terms.append(f"{name} done {_days(int(before))} before its window")
-        elif state == Status.LATE:
-            terms.append(f"{name} done {_days(int(after))} after its window")
-        else:
-            terms.append(f"{name} missed (window closed {closed})")
+    who = np.flatnonzero(keep) // max(visits, 1)
+    # "Week 2 done 3 days before its window", "… missed (window closed 2010-09-01)": each
+    # distinct text made once (81,000 deviations hold a few hundred).
+    days = np.where(kept_status == Status.EARLY, early_days, np.where(kept_status == Status.LATE, late_days, 0))
+    closed = np.where(kept_status == Status.MISSED, iso(closes), "").astype(object)
+    shape, _shapes = pd.factorize(pd.MultiIndex.from_arrays([codes, kept_status.astype(object), days, closed]))
+    first = np.unique(shape, return_index=True)[1]  # the first row of each shape, in shape order
+    made = [f"{names[codes[row]]} done {_days(int(days[row]))} before its window" if kept_status[row] == Status.EARLY
+            else f"{names[codes[row]]} done {_days(int(days[row]))} after its window"
+            if kept_status[row] == Status.LATE else f"{names[codes[row]]} missed (window closed {closed[row]})"
+            for row in first.tolist()]
+    terms = np.array(made, dtype=object)[shape]
     epochs = {visit.code: visit.epoch for visit in protocol.visits}
     frame = pd.DataFrame({
-        "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": np.repeat(people.usubjid, visits)[keep],
-        "DVSEQ": np.nan, "DVREFID": codes, "DVTERM": np.array(terms, dtype=object),
+        "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": people.ids(who),
+        "DVSEQ": np.nan, "DVREFID": codes, "DVTERM": terms,
         "DVDECOD": np.where(kept_status == Status.MISSED, "MISSED VISIT", "VISIT OUT OF WINDOW").astype(object),
         "DVCAT": "VISIT SCHEDULE",
-        "EPOCH": _observed_epoch(people, start, np.repeat(np.arange(len(people.usubjid)), visits)[keep],
+        "EPOCH": _observed_epoch(people, start, who,
                                  pd.Series(codes, dtype=object).map(epochs).to_numpy(dtype=object)),
-        "DVSTDTC": iso(start), "DVSTDY": study_day(start, np.repeat(people.reference, visits)[keep]),
+        "DVSTDTC": iso(start), "DVSTDY": study_day(start, people.reference[who]),
         "reason": people.reason.ravel()[keep]}, index=pd.RangeIndex(int(keep.sum())))
     frame = _sorted(frame, ["STUDYID", "USUBJID", "DVSTDTC", "DVREFID"], "DVSEQ")
     with_reason = frame[frame["reason"] != ""]
     label, _origin = SUPPLEMENTAL["DVREAS"]
     supplemental = pd.DataFrame({
-        "STUDYID": protocol.study_id, "RDOMAIN": "DV", "USUBJID": with_reason["USUBJID"].to_numpy(dtype=object),
+        "STUDYID": protocol.study_id, "RDOMAIN": "DV", "USUBJID": with_reason["USUBJID"].array,
         "IDVAR": "DVSEQ", "IDVARVAL": with_reason["DVSEQ"].astype(int).astype(str).to_numpy(dtype=object),
         "QNAM": "DVREAS", "QLABEL": label, "QVAL": with_reason["reason"].to_numpy(dtype=object),
         "QORIG": "Collected", "QEVAL": ""}, index=pd.RangeIndex(len(with_reason)))
@@ -752,7 +792,7 @@ def unscheduled_visits(protocol: Protocol, people: Subjects, extra: Unscheduled)
     text = iso(dates)
     day = study_day(dates, people.reference[extra.participant])
     return pd.DataFrame({
-        "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.usubjid[extra.participant],
+        "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.ids(extra.participant),
         "VISITNUM": np.round(base + 0.01 * rank, 2), "VISIT": "UNSCHEDULED", "SVPRESP": "", "SVOCCUR": "",
         "SVREASOC": "", "VISITDY": np.nan,
         "EPOCH": _observed_epoch(people, dates, extra.participant, fallback),
@@ -787,10 +827,10 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
         "TV": trial_visits(protocol), "TI": trial_criteria(protocol), "DM": dm,
         "SE": subject_elements(protocol, people, participants),
         "DS": disposition(protocol, participants, people, roster),
-        "SV": pd.concat([subject_visits(protocol, check, people, as_of),
-                         unscheduled_visits(protocol, people, extra)], ignore_index=True)
-              .sort_values(["STUDYID", "USUBJID", "VISITNUM"], kind="stable"), "DV": dv,
-        "SUPPDV": suppdv.sort_values(["USUBJID"], kind="stable").reset_index(drop=True),
+        "SV": _sorted(pd.concat([subject_visits(protocol, check, people, as_of),
+                                 unscheduled_visits(protocol, people, extra)], ignore_index=True),
+                      ["STUDYID", "USUBJID", "VISITNUM"]), "DV": dv,
+        "SUPPDV": _sorted(suppdv, ["USUBJID"]),
     }
     for name in ORDER:
         datasets[name] = datasets[name][list(DATASETS[name].names)].reset_index(drop=True)
@@ -801,35 +841,27 @@ XPT_TEXT_LIMIT = 200  # SAS transport version 5: a character variable holds at m
 SDTM_TEXT_LIMIT = 200  # SDTMIG: a text value holds at most 200 characters
 
 
-def length_warnings(domains: dict[str, pd.DataFrame]) -> list[str]:
+def length_warnings(texts: Mapping[tuple[str, str], Sequence[str]]) -> list[str]:
     """Text longer than SDTM allows (200 characters), in any format: kept whole in CSV and
-    Dataset-JSON, but a validator refuses it; shortened where it is recorded."""
-    notes = []
-    for name, frame in domains.items():
-        for column in frame.columns:
-            if frame[column].dtype != object and not pd.api.types.is_string_dtype(frame[column]):
-                continue
-            values = pd.Series(pd.unique(frame[column].astype(str).to_numpy(dtype=object)), dtype=object)
-            if len(values) and values.str.len().max() > SDTM_TEXT_LIMIT:
-                notes.append(_("{dataset}.{variable} holds text longer than {limit} characters, more than SDTM "
-                               "allows — shorten it where it is recorded (a reason, the protocol's title)").format(
-                                   dataset=name, variable=column, limit=SDTM_TEXT_LIMIT))
-    return notes
+    Dataset-JSON, but a validator refuses it; shortened where it is recorded. ``texts``:
+    each text variable's distinct values by (dataset, variable), as
+    outputs.dataset_json.distinct_texts gives them."""
+    return [_("{dataset}.{variable} holds text longer than {limit} characters, more than SDTM "
+              "allows — shorten it where it is recorded (a reason, the protocol's title)").format(
+                  dataset=name, variable=column, limit=SDTM_TEXT_LIMIT)
+            for (name, column), values in texts.items() if any(len(value) > SDTM_TEXT_LIMIT for value in values)]
 
 
-def transport_warnings(domains: dict[str, pd.DataFrame]) -> list[str]:
-    """What a SAS transport v5 file cannot hold as it is: non-ASCII text, long text."""
+def transport_warnings(texts: Mapping[tuple[str, str], Sequence[str]]) -> list[str]:
+    """What a SAS transport v5 file cannot hold as it is: non-ASCII text, long text (``texts``
+    as for length_warnings)."""
     notes = []
-    for name, frame in domains.items():
-        for column in frame.columns:
-            if not pd.api.types.is_string_dtype(frame[column]) and frame[column].dtype != object:
-                continue
-            values = pd.Series(pd.unique(frame[column].astype(str).to_numpy(dtype=object)), dtype=object)
-            if not values.map(str.isascii).all():
-                notes.append(_("{dataset}.{variable} holds characters outside ASCII; SAS transport files "
-                               "for a submission should be ASCII only").format(dataset=name, variable=column))
-            if len(values) and values.map(lambda v: len(v.encode("utf-8"))).max() > XPT_TEXT_LIMIT:
-                notes.append(_("{dataset}.{variable} holds text longer than {limit} bytes: it is cut to "
-                               "{limit} in the .xpt file (the CSV keeps it whole)").format(
-                                   dataset=name, variable=column, limit=XPT_TEXT_LIMIT))
+    for (name, column), values in texts.items():
+        if not all(value.isascii() for value in values):
+            notes.append(_("{dataset}.{variable} holds characters outside ASCII; SAS transport files "
+                           "for a submission should be ASCII only").format(dataset=name, variable=column))
+        if any(len(value.encode("utf-8")) > XPT_TEXT_LIMIT for value in values):
+            notes.append(_("{dataset}.{variable} holds text longer than {limit} bytes: it is cut to "
+                           "{limit} in the .xpt file (the CSV keeps it whole)").format(
+                               dataset=name, variable=column, limit=XPT_TEXT_LIMIT))
     return notes

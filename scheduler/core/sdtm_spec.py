@@ -17,10 +17,11 @@ QNAM is DVREAS is ``IT.SUPPDV.QVAL.DVREAS``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from numpy import ndarray
     from pandas import DataFrame
 
 Type = Literal["text", "integer", "float", "date"]
@@ -319,6 +320,10 @@ class Package:
     as_of: str  # the as-of date of the statuses ("2010-09-25")
     source_version: str  # visit-scheduler's version, for Dataset-JSON sourceSystem
     epochs: tuple[str, ...] = ()  # the EPOCH terms used, in element order (codelist EPOCH)
+    # (dataset, variable) → the column's codes and distinct values, made once per export by
+    # outputs.dataset_json.coded and read by every writer, define.xml and the warnings.
+    codes: dict[tuple[str, str], tuple[ndarray, list[str | int | float]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @property
     def study_oid(self) -> str:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from odmlib.define_2_1 import model as define
 
 from scheduler.core.sdtm_spec import (
@@ -36,6 +35,7 @@ from scheduler.core.sdtm_spec import (
 )
 from scheduler.errors import OutputError
 from scheduler.i18n import _
+from scheduler.outputs.dataset_json import coded, written
 
 if TYPE_CHECKING:
     import xmlschema
@@ -88,8 +88,8 @@ def define_xml(package: Package, file_format: str) -> bytes:
         # dataset-json are option values: not translated).
         raise OutputError(_("define.xml cannot name files of format {format}: use csv, xpt or "
                             "dataset-json").format(format=file_format))
-    values = {(name, variable): _values(package.datasets[name], variable, every_row=name == SUPPLEMENTAL_DATASET)
-              for name in ORDER for variable in DATASETS[name].names}
+    values = {(name, variable.name): _values(package, name, variable)
+              for name in ORDER for variable in DATASETS[name].variables}
     methods = _notes("MT", derived=True)
     comments = _notes("COM", derived=False)
     codelists = _codelists(package, values)
@@ -148,21 +148,16 @@ def _serialise(root: define.ODM) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
 
-def _values(frame: DataFrame, column: str, every_row: bool = False) -> list[str | None]:
-    """A column's distinct values as its files write them (8, not 8.0; 1.01), None where
-    missing: lengths, digits and terms need no more (800,000 SV rows hold a few thousand
-    values). ``every_row``: one value per row, in order (SUPPDV, whose QVAL length is taken
-    per QNAM)."""
-    series = frame[column]
-    if not every_row:
-        series = pd.Series(pd.unique(series.to_numpy(dtype=object)), dtype=object)
-    return [None if missing else _written(value) for value, missing in zip(series.tolist(), series.isna().tolist())]
-
-
-def _written(value: object) -> str | None:
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value) or None
+def _values(package: Package, name: str, variable: Variable) -> list[str | None]:
+    """A variable's distinct values as its files write them (8, not 8.0; 1.01), None
+    where missing: lengths, digits and terms need no more (800,000 SV rows hold a few
+    thousand values), from the codes every writer shares (``dataset_json.coded``). SUPPDV:
+    one value per row, in order (its QVAL length is taken per QNAM)."""
+    codes, uniques = coded(package, name, variable)
+    texts: list[str | None] = [text or None for text in written(uniques, variable.type)]  # "": no code points there
+    if name == SUPPLEMENTAL_DATASET:
+        return [texts[code] if code >= 0 else None for code in codes.tolist()]
+    return [*texts, None] if (codes < 0).any() else texts
 
 
 def _length(texts: Sequence[str | None], file_format: str) -> int:
