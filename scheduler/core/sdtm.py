@@ -827,14 +827,24 @@ def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, a
         "TV": trial_visits(protocol), "TI": trial_criteria(protocol), "DM": dm,
         "SE": subject_elements(protocol, people, participants),
         "DS": disposition(protocol, participants, people, roster),
-        "SV": _sorted(pd.concat([subject_visits(protocol, check, people, as_of),
-                                 unscheduled_visits(protocol, people, extra)], ignore_index=True),
-                      ["STUDYID", "USUBJID", "VISITNUM"]), "DV": dv,
-        "SUPPDV": _sorted(suppdv, ["USUBJID"]),
+        "SV": _visits(subject_visits(protocol, check, people, as_of), unscheduled_visits(protocol, people, extra)),
+        "DV": dv, "SUPPDV": _sorted(suppdv, ["USUBJID"]),
     }
-    for name in ORDER:
-        datasets[name] = datasets[name][list(DATASETS[name].names)].reset_index(drop=True)
+    for name in ORDER:  # the spec's columns in its order, rows numbered 0, 1 … (copied only when not)
+        frame, names = datasets[name], list(DATASETS[name].names)
+        if list(frame.columns) != names:
+            frame = frame[names]
+        if not frame.index.equals(pd.RangeIndex(len(frame))):
+            frame = frame.reset_index(drop=True)
+        datasets[name] = frame
     return Built(datasets, tuple(element.epoch for element in elements(protocol)), warnings + sex_warnings)
+
+
+def _visits(planned: pd.DataFrame, unscheduled: pd.DataFrame) -> pd.DataFrame:
+    """SV: the planned visits' records (in key order) with the unscheduled ones among them."""
+    if not len(unscheduled):
+        return planned
+    return _sorted(pd.concat([planned, unscheduled], ignore_index=True), ["STUDYID", "USUBJID", "VISITNUM"])
 
 
 XPT_TEXT_LIMIT = 200  # SAS transport version 5: a character variable holds at most 200 bytes
