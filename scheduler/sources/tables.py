@@ -34,6 +34,10 @@ MAX_LISTED = 20
 _ZEROS = re.compile(r"0+")
 
 
+# pandas' words for a record it skipped as too long (read_csv on_bad_lines="warn").
+SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw \d+")
+
+
 @dataclass(frozen=True)
 class LongLine:
     """A CSV line with more cells than the header (an unquoted comma): in the visits file a
@@ -138,11 +142,16 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
     separator = separator_of(first_line)
     # The header is read here, not by pandas, which would quietly rename a repeated column.
     names = header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
-    frame, first_row_long = _parse_csv(text, separator, names, label, skip_long=long_lines is not None)
+    frame, first_row_long, skipped = _parse_csv(text, separator, names, label, skip_long=long_lines is not None)
     if first_row_long and long_lines is None:
         raise _too_many_cells(text, separator, label)
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if long_lines is not None and (first_row_long or physical != len(frame) + 1):
+    if long_lines is not None and not first_row_long and skipped and physical == len(frame) + 1 + len(skipped):
+        # Every record is one line (no quoted line break), so the records pandas skipped as
+        # too long are those lines: only they are read again, by the csv module, for the
+        # message; every other line is a record, in order.
+        frame["line"] = _long_lines_of(text, separator, names, wanted, skipped, physical, long_lines)
+    elif long_lines is not None and (first_row_long or physical != len(frame) + 1):
         # Lines that are not one record each: quoted line breaks, or records too long. The
         # csv module says where each record starts and which are too long; those are taken
         # out of the text and the rest read again, so that pandas reads every cell.
@@ -158,18 +167,19 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
 
 
 def _parse_csv(text: str, separator: str, names: list[str], label: str,
-               skip_long: bool) -> tuple[pd.DataFrame, bool]:
-    """pandas' reading of the text as cells, and whether its first record was too long
-    (pandas then cuts it to the header's width, and takes that width for later records:
-    the caller must not trust which later records it kept). Later too-long records are
-    skipped (skip_long) or refuse the file."""
+               skip_long: bool) -> tuple[pd.DataFrame, bool, list[int]]:
+    """pandas' reading of the text as cells, whether its first record was too long (pandas
+    then cuts it to the header's width, and takes that width for later records: the caller
+    must not trust which later records it kept), and the records it skipped as too long
+    (numbered as pandas counts them, the header being 1; lines when every record is one).
+    Later too-long records are skipped (skip_long) or refuse the file."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=object, keep_default_na=False,
                                 na_filter=False, skip_blank_lines=False, index_col=False,
                                 header=0, names=names, engine="c",
-                                on_bad_lines="skip" if skip_long else "error")
+                                on_bad_lines="warn" if skip_long else "error")
     except pd.errors.ParserError as error:
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if match:
@@ -189,12 +199,30 @@ def _parse_csv(text: str, separator: str, names: list[str], label: str,
         raise InputFileError(_("{file}: the file is empty — the first line must be the header")
                              .format(file=label)) from None
     first_row_long = False
+    skipped: list[int] = []
     for warning in caught:
         if issubclass(warning.category, pd.errors.ParserWarning):
-            first_row_long = True
+            found = SKIPPED.findall(str(warning.message))
+            if found:  # "Skipping line 53: expected 4 fields, saw 5", one line per record
+                skipped += [int(number) for number in found]
+            else:
+                first_row_long = True
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return frame, first_row_long
+    return frame, first_row_long, skipped
+
+
+def _long_lines_of(text: str, separator: str, names: list[str], wanted: tuple[str, ...], skipped: list[int],
+                   physical: int, long_lines: list[LongLine]) -> np.ndarray:
+    """A file whose every record is one line: the lines pandas skipped as too long go into
+    ``long_lines`` (their cells read by the csv module); the others' numbers, in order."""
+    lines = text.split("\n")
+    for number, row in zip(skipped, csv.reader((lines[number - 1] for number in skipped), delimiter=separator)):
+        long_lines.append(LongLine(number, len(row), len(names),
+                                   {name: cell.strip() for name, cell in zip(names, row) if name in wanted}))
+    kept = np.ones(physical + 1, dtype=bool)
+    kept[[0, 1, *skipped]] = False  # position 0 unused, 1 the header
+    return np.flatnonzero(kept)
 
 
 def _long_records(text: str, separator: str, names: list[str], wanted: tuple[str, ...],
