@@ -21,7 +21,7 @@ empty); the writers give each its type from ``sdtm_spec``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -137,6 +137,20 @@ def _frame(name: str, columns: dict[str, object], rows: int | None = None) -> pd
     return frame
 
 
+def _among(values: np.ndarray, wanted: Iterable[str]) -> np.ndarray:
+    """np.isin for a column of text: hashed (np.isin sorts 800,000 Python strings)."""
+    return pd.Series(values, dtype=object).isin(list(wanted)).to_numpy(dtype=bool)
+
+
+def one_text(values: np.ndarray) -> bool:
+    """Every cell holds the same text (STUDYID, DOMAIN): three cells looked at first, every
+    cell only then. Such a column gives no order to sort by and needs no table of values."""
+    if not len(values) or not isinstance(values[0], str):
+        return False
+    first = values[0]
+    return bool(values[-1] == first and values[len(values) // 2] == first and (values == first).all())
+
+
 def _sorted(frame: pd.DataFrame, keys: list[str], sequence: str | None = None) -> pd.DataFrame:
     """Rows in key order; ``sequence`` (DSSEQ, DVSEQ…) numbered 1, 2 … per USUBJID after.
     As pandas' stable sort_values (missing values last), but each text key sorted through
@@ -144,6 +158,9 @@ def _sorted(frame: pd.DataFrame, keys: list[str], sequence: str | None = None) -
     columns = []
     for key in reversed(keys):  # np.lexsort sorts by its last key first
         values = frame[key]
+        if (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) and one_text(
+                values.to_numpy(dtype=object)):
+            continue  # STUDYID: the same in every row, no order to give
         if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.is_monotonic_increasing:
             codes = values.cat.codes.to_numpy()  # Subjects.ids: categories in text order
             columns.append(np.where(codes < 0, np.iinfo(np.int64).max, codes))
@@ -496,7 +513,9 @@ def _observed_epoch(people: Subjects, dates: np.ndarray, rows: np.ndarray, plann
     agrees with SE (a D14 done after M1 belongs to FOLLOW-UP, where SE has the participant);
     the visit's own epoch where no element had begun by then, or the record has no date."""
     epoch = _epoch_on(people, dates, people.found, rows)
-    return np.where(epoch == "", planned, epoch).astype(object)
+    none = epoch == ""
+    epoch[none] = planned[none]
+    return epoch
 
 
 def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subjects,
@@ -654,7 +673,7 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     # look-back before then does not know of it, as it would not know of a later visit).
     assert people.opens is not None
     opened = people.opens.ravel() <= np.asarray(as_of).astype("M8[D]")
-    keep = np.isin(status, JUDGED) | (~done & (reason != "") & opened)
+    keep = _among(status, JUDGED) | (~done & (reason != "") & opened)
     numbers = protocol.visit_numbers()
     visitnum = np.array([numbers[code] for code in protocol.codes], dtype=float)
     # The rows kept (positions in participant × visit), already in the dataset's key order
@@ -671,7 +690,7 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     frame = pd.DataFrame({
         "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.ids(who),
         "VISITNUM": visitnum[which], "VISIT": names[which],
-        "SVPRESP": "Y", "SVOCCUR": np.where(done[rows], "Y", "N").astype(object),
+        "SVPRESP": "Y", "SVOCCUR": np.array(["N", "Y"], dtype=object)[done[rows].astype(np.intp)],
         "SVREASOC": np.where(done[rows], "", reason[rows]).astype(object),
         "VISITDY": np.array([planned.get(code, np.nan) for code in protocol.codes], dtype=float)[which],
         "EPOCH": _observed_epoch(people, actual[rows], who, epochs[which]),
@@ -685,7 +704,7 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
     reason recorded for it, where there is one (QNAM DVREAS)."""
     visits = len(protocol.visits)
     status = people.status.ravel()
-    keep = np.isin(status, DEVIATIONS)
+    keep = _among(status, DEVIATIONS)
     actual = people.actual.ravel()[keep]
     closes = people.close.ravel()[keep]
     codes = np.tile(np.array(protocol.codes, dtype=object), len(people.usubjid))[keep]
@@ -713,7 +732,8 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
     frame = pd.DataFrame({
         "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": people.ids(who),
         "DVSEQ": np.nan, "DVREFID": codes, "DVTERM": terms,
-        "DVDECOD": np.where(kept_status == Status.MISSED, "MISSED VISIT", "VISIT OUT OF WINDOW").astype(object),
+        "DVDECOD": np.array(["VISIT OUT OF WINDOW", "MISSED VISIT"], dtype=object)[
+            (kept_status == Status.MISSED).astype(np.intp)],
         "DVCAT": "VISIT SCHEDULE",
         "EPOCH": _observed_epoch(people, start, who,
                                  pd.Series(codes, dtype=object).map(epochs).to_numpy(dtype=object)),

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.core import dates as datelib
+from scheduler.core.sdtm import one_text
 from scheduler.core.sdtm_spec import (
     DATASET_JSON_VERSION,
     DATASETS,
@@ -83,7 +84,7 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
         if pd.api.types.is_datetime64_any_dtype(column.dtype):
             column = pd.Series(datelib.iso(column.to_numpy()), index=column.index, dtype=object)
         raw = column.to_numpy(dtype=object)
-        if _constant(raw):  # STUDYID, DOMAIN …: one value in every row, no table to look it up in
+        if one_text(raw):  # STUDYID, DOMAIN …: one value in every row, no table to look it up in
             codes, uniques = np.zeros(len(raw), dtype=np.intp), raw[:1]
         else:
             codes, uniques = pd.factorize(raw, use_na_sentinel=True)
@@ -91,14 +92,6 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
     if "" in texts:
         codes = np.where(codes == texts.index(""), -1, codes)
     return codes, texts
-
-
-def _constant(values: np.ndarray) -> bool:
-    """One text (not missing) in every row: three cells looked at first, every row only then."""
-    if not len(values) or not isinstance(values[0], str):
-        return False
-    first = values[0]
-    return bool(values[-1] == first and values[len(values) // 2] == first and (values == first).all())
 
 
 def coded(package: Package, name: str, variable: Variable) -> tuple[np.ndarray, list[Value]]:
