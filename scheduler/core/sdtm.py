@@ -879,7 +879,7 @@ def length_warnings(texts: Mapping[tuple[str, str], Sequence[str]]) -> list[str]
     return [_("{dataset}.{variable} holds text longer than {limit} characters, more than SDTM "
               "allows — shorten it where it is recorded (a reason, the protocol's title)").format(
                   dataset=name, variable=column, limit=SDTM_TEXT_LIMIT)
-            for (name, column), values in texts.items() if any(len(value) > SDTM_TEXT_LIMIT for value in values)]
+            for (name, column), values in texts.items() if max(map(len, values), default=0) > SDTM_TEXT_LIMIT]
 
 
 def transport_warnings(texts: Mapping[tuple[str, str], Sequence[str]]) -> list[str]:
@@ -887,10 +887,13 @@ def transport_warnings(texts: Mapping[tuple[str, str], Sequence[str]]) -> list[s
     as for length_warnings)."""
     notes = []
     for (name, column), values in texts.items():
-        if not all(value.isascii() for value in values):
+        ascii_only = "".join(values).isascii()
+        if not ascii_only:
             notes.append(_("{dataset}.{variable} holds characters outside ASCII; SAS transport files "
                            "for a submission should be ASCII only").format(dataset=name, variable=column))
-        if any(len(value.encode("utf-8")) > XPT_TEXT_LIMIT for value in values):
+        longest = max(map(len, values), default=0)  # in characters: bytes too when ASCII
+        if longest > XPT_TEXT_LIMIT or (not ascii_only and any(len(value.encode("utf-8")) > XPT_TEXT_LIMIT
+                                                               for value in values)):
             notes.append(_("{dataset}.{variable} holds text longer than {limit} bytes: it is cut to "
                            "{limit} in the .xpt file (the CSV keeps it whole)").format(
                                dataset=name, variable=column, limit=XPT_TEXT_LIMIT))

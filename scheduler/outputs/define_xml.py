@@ -163,12 +163,15 @@ def _values(package: Package, name: str, variable: Variable) -> list[str | None]
 def _length(texts: Sequence[str | None], file_format: str) -> int:
     """The longest value, at least 1: in bytes for a transport file (SAS counts bytes, up to
     200), in characters otherwise."""
+    present = [text for text in texts if text]
+    if file_format == "xpt" and "".join(present).isascii():  # a byte a character
+        return max(1, min(TRANSPORT_TEXT_LIMIT, max(map(len, present), default=0)))
     if file_format == "xpt":
         # As the transport file holds it: cut to 200 bytes on a character boundary (198 for a
         # Chinese text whose 67th character would straddle the limit).
         return max([len(text.encode("utf-8")[:TRANSPORT_TEXT_LIMIT].decode("utf-8", errors="ignore").encode("utf-8"))
                     for text in texts if text] + [1])
-    return max([len(text) for text in texts if text] + [1])
+    return max(1, max(map(len, present), default=0))
 
 
 def _notes(prefix: str, derived: bool) -> dict[str, _Note]:
