@@ -31,7 +31,7 @@ def report_problems(study: Study, messages: Messages, participant: str | None = 
         messages.warning(_("enrolled after the as-of date {date}: {participants} "
                            "— their visits are listed as upcoming (or withdrawn, after a withdrawal)")
                          .format(date=study.as_of, participants=listed(later, len(later))))
-    problems = [p for p in study.problems if not wanted or p.participant in wanted]
+    problems = study.problems.about(wanted) if wanted else study.problems
     if not problems:
         return EXIT_OK
     count = len(problems)
@@ -39,7 +39,7 @@ def report_problems(study: Study, messages: Messages, participant: str | None = 
                              "says it is used):",
                              "{file}: {count} data problems (each record named is left out, unless it "
                              "says it is used):", count).format(file=study.visits_label, count=count))
-    messages.extend(f"  {problem}" for problem in problems)
+    messages.extend("  " + text for text in problems.texts())
     return EXIT_DATA_PROBLEMS
 
 

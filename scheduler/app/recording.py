@@ -31,7 +31,7 @@ from scheduler.app.study import Study, StudyOptions, load_study
 from scheduler.core.records import Records
 from scheduler.core.versions import Moves
 from scheduler.core.words import AGE_RANGE, WITHDRAWAL_CATEGORIES, Status
-from scheduler.errors import ChangeRefused, InputFileError, OptionError, SchedulerError
+from scheduler.errors import ChangeRefused, InputFileError, OptionError, Problems, SchedulerError
 from scheduler.i18n import _, ngettext
 from scheduler.outputs.people import status_word
 from scheduler.paths import label
@@ -283,7 +283,7 @@ class Folder:
         return Records(np.zeros(int(keep.sum()) + 1, dtype=np.int64),
                        np.append(mine.visit[keep], visit),
                        np.append(mine.actual_date[keep], actual).astype("M8[D]"),
-                       np.append(mine.reason[keep], np.array([reason], dtype=object)), ())
+                       np.append(mine.reason[keep], np.array([reason], dtype=object)), Problems.none())
 
     def moved(self, participant_id: str, before: dict[str, tuple[str, str]],
               changed: str, after_records: Records) -> tuple[str, ...]:
@@ -897,7 +897,7 @@ def _records_without(study: Folder, participant_id: str, visit_code: str, one_of
     if one_of_several:
         return mine
     keep = mine.visit != study.protocol.codes.index(visit_code)
-    return Records(mine.participant[keep], mine.visit[keep], mine.actual_date[keep], mine.reason[keep], ())
+    return Records(mine.participant[keep], mine.visit[keep], mine.actual_date[keep], mine.reason[keep], Problems.none())
 
 
 def _nothing_to_change(participant_id: str, visit_code: str, date: str, reason: str) -> str:

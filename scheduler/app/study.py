@@ -18,7 +18,7 @@ from scheduler.core.dates import as_day
 from scheduler.core.records import Records, check_records
 from scheduler.core.suggestions import listed
 from scheduler.core.versions import Moves
-from scheduler.errors import InputFileError, OptionError, Problem, SchedulerError
+from scheduler.errors import InputFileError, OptionError, Problems, SchedulerError
 from scheduler.i18n import _
 from scheduler.paths import label
 from scheduler.protocol import Protocol, load_protocol_for
@@ -77,7 +77,7 @@ class Study:
         guard_output(self.inputs.folder, path, self.protocol.clinic.closures if self.protocol.clinic else None)
 
     @property
-    def problems(self) -> tuple[Problem, ...]:
+    def problems(self) -> Problems:
         return self.records.problems
 
     def closures(self) -> Closures | None:

@@ -34,7 +34,7 @@ from scheduler.core import dates as datelib
 from scheduler.core.arms import arm_of, expected_visits
 from scheduler.core.table import Table
 from scheduler.core.versions import Moves, in_versions
-from scheduler.errors import Problem
+from scheduler.errors import Problem, Problems
 from scheduler.i18n import _, ngettext
 from scheduler.protocol import Protocol
 
@@ -74,19 +74,20 @@ class Records:
     visit: np.ndarray
     actual_date: np.ndarray
     reason: np.ndarray
-    problems: tuple[Problem, ...]
+    problems: Problems
     unscheduled: Unscheduled = field(default_factory=Unscheduled.empty)
 
     @classmethod
     def empty(cls) -> Records:
         return cls(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
-                   np.array([], dtype="M8[D]"), np.array([], dtype=object), ())
+                   np.array([], dtype="M8[D]"), np.array([], dtype=object), Problems.none())
 
     def of_participant(self, position: int) -> Records:
         """One participant's records, renumbered for a roster of that participant alone."""
         keep = self.participant == position
         return Records(np.zeros(int(keep.sum()), dtype=np.int64), self.visit[keep],
-                       self.actual_date[keep], self.reason[keep], (), self.unscheduled.of_participant(position))
+                       self.actual_date[keep], self.reason[keep], Problems.none(),
+                       self.unscheduled.of_participant(position))
 
 
 def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFrame,
@@ -158,12 +159,12 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     for number, (mask, _rule) in enumerate(rules):
         broken[(broken < 0) & mask] = number
 
-    problems: list[Problem] = []
+    problems: list[Problems] = []  # rule by rule, in line order at the end
     describe = _Describer(table, records, participants, protocol, today)  # light until used
     for number, (_mask, rule) in enumerate(rules):
         positions = np.flatnonzero(broken == number)
         if len(positions):
-            problems += describe.rule(rule, positions, enrollment[positions], withdrawal[positions])
+            problems.append(describe.rule(rule, positions, enrollment[positions], withdrawal[positions]))
 
     # Records dated after an explicit past as-of date had not happened yet: not problems.
     usable = (broken < 0) & ~(has_date & (actual > as_of))
@@ -181,13 +182,13 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     pairs = pd.MultiIndex.from_arrays([participant[index], visit[index]])
     repeated = pairs.duplicated(keep=False)
     if repeated.any():
-        problems += describe.duplicates(index[repeated], participant, visit, actual)
+        problems.append(describe.duplicates(index[repeated], participant, visit, actual))
     index = index[~pairs.duplicated(keep="first")]
 
-    used = Records(participant[index], visit[index], actual[index], reason[index], ())
-    problems += describe.out_of_order(used, index, len(participants), len(codes))
-    problems.sort(key=lambda problem: problem.line or 0)
-    return Records(used.participant, used.visit, used.actual_date, used.reason, tuple(problems), kept)
+    used = Records(participant[index], visit[index], actual[index], reason[index], Problems.none())
+    problems.append(describe.out_of_order(used, index, len(participants), len(codes)))
+    return Records(used.participant, used.visit, used.actual_date, used.reason, Problems.joined(problems).by_line(),
+                   kept)
 
 
 class _Describer:
@@ -248,22 +249,19 @@ class _Describer:
                        str(self.columns["participant_id"][position]))
 
     def _problems(self, positions: np.ndarray, messages: Iterable[str], column: str,
-                  values: Iterable[str | None], fixes: Iterable[str]) -> list[Problem]:
+                  values: Iterable[str | None], fixes: Iterable[str]) -> Problems:
         """One problem per record at ``positions`` (a rule's records, in file order)."""
-        label, sheet = self.table.label, self.table.sheet
         participants = [str(value) for value in self.columns["participant_id"][positions].tolist()]
-        return [Problem(label, message, line, column, value, fix, sheet, participant)
-                for message, line, value, fix, participant
-                in zip(messages, self.lines[positions].tolist(), values, fixes, participants)]
+        return Problems.made(self.table.label, self.table.sheet, self.lines[positions].tolist(), messages, column,
+                             values, fixes, participants)
 
     def rule(self, rule: str, positions: np.ndarray, enrollment: np.ndarray,
-             withdrawal: np.ndarray) -> list[Problem]:
+             withdrawal: np.ndarray) -> Problems:
         """The problems of the records at ``positions``, which break ``rule`` (first of the
         rules): the texts made per record with no lookup that is not needed, the hints once
         per distinct value (a file with 19,000 unknown IDs may name a few hundred)."""
         if rule == "read problem":
-            found: list[Problem] = self.records["problem"].to_numpy(dtype=object)[positions].tolist()
-            return found
+            return Problems.of(self.records["problem"].to_numpy(dtype=object)[positions].tolist())
         participants = [str(value) for value in self.columns["participant_id"][positions].tolist()]
         codes = [str(value) for value in self.columns["visit_code"][positions].tolist()]
         dates = [str(value) for value in self.columns["date_text"][positions].tolist()]
@@ -352,6 +350,11 @@ class _Describer:
         candidate = self.by_folded.get(participant.casefold())
         if candidate is not None:
             return _("did you mean {participant}?").format(participant=candidate)
+        return self.unknown_id_fix
+
+    @functools.cached_property
+    def unknown_id_fix(self) -> str:
+        """Translated once: 19,000 unknown IDs may each need it."""
         return _("check the ID, or add the participant to the participants file")
 
     def _code_hint(self, code: str) -> str:
@@ -366,7 +369,7 @@ class _Describer:
         return _("use one of the protocol's codes: {codes}").format(codes=", ".join(self.protocol.codes))
 
     def duplicates(self, index: np.ndarray, participant: np.ndarray, visit: np.ndarray,
-                   actual: np.ndarray) -> list[Problem]:
+                   actual: np.ndarray) -> Problems:
         """Both (every) records of one visit, each naming the others' lines. ``index``: the
         records of repeated visits, sorted so that each visit's records are together and the
         one used comes first."""
@@ -397,11 +400,11 @@ class _Describer:
                               np.repeat(np.array(fixes, dtype=object), sizes).tolist())
 
     def out_of_order(self, used: Records, positions: np.ndarray, participants: int,
-                     visits: int) -> list[Problem]:
+                     visits: int) -> Problems:
         """Visits dated before a visit that comes earlier in the protocol (D7 before D0).
         ``positions`` are the used records' rows in the visits file."""
         if not len(used.participant):
-            return []
+            return Problems.none()
         grid = np.full((participants, visits), np.datetime64("NaT"), dtype="M8[D]")
         grid[used.participant, used.visit] = used.actual_date
         # Latest date among the earlier visits of the protocol, per participant and visit,
@@ -417,7 +420,7 @@ class _Describer:
         early = np.flatnonzero(~np.isnat(used.actual_date) & (
             used.actual_date < latest_earlier[used.participant, used.visit]))
         if not len(early):
-            return []
+            return Problems.none()
         rows, columns = used.participant[early], used.visit[early]
         earlier = latest_visit[rows, columns - 1]
         codes = self.protocol.codes
