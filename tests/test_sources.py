@@ -6,7 +6,12 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.sources.tables import _edge_space
 
 from .conftest import run_cli, run_process, write
 
@@ -276,3 +281,12 @@ def test_a_line_with_only_a_name_is_not_a_blank_line(study):
     rows, result = schedule_rows(study("participant_id,name,enrollment_date\n001,Li,2010-09-01\n,Wang,\n"))
     assert result.exit_code == 2
     assert "participants.csv:3: column participant_id: the participant ID is empty" in result.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.sampled_from(["a", "7", ",", '"', " ", "\t", "\u3000", "\xa0", "\x1f", "\u2028", "中"]),
+                        max_size=4), max_size=12))
+def test_a_cell_to_trim_is_found_whatever_its_space(cells):
+    """_edge_space (one search over the joined cells) says yes exactly when some cell has
+    what str.strip takes off: an ideographic space (\\u3000), a no-break space, a tab."""
+    assert _edge_space(np.array(cells, dtype=object)) == any(cell != cell.strip() for cell in cells)

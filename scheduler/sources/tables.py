@@ -320,6 +320,21 @@ def text_column(column: pd.Series) -> pd.Series:
     return pd.Series(column.to_numpy(dtype=object), dtype=object)
 
 
+# A cell that begins with a space (as str.strip sees one: \s is the same set), in cells
+# joined by NUL (which no CSV cell holds: such a file is refused). A pattern that begins
+# with a literal is searched fast; the cells' ends are their beginnings in the reversed text.
+EDGE_SPACE = re.compile(r"\x00\s")
+
+
+def _edge_space(cells: np.ndarray) -> bool:
+    """Whether some cell has surrounding spaces to trim (True when not all are text)."""
+    try:
+        joined = "\x00" + "\x00".join(cells.tolist()) + "\x00"
+    except TypeError:
+        return True
+    return EDGE_SPACE.search(joined) is not None or EDGE_SPACE.search(joined[::-1]) is not None
+
+
 def _trim_and_drop_blank(frame: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
     """Surrounding spaces off the cells of the columns used, then rows left all blank
     dropped (blank lines). The other columns (names, phone numbers…) are not trimmed: they
@@ -331,6 +346,10 @@ def _trim_and_drop_blank(frame: pd.DataFrame, wanted: tuple[str, ...]) -> pd.Dat
     blank = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
         if column == "line" or column not in wanted:
+            continue
+        cells = frame[column].to_numpy(dtype=object)
+        if not _edge_space(cells):  # nothing to trim (the usual file): one pass in C, no table of values
+            blank &= cells == ""
             continue
         # The readers never produce missing cells: no na_value, no isna pass in factorize.
         positions, uniques = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=True)
