@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.sources.roster import ID_PATTERN, _starts_well
 from scheduler.sources.tables import _edge_space
 
 from .conftest import run_cli, run_process, write
@@ -290,3 +292,11 @@ def test_a_cell_to_trim_is_found_whatever_its_space(cells):
     """_edge_space (one search over the joined cells) says yes exactly when some cell has
     what str.strip takes off: an ideographic space (\\u3000), a no-break space, a tab."""
     assert _edge_space(np.array(cells, dtype=object)) == any(cell != cell.strip() for cell in cells)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=5), max_size=12))
+def test_an_id_is_judged_by_its_first_character_alone(ids):
+    """_starts_well (once per distinct first character) is ID_PATTERN matched on each ID."""
+    expected = [re.match(ID_PATTERN, value) is not None for value in ids]
+    assert _starts_well(np.array(ids, dtype=object)).tolist() == expected

@@ -385,17 +385,20 @@ class _Describer:
         first = _("keep one record per visit; the first record is used")
         fixes = [first if undated else earliest.format(date=day) for undated, day in zip(np.isnat(used), _days(used))]
         messages = []
+        templates: dict[int, str] = {}  # by how many other lines (one, for a pair)
         for start, size in zip(starts.tolist(), sizes.tolist()):
             members = lines[start:start + size]
             for at, own in enumerate(members, start=start):
                 others = [str(line) for line in members if line != own]
-                messages.append(
-                    # TRANSLATORS: {count} records (two or more) for a participant ID and a visit
-                    # code; {lines} is the other records' line numbers, separated by commas.
-                    ngettext("{count} records for {participant} {visit} (also line {lines})",
-                             "{count} records for {participant} {visit} (also lines {lines})",
-                             len(others)).format(count=size, participant=participants[at], visit=codes[at],
-                                                 lines=", ".join(others)))
+                template = templates.get(len(others))
+                if template is None:
+                    template = templates[len(others)] = ngettext(
+                        # TRANSLATORS: {count} records (two or more) for a participant ID and a
+                        # visit code; {lines} is the other records' line numbers, separated by commas.
+                        "{count} records for {participant} {visit} (also line {lines})",
+                        "{count} records for {participant} {visit} (also lines {lines})", len(others))
+                messages.append(template.format(count=size, participant=participants[at], visit=codes[at],
+                                                lines=", ".join(others)))
         return self._problems(index, messages, "visit_code", codes,
                               np.repeat(np.array(fixes, dtype=object), sizes).tolist())
 
