@@ -170,7 +170,7 @@ def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, 
     fixed-width slots, every cell filled from its column's table of encoded words, the
     padding squeezed out: no Python loop over rows. A word holding a NUL character (which
     the squeeze would lose) makes it join strings row by row instead."""
-    if any("\x00" in word for _codes, words in coded for word in words):
+    if any("\x00" in "".join(list(words)) for _codes, words in coded):  # one search a column
         texts = [words[codes] for codes, words in coded]
         glue = [part.decode("utf-8") for part in (before, between, after)]
         for start in range(0, rows, chunk):
@@ -180,7 +180,7 @@ def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, 
                 text = text[:len(text) - len(glue[2])] + last_after.decode("utf-8")
             write(text.encode("utf-8"))
         return
-    tables = [np.array([word.encode("utf-8") for word in words], dtype=bytes) for _codes, words in coded]
+    tables = [_encoded(list(words)) for _codes, words in coded]
     widths = [max(table.itemsize, 1) for table in tables]
     tables = [table.astype(f"S{width}") for table, width in zip(tables, widths)]
     parts = [before] + [between] * (len(coded) - 1) + [after]
@@ -201,6 +201,13 @@ def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, 
         if last_after is not None and stop == rows:
             data = data[:len(data) - len(after)] + last_after
         write(data)
+
+
+def _encoded(words: list[str]) -> np.ndarray:
+    """The words as UTF-8 bytes (numpy "S"): ASCII ones converted by numpy in one step."""
+    if "".join(words).isascii():
+        return np.array(words, dtype=bytes) if words else np.array([], dtype="S1")
+    return np.array([word.encode("utf-8") for word in words], dtype=bytes)
 
 
 def _bytes_writer(stream: Any) -> Callable[[bytes], object]:
