@@ -380,3 +380,22 @@ def test_the_hand_made_packages_datasets_are_pyreadstats_bytes(tmp_path):
         path = tmp_path / file
         _write_transport(package, name, path)
         assert path.read_bytes() == pyreadstat_dataset(package, name), name
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(st.text(st.sampled_from(["a", "Z", " ", "9", ",", "é", "\0"]), max_size=6), max_size=8,
+                      unique=True),
+       picks=st.lists(st.integers(-1, 7), max_size=12))
+def test_text_cells_the_quick_way_and_the_long_way_agree(texts, picks):
+    """ASCII columns are laid out by numpy in one step; others value by value: both give
+    readstat's cells (the longest value a row takes, at least 1; blanks after a NUL; an
+    unused longer value cut; a last row of blanks)."""
+    from scheduler.outputs.transport import _text_cells
+
+    codes = np.array([pick for pick in picks if pick < len(texts)], dtype=np.int64)
+    encoded = [text.encode("utf-8") for text in texts]
+    used = {int(code) for code in codes if code >= 0}
+    width = max([1, *(len(encoded[code]) for code in used)])
+    expected = [value.split(b"\0", 1)[0][:width].ljust(width) for value in encoded] + [b" " * width]
+    cells = _text_cells(Column("X", "", texts, codes))
+    assert [bytes(row) for row in cells] == expected

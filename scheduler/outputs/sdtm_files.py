@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def _transport_columns(package: Package, name: str) -> list[Column]:
 def _fit_transport(texts: list[Value]) -> list[str]:
     """Each distinct text cut to the 200 bytes a v5 transport variable can hold (on a
     character boundary): nothing to cut when all are ASCII and short (100,000 USUBJIDs)."""
-    words = [str(text) for text in texts]
+    words = cast("list[str]", texts)  # a text variable's values (dataset_json.factorized): all str
     if "".join(words).isascii() and max(map(len, words), default=0) <= XPT_TEXT_LIMIT:
         return words
     return [str(text).encode("utf-8")[:XPT_TEXT_LIMIT].decode("utf-8", errors="ignore") for text in texts]

@@ -183,9 +183,20 @@ def _text_cells(column: Column) -> npt.NDArray[np.uint8]:
     column holds in UTF-8 bytes, at least 1; values no row takes do not count (pyreadstat
     sees the cells, not a list of values)."""
     assert column.texts is not None
-    encoded = [text.encode("utf-8") for text in column.texts]
-    used = np.zeros(len(encoded), dtype=bool)
+    used = np.zeros(len(column.texts), dtype=bool)
     used[column.codes[column.codes >= 0]] = True
+    joined = "".join(column.texts)
+    if joined.isascii() and "\0" not in joined:  # the usual column: laid out by numpy in one step
+        table = np.array(column.texts, dtype=bytes) if column.texts else np.zeros(0, dtype="S1")
+        size = max(table.itemsize, 1)
+        lengths = np.char.str_len(table) if len(table) else np.zeros(0, dtype=np.int64)
+        width = max(1, int(lengths[used].max()) if used.any() else 1)
+        values = table.astype(f"S{size}").view(np.uint8).reshape(len(table), size)
+        laid = np.full((len(table) + 1, width), ord(" "), dtype=np.uint8)
+        shown = values[:, :width]  # an unused value longer than the width is cut: no row takes it
+        laid[:-1, :shown.shape[1]] = np.where(shown == 0, ord(" "), shown)  # numpy pads with NUL
+        return laid
+    encoded = [text.encode("utf-8") for text in column.texts]
     width = max([1, *(len(value) for value, taken in zip(encoded, used) if taken)])
     # readstat writes a value as a C string: what follows a NUL is blanks, though the NUL and
     # what follows count in the width (pyreadstat measures the Python text). A quirk, copied.
