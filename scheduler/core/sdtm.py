@@ -72,6 +72,21 @@ def study_day(dates: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return days
 
 
+def _taken(values: np.ndarray, codes: np.ndarray) -> pd.Categorical | np.ndarray:
+    """``values[codes]``, as a categorical when the values are distinct (SV's 650,000 VISIT
+    cells are 8 names: the writers then take the codes as they are, no text hashed)."""
+    if len(set(values.tolist())) == len(values):
+        return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
+    taken: np.ndarray = values[codes]
+    return taken
+
+
+def _coded_iso(dates: np.ndarray) -> pd.Categorical:
+    """``iso(dates)`` as a categorical: each distinct day written once ("" for none)."""
+    codes, days = pd.factorize(np.asarray(dates, dtype="M8[D]").astype(np.int64))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(iso(days.astype("M8[D]")), dtype=object))
+
+
 def iso(dates: np.ndarray) -> np.ndarray:
     """ISO 8601 text of each date, "" for none (each day's text made once: core.dates.iso)."""
     return datelib.iso(np.asarray(dates, dtype="M8[D]"))
@@ -685,12 +700,12 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     planned = planned_days(protocol)
     epochs = np.array([visit.epoch for visit in protocol.visits], dtype=object)
     names = np.array([visit.contract_name for visit in protocol.visits], dtype=object)
-    dates = iso(actual[rows])
+    dates = _coded_iso(actual[rows])
     day = study_day(actual[rows], people.reference[who])
     frame = pd.DataFrame({
         "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.ids(who),
-        "VISITNUM": visitnum[which], "VISIT": names[which],
-        "SVPRESP": "Y", "SVOCCUR": np.array(["N", "Y"], dtype=object)[done[rows].astype(np.intp)],
+        "VISITNUM": visitnum[which], "VISIT": _taken(names, which),
+        "SVPRESP": "Y", "SVOCCUR": _taken(np.array(["N", "Y"], dtype=object), done[rows].astype(np.intp)),
         "SVREASOC": np.where(done[rows], "", reason[rows]).astype(object),
         "VISITDY": np.array([planned.get(code, np.nan) for code in protocol.codes], dtype=float)[which],
         "EPOCH": _observed_epoch(people, actual[rows], who, epochs[which]),
