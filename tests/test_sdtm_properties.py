@@ -14,6 +14,8 @@ validator (CDISC CORE, Pinnacle 21) applies, checked on the core's output direct
 from __future__ import annotations
 
 import datetime as dt
+import math
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 
 from scheduler.core import sdtm
 from scheduler.core.records import Records
+from scheduler.core.sdtm_spec import DATASETS
 from scheduler.core.status import compute_check
 from scheduler.protocol import Protocol, Visit
 from scheduler.protocol.model import Design
@@ -118,6 +121,16 @@ def test_the_datasets_agree_with_each_other(study):
         # Nothing dated after the as-of date.
         for date, _days in pairs:
             assert all(not d or d <= as_of for d in frame[date]), (name, date)
+
+    # Every dataset's rows in the order of its keys (sdtm_spec: "the rows' order"), as a plain
+    # sort puts them: text in code-point order ("" first), a missing value last.
+    for name, frame in datasets.items():
+        def key(value: object) -> tuple[int, object]:
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                return (1, "")
+            return (0, value if isinstance(value, str) else float(value))
+        rows = list(zip(*(map(key, frame[column].tolist()) for column in DATASETS[name].keys)))
+        assert all(earlier <= later for earlier, later in pairwise(rows)), name
 
     # Sequence numbers 1 … n per participant; SUPPDV points at an existing DV record.
     for name, sequence in (("SE", "SESEQ"), ("DS", "DSSEQ"), ("DV", "DVSEQ")):

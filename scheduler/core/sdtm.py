@@ -711,7 +711,7 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
         "EPOCH": _observed_epoch(people, actual[rows], who, epochs[which]),
         "SVSTDTC": dates, "SVENDTC": dates,
         "SVSTDY": day, "SVENDY": day, "SVUPDES": ""}, index=pd.RangeIndex(len(rows)))
-    return _sorted(frame, ["STUDYID", "USUBJID", "VISITNUM"])
+    return frame  # in key order as made: USUBJID's codes are the ranks sorted by, then VISITNUM
 
 
 def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
