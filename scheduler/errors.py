@@ -17,8 +17,6 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
-import numpy as np
-
 from scheduler.i18n import _, current
 
 EXIT_OK = 0
@@ -169,17 +167,17 @@ class Problems(Sequence[Problem]):
     def __iter__(self) -> Iterator[Problem]:
         return map(Problem, *self._columns)
 
-    def _taken(self, rows: np.ndarray) -> Problems:
-        return Problems([np.array(column, dtype=object)[rows].tolist() for column in self._columns])
+    def _taken(self, rows: list[int]) -> Problems:
+        return Problems([_taken(column, rows) for column in self._columns])
 
     def by_line(self) -> Problems:
         """In line order (a problem without a line first), problems of one line as they were."""
-        lines = np.array([line or 0 for line in self._columns[2]], dtype=np.int64)
-        return self._taken(np.argsort(lines, kind="stable"))
+        lines = [line or 0 for line in self._columns[2]]
+        return self._taken(sorted(range(len(lines)), key=lines.__getitem__))  # sorted is stable
 
     def about(self, participants: Collection[str]) -> Problems:
         """Those about these participants."""
-        return self._taken(np.array([who in participants for who in self._columns[7]], dtype=bool))
+        return self._taken([row for row, who in enumerate(self._columns[7]) if who in participants])
 
     def texts(self) -> list[str]:
         """``[str(problem) for problem in self]``, the same texts made together: grouped by
@@ -190,26 +188,31 @@ class Problems(Sequence[Problem]):
         sheet_words = _problem_words().sheet
         wheres = [(file if sheet is None else sheet_words.format(file=file, sheet=sheet))
                   + ("" if line is None else f":{line}") for file, line, sheet in zip(files, lines, sheets)]
-        shapes = np.array([4 * (column is not None) + 2 * (value is not None) + bool(fix)
-                           for column, value, fix in zip(columns, values, fixes)], dtype=np.int8)
-        kinds = np.unique(shapes)
-        said: Any = np.empty(len(files), dtype=object)
-        for kind in kinds.tolist():
-            rows = None if len(kinds) == 1 else np.flatnonzero(shapes == kind)
-            column, value, fix = bool(kind & 4), bool(kind & 2), bool(kind & 1)
-            said[slice(None) if rows is None else rows] = fill(
-                _problem_template(column, value, fix), len(files) if rows is None else len(rows),
-                where=_taken(wheres, rows), message=_taken(messages, rows),
-                column=_taken(columns, rows) if column else "",
-                value=[_quoted(text) for text in _taken(values, rows)] if value else "",
-                fix=_taken(fixes, rows) if fix else "")
-        texts: list[str] = said.tolist()
-        return texts
+        groups: dict[tuple[bool, bool, bool], list[int]] = {}
+        for row, shape in enumerate(zip([column is not None for column in columns],
+                                        [value is not None for value in values], map(bool, fixes))):
+            groups.setdefault(shape, []).append(row)
+        if len(groups) == 1:  # one shape (the usual): every row as it is
+            [(column, value, fix)] = groups
+            return fill(_problem_template(column, value, fix), len(files), where=wheres, message=messages,
+                        column=columns if column else "",
+                        value=[_quoted(text) for text in values] if value else "",
+                        fix=fixes if fix else "")
+        said: list[str] = [""] * len(files)
+        for (column, value, fix), rows in groups.items():
+            for row, text in zip(rows, fill(
+                    _problem_template(column, value, fix), len(rows),
+                    where=_taken(wheres, rows), message=_taken(messages, rows),
+                    column=_taken(columns, rows) if column else "",
+                    value=[_quoted(text) for text in _taken(values, rows)] if value else "",
+                    fix=_taken(fixes, rows) if fix else "")):
+                said[row] = text
+        return said
 
 
-def _taken(cells: list[Any], rows: np.ndarray | None) -> list[Any]:
-    """The cells of these rows (None: all of them)."""
-    return cells if rows is None else np.array(cells, dtype=object)[rows].tolist()
+def _taken(cells: list[Any], rows: list[int]) -> list[Any]:
+    """The cells of these rows."""
+    return list(map(cells.__getitem__, rows))
 
 
 def fill(template: str, count: int, **fields: Sequence[str] | str) -> list[str]:
