@@ -325,6 +325,25 @@ def test_long_lines_are_named_by_their_line_whichever_way_the_file_is_read(tmp_p
     assert found[("007", "D7")] == found[("008", "D7")] == "missed"
 
 
+def test_a_first_line_ending_in_a_comma_is_a_long_line_too(tmp_path: Path):
+    """pandas takes a first record with a comma at its end (5 cells) as the width of every
+    line and skips only longer ones: the lines it skips are then not all the long lines, and
+    the csv module reads the file (found by review: the quick way left line 2 in)."""
+    write(tmp_path, "participants.csv", ROSTER)
+    write(tmp_path, "visits.csv", VISITS_HEADER
+          + "007,D0,2010-09-11,,\n"               # line 2: 5 cells (the last empty)
+          + "008,D0,2010-09-10,\n"                # line 3: used
+          + "008,D7,2010-09-17,late, traffic, rain\n")  # line 4: 6 cells
+    result = check(tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1:3] == [
+        "  visits.csv:2: the line has 5 cells where the header has 4 — a value holding a comma needs double quotes",
+        "  visits.csv:4: the line has 6 cells where the header has 4 — a value holding a comma needs double quotes",
+    ]
+    found = statuses(tmp_path)
+    assert found[("007", "D0")] == "missed" and found[("008", "D0")] == "in_window"
+
+
 def test_status_of_one_participant_lists_only_their_long_lines(tmp_path: Path):
     write(tmp_path, "participants.csv", ROSTER)
     write(tmp_path, "visits.csv", VISITS_HEADER + "007,D0,2010-09-10,\n008,D0,2010-09-10,x,y\n")

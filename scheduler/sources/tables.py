@@ -14,6 +14,7 @@ import io
 import itertools
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,8 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
     if first_row_long and long_lines is None:
         raise _too_many_cells(text, separator, label)
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if long_lines is not None and not first_row_long and skipped and physical == len(frame) + 1 + len(skipped):
+    if (long_lines is not None and not first_row_long and skipped and physical == len(frame) + 1 + len(skipped)
+            and not _first_record_long(text, separator, len(names))):
         # Every record is one line (no quoted line break), so the records pandas skipped as
         # too long are those lines: only they are read again, by the csv module, for the
         # message; every other line is a record, in order.
@@ -210,6 +212,27 @@ def _parse_csv(text: str, separator: str, names: list[str], label: str,
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return frame, first_row_long, skipped
+
+
+def _first_record_long(text: str, separator: str, width: int) -> bool:
+    """Whether the first record after the header has more cells than the header ("001,D0,
+    2010-08-02,," ends with a comma): pandas then takes its width for every line and skips
+    only longer ones, so the lines it skipped are not all the long lines."""
+    reader = csv.reader(_lines(text), delimiter=separator)
+    next(reader, None)
+    return len(next(reader, [])) > width
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, one at a time (io.StringIO would copy all of it first)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
 
 
 def _long_lines_of(text: str, separator: str, names: list[str], wanted: tuple[str, ...], skipped: list[int],
