@@ -14,6 +14,14 @@ from scheduler.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+# The contract's columns (PRODUCT.md, "File formats"), written out here rather than taken
+# from the code: a test that compares with them catches a renamed or moved column.
+CHECK_COLUMNS = ["participant_id", "visit_code", "target_date", "window_open", "window_close", "actual_date",
+                 "status", "days_outside", "reason", "as_of"]
+SCHEDULE_COLUMNS = ["participant_id", "visit_code", "visit_name", "target_date", "window_open", "window_close",
+                    "suggested_date"]
+DUE_COLUMNS = ["participant_id", "visit_code", "target_date", "window_open", "window_close", "suggested_date",
+               "days_left"]
 
 
 @dataclass

@@ -29,7 +29,7 @@ import pytest
 
 from scheduler.storage.lock import LOCK_FILE
 
-from .conftest import run_cli
+from .conftest import CHECK_COLUMNS, DUE_COLUMNS, SCHEDULE_COLUMNS, run_cli
 
 HEAD = '[study]\nid = "AMEND-DEMO"\ntitle = "Amendment example"\ntimezone = "Asia/Shanghai"\nday0 = "D0"\n'
 
@@ -67,12 +67,6 @@ participant_id,visit_code,actual_date,reason
 104,D0,2011-02-23,catheter lab busy
 104,M2,2011-03-09,travelling
 """
-CHECK_COLUMNS = ["participant_id", "visit_code", "target_date", "window_open", "window_close", "actual_date",
-                 "status", "days_outside", "reason", "as_of"]
-SCHEDULE_COLUMNS = ["participant_id", "visit_code", "visit_name", "target_date", "window_open", "window_close",
-                    "suggested_date"]
-DUE_COLUMNS = ["participant_id", "visit_code", "target_date", "window_open", "window_close", "suggested_date",
-               "days_left"]
 
 # After the three moves: code → (target, window_open, window_close, protocol_version).
 AFTER_MOVES = {

@@ -27,7 +27,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from .conftest import ROOT, TWO_ARMS, run_cli, write
+from .conftest import CHECK_COLUMNS, DUE_COLUMNS, ROOT, SCHEDULE_COLUMNS, TWO_ARMS, run_cli, write
 
 # The same visits with no [[arms]] and no visit's `arms`: every visit is everyone's.
 NO_ARMS = TWO_ARMS.replace('arms = ["A"]\n', "").replace('arms = ["B"]\n', "")
@@ -71,13 +71,6 @@ STATUSES = {
 }
 UNASSIGNED_WARNING = ("Warning: not yet assigned to an arm: 303 — until then they have only the visits "
                       "every arm has (visit-scheduler correct ID --arm ARM --reason …)")
-
-CHECK_COLUMNS = ["participant_id", "visit_code", "target_date", "window_open", "window_close", "actual_date",
-                 "status", "days_outside", "reason", "as_of"]
-SCHEDULE_COLUMNS = ["participant_id", "visit_code", "visit_name", "target_date", "window_open", "window_close",
-                    "suggested_date"]
-DUE_COLUMNS = ["participant_id", "visit_code", "target_date", "window_open", "window_close", "suggested_date",
-               "days_left"]
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from scheduler.core import dates as datelib
 from scheduler.core.arms import arm_of, expected_visits
 from scheduler.core.table import Table
 from scheduler.core.versions import Moves, in_versions
-from scheduler.errors import Problem, Problems
+from scheduler.errors import Problems
 from scheduler.i18n import _, ngettext
 from scheduler.protocol import Protocol
 
@@ -237,21 +237,14 @@ class _Describer:
     def by_folded(self) -> dict[str, str]:
         return {pid.casefold(): pid for pid in self.roster}
 
-    def _value(self, position: int, column: str) -> str:
-        return str(self.columns[column][position])
-
-    def _line(self, position: int) -> int:
-        return int(self.lines[position])
-
-    def _problem(self, position: int, message: str, column: str, value: str | None,
-                 fix: str) -> Problem:
-        return Problem(self.table.label, message, int(self.lines[position]), column, value, fix, self.table.sheet,
-                       str(self.columns["participant_id"][position]))
+    def _texts(self, column: str, positions: np.ndarray) -> list[str]:
+        """The cells of ``column`` at ``positions``, as text."""
+        return [str(value) for value in self.columns[column][positions].tolist()]
 
     def _problems(self, positions: np.ndarray, messages: Iterable[str], column: str,
                   values: Iterable[str | None], fixes: Iterable[str]) -> Problems:
         """One problem per record at ``positions`` (a rule's records, in file order)."""
-        participants = [str(value) for value in self.columns["participant_id"][positions].tolist()]
+        participants = self._texts("participant_id", positions)
         return Problems.made(self.table.label, self.table.sheet, self.lines[positions].tolist(), messages, column,
                              values, fixes, participants)
 
@@ -262,9 +255,9 @@ class _Describer:
         per distinct value (a file with 19,000 unknown IDs may name a few hundred)."""
         if rule == "read problem":
             return Problems.of(self.records["problem"].to_numpy(dtype=object)[positions].tolist())
-        participants = [str(value) for value in self.columns["participant_id"][positions].tolist()]
-        codes = [str(value) for value in self.columns["visit_code"][positions].tolist()]
-        dates = [str(value) for value in self.columns["date_text"][positions].tolist()]
+        participants = self._texts("participant_id", positions)
+        codes = self._texts("visit_code", positions)
+        dates = self._texts("date_text", positions)
         rows = len(positions)
         if rule == "unknown participant":
             return self._problems(positions, repeat(_("participant not in the participants file"), rows),
@@ -378,8 +371,8 @@ class _Describer:
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
         sizes = np.diff(np.r_[starts, len(index)])
         lines = self.lines[index].tolist()
-        participants = [str(value) for value in self.columns["participant_id"][index].tolist()]
-        codes = [str(value) for value in self.columns["visit_code"][index].tolist()]
+        participants = self._texts("participant_id", index)
+        codes = self._texts("visit_code", index)
         used = actual[index[starts]]
         earliest = _("keep one record per visit; the earliest date ({date}) is used")
         first = _("keep one record per visit; the first record is used")
@@ -435,7 +428,7 @@ class _Describer:
                                                        _days(grid[rows, earlier]))]
         found = positions[early]
         return self._problems(found, messages, "actual_date",
-                              [str(value) for value in self.columns["date_text"][found].tolist()],
+                              self._texts("date_text", found),
                               repeat(_("check both dates; the record is used as it is"), len(early)))
 
 

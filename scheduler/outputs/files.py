@@ -170,7 +170,8 @@ def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, 
     fixed-width slots, every cell filled from its column's table of encoded words, the
     padding squeezed out: no Python loop over rows. A word holding a NUL character (which
     the squeeze would lose) makes it join strings row by row instead."""
-    if any("\x00" in "".join(list(words)) for _codes, words in coded):  # one search a column
+    words_of = [words.tolist() for _codes, words in coded]  # each column's words, as Python text
+    if any("\x00" in "".join(words) for words in words_of):  # one search a column
         texts = [words[codes] for codes, words in coded]
         glue = [part.decode("utf-8") for part in (before, between, after)]
         for start in range(0, rows, chunk):
@@ -180,7 +181,7 @@ def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, 
                 text = text[:len(text) - len(glue[2])] + last_after.decode("utf-8")
             write(text.encode("utf-8"))
         return
-    tables = [_encoded(list(words)) for _codes, words in coded]
+    tables = [_encoded(words) for words in words_of]
     widths = [max(table.itemsize, 1) for table in tables]
     tables = [table.astype(f"S{width}") for table, width in zip(tables, widths)]
     parts = [before] + [between] * (len(coded) - 1) + [after]
