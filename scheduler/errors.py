@@ -10,7 +10,6 @@ Exit codes (documented in docs/exit-codes.md):
 
 from __future__ import annotations
 
-import string
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -221,6 +220,8 @@ def fill(template: str, count: int, **fields: Sequence[str] | str) -> list[str]:
     pieces and fields are found once, then each row is joined from them in one step
     (str.format costs four times as much a row). A field with a conversion or a format
     spec ({x!r}, {n:>3}) is left to str.format, row by row."""
+    import string
+
     pieces = list(string.Formatter().parse(template))
     if any(conversion or spec or (name is not None and not name.isidentifier())
            for _literal, name, spec, conversion in pieces):

@@ -9,7 +9,6 @@ that the two agree on every date.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,10 @@ if TYPE_CHECKING:
 def add_months_to(day: datetime.date, months: int) -> datetime.date:
     """One date plus ``months`` calendar months, clamped to the month's end."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month + 1)[1]
+    # The month's last day: the day before the next month's first (no calendar module,
+    # which is 1 ms of the start of ``protocol``).
+    following = datetime.date(year + 1, 1, 1) if month == 11 else datetime.date(year, month + 2, 1)
+    last = (following - datetime.timedelta(days=1)).day
     return datetime.date(year, month + 1, min(day.day, last))
 
 

@@ -135,12 +135,13 @@ def test_reading_commands_speak_chinese_only(chinese):
 def test_every_help_speaks_chinese(chinese):
     import click
 
-    from scheduler.cli import cli
+    from scheduler.cli import every_command
 
     left = []
-    commands = [[name] for name in sorted(cli.commands)]
-    commands += [[name, sub] for name in sorted(cli.commands) if isinstance(cli.commands[name], click.Group)
-                 for sub in sorted(cli.commands[name].commands)]  # type: ignore[attr-defined]
+    every = every_command()
+    commands = [[name] for name in sorted(every)]
+    commands += [[name, sub] for name, group in sorted(every.items()) if isinstance(group, click.Group)
+                 for sub in sorted(group.commands)]
     for command in [[], *commands]:
         args = [*command, "--help"]
         left += [f"{' '.join(command) or 'visit-scheduler'} --help: {word}" for word in said(chinese, *args)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pendulum
 
-from scheduler.cli import cli
+from scheduler.cli import COMMANDS, cli, every_command
 
 from .conftest import SAMPLE, run_cli, run_process, write
 
@@ -46,10 +46,28 @@ def test_every_command_has_help():
     """Each command explains itself; the group lists them all."""
     result = run_cli("--help")
     assert result.exit_code == 0
-    for name, command in cli.commands.items():
+    for name, command in every_command().items():
         assert name in result.stdout
         assert command.help and len(command.help) > 20
         assert run_cli(name, "--help").exit_code == 0
+
+
+def test_each_command_is_imported_only_when_named():
+    """The table of commands (scheduler.cli.COMMANDS) names every command a module registers,
+    and the module that registers it; a command not yet named has not been built."""
+    import subprocess
+    import sys
+
+    every = every_command()
+    assert sorted(every) == sorted(COMMANDS)
+    assert {name: command.callback.__module__ for name, command in every.items()  # type: ignore[union-attr]
+            } == {name: f"scheduler.cli.{module}" for name, module in COMMANDS.items()}
+    script = ("import sys, runpy; sys.argv = ['visit-scheduler', 'protocol']\n"
+              "try:\n    runpy.run_module('scheduler', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+              "print('LOADED', *sorted(m for m in sys.modules if m.startswith('scheduler.cli.')))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    loaded = next(line for line in done.stdout.splitlines() if line.startswith("LOADED")).split()[1:]
+    assert loaded == ["scheduler.cli.base", "scheduler.cli.study_commands"]
 
 
 def test_python_dash_m_runs_the_command():

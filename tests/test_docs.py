@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 
-from scheduler.cli import cli
+from scheduler.cli import every_command
 
 from .conftest import ROOT
 
@@ -30,7 +30,7 @@ def test_every_command_is_in_the_reference_and_a_how_to():
         page.read_text("utf-8") for page in (ROOT / "docs" / "how-to").glob("*.md"))
     import click
 
-    for name, command in cli.commands.items():
+    for name, command in every_command().items():
         assert f"## visit-scheduler {name}\n" in reference
         assert re.search(rf"visit-scheduler {name}\b", prose), name
         for sub in getattr(command, "commands", {}) if isinstance(command, click.Group) else {}:

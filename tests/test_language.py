@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from scheduler import i18n
-from scheduler.cli import cli
+from scheduler.cli import cli, every_command
 from scheduler.cli.base import _scan, translate_help
 from scheduler.storage.study_folder import with_language
 
@@ -210,6 +210,8 @@ def test_help_speaks_the_language_wherever_lang_is(tmp_path: Path, args: list[st
 
 
 def test_every_command_takes_lang():
+    every_command()  # each command's module imported, so that group.commands holds them all
+
     def commands(group):  # type: ignore[no-untyped-def]
         for command in group.commands.values():
             yield command

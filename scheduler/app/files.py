@@ -291,11 +291,11 @@ def _country(protocol: Protocol) -> str:
     if protocol.design.country:
         return protocol.design.country
     if protocol.clinic is not None and protocol.clinic.country:
-        import holidays
+        from scheduler.protocol.countries import alpha3
 
-        for entry in holidays.registry.COUNTRIES.values():
-            if len(entry) > 2 and entry[1] == protocol.clinic.country:
-                return str(entry[2])
+        code = alpha3(protocol.clinic.country)
+        if code:
+            return code
     raise ExportRefused(_("{file}: SDTM DM needs the study's country — add country = \"CHN\" (ISO 3166 "
                           "three letters) to [study]: nothing was written").format(file=protocol.source))
 

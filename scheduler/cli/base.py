@@ -12,7 +12,6 @@ import datetime as dt
 import errno
 import functools
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,7 +46,7 @@ class _Failure(click.ClickException):
         click.echo(_("Error: {message}").format(message=self.message), err=True)
 
 
-def _one_study_once(group: click.Group, args: list[str]) -> None:
+def _one_study_once(ctx: click.Context, group: click.Group, args: list[str]) -> None:
     """A command that takes one study refuses --study given twice: click would silently use
     the last one, and a change would go into whichever folder came last."""
     given = [arg for arg in args if arg == "--study" or arg.startswith("--study=")]
@@ -56,11 +55,12 @@ def _one_study_once(group: click.Group, args: list[str]) -> None:
     command: click.Command | None = None
     names: list[str] = []
     for arg in args:
-        commands = group.commands if command is None else getattr(command, "commands", None)
-        if commands is None:
+        under = group if command is None else command
+        if not isinstance(under, click.Group):
             break
-        if arg in commands:
-            command = commands[arg]
+        found = under.get_command(ctx, arg) if arg in under.list_commands(ctx) else None
+        if found is not None:
+            command = found
             names.append(arg)
     if command is None:
         return
@@ -71,15 +71,52 @@ def _one_study_once(group: click.Group, args: list[str]) -> None:
                                  "once").format(count=len(given), command=" ".join(names)))
 
 
+# Each command and the module of scheduler.cli that defines it, imported when the command is
+# named (tests/test_cli.py holds the table to what the modules register).
+COMMANDS = {
+    "init": "study_commands", "protocol": "study_commands", "schedule": "study_commands",
+    "check": "study_commands", "due": "study_commands", "status": "study_commands",
+    "enroll": "change_commands", "record": "change_commands", "withdraw": "change_commands",
+    "amend": "change_commands", "correct": "change_commands", "audit": "change_commands",
+    "verify": "change_commands",
+    "calendar": "output_commands", "report": "output_commands", "export": "output_commands",
+    "plan": "paper_commands",
+}
+
+
 class _Group(click.Group):
     """Chooses the language first; translates every error into one message and an exit code:
-    never a traceback."""
+    never a traceback. Imports a command's module only when the command is named
+    (``COMMANDS``), so that ``protocol`` does not build the options of every other command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            module = COMMANDS[cmd_name]
+            # Built in English, as when every module was imported before the language was
+            # chosen (click names a path's metavar, FILE or DIRECTORY, when the option is
+            # made; its --help pads by characters, so a Chinese one would misalign the
+            # columns), then translated like the commands loaded before.
+            speaking = i18n.current()
+            i18n.use(i18n.ENGLISH)
+            try:
+                importlib.import_module(f"scheduler.cli.{module}")
+            finally:
+                i18n.use(speaking)
+            for name, defined_in in COMMANDS.items():
+                if defined_in == module and name in self.commands:
+                    translate_help(self.commands[name])
+        return self.commands.get(cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
             # Before click reads anything: --help and usage errors are printed while it parses.
             speak(args, self)
-            _one_study_once(self, args)
+            _one_study_once(ctx, self, args)
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -131,31 +168,11 @@ def _cannot_write(error: OSError) -> None:
     raise SystemExit(EXIT_UNUSABLE_INPUT)
 
 
-LANG_HELP = N_("Language people read: en or zh-CN (default: VISIT_SCHEDULER_LANG, the study's [study] "
-               "language, the locale, English).")
-
-
-def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--lang LANG, on the main command and on every command. Its value was read before click
-    parsed anything (``speak``): here it is only accepted and listed in --help."""
-    return click.option("--lang", metavar="LANG", expose_value=False, help=LANG_HELP)(func)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
-                                           "max_content_width": 100},
-             help=N_("Visit windows, calendars and protocol-deviation checks for a clinical trial.\n"
-                     "\n"
-                     "Run a command inside a study folder (or name it with --study DIR). The folder's "
-                     "protocol.toml, participants.csv and visits.csv are used when they exist; without a "
-                     "protocol file the built-in NCT01143168 protocol applies.\n"
-                     "\n"
-                     "Exit codes: 0 done; 1 done, but the visits file has data problems (or deviations, "
-                     "with --fail-on-deviation); 2 an input or option cannot be used, nothing written; "
-                     "3 an internal error."))
-@click.version_option(__version__, prog_name="visit-scheduler")
-@lang_option
-def cli() -> None:
-    pass
+def every_command() -> dict[str, click.Command]:
+    """Every command, its module imported (for the tests and the documentation checks)."""
+    context = click.Context(cli)
+    found = {name: cli.get_command(context, name) for name in cli.list_commands(context)}
+    return {name: command for name, command in found.items() if command is not None}
 
 
 def main() -> None:
@@ -285,8 +302,7 @@ def translate_help(command: click.Command) -> None:
             translate_help(sub)
 
 
-_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
-                  "shell_completion")
+_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils")
 
 
 def _click_gettext(message: str) -> str:
@@ -307,7 +323,10 @@ def _click_speaks_ours() -> None:
     messages too (extracted from click's sources). Done once."""
     import importlib
 
-    for name in _CLICK_MODULES:
+    # click imports its shell-completion module only when a shell asks for completions
+    # (_VISIT_SCHEDULER_COMPLETE set): then, and only then, is it imported here too.
+    completing = any(name.endswith("_COMPLETE") for name in os.environ)
+    for name in (*_CLICK_MODULES, "shell_completion") if completing else _CLICK_MODULES:
         module = importlib.import_module(f"click.{name}")
         if hasattr(module, "_"):
             module._ = _click_gettext  # type: ignore[attr-defined]
@@ -341,14 +360,40 @@ class _TypeName:
 
 _click_wrap_text = click.formatting.wrap_text
 _CLOSING = set("，。、；：！？）」』】》…")
-_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+
+
+def _has_wide(text: str) -> bool:
+    """Whether ``text`` holds a wide (East Asian wide or fullwidth) character. (Not a regular
+    expression of the wide ranges: compiling one costs 3 ms of every start.)"""
+    if text.isascii():
+        return False
+    import unicodedata
+
+    return any(unicodedata.east_asian_width(char) in "WF" for char in set(text))
+
+
+def _cjk(char: str) -> bool:
+    return "\u2e80" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"
+
+
+def _words(text: str) -> Iterator[str]:
+    """``text`` (single spaces) as the pieces a line of Chinese breaks between: each CJK
+    character or punctuation mark alone, a run of other characters (a Latin word, an option)
+    whole, a space."""
+    import itertools
+
+    for kind, run in itertools.groupby(text, key=lambda char: 0 if _cjk(char) else 1 if char.isspace() else 2):
+        if kind == 0:
+            yield from run
+        else:
+            yield "".join(run)
 
 
 def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
                preserve_paragraphs: bool = False) -> str:
     """click's wrap_text, by display width when the text holds wide characters: a line of
     Chinese breaks between any two characters (never inside a Latin word or an option)."""
-    if not _WIDE.search(text):  # no wide characters (± and — are not): click's own, no wcwidth
+    if not _has_wide(text):  # no wide characters (± and — are not): click's own, no wcwidth
         return _click_wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
     from scheduler.outputs.people import display_width
 
@@ -358,8 +403,7 @@ def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_
         if paragraph.startswith("\b"):  # click's "do not rewrap" mark: the lines as written
             out.append("\n".join(initial_indent + line for line in paragraph.splitlines()[1:]))
             continue
-        words = re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef"
-                           r"\u3000-\u303f]+|\s+", " ".join(paragraph.split()))
+        words = _words(" ".join(paragraph.split()))
         lines, line, indent = [], initial_indent, initial_indent
         for word in words:
             if word.isspace():
@@ -376,6 +420,40 @@ def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_
             lines.append(line.rstrip())
         out.append("\n".join(lines))
     return "\n\n".join(out)
+
+
+# click's words through our catalog before the group below is made: click.version_option
+# translates its help when it is applied, and the standard library's gettext it would call
+# looks for catalogs on disk each time (1 ms of every start).
+_click_speaks_ours()
+
+
+LANG_HELP = N_("Language people read: en or zh-CN (default: VISIT_SCHEDULER_LANG, the study's [study] "
+               "language, the locale, English).")
+
+
+def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--lang LANG, on the main command and on every command. Its value was read before click
+    parsed anything (``speak``): here it is only accepted and listed in --help."""
+    return click.option("--lang", metavar="LANG", expose_value=False, help=LANG_HELP)(func)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
+                                           "max_content_width": 100},
+             help=N_("Visit windows, calendars and protocol-deviation checks for a clinical trial.\n"
+                     "\n"
+                     "Run a command inside a study folder (or name it with --study DIR). The folder's "
+                     "protocol.toml, participants.csv and visits.csv are used when they exist; without a "
+                     "protocol file the built-in NCT01143168 protocol applies.\n"
+                     "\n"
+                     "Exit codes: 0 done; 1 done, but the visits file has data problems (or deviations, "
+                     "with --fail-on-deviation); 2 an input or option cannot be used, nothing written; "
+                     "3 an internal error."))
+@click.version_option(__version__, prog_name="visit-scheduler")
+@lang_option
+def cli() -> None:
+    pass
+
 
 
 # --------------------------------------------------------------------------- shared options

@@ -7,9 +7,7 @@ checker never states them a second time.
 from __future__ import annotations
 
 import datetime
-import difflib
 import functools
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -59,7 +57,7 @@ class Checker:
         names = [entry.name for entry in known]
         for key in table:
             if key not in names and not (subtables and key == TRANSLATIONS):
-                guess = difflib.get_close_matches(key, names, n=1)
+                guess = _close_matches(key, names)
                 if guess:
                     fix = _("did you mean '{key}'?").format(key=guess[0])
                 else:
@@ -110,7 +108,7 @@ class Checker:
     def check(self, data: dict[str, Any], base_folder: Path | None) -> Protocol | None:
         for table in data:
             if table not in TABLES:
-                guess = difflib.get_close_matches(table, list(TABLES), n=1)
+                guess = _close_matches(table, list(TABLES))
                 fix = (_("did you mean [{table}]?").format(table=guess[0]) if guess
                        else _("a protocol file has [study] and [[visits]], and may have [clinic], "
                               "[[arms]], [unscheduled] and [[criteria]]"))
@@ -734,8 +732,17 @@ def _visit_label(number: int, code: str | None) -> str:
     return _("visit {number} ({code})").format(number=number, code=code)
 
 
+def _close_matches(word: str, names: list[str]) -> list[str]:
+    """The known name closest to a misspelt one (at most one), for "did you mean"."""
+    import difflib  # only for a misspelt key: 1 ms of every start otherwise
+
+    return difflib.get_close_matches(word, names, n=1)
+
+
 def _show(value: Any) -> str:
     """A value as it is written in TOML, for messages."""
+    import json  # only for a message: 1 ms of every start otherwise
+
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -792,17 +799,13 @@ def _timezones() -> frozenset[str]:
 def country_problem(protocol: Protocol) -> Problem | None:
     """A [clinic] country that the holidays package does not know, said as a Problem.
 
-    Checked by ``protocol`` and where clinic days are computed, not on every load:
-    importing the holidays package would slow every command down."""
+    Checked by ``protocol`` and where clinic days are computed, not on every load; the
+    package's registry is read without importing the package (protocol.countries)."""
     if protocol.clinic is None or protocol.clinic.country is None:
         return None
-    import holidays
+    from scheduler.protocol.countries import known
 
-    registry = getattr(getattr(holidays, "registry", None), "COUNTRIES", None)
-    # The registry maps module names to (class name, ISO code, …); fall back to the full list.
-    known = ({entry[1] for entry in registry.values() if len(entry) > 1} if registry
-             else set(holidays.list_supported_countries()))
-    if protocol.clinic.country in known:
+    if known(protocol.clinic.country):
         return None
     return Problem(protocol.source, _("[clinic]: 'country' is not a country the holidays package knows"),
                    value=protocol.clinic.country, fix=_("use an ISO 3166 two-letter code, such as CN"))

@@ -35,8 +35,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pendulum
-
 from scheduler.errors import ChangeRefused
 from scheduler.i18n import _
 from scheduler.paths import label
@@ -268,6 +266,8 @@ def _records(physical: list[str]) -> Iterator[tuple[int, str, list[str] | None]]
 
 
 def _moment(now: dt.datetime | None, timezone: str) -> tuple[str, str]:
+    import pendulum  # only when a line is written: verify and audit read without it (15 ms)
+
     moment = pendulum.instance(now) if now is not None else pendulum.now("UTC")
     utc = moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss") + "Z"
     local = moment.in_timezone(timezone).format("YYYY-MM-DDTHH:mm:ssZ")

@@ -1,0 +1,134 @@
+"""What keeps --help, protocol and verify quick (issue #20) says what the slow way said.
+
+The light commands do not import the holidays package (its registry is read as text), nor
+wcwidth for Chinese and Latin text (blocks of known width), nor pendulum to read the trail;
+each short cut is held here to the library it stands in for, over every code point or
+every country it covers.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.cli.base import _has_wide, _words
+from scheduler.outputs import people
+from scheduler.protocol import countries
+
+from .conftest import SAMPLE
+
+
+def test_the_registry_read_as_text_is_the_package_registry():
+    import holidays
+
+    package = {entry[1]: entry[2] for entry in holidays.registry.COUNTRIES.values()}
+    assert countries._registry_text() == package
+    assert len(package) > 200
+    assert countries.alpha3("CN") == "CHN" and countries.known("CN")
+    assert countries.alpha3("XX") is None and not countries.known("XX")
+
+
+def test_a_registry_that_cannot_be_read_as_text_is_asked_of_the_package(monkeypatch):
+    """The text can only say yes: when it says nothing, the package answers (CN still known,
+    XX still not)."""
+    monkeypatch.setattr(countries, "_registry_text", lambda: {})
+    assert countries.known("CN") and countries.alpha3("CN") == "CHN"
+    assert not countries.known("XX")
+
+
+def test_each_known_block_is_as_wide_as_wcwidth_says():
+    """Every code point of the blocks measured without wcwidth: its width there is
+    wcwidth's; the two-column blocks are East Asian Wide or Fullwidth, the one-column ones
+    never are (so the help's "holds wide characters" agrees too)."""
+    from wcwidth import wcwidth
+
+    wrong = []
+    for start, end, width in people._BLOCKS:
+        for point in range(start, end + 1):
+            char = chr(point)
+            wide = unicodedata.east_asian_width(char) in "WF"
+            if wcwidth(char) != width or wide != (width == 2):
+                wrong.append(f"U+{point:04X}")
+    assert not wrong, wrong[:20]
+
+
+def _reference_width(text: str, ambiguous_wide: bool) -> int:
+    """The width as it was measured before the blocks: wcwidth for every character."""
+    from wcwidth import wcwidth
+
+    total = 0
+    for char in text:
+        width = wcwidth(char)
+        if width < 0:
+            width = 1
+        elif width == 1 and ambiguous_wide and unicodedata.east_asian_width(char) == "A":
+            width = 2
+        total += width
+    return total
+
+
+# Text as the screens hold it: Latin, Chinese, punctuation of both, and now and then a
+# character of no known block (a combining mark, an emoji, Hangul, a control).
+SCREEN_TEXT = st.text(st.sampled_from(
+    "Day 7 ± 1 from D0 — → … “” · ✓ 访视窗计划日期（）：，。、《》ｘＡ１ é ß ñ Ω ́ 😀 한 \u200b \t"), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=SCREEN_TEXT, chinese=st.booleans())
+def test_width_is_the_wcwidth_width(text, chinese):
+    people._width.cache_clear()
+    assert people._width(text, chinese) == _reference_width(text, chinese)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=SCREEN_TEXT)
+def test_help_words_and_wide_test_are_the_regular_expressions_they_replace(text):
+    """The pieces a Chinese help line breaks between, and whether a text holds wide
+    characters, as the regular expressions said (compiling them cost 3 ms of every start)."""
+    flat = " ".join(text.split())
+    pieces = re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef"
+                        r"\u3000-\u303f]+|\s+", flat)
+    assert list(_words(flat)) == pieces
+    assert _has_wide(text) == any(unicodedata.east_asian_width(char) in "WF" for char in text)
+
+
+IMPORTED = """
+import runpy, sys
+sys.argv = ["visit-scheduler", *sys.argv[1:]]
+try:
+    runpy.run_module("scheduler", run_name="__main__")
+except SystemExit:
+    pass
+print("IMPORTED", *sorted(m for m in ("holidays", "wcwidth", "pendulum", "numpy", "importlib.resources",
+                                       "difflib", "calendar") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_the_light_commands_leave_the_heavy_libraries_alone(tmp_path: Path, language: str):
+    """--help, protocol and verify on the sample study (its trail holding one enroll), in
+    both languages: none of the libraries they do not need is imported."""
+    import shutil
+
+    study = tmp_path / "s"
+    shutil.copytree(SAMPLE, study)
+    env = {"VISIT_SCHEDULER_LANG": language, "PATH": "/usr/bin:/bin"}
+
+    def imported(*args: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", IMPORTED, *args], capture_output=True, text=True,
+                              cwd=study, env=env, timeout=120)
+        line = next(text for text in done.stdout.splitlines() if text.startswith("IMPORTED"))
+        return line.split()[1:]
+
+    subprocess.run([sys.executable, "-m", "scheduler", "enroll", "900", "--date", "2011-02-15"], cwd=study,
+                   env=env, check=True, capture_output=True, timeout=120)
+    assert imported("--help") == []
+    assert imported("protocol") == []
+    assert imported("verify") == []
