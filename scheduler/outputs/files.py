@@ -181,27 +181,37 @@ def _write_rows(write: Callable[[bytes], object], coded: list[tuple[np.ndarray, 
                 text = text[:len(text) - len(glue[2])] + last_after.decode("utf-8")
             write(text.encode("utf-8"))
         return
-    tables = [_encoded(words) for words in words_of]
-    widths = [max(table.itemsize, 1) for table in tables]
-    tables = [table.astype(f"S{width}") for table, width in zip(tables, widths)]
-    parts = [before] + [between] * (len(coded) - 1) + [after]
-    line = sum(widths) + sum(len(part) for part in parts)
+    if not coded:  # rows without cells: each one its start and its end
+        data = (before + after) * rows
+        write(data[:len(data) - len(after)] + last_after if last_after is not None and rows else data)
+        return
+    # Each column's cells framed with what comes before them (the row's start, or the
+    # separator) and, in the last column, the row's end: a row is its cells' slots side by
+    # side, one gather a column, padding squeezed out.
+    last = len(coded) - 1
+    tables = [_framed(_encoded(words), before if number == 0 else between, after if number == last else b"")
+              for number, words in enumerate(words_of)]
+    layout = np.dtype([(f"c{number}", table.dtype) for number, table in enumerate(tables)])
     for start in range(0, rows, chunk):
         stop = min(rows, start + chunk)
-        block = np.zeros((stop - start, line), dtype=np.uint8)
-        at = 0
-        for number, ((codes, _words), table, width) in enumerate(zip(coded, tables, widths)):
-            part = np.frombuffer(parts[number], dtype=np.uint8)
-            block[:, at:at + len(part)] = part
-            at += len(part)
-            cells = table[np.asarray(codes[start:stop], dtype=np.int64)]  # code −1 takes the last, empty word
-            block[:, at:at + width] = cells.view(np.uint8).reshape(-1, width)
-            at += width
-        block[:, at:] = np.frombuffer(after, dtype=np.uint8)
-        data = block[block != 0].tobytes()
+        block = np.zeros(stop - start, dtype=layout)
+        for number, ((codes, _words), table) in enumerate(zip(coded, tables)):
+            # code −1 takes the last, empty word
+            block[f"c{number}"] = table[np.asarray(codes[start:stop], dtype=np.int64)]
+        flat = block.view(np.uint8)
+        data = flat[flat != 0].tobytes()
         if last_after is not None and stop == rows:
             data = data[:len(data) - len(after)] + last_after
         write(data)
+
+
+def _framed(table: np.ndarray, prefix: bytes, suffix: bytes) -> np.ndarray:
+    """Each encoded word (numpy "S") with ``prefix`` before it and ``suffix`` after it."""
+    if prefix:
+        table = np.char.add(prefix, table)
+    if suffix:
+        table = np.char.add(table, suffix)
+    return table
 
 
 def _encoded(words: list[str]) -> np.ndarray:
