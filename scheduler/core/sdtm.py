@@ -693,10 +693,11 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     visitnum = np.array([numbers[code] for code in protocol.codes], dtype=float)
     # The rows kept (positions in participant × visit), already in the dataset's key order
     # (USUBJID, VISITNUM): every column is made once, in place, with no sort of the frame after.
-    rows = np.flatnonzero(keep)
+    # Participants in USUBJID order, each one's visits in VISITNUM order (ranks are distinct,
+    # the sort of the visits stable): the lexsort of the rows kept, without sorting them.
+    grid = (np.argsort(people.ranks)[:, None] * visits + np.argsort(visitnum, kind="stable")[None, :]).ravel()
+    rows = grid[keep[grid]]
     who, which = np.divmod(rows, visits)
-    order = np.lexsort((visitnum[which], people.ranks[who]))
-    rows, who, which = rows[order], who[order], which[order]
     planned = planned_days(protocol)
     epochs = np.array([visit.epoch for visit in protocol.visits], dtype=object)
     names = np.array([visit.contract_name for visit in protocol.visits], dtype=object)

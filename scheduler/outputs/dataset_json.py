@@ -63,6 +63,8 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
     """A column as codes into its distinct values (Python str, int or float; code -1 where
     it has none, an empty text included), so each writer makes each distinct cell once:
     800,000 rows hold a few thousand different values."""
+    if kind in ("integer", "float") and column.dtype.kind in "fiu":  # numpy numbers, NaN where missing
+        return _factorized_numbers(column.to_numpy(), kind)
     if kind in ("integer", "float"):
         values = column
         if values.dtype == object:
@@ -77,9 +79,11 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
         codes = column.cat.codes.to_numpy().astype(np.intp)
         used = np.zeros(len(column.cat.categories), dtype=bool)
         used[codes[codes >= 0]] = True
-        renumbered = np.cumsum(used) - 1  # only the values present, as pd.factorize gives them
-        codes = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1)
-        uniques = column.cat.categories.to_numpy(dtype=object)[used]
+        uniques = column.cat.categories.to_numpy(dtype=object)
+        if not used.all():  # only the values present, as pd.factorize gives them
+            renumbered = np.cumsum(used) - 1
+            codes = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1)
+            uniques = uniques[used]
     else:
         if pd.api.types.is_datetime64_any_dtype(column.dtype):
             column = pd.Series(datelib.iso(column.to_numpy()), index=column.index, dtype=object)
@@ -92,6 +96,17 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
     if "" in texts:
         codes = np.where(codes == texts.index(""), -1, codes)
     return codes, texts
+
+
+def _factorized_numbers(values: np.ndarray, kind: Type) -> tuple[np.ndarray, list[Value]]:
+    """``factorized`` of a numpy column of numbers (NaN where missing): as through pandas'
+    Int64 and Float64, without making them (a third of the time of SV's study days)."""
+    codes, present = pd.factorize(values, use_na_sentinel=True)
+    if kind == "integer":
+        if present.dtype.kind == "f" and not np.array_equal(present, np.trunc(present)):
+            raise TypeError("cannot safely cast non-equivalent float64 to int64")  # as Int64 refuses
+        return codes, [int(value) for value in present.tolist()]
+    return codes, [int(value) if float(value).is_integer() else float(value) for value in present.tolist()]
 
 
 def coded(package: Package, name: str, variable: Variable) -> tuple[np.ndarray, list[Value]]:
