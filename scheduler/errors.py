@@ -116,15 +116,29 @@ def _quote(value: str) -> str:
 class Problems(Sequence[Problem]):
     """Many problems of input files, held column by column: the check of a visits file may
     find 200,000, and said together (``texts``) they cost a third of saying each alone.
-    Taken one by one (iterating, indexing) they are Problem tuples, as ever."""
+    Taken one by one (iterating, indexing) they are Problem tuples, as ever.
+
+    Put in another order (``by_line``, ``about``), the columns stay as they were and only the
+    order is kept: said together, the texts are made in the columns' order and only they are
+    put in the new one (one list moved, not eight)."""
 
     FIELDS = Problem._fields
 
-    def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
-        """``columns``: one sequence per field of Problem, in its order, all as long."""
-        self._columns = [list(column) for column in columns]
+    def __init__(self, columns: Sequence[Sequence[Any]], order: list[int] | None = None) -> None:
+        """``columns``: one sequence per field of Problem, in its order, all as long (a list
+        is kept as it is, not copied). ``order``: the rows of the columns these problems are,
+        in their order (default: every row, as it is)."""
+        self._columns = [column if isinstance(column, list) else list(column) for column in columns]
         if len(self._columns) != len(self.FIELDS) or len({len(column) for column in self._columns}) > 1:
             raise ValueError("Problems: one column per field of Problem, all as long")
+        self._order = order
+
+    def _ordered(self) -> list[list[Any]]:
+        """The columns in these problems' order (taken once, when a problem is looked at)."""
+        if self._order is not None:
+            self._columns = [_taken(column, self._order) for column in self._columns]
+            self._order = None
+        return self._columns
 
     @classmethod
     def made(cls, file: str, sheet: str | None, lines: Sequence[int], messages: Iterable[str], column: str,
@@ -146,11 +160,11 @@ class Problems(Sequence[Problem]):
 
     @classmethod
     def joined(cls, parts: Sequence[Problems]) -> Problems:
-        return cls([list(chain.from_iterable(part._columns[field] for part in parts))
-                    for field in range(len(cls.FIELDS))])
+        columns = [part._ordered() for part in parts]
+        return cls([list(chain.from_iterable(part[field] for part in columns)) for field in range(len(cls.FIELDS))])
 
     def __len__(self) -> int:
-        return len(self._columns[0])
+        return len(self._columns[0]) if self._order is None else len(self._order)
 
     @overload
     def __getitem__(self, index: int) -> Problem: ...
@@ -160,27 +174,33 @@ class Problems(Sequence[Problem]):
 
     def __getitem__(self, index: int | slice) -> Problem | Problems:
         if isinstance(index, slice):
-            return Problems([column[index] for column in self._columns])
-        return Problem(*(column[index] for column in self._columns))
+            return Problems([column[index] for column in self._ordered()])
+        return Problem(*(column[index] for column in self._ordered()))
 
     def __iter__(self) -> Iterator[Problem]:
-        return map(Problem, *self._columns)
+        return map(Problem, *self._ordered())
 
-    def _taken(self, rows: list[int]) -> Problems:
-        return Problems([_taken(column, rows) for column in self._columns])
+    def _rows(self) -> list[int]:
+        return list(range(len(self._columns[0]))) if self._order is None else self._order
 
     def by_line(self) -> Problems:
         """In line order (a problem without a line first), problems of one line as they were."""
-        lines = [line or 0 for line in self._columns[2]]
-        return self._taken(sorted(range(len(lines)), key=lines.__getitem__))  # sorted is stable
+        lines = self._columns[2]
+        rows = self._rows()
+        return Problems(self._columns, sorted(rows, key=lambda row: lines[row] or 0))  # sorted is stable
 
     def about(self, participants: Collection[str]) -> Problems:
         """Those about these participants."""
-        return self._taken([row for row, who in enumerate(self._columns[7]) if who in participants])
+        who = self._columns[7]
+        return Problems(self._columns, [row for row in self._rows() if who[row] in participants])
 
     def texts(self) -> list[str]:
         """``[str(problem) for problem in self]``, the same texts made together: grouped by
         shape (with a column, a value, a fix or not), each group joined at once (``fill``)."""
+        if self._order is not None and len(self._order) * 2 >= len(self._columns[0]):
+            # Most rows in another order (by_line): said in the columns' order, then put in this one.
+            return _taken(Problems(self._columns).texts(), self._order)
+        self._ordered()  # a few rows (about one participant): only those are said
         files, messages, lines, columns, values, fixes, sheets, _participants = self._columns
         if not files:
             return []

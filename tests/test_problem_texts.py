@@ -40,8 +40,17 @@ def test_problems_held_by_column_are_the_same_problems(problems, wanted):
     assert [held[index] for index in range(len(problems))] == problems
     assert list(held[1:4]) == problems[1:4]
     assert list(Problems.joined([held, held[:2], Problems.none()])) == problems + problems[:2]
-    assert list(held.by_line()) == sorted(problems, key=lambda problem: problem.line or 0)
+    in_lines = sorted(problems, key=lambda problem: problem.line or 0)
+    assert list(held.by_line()) == in_lines
     assert list(held.about(wanted)) == [problem for problem in problems if problem.participant in wanted]
+    # Reordered, they keep only the order (Problems._order): said together, taken one by one,
+    # filtered after, joined after, they are still the problems in that order.
+    assert Problems.of(problems).by_line().texts() == [str(problem) for problem in in_lines]
+    assert len(Problems.of(problems).by_line()) == len(problems)
+    about = Problems.of(problems).by_line().about(wanted)
+    expected = [problem for problem in in_lines if problem.participant in wanted]
+    assert about.texts() == [str(problem) for problem in expected] and list(about) == expected
+    assert list(Problems.joined([Problems.of(problems).by_line(), held])) == in_lines + problems
 
 
 def test_problems_by_hand():
