@@ -234,7 +234,7 @@ def _taken(cells: list[Any], rows: list[int]) -> list[Any]:
     return list(map(cells.__getitem__, rows))
 
 
-def fill(template: str, count: int, **fields: Sequence[str] | str) -> list[str]:
+def fill(template: str, count: int, /, **fields: Sequence[str] | str) -> list[str]:
     """``[template.format(**row) for row in rows]`` for ``count`` rows at once: each field
     is one text for every row or a sequence of ``count`` texts. The template's literal
     pieces and fields are found once, then each row is joined from them in one step

@@ -225,6 +225,43 @@ A5,D0,2010-09-25,
 """
 
 
+def test_a_visit_recorded_three_times_and_pairs_among_them(study):
+    """Records of one visit side by side after sorting, whatever the file's order: a pair
+    names the other's line, three records each name the two others (in the order they are
+    ranked: the one used first, then by date); the earliest date is used, a dated record
+    before a "not done" one (no date: the first record)."""
+    visits = ("participant_id,visit_code,actual_date,reason\n"
+              "A1,D0,2010-09-03,\n"        # line 2: A1 D0, three records (lines 2, 4, 6)
+              "A2,D0,2010-09-01,\n"        # line 3: A2 D0, a pair (lines 3, 5)
+              "A1,D0,2010-09-01,\n"        # line 4: A1 D0's earliest date: used
+              "A2,D0,,not done\n"          # line 5: undated, after the dated one
+              "A1,D0,2010-09-02,\n"        # line 6
+              "A3,D7,,no transport\n"      # line 7: A3 D7, a pair of undated records (7, 8)
+              "A3,D7,,patient ill\n")      # line 8
+    rows, result = check(study(ROSTER, visits), "2010-09-20")
+    lines = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
+    earliest = "keep one record per visit; the earliest date ({date}) is used"
+    assert lines == [
+        "visits.csv:2: column visit_code: 3 records for A1 D0 (also lines 4, 6) (value 'D0') — "
+        + earliest.format(date="2010-09-01"),
+        "visits.csv:3: column visit_code: 2 records for A2 D0 (also line 5) (value 'D0') — "
+        + earliest.format(date="2010-09-01"),
+        "visits.csv:4: column visit_code: 3 records for A1 D0 (also lines 6, 2) (value 'D0') — "
+        + earliest.format(date="2010-09-01"),
+        "visits.csv:5: column visit_code: 2 records for A2 D0 (also line 3) (value 'D0') — "
+        + earliest.format(date="2010-09-01"),
+        "visits.csv:6: column visit_code: 3 records for A1 D0 (also lines 4, 2) (value 'D0') — "
+        + earliest.format(date="2010-09-01"),
+        "visits.csv:7: column visit_code: 2 records for A3 D7 (also line 8) (value 'D7') — "
+        "keep one record per visit; the first record is used",
+        "visits.csv:8: column visit_code: 2 records for A3 D7 (also line 7) (value 'D7') — "
+        "keep one record per visit; the first record is used",
+    ]
+    assert rows[("A1", "D0")]["actual_date"] == "2010-09-01"  # line 4, the earliest
+    assert rows[("A2", "D0")]["actual_date"] == "2010-09-01"  # the dated one, not "not done"
+    assert rows[("A3", "D7")]["reason"] == "no transport"  # undated: the first record (line 7)
+
+
 def test_each_data_problem_is_named_and_the_check_goes_on(study):
     """Every kind of data problem: listed with file:line and a fix, record left out (out of
     order: used), the rest checked, exit 1."""

@@ -34,7 +34,7 @@ from scheduler.core import dates as datelib
 from scheduler.core.arms import arm_of, expected_visits
 from scheduler.core.table import Table
 from scheduler.core.versions import Moves, in_versions
-from scheduler.errors import Problems
+from scheduler.errors import Problems, fill
 from scheduler.i18n import _, ngettext
 from scheduler.protocol import Protocol
 
@@ -179,11 +179,16 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     order = np.lexsort((lines[index], actual[index].astype(np.int64), np.isnat(actual[index]),
                         visit[index], participant[index]))
     index = index[order]
-    pairs = pd.MultiIndex.from_arrays([participant[index], visit[index]])
-    repeated = pairs.duplicated(keep=False)
+    # The records of one visit are side by side now: a record repeats the visit of the one
+    # before it when their (participant, visit) cells are equal.
+    cell = participant[index].astype(np.int64) * max(len(codes), 1) + visit[index]
+    again = np.zeros(len(index), dtype=bool)
+    again[1:] = cell[1:] == cell[:-1]
+    repeated = again.copy()
+    repeated[:-1] |= again[1:]
     if repeated.any():
-        problems.append(describe.duplicates(index[repeated], participant, visit, actual))
-    index = index[~pairs.duplicated(keep="first")]
+        problems.append(describe.duplicates(index[repeated], again[repeated], actual))
+    index = index[~again]
 
     used = Records(participant[index], visit[index], actual[index], reason[index], Problems.none())
     problems.append(describe.out_of_order(used, index, len(participants), len(codes)))
@@ -361,37 +366,40 @@ class _Describer:
         # TRANSLATORS: {codes} is the protocol's visit codes, separated by commas.
         return _("use one of the protocol's codes: {codes}").format(codes=", ".join(self.protocol.codes))
 
-    def duplicates(self, index: np.ndarray, participant: np.ndarray, visit: np.ndarray,
-                   actual: np.ndarray) -> Problems:
+    def duplicates(self, index: np.ndarray, again: np.ndarray, actual: np.ndarray) -> Problems:
         """Both (every) records of one visit, each naming the others' lines. ``index``: the
         records of repeated visits, sorted so that each visit's records are together and the
-        one used comes first."""
-        keys = pd.MultiIndex.from_arrays([participant[index], visit[index]])
-        group = pd.factorize(keys)[0]  # 0, 0, 1, 1, 1, 2 …: contiguous, in order
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        one used comes first; ``again``: whether a record repeats the visit of the one before."""
+        starts = np.flatnonzero(~again)
         sizes = np.diff(np.r_[starts, len(index)])
-        lines = self.lines[index].tolist()
+        lines = self.lines[index]
         participants = self._texts("participant_id", index)
         codes = self._texts("visit_code", index)
         used = actual[index[starts]]
         earliest = _("keep one record per visit; the earliest date ({date}) is used")
         first = _("keep one record per visit; the first record is used")
         fixes = [first if undated else earliest.format(date=day) for undated, day in zip(np.isnat(used), _days(used))]
-        messages = []
-        templates: dict[int, str] = {}  # by how many other lines (one, for a pair)
-        for start, size in zip(starts.tolist(), sizes.tolist()):
-            members = lines[start:start + size]
+        # A pair (the usual): each names the other's line, all at once.
+        size = np.repeat(sizes, sizes)
+        pair = np.flatnonzero(size == 2)
+        messages: list[str] = [""] * len(index)
+        if len(pair):
+            other = np.where(again[pair], lines[pair - 1], lines[np.minimum(pair + 1, len(lines) - 1)])
+            rows = pair.tolist()
+            for row, text in zip(rows, fill(_records_for(1), len(rows), count="2",
+                                            participant=list(map(participants.__getitem__, rows)),
+                                            visit=list(map(codes.__getitem__, rows)),
+                                            lines=list(map(str, other.tolist())))):
+                messages[row] = text
+        listed = lines.tolist()
+        for start, count in zip(starts.tolist(), sizes.tolist()):
+            if count == 2:
+                continue
+            members = listed[start:start + count]
             for at, own in enumerate(members, start=start):
                 others = [str(line) for line in members if line != own]
-                template = templates.get(len(others))
-                if template is None:
-                    template = templates[len(others)] = ngettext(
-                        # TRANSLATORS: {count} records (two or more) for a participant ID and a
-                        # visit code; {lines} is the other records' line numbers, separated by commas.
-                        "{count} records for {participant} {visit} (also line {lines})",
-                        "{count} records for {participant} {visit} (also lines {lines})", len(others))
-                messages.append(template.format(count=size, participant=participants[at], visit=codes[at],
-                                                lines=", ".join(others)))
+                messages[at] = _records_for(len(others)).format(
+                    count=count, participant=participants[at], visit=codes[at], lines=", ".join(others))
         return self._problems(index, messages, "visit_code", codes,
                               np.repeat(np.array(fixes, dtype=object), sizes).tolist())
 
@@ -430,6 +438,14 @@ class _Describer:
         return self._problems(found, messages, "actual_date",
                               self._texts("date_text", found),
                               repeat(_("check both dates; the record is used as it is"), len(early)))
+
+
+def _records_for(others: int) -> str:
+    """The message of a record of a visit recorded more than once, naming ``others`` lines."""
+    # TRANSLATORS: {count} records (two or more) for a participant ID and a visit code;
+    # {lines} is the other records' line numbers, separated by commas.
+    return ngettext("{count} records for {participant} {visit} (also line {lines})",
+                    "{count} records for {participant} {visit} (also lines {lines})", others)
 
 
 def _day(value: np.datetime64) -> str:
