@@ -244,12 +244,15 @@ class _Describer:
 
     def _texts(self, column: str, positions: np.ndarray) -> list[str]:
         """The cells of ``column`` at ``positions``, as text."""
-        return [str(value) for value in self.columns[column][positions].tolist()]
+        return list(map(str, self.columns[column][positions].tolist()))
 
     def _problems(self, positions: np.ndarray, messages: Iterable[str], column: str,
-                  values: Iterable[str | None], fixes: Iterable[str]) -> Problems:
-        """One problem per record at ``positions`` (a rule's records, in file order)."""
-        participants = self._texts("participant_id", positions)
+                  values: Iterable[str | None], fixes: Iterable[str],
+                  participants: list[str] | None = None) -> Problems:
+        """One problem per record at ``positions`` (a rule's records, in file order);
+        ``participants``: their IDs, when the caller has them already."""
+        if participants is None:
+            participants = self._texts("participant_id", positions)
         return Problems.made(self.table.label, self.table.sheet, self.lines[positions].tolist(), messages, column,
                              values, fixes, participants)
 
@@ -261,21 +264,23 @@ class _Describer:
         if rule == "read problem":
             return Problems.of(self.records["problem"].to_numpy(dtype=object)[positions].tolist())
         participants = self._texts("participant_id", positions)
-        codes = self._texts("visit_code", positions)
-        dates = self._texts("date_text", positions)
+        # Only the cells a rule's messages name are made into text.
+        codes = self._texts("visit_code", positions) if rule in _NAMING_THE_VISIT else []
+        dates = self._texts("date_text", positions) if rule in _NAMING_THE_DATE else []
         rows = len(positions)
         if rule == "unknown participant":
             return self._problems(positions, repeat(_("participant not in the participants file"), rows),
                                   "participant_id", participants,
-                                  [self._id_hint(participant) for participant in participants])
+                                  [self._id_hint(participant) for participant in participants],
+                                  participants=participants)
         if rule == "unknown visit":
             return self._problems(positions, repeat(_("visit code not in the protocol"), rows), "visit_code",
-                                  codes, [self._code_hint(code) for code in codes])
+                                  codes, [self._code_hint(code) for code in codes], participants=participants)
         if rule == "unscheduled without date":
             return self._problems(positions, repeat(_("an unscheduled visit needs the date it took place"), rows),
                                   "actual_date", repeat(None, rows),
                                   repeat(_("fill in actual_date, or remove the line if the visit did not take "
-                                           "place"), rows))
+                                           "place"), rows), participants=participants)
         if rule == "not of the arm":
             arms = [self.arms.get(participant, "") for participant in participants]
             assigned = _("{participant} is in arm {arm}, which does not have visit {visit}")
@@ -287,7 +292,8 @@ class _Describer:
                 positions,
                 [(assigned if arm else unassigned).format(participant=participant, arm=arm, visit=code)
                  for participant, arm, code in zip(participants, arms, codes)],
-                "visit_code", codes, [assigned_fix if arm else unassigned_fix for arm in arms])
+                "visit_code", codes, [assigned_fix if arm else unassigned_fix for arm in arms],
+                participants=participants)
         if rule == "not in the versions":
             # TRANSLATORS: {participant} is a participant ID, {visit} a visit code.
             template = _("visit {visit} is in none of the protocol versions {participant} follows")
@@ -296,12 +302,12 @@ class _Describer:
                         codes=", ".join(self.protocol.unscheduled) or "UNS")
             return self._problems(positions, [template.format(participant=participant, visit=code)
                                               for participant, code in zip(participants, codes)],
-                                  "visit_code", codes, repeat(fix, rows))
+                                  "visit_code", codes, repeat(fix, rows), participants=participants)
         if rule == "bad date":
             kinds = self.date_codes[positions].tolist()
             said = {kind: (datelib.what(kind), datelib.hint(kind)) for kind in set(kinds)}
             return self._problems(positions, [said[kind][0] for kind in kinds], "actual_date", dates,
-                                  [said[kind][1] for kind in kinds])
+                                  [said[kind][1] for kind in kinds], participants=participants)
         if rule == "empty without reason":
             # TRANSLATORS: {participant} is a participant ID, {visit} a visit code (D7).
             template = _("no date and no reason for {participant} {visit}")
@@ -309,23 +315,25 @@ class _Describer:
             fix = _("fill in the date the visit was done, or give in column reason why it did not happen")
             return self._problems(positions, [template.format(participant=participant, visit=code)
                                               for participant, code in zip(participants, codes)],
-                                  "actual_date", repeat(None, rows), repeat(fix, rows))
+                                  "actual_date", repeat(None, rows), repeat(fix, rows), participants=participants)
         if rule == "after today":
             return self._problems(positions, repeat(_("the date is after today ({date})").format(
                                       date=_day(self.today)), rows),
                                   "actual_date", dates,
                                   repeat(_("a visit cannot be done in the future: check the year, month and day"),
-                                         rows))
+                                         rows), participants=participants)
         if rule == "before enrollment":
             template = _("the date is before {participant} was enrolled ({date})")
             return self._problems(positions, [template.format(participant=participant, date=day)
                                               for participant, day in zip(participants, _days(enrollment))],
-                                  "actual_date", dates, repeat(_("check this date and the enrollment date"), rows))
+                                  "actual_date", dates, repeat(_("check this date and the enrollment date"), rows),
+                                  participants=participants)
         template = _("visit recorded after {participant} withdrew ({date})")
         return self._problems(positions, [template.format(participant=participant, date=day)
                                           for participant, day in zip(participants, _days(withdrawal))],
                               "actual_date", dates,
-                              repeat(_("check this date and the withdrawal date; the record is left out"), rows))
+                              repeat(_("check this date and the withdrawal date; the record is left out"), rows),
+                              participants=participants)
 
     def _hinted(self, kind: str, value: str, make: Callable[[str], str]) -> str:
         """A hint worked out once per distinct value (a file may have thousands of lines with
@@ -438,6 +446,11 @@ class _Describer:
         return self._problems(found, messages, "actual_date",
                               self._texts("date_text", found),
                               repeat(_("check both dates; the record is used as it is"), len(early)))
+
+
+# The rules whose messages name the visit code, and the date as written (``_Describer.rule``).
+_NAMING_THE_VISIT = {"unknown visit", "not of the arm", "not in the versions", "empty without reason"}
+_NAMING_THE_DATE = {"bad date", "after today", "before enrollment", "after withdrawal"}
 
 
 def _records_for(others: int) -> str:
