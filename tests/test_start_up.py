@@ -132,3 +132,54 @@ def test_the_light_commands_leave_the_heavy_libraries_alone(tmp_path: Path, lang
     assert imported("--help") == []
     assert imported("protocol") == []
     assert imported("verify") == []
+
+
+def test_the_catalog_read_where_it_lies_says_what_gnutranslations_says():
+    """Every message of the Chinese catalog — singular, plural (for several counts) and with
+    context — and one it does not hold, as the standard library's reader gives them."""
+    import gettext
+    import io
+
+    from scheduler import i18n
+
+    data = i18n.compile_catalog(i18n.catalog_files(i18n.CHINESE)[0])
+    ours, theirs = i18n.Catalog(data), gettext.GNUTranslations(io.BytesIO(data))
+    assert len(theirs._catalog) > 1000  # type: ignore[attr-defined]
+    wrong = []
+    for key in theirs._catalog:  # type: ignore[attr-defined]
+        if isinstance(key, tuple):  # (singular, form): a plural message
+            pairs = [(ours.ngettext(key[0], "many", n), theirs.ngettext(key[0], "many", n)) for n in (0, 1, 2, 7)]
+        elif "\x04" in key:  # context \x04 message
+            context, message = key.split("\x04", 1)
+            pairs = [(ours.pgettext(context, message), theirs.pgettext(context, message))]
+        else:
+            pairs = [(ours.gettext(key), theirs.gettext(key))]
+        wrong += [key for mine, standard in pairs if mine != standard]
+    assert not wrong, wrong[:5]
+    assert ours.gettext("not in the catalog") == "not in the catalog"
+    assert ours.ngettext("one thing", "{n} things", 1) == "one thing"
+    assert ours.ngettext("one thing", "{n} things", 3) == "{n} things"
+    assert ours.pgettext("heading", "nowhere") == "nowhere"
+
+
+def test_a_catalog_not_as_babel_writes_it_is_read_by_the_standard_library():
+    """A big-endian .mo (GNU msgfmt on some machines) is left to GNUTranslations."""
+    import gettext
+    import struct
+
+    from scheduler import i18n
+
+    header = "Content-Type: text/plain; charset=UTF-8\n".encode()
+    # Two messages: the header ("") and "yes" → "是", big-endian.
+    originals, translations = [b"", b"yes"], [header, "是".encode()]
+    start = 28 + 16 * 2
+    table, body = b"", b""
+    offsets = []
+    for text in originals + translations:
+        offsets.append((len(text), start + len(body)))
+        body += text + b"\x00"
+    for length, offset in offsets:
+        table += struct.pack(">2I", length, offset)
+    data = struct.pack(">7I", 0x950412DE, 0, 2, 28, 28 + 16, 0, 0) + table + body
+    read = i18n._read_catalog(data)
+    assert type(read) is gettext.GNUTranslations and read.gettext("yes") == "是"
