@@ -92,7 +92,10 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
             codes, uniques = np.zeros(len(raw), dtype=np.intp), raw[:1]
         else:
             codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    texts: list[Value] = [value if isinstance(value, str) else str(value) for value in uniques]
+    listed = uniques.tolist()
+    # Text already (the builders' columns): no str() a value; else each made text.
+    texts: list[Value] = listed if pd.api.types.infer_dtype(uniques, skipna=False) in ("string", "empty") \
+        else [value if isinstance(value, str) else str(value) for value in listed]
     if "" in texts:
         codes = np.where(codes == texts.index(""), -1, codes)
     return codes, texts
@@ -131,7 +134,8 @@ def written(uniques: list[Value], kind: Type) -> list[str]:
 def distinct_texts(package: Package) -> dict[tuple[str, str], list[str]]:
     """Every text and date variable's distinct values, present ones only, by (dataset,
     variable): what core.sdtm's length and transport warnings read."""
-    return {(name, variable.name): [str(value) for value in coded(package, name, variable)[1]]
+    # factorized gives a text or date variable's values as str already.
+    return {(name, variable.name): cast("list[str]", coded(package, name, variable)[1])
             for name in package.datasets for variable in DATASETS[name].variables
             if variable.type in ("text", "date")}
 
