@@ -189,27 +189,30 @@ class Catalog(gettext.NullTranslations):
 
     def gettext(self, message: str) -> str:
         place = self._singular.get(message.encode())
-        return message if place is None else self._text(place)
+        if place is None:  # a plural message asked for alone: its form for one, as GNUTranslations
+            return self._form(self._plural.get(message.encode()), 1, message, message)
+        return self._text(place)
+
+    def _form(self, number: int | None, n: int, msgid1: str, msgid2: str) -> str:
+        """The form for ``n`` of plural message ``number`` (English when there is none)."""
+        if number is None:
+            return msgid1 if n == 1 else msgid2
+        forms = self._text(number).split("\x00")
+        index = self._choose(n)
+        return forms[index] if index < len(forms) else (msgid1 if n == 1 else msgid2)
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        place = self._plural.get(msgid1.encode())
-        if place is None:
-            return msgid1 if n == 1 else msgid2
-        forms = self._text(place).split("\x00")
-        index = self._choose(n)
-        return forms[index] if index < len(forms) else (msgid1 if n == 1 else msgid2)
+        return self._form(self._plural.get(msgid1.encode()), n, msgid1, msgid2)
 
     def pgettext(self, context: str, message: str) -> str:
-        place = self._singular.get(f"{context}\x04{message}".encode())
-        return message if place is None else self._text(place)
+        key = f"{context}\x04{message}".encode()
+        place = self._singular.get(key)
+        if place is None:
+            return self._form(self._plural.get(key), 1, message, message)
+        return self._text(place)
 
     def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
-        place = self._plural.get(f"{context}\x04{msgid1}".encode())
-        if place is None:
-            return msgid1 if n == 1 else msgid2
-        forms = self._text(place).split("\x00")
-        index = self._choose(n)
-        return forms[index] if index < len(forms) else (msgid1 if n == 1 else msgid2)
+        return self._form(self._plural.get(f"{context}\x04{msgid1}".encode()), n, msgid1, msgid2)
 
 
 def compile_catalog(source: Path) -> bytes:

@@ -70,6 +70,16 @@ def test_each_command_is_imported_only_when_named():
     assert loaded == ["scheduler.cli.base", "scheduler.cli.study_commands"]
 
 
+def test_a_misspelt_command_is_named_with_the_commands_it_may_mean():
+    """click suggests from the commands it has: all are loaded for a name that is none (a
+    process of its own: in this one, other tests have loaded them already)."""
+    result = run_process("chek")
+    assert result.exit_code == 2
+    assert "No such command 'chek'. Did you mean 'check'?" in result.stderr
+    result = run_process("exprt")
+    assert "(Did you mean one of: 'export', 'report'?)" in result.stderr
+
+
 def test_python_dash_m_runs_the_command():
     """`python -m scheduler` is the same program."""
     result = run_process("--version")

@@ -147,8 +147,9 @@ def test_the_catalog_read_where_it_lies_says_what_gnutranslations_says():
     assert len(theirs._catalog) > 1000  # type: ignore[attr-defined]
     wrong = []
     for key in theirs._catalog:  # type: ignore[attr-defined]
-        if isinstance(key, tuple):  # (singular, form): a plural message
+        if isinstance(key, tuple):  # (singular, form): a plural message (asked for alone too)
             pairs = [(ours.ngettext(key[0], "many", n), theirs.ngettext(key[0], "many", n)) for n in (0, 1, 2, 7)]
+            pairs.append((ours.gettext(key[0]), theirs.gettext(key[0])))
         elif "\x04" in key:  # context \x04 message
             context, message = key.split("\x04", 1)
             pairs = [(ours.pgettext(context, message), theirs.pgettext(context, message))]
@@ -169,7 +170,7 @@ def test_a_catalog_not_as_babel_writes_it_is_read_by_the_standard_library():
 
     from scheduler import i18n
 
-    header = "Content-Type: text/plain; charset=UTF-8\n".encode()
+    header = b"Content-Type: text/plain; charset=UTF-8\n"
     # Two messages: the header ("") and "yes" → "是", big-endian.
     originals, translations = [b"", b"yes"], [header, "是".encode()]
     start = 28 + 16 * 2

@@ -112,6 +112,14 @@ class _Group(click.Group):
                     translate_help(self.commands[name])
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                           list[str]]:
+        # A name that is no command: every command loaded first, so that click's "Did you
+        # mean 'check'?" has the names to choose from (it reads self.commands).
+        if args and args[0] not in COMMANDS and args[0] not in self.commands:
+            every_command()
+        return super().resolve_command(ctx, args)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
             # Before click reads anything: --help and usage errors are printed while it parses.
