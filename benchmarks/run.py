@@ -77,14 +77,16 @@ CHILD_ENV = dict(os.environ)  # what every measured process runs with (see main)
 
 
 def runs_for(size: int | None) -> int:
-    """Best of how many: more where a run is short and noisy, fewer where it is long."""
+    """Best of how many: more where a run is short and noisy, fewer where it is long. The
+    machine this was tuned on slows down for seconds at a time (a pure-Python loop took 0.90 s
+    and 1.34 s five seconds apart): thirty interleaved runs of a 60 ms command span long
+    enough to meet a quiet moment each, and three of the 100,000-participant ones do better
+    than two."""
     if size is None:  # --help and the import floors: tens of milliseconds
-        return 10
+        return 30
     if size <= 24:
         return 5
-    if size <= 10_000:
-        return 3
-    return 2
+    return 3
 
 
 @dataclass
