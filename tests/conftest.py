@@ -70,6 +70,29 @@ def run_process(*args: str, cwd: Path | None = None) -> Run:
     return Run(done.returncode, done.stdout, done.stderr)
 
 
+# A command run in a process of its own, then which of the libraries named (one argument,
+# space-separated, before the command's) it imported.
+_IMPORTED = """
+import runpy, sys
+libraries = sys.argv[1].split()
+sys.argv = ["visit-scheduler", *sys.argv[2:]]
+try:
+    runpy.run_module("scheduler", run_name="__main__")
+except SystemExit:
+    pass
+print("IMPORTED", *sorted(name for name in libraries if name in sys.modules))
+"""
+
+
+def imported(libraries: tuple[str, ...], *args: str, cwd: Path | None = None,
+             env: dict[str, str] | None = None) -> set[str]:
+    """Which of ``libraries`` the command ``args`` imports, run as a process of its own."""
+    done = subprocess.run([sys.executable, "-c", _IMPORTED, " ".join(libraries), *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
+    line = next(text for text in done.stdout.splitlines() if text.startswith("IMPORTED"))
+    return set(line.split()[1:])
+
+
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ import pendulum
 from scheduler.cli import COMMANDS, cli, every_command
 
 from .conftest import SAMPLE, run_cli, run_process, write
+from .conftest import imported as imported_by
 
 
 def test_init_makes_a_study_folder_the_other_commands_use(tmp_path: Path):
@@ -208,29 +209,13 @@ def test_a_run_killed_while_writing_leaves_the_earlier_file(tmp_path: Path):
             assert sorted(p.name for p in tmp_path.iterdir()) == ["check.csv"]
 
 
-IMPORTS = """
-import runpy, sys
-sys.argv = ["visit-scheduler", *sys.argv[1:]]
-try:
-    runpy.run_module("scheduler", run_name="__main__")
-except SystemExit:
-    pass
-print("IMPORTED", " ".join(sorted(m for m in ("numpy", "pandas", "matplotlib", "openpyxl", "icalendar")
-                                  if m in sys.modules)))
-"""
-
-
 def test_light_commands_import_only_what_they_use(tmp_path: Path):
     """--help, protocol and init never import numpy, pandas or matplotlib (numpy alone is 60 ms of
     start-up); calendar never matplotlib."""
-    import subprocess
-    import sys
+    heavy = ("numpy", "pandas", "matplotlib", "openpyxl", "icalendar")
 
     def imported(*args: str) -> set[str]:
-        done = subprocess.run([sys.executable, "-c", IMPORTS, *args], capture_output=True, text=True,
-                              cwd=tmp_path, timeout=120)
-        line = next(text for text in done.stdout.splitlines() if text.startswith("IMPORTED"))
-        return set(line.split()[1:])
+        return imported_by(heavy, *args, cwd=tmp_path)
 
     assert imported("--help") == set()
     assert imported("protocol") == set()

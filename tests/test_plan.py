@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import html.parser
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from .conftest import SAMPLE, run_cli
+from .conftest import SAMPLE, imported, run_cli
 
 AS_OF = "2011-01-17"
 
@@ -302,24 +300,10 @@ def test_plan_never_writes_over_the_study_files(tmp_path: Path):
     assert (folder / "participants.csv").read_bytes() == before
 
 
-IMPORTS = """
-import runpy, sys
-sys.argv = ["visit-scheduler", *sys.argv[1:]]
-try:
-    runpy.run_module("scheduler", run_name="__main__")
-except SystemExit:
-    pass
-print("IMPORTED", " ".join(sorted(m for m in ("pandas", "fpdf", "matplotlib") if m in sys.modules)))
-"""
-
-
 def test_plan_help_imports_neither_pandas_nor_fpdf(tmp_path: Path):
     """`plan --help` starts as light as any command: no pandas, no fpdf2, no matplotlib."""
     for args in (["plan", "--help"], ["--help"]):
-        done = subprocess.run([sys.executable, "-c", IMPORTS, *args], capture_output=True, text=True,
-                              cwd=tmp_path, timeout=120)
-        line = next(text for text in done.stdout.splitlines() if text.startswith("IMPORTED"))
-        assert line.split()[1:] == [], args
+        assert imported(("pandas", "fpdf", "matplotlib"), *args, cwd=tmp_path) == set(), args
 
 
 def test_a_pdf_prints_chinese_with_the_shipped_font(study):
