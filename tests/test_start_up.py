@@ -172,3 +172,15 @@ def test_a_catalog_not_as_babel_writes_it_is_read_by_the_standard_library():
     data = struct.pack(">7I", 0x950412DE, 0, 2, 28, 28 + 16, 0, 0) + table + body
     read = i18n._read_catalog(data)
     assert type(read) is gettext.GNUTranslations and read.gettext("yes") == "是"
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.sampled_from("ab,\n é\r\t访"), max_size=40), data=st.data())
+def test_lines_cut_out_at_the_breaks_are_the_lines_split_gives(text, data):
+    """tables._lines_at (numpy's line breaks in an ASCII text, else str.split) takes the
+    lines a list of every line would give, in the order asked, repeated or not."""
+    from scheduler.sources.tables import _lines_at
+
+    every = text.split("\n")
+    numbers = data.draw(st.lists(st.integers(1, len(every)), max_size=8))
+    assert _lines_at(text, numbers) == [every[number - 1] for number in numbers]
