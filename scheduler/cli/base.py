@@ -101,12 +101,12 @@ class _Group(click.Group):
             # chosen (click names a path's metavar, FILE or DIRECTORY, when the option is
             # made; its --help pads by characters, so a Chinese one would misalign the
             # columns), then translated like the commands loaded before.
-            speaking = i18n.current()
+            spoken = i18n.current()
             i18n.use(i18n.ENGLISH)
             try:
                 importlib.import_module(f"scheduler.cli.{module}")
             finally:
-                i18n.use(speaking)
+                i18n.use(spoken)
             for name, defined_in in COMMANDS.items():
                 if defined_in == module and name in self.commands:
                     translate_help(self.commands[name])
@@ -333,7 +333,7 @@ def _click_speaks_ours() -> None:
 
     # click imports its shell-completion module only when a shell asks for completions
     # (_VISIT_SCHEDULER_COMPLETE set): then, and only then, is it imported here too.
-    completing = any(name.endswith("_COMPLETE") for name in os.environ)
+    completing = "_VISIT_SCHEDULER_COMPLETE" in os.environ
     for name in (*_CLICK_MODULES, "shell_completion") if completing else _CLICK_MODULES:
         module = importlib.import_module(f"click.{name}")
         if hasattr(module, "_"):
@@ -461,7 +461,6 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @lang_option
 def cli() -> None:
     pass
-
 
 
 # --------------------------------------------------------------------------- shared options

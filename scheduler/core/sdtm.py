@@ -357,16 +357,20 @@ class Subjects:
     last_contact: np.ndarray | None = None  # (P,) the last visit done, consent or unscheduled visit
 
     @functools.cached_property
+    def in_id_order(self) -> np.ndarray:
+        """(P,) the participants (their positions) in USUBJID order (text order)."""
+        return np.argsort(self.usubjid.astype(str), kind="stable")
+
+    @functools.cached_property
     def ranks(self) -> np.ndarray:
-        """(P,) each participant's place in USUBJID order (text order)."""
-        order = np.argsort(self.usubjid.astype(str), kind="stable")
-        ranks = np.empty(len(order), dtype=np.int64)
-        ranks[order] = np.arange(len(order))
+        """(P,) each participant's place in USUBJID order."""
+        ranks = np.empty(len(self.in_id_order), dtype=np.int64)
+        ranks[self.in_id_order] = np.arange(len(self.in_id_order))
         return ranks
 
     @functools.cached_property
     def _ids(self) -> pd.CategoricalDtype:
-        return pd.CategoricalDtype(pd.Index(self.usubjid[np.argsort(self.ranks)], dtype=object))
+        return pd.CategoricalDtype(pd.Index(self.usubjid[self.in_id_order], dtype=object))
 
     def ids(self, index: np.ndarray | None = None) -> pd.Categorical:
         """The USUBJIDs of the participants at ``index`` (every one when None), as a
@@ -695,7 +699,7 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     # (USUBJID, VISITNUM): every column is made once, in place, with no sort of the frame after.
     # Participants in USUBJID order, each one's visits in VISITNUM order (ranks are distinct,
     # the sort of the visits stable): the lexsort of the rows kept, without sorting them.
-    grid = (np.argsort(people.ranks)[:, None] * visits + np.argsort(visitnum, kind="stable")[None, :]).ravel()
+    grid = (people.in_id_order[:, None] * visits + np.argsort(visitnum, kind="stable")[None, :]).ravel()
     rows = grid[keep[grid]]
     who, which = np.divmod(rows, visits)
     planned = planned_days(protocol)

@@ -13,7 +13,6 @@ The pages' fonts (``CJK_FONTS``, ``font_file``) are chosen here for the same rea
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from bisect import bisect_right
 from functools import cache, lru_cache
@@ -127,16 +126,7 @@ def display_width(text: str) -> int:
     character the terminal does not draw as such (a control) counts one, as ``len`` did."""
     if text.isascii():
         return len(text)
-    wide = chinese()
-    if not wide and _NARROW.fullmatch(text):  # Latin letters, ± — … →: one column each, no wcwidth
-        return len(text)
-    return _width(text, wide)
-
-
-# Characters a terminal draws one column wide whatever its language settings (outside East
-# Asian ambiguous-width rules, which only the Chinese interface applies): Latin-1 and Latin
-# Extended letters, general punctuation, arrows, the minus sign. Combining marks are not in it.
-_NARROW = re.compile(r"[\u0020-\u007e\u00a0-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2212]*")
+    return _width(text, chinese())
 
 
 @lru_cache(maxsize=65536)
@@ -146,12 +136,8 @@ def _width(text: str, ambiguous_wide: bool) -> int:
 
 @cache
 def _char_width(char: str, ambiguous_wide: bool) -> int:
-    known = _KNOWN_WIDTH.get(_block(ord(char)))
-    if known == 2:
-        width = 2
-    elif known == 1:
-        width = 1
-    else:  # anything else is wcwidth's to say (combining marks, emoji, other scripts)
+    width = _known_width(ord(char))
+    if width is None:  # anything else is wcwidth's to say (combining marks, emoji, other scripts)
         from wcwidth import wcwidth
 
         width = wcwidth(char)
@@ -164,20 +150,22 @@ def _char_width(char: str, ambiguous_wide: bool) -> int:
 
 # Blocks whose every character wcwidth draws one column (1) or two (2), so that a line of
 # Chinese or of Latin text is measured without importing wcwidth (20 ms of the start of
-# --help and protocol in Chinese). tests/test_chinese.py holds each to wcwidth, character by
-# character. (start, end, width), in order.
-_BLOCKS = ((0x0020, 0x007E, 1), (0x00A0, 0x00AC, 1), (0x00AE, 0x02FF, 1), (0x2010, 0x2027, 1),
+# --help and protocol in Chinese): one column, whatever the terminal's language, Latin-1 and
+# Latin Extended letters, general punctuation, arrows, the minus sign, check marks (East
+# Asian ambiguous ones are two in Chinese, above); two, CJK symbols and ideographs and the
+# fullwidth forms. tests/test_start_up.py holds each to wcwidth, character by character.
+# (start, end, width), in order.
+_BLOCKS = ((0x0020, 0x007E, 1), (0x00A0, 0x02FF, 1), (0x2010, 0x2027, 1),
            (0x2030, 0x205E, 1), (0x2190, 0x21FF, 1), (0x2212, 0x2212, 1), (0x2713, 0x2717, 1),
            (0x3000, 0x3029, 2), (0x3030, 0x303E, 2), (0x3400, 0x4DBF, 2), (0x4E00, 0x9FFF, 2),
            (0xFF01, 0xFF60, 2), (0xFFE0, 0xFFE6, 2))
-_STARTS = [start for start, _end, _known in _BLOCKS]
-_KNOWN_WIDTH = {index: known for index, (_start, _end, known) in enumerate(_BLOCKS)}
+_STARTS = [start for start, _end, _width in _BLOCKS]
 
 
-def _block(point: int) -> int:
-    """The index in _BLOCKS of the block holding code point ``point``, else -1."""
+def _known_width(point: int) -> int | None:
+    """The width of code point ``point`` when one of _BLOCKS holds it, else None."""
     index = bisect_right(_STARTS, point) - 1
-    return index if index >= 0 and point <= _BLOCKS[index][1] else -1
+    return _BLOCKS[index][2] if index >= 0 and point <= _BLOCKS[index][1] else None
 
 
 def pad(text: str, width: int) -> str:
