@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.sources.roster import ID_PATTERN, _starts_well
-from scheduler.sources.tables import _edge_space
+from scheduler.sources.tables import SPACES, _edge_space, _spaces_at_edges
 
 from .conftest import run_cli, run_process, write
 
@@ -292,6 +296,53 @@ def test_a_cell_to_trim_is_found_whatever_its_space(cells):
     """_edge_space (one search over the joined cells) says yes exactly when some cell has
     what str.strip takes off: an ideographic space (\\u3000), a no-break space, a tab."""
     assert _edge_space(np.array(cells, dtype=object)) == any(cell != cell.strip() for cell in cells)
+
+
+def test_the_spaces_str_strip_takes_are_every_space():
+    """SPACES is what str.isspace calls space, over every code point."""
+    assert set(SPACES) == {code for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+
+
+def test_a_text_with_nothing_to_trim_is_said_so_whole():
+    """The usual visits file — a quoted reason holding a comma and a space, spaces inside
+    cells — has nothing to trim, told from the text alone; a cell that begins or ends with
+    a space, anywhere, says yes, and so does a quote the reader takes as a letter."""
+    header = "participant_id,visit_code,actual_date,reason\n"
+    usual = header + 'P1,D0,2010-08-01,"transport problem, rescheduled"\nP2,D7,2010-08-08,public holiday\n'
+    assert not _spaces_at_edges(usual, ",", True)
+    assert not _spaces_at_edges(usual.replace("\n", "\n\n"), ",", True)  # blank lines
+    assert not _spaces_at_edges(header + '"P1","D0","2010-08-01","late, a""b""c"\n', ",", True)
+    for spaced in ("P1, D0,2010-08-01,\n", "P1,D0 ,2010-08-01,\n", "P1,D0,2010-08-01,late\u3000\n",
+                   "P1,D0,2010-08-01,late \n", 'P1,D0,2010-08-01," late"\n', "\tP1,D0,2010-08-01,\n",
+                   'P1,D0,2010-08-01,5" tall, late\n', "P1,D0,2010-08-01,late\xa0"):
+        assert _spaces_at_edges(header + spaced, ",", True), spaced
+    assert _spaces_at_edges(header + 'P1,D0,2010-08-01,"late\n"\n', ",", False)  # a quoted line break
+    assert not _spaces_at_edges(header + 'P1,D0,2010-08-01,"late\nrain"\n', ",", False)
+    # The lines left out (too many cells) are not looked at.
+    assert not _spaces_at_edges(header + "P1,D0,2010-08-01,late, rain\nP2,D0,2010-08-02,\n", ",", True, [2])
+    assert _spaces_at_edges(header + "P1,D0,2010-08-01,late, rain\nP2,D0,2010-08-02,\n", ",", True, [3])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(["a", "7", ",", ";", "\t", '"', " ", "\n", "\u3000", "\xa0", "\x1f", "中"]),
+               min_size=1, max_size=30), st.sampled_from([",", ";", "\t"]))
+def test_no_space_to_trim_is_said_only_of_cells_without_one(text, separator):
+    """Whatever the text, when _spaces_at_edges says no, no cell pandas reads from it
+    begins or ends with a space (a yes may be a false alarm: the columns are then looked at
+    one by one)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=object, header=None, keep_default_na=False,
+                                na_filter=False, skip_blank_lines=False, index_col=False, engine="c",
+                                on_bad_lines="skip")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        return
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if _spaces_at_edges(text, separator, physical == len(frame)):
+        return
+    cells = [str(cell) for cell in frame.to_numpy().ravel().tolist()]
+    assert all(cell == cell.strip() for cell in cells), (text, cells)
 
 
 @settings(max_examples=200, deadline=None)

@@ -153,6 +153,7 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         # too long are those lines: only they are read again, by the csv module, for the
         # message; every other line is a record, in order.
         frame["line"] = _long_lines_of(text, separator, names, wanted, skipped, physical, long_lines)
+        return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, True, skipped))
     elif long_lines is not None and (first_row_long or physical != len(frame) + 1):
         # Lines that are not one record each: quoted line breaks, or records too long. The
         # csv module says where each record starts and which are too long; those are taken
@@ -163,9 +164,9 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         if len(starts) != len(frame):  # the csv module and pandas disagree: say what it sees
             raise _too_many_cells(text, separator, label)
         frame["line"] = np.asarray(starts, dtype=np.int64)
-    else:
-        frame["line"] = _line_numbers(text, separator, len(frame), physical)
-    return _trim_and_drop_blank(frame, wanted)
+        return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, False))
+    frame["line"] = _line_numbers(text, separator, len(frame), physical)
+    return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, physical == len(frame) + 1))
 
 
 def _parse_csv(text: str, separator: str, names: list[str], label: str,
@@ -371,20 +372,91 @@ def _edge_space(cells: np.ndarray) -> bool:
     return EDGE_SPACE.search(joined) is not None or EDGE_SPACE.search(joined[::-1]) is not None
 
 
-def _trim_and_drop_blank(frame: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
+# What str.strip takes off a cell: the code points str.isspace calls space (re's \s is the
+# same set); a test holds this tuple to str.isspace over every code point.
+SPACES = (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
+          *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+
+
+def _spaces_at_edges(text: str, separator: str, one_line: bool, left_out: list[int] | None = None) -> bool:
+    """Whether some cell of a CSV text may begin or end with a space (as str.strip sees
+    one): False means that no cell of any column has anything to trim, and no column needs
+    a look of its own; True may be a false alarm, and then each column used is looked at
+    (_edge_space). A few passes over the text's code points in numpy.
+
+    A cell's first and last characters sit beside what ends it: a separator or a line
+    break outside quotes, a double quote, or an end of the text. Which are inside quotes is
+    told by the count of quotes before them, which holds only when every quote opens a cell
+    or closes one (or is doubled inside it), as the CSV reader reads them: any other quote
+    (5" tall) gives True. ``one_line``: every record is one line (no line break inside
+    quotes); ``left_out``: lines then (1 is the header's) whose cells are not read."""
+    if text.isascii():
+        codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+        low = codes <= 0x20
+    else:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        low = (codes <= 0x20) | (codes == 0x85) | (codes >= 0xA0)
+    size, sep = len(codes), ord(separator)
+    quotes = np.flatnonzero(codes == 0x22) if '"' in text else np.empty(0, dtype=np.int64)
+    if len(quotes) and not _quotes_as_read(codes, quotes, sep):
+        return True
+    ends = (sep,) if one_line else (sep, 0x0A)  # what ends a cell outside quotes, or is in one inside
+
+    def outside(at: np.ndarray, near: np.ndarray) -> np.ndarray:
+        """Where ``near`` (the code points at ``at``) is a separator or line break outside quotes."""
+        maybe = np.flatnonzero(np.isin(near, ends))
+        found = np.zeros(len(at), dtype=bool)
+        found[maybe] = np.searchsorted(quotes, at[maybe]) % 2 == 0 if len(quotes) else True
+        return found
+
+    if one_line:
+        low &= codes != 0x0A  # every line break ends a record
+    at = np.flatnonzero(low)
+    at = at[np.isin(codes[at], SPACES)]
+    content = at[~outside(at, codes[at])]
+    if left_out and len(content):
+        line = np.searchsorted(np.flatnonzero(codes == 0x0A), content) + 1
+        content = content[~np.isin(line, left_out)]
+    if not len(content):
+        return False
+    if content[0] == 0 or content[-1] == size - 1:
+        return True
+    for beside in (content - 1, content + 1):
+        near = codes[beside]
+        if ((near == 0x22) | (near == 0x0A) if one_line else near == 0x22).any() or outside(beside, near).any():
+            return True
+    return False
+
+
+def _quotes_as_read(codes: np.ndarray, quotes: np.ndarray, sep: int) -> bool:
+    """Whether every double quote opens a quoted cell (at a cell's start, or doubling the
+    quote just before it) or closes one (at its end, or doubled by the next), taking them
+    in pairs; an odd count is a quote never closed."""
+    if len(quotes) % 2:
+        return False
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = codes[np.maximum(opening - 1, 0)]
+    after = codes[np.minimum(closing + 1, len(codes) - 1)]
+    starts = (opening == 0) | (before == sep) | (before == 0x0A) | (before == 0x22)
+    ends = (closing == len(codes) - 1) | (after == sep) | (after == 0x0A) | (after == 0x22)
+    return bool(starts.all() and ends.all())
+
+
+def _trim_and_drop_blank(frame: pd.DataFrame, wanted: tuple[str, ...], spaces: bool = True) -> pd.DataFrame:
     """Surrounding spaces off the cells of the columns used, then rows left all blank
     dropped (blank lines). The other columns (names, phone numbers…) are not trimmed: they
     only matter for telling a blank line from a line that has something in them — a line
     with a name but no participant_id is not blank, and must not silently disappear.
 
     Each distinct cell is trimmed once, and blankness is found from the distinct values'
-    codes: a visits file of 600,000 lines holds a few thousand distinct cells a column."""
+    codes: a visits file of 600,000 lines holds a few thousand distinct cells a column.
+    ``spaces`` False: the text was looked at whole and no cell has spaces to trim."""
     blank = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
         if column == "line" or column not in wanted:
             continue
         cells = frame[column].to_numpy(dtype=object)
-        if not _edge_space(cells):  # nothing to trim (the usual file): one pass in C, no table of values
+        if not spaces or not _edge_space(cells):  # nothing to trim (the usual file): one pass in C, no table of values
             blank &= cells == ""
             continue
         # The readers never produce missing cells: no na_value, no isna pass in factorize.
