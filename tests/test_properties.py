@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler import clock
-from scheduler.core.records import Records
+from scheduler.core.records import Records, record_order
 from scheduler.core.status import DEVIATIONS, STATUSES, compute_check
 from scheduler.protocol import Protocol, Visit
 
@@ -241,3 +241,24 @@ def test_the_two_forms_of_the_month_rule_agree(day, months):
     column = add_months(np.array([np.datetime64(day.isoformat(), "D")]), months)
     assert str(column[0]) == add_months_to(day, months).isoformat()
     assert add_months_to(dt.date(2012, 1, 31), 1) == dt.date(2012, 2, 29)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 7), st.one_of(st.none(), st.integers(0, 60))),
+                max_size=60),
+       st.booleans(), st.sampled_from([1, 2 ** 48]), st.randoms(use_true_random=False))
+def test_records_are_ordered_as_lexsort_orders_them(rows, rising, scale, random):
+    """record_order (one int64 key, sorted stably) is np.lexsort over participant, visit,
+    dated first, date and line, whether the lines rise or not and whether the dates fit in
+    the key or not (then it is lexsort itself)."""
+    participant = np.array([row[0] for row in rows], dtype=np.intp)
+    visit = np.array([row[1] for row in rows], dtype=np.intp)
+    # Days from 2008-05-01 (14,000), or spread so far apart (scale 2**48) that no key holds them.
+    actual = np.array([np.datetime64("NaT") if row[2] is None else np.datetime64(14000 + row[2] * scale, "D")
+                       for row in rows],
+                      dtype="M8[D]")
+    lines = np.arange(2, len(rows) + 2)
+    if not rising:
+        random.shuffle(lines)
+    expected = np.lexsort((lines, actual.astype(np.int64), np.isnat(actual), visit, participant))
+    assert record_order(participant, visit, actual, lines, 8).tolist() == expected.tolist()

