@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from odmlib.define_2_1 import model as define
 
@@ -35,7 +35,7 @@ from scheduler.core.sdtm_spec import (
 )
 from scheduler.errors import OutputError
 from scheduler.i18n import _
-from scheduler.outputs.dataset_json import coded, written
+from scheduler.outputs.dataset_json import Value, cells, coded, written
 
 if TYPE_CHECKING:
     import xmlschema
@@ -156,22 +156,23 @@ def _values(package: Package, name: str, variable: Variable) -> list[str | None]
     codes, uniques = coded(package, name, variable)
     texts: list[str | None] = [text or None for text in written(uniques, variable.type)]  # "": no code points there
     if name == SUPPLEMENTAL_DATASET:
-        return [texts[code] if code >= 0 else None for code in codes.tolist()]
+        listed: list[str | None] = cells(codes, cast("list[Value]", texts), None).tolist()
+        return listed
     return [*texts, None] if (codes < 0).any() else texts
 
 
 def _length(texts: Sequence[str | None], file_format: str) -> int:
     """The longest value, at least 1: in bytes for a transport file (SAS counts bytes, up to
     200), in characters otherwise."""
-    present = [text for text in texts if text]
-    if file_format == "xpt" and "".join(present).isascii():  # a byte a character
-        return max(1, min(TRANSPORT_TEXT_LIMIT, max(map(len, present), default=0)))
+    # filter(None, …): the texts present (neither None nor ""), with no list made of them.
+    if file_format == "xpt" and "".join(filter(None, texts)).isascii():  # a byte a character
+        return max(1, min(TRANSPORT_TEXT_LIMIT, max(map(len, filter(None, texts)), default=0)))
     if file_format == "xpt":
         # As the transport file holds it: cut to 200 bytes on a character boundary (198 for a
         # Chinese text whose 67th character would straddle the limit).
         return max([len(text.encode("utf-8")[:TRANSPORT_TEXT_LIMIT].decode("utf-8", errors="ignore").encode("utf-8"))
                     for text in texts if text] + [1])
-    return max(1, max(map(len, present), default=0))
+    return max(1, max(map(len, filter(None, texts)), default=0))
 
 
 def _notes(prefix: str, derived: bool) -> dict[str, _Note]:
