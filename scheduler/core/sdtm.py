@@ -142,14 +142,24 @@ def _days(count: int) -> str:
 
 
 def _frame(name: str, columns: dict[str, object], rows: int | None = None) -> pd.DataFrame:
-    """A dataset's frame with its columns in the spec's order (scalars broadcast)."""
+    """A dataset's frame with its columns in the spec's order (scalars broadcast; text ones
+    made categoricals when ``rows`` is given)."""
     spec = DATASETS[name]
     missing = set(spec.names) - set(columns)
     if missing:
         raise KeyError(f"{name}: no value for {sorted(missing)}")
-    frame = pd.DataFrame({column: columns[column] for column in spec.names}, index=None if rows is None
-                         else pd.RangeIndex(rows))
+    ordered = {column: columns[column] for column in spec.names}
+    frame = pd.DataFrame(ordered if rows is None else _constants(ordered, rows),
+                         index=None if rows is None else pd.RangeIndex(rows))
     return frame
+
+
+def _constants(columns: dict[str, object], rows: int) -> dict[str, object]:
+    """The text scalars of a dataset's columns (STUDYID, DOMAIN…) as categoricals of one
+    category, ``rows`` long: the writers take their codes as they are, with no cell looked
+    at (SV's are 650,000 cells each)."""
+    return {name: pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=pd.Index([value], dtype=object))
+            if isinstance(value, str) else value for name, value in columns.items()}
 
 
 def _among(values: np.ndarray, wanted: Iterable[str]) -> np.ndarray:
@@ -176,6 +186,9 @@ def _sorted(frame: pd.DataFrame, keys: list[str], sequence: str | None = None) -
         if (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) and one_text(
                 values.to_numpy(dtype=object)):
             continue  # STUDYID: the same in every row, no order to give
+        if isinstance(values.dtype, pd.CategoricalDtype) and len(values.cat.categories) == 1 and \
+                not (values.cat.codes.to_numpy() < 0).any():
+            continue  # the same, made a categorical (_constants)
         if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.is_monotonic_increasing:
             codes = values.cat.codes.to_numpy()  # Subjects.ids: categories in text order
             columns.append(np.where(codes < 0, np.iinfo(np.int64).max, codes))
@@ -511,20 +524,39 @@ def _epoch_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...],
     """The epoch of the element each participant was in on ``dates``: the element begun last
     on or before the date, as SE says ("" when none had begun). ``rows``: the participant of
     each date (default: one date per participant)."""
+    names = np.array([element.epoch for element in found] + [""], dtype=object)
+    taken: np.ndarray = names[_element_on(subjects, dates, found, rows)]  # -1: the last, ""
+    return taken
+
+
+def _element_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...],
+                rows: np.ndarray | None = None) -> np.ndarray:
+    """_epoch_on's element: its place in ``found``, -1 when none had begun."""
     starts = subjects.starts if rows is None else subjects.starts[rows]
     dates = np.asarray(dates, dtype="M8[D]")
-    epoch = np.full(len(dates), "", dtype=object)
     if not len(found) or not len(dates):
-        return epoch
+        return np.full(len(dates), -1, dtype=np.intp)
     begun = ~np.isnat(starts) & ~np.isnat(dates)[:, None] & (starts <= dates[:, None])
     values = np.where(begun, starts.astype(np.int64), np.iinfo(np.int64).min)
     # The latest start; of two begun the same day, the later in TA order (the earlier one
     # lasted no time: on the day an element ends and the next begins, the day is the next's).
     latest = len(found) - 1 - values[:, ::-1].argmax(axis=1)
-    names = np.array([element.epoch for element in found], dtype=object)
-    inside = begun.any(axis=1)
-    epoch[inside] = names[latest[inside]]
-    return epoch
+    found_one: np.ndarray = np.where(begun.any(axis=1), latest, -1)
+    return found_one
+
+
+def _observed_epochs(people: Subjects, dates: np.ndarray, rows: np.ndarray, epochs: np.ndarray,
+                     visits: np.ndarray) -> pd.Categorical:
+    """_observed_epoch with each row's visit (``visits``, positions in ``epochs``, the
+    visits' own epochs), as a categorical: SV's 650,000 EPOCH cells are a few names."""
+    found = [element.epoch for element in people.found]
+    names = list(dict.fromkeys([*found, *epochs.tolist(), ""]))
+    place = {name: at for at, name in enumerate(names)}
+    codes = np.array([place[name] for name in found] + [place[""]], dtype=np.intp)[
+        _element_on(people, dates, people.found, rows)]
+    none = codes == place[""]
+    codes[none] = np.array([place[name] for name in epochs.tolist()], dtype=np.intp)[visits[none]]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
 
 
 def _observed_epoch(people: Subjects, dates: np.ndarray, rows: np.ndarray, planned: np.ndarray) -> np.ndarray:
@@ -620,12 +652,12 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
         reference = people.reference[started]
         per_arm = {arm: number for (arm, etcd), number in order.items() if etcd == element.code}
         taetord = pd.Series(arms[started], dtype=object).map(per_arm).to_numpy(dtype=float)
-        parts.append(pd.DataFrame({
+        parts.append(pd.DataFrame(_constants({
             "STUDYID": protocol.study_id, "DOMAIN": "SE", "USUBJID": people.ids(np.flatnonzero(started)),
             "SESEQ": np.nan,
             "ETCD": element.code, "ELEMENT": element.name, "TAETORD": taetord, "EPOCH": element.epoch,
             "SESTDTC": iso(start), "SEENDTC": iso(end), "SESTDY": study_day(start, reference),
-            "SEENDY": study_day(end, reference)}))
+            "SEENDY": study_day(end, reference)}, len(start))))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(DATASETS["SE"].names))
     return _sorted(frame[list(DATASETS["SE"].names)], ["STUDYID", "USUBJID", "TAETORD", "SESTDTC"], "SESEQ")
 
@@ -670,12 +702,13 @@ def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects
         "date": people.completed[finished], "reference": people.reference[finished]}))
     rows = pd.concat(parts, ignore_index=True)
     dates = rows["date"].to_numpy().astype("M8[D]")
-    frame = pd.DataFrame({
+    frame = pd.DataFrame(_constants({
         "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": rows["USUBJID"].array,
         "DSSEQ": np.nan, "DSTERM": rows["DSTERM"].to_numpy(dtype=object),
         "DSDECOD": rows["DSDECOD"].to_numpy(dtype=object), "DSCAT": rows["DSCAT"].to_numpy(dtype=object),
         "EPOCH": rows["EPOCH"].to_numpy(dtype=object), "DSSTDTC": iso(dates),
-        "DSSTDY": study_day(dates, rows["reference"].to_numpy().astype("M8[D]"))}, index=pd.RangeIndex(len(rows)))
+        "DSSTDY": study_day(dates, rows["reference"].to_numpy().astype("M8[D]"))}, len(rows)),
+        index=pd.RangeIndex(len(rows)))
     return _sorted(frame, ["STUDYID", "USUBJID", "DSSTDTC", "DSDECOD"], "DSSEQ")
 
 
@@ -707,15 +740,15 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     names = np.array([visit.contract_name for visit in protocol.visits], dtype=object)
     dates = _coded_iso(actual[rows])
     day = study_day(actual[rows], people.reference[who])
-    frame = pd.DataFrame({
+    frame = pd.DataFrame(_constants({
         "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.ids(who),
         "VISITNUM": visitnum[which], "VISIT": _taken(names, which),
         "SVPRESP": "Y", "SVOCCUR": _taken(np.array(["N", "Y"], dtype=object), done[rows].astype(np.intp)),
         "SVREASOC": np.where(done[rows], "", reason[rows]).astype(object),
         "VISITDY": np.array([planned.get(code, np.nan) for code in protocol.codes], dtype=float)[which],
-        "EPOCH": _observed_epoch(people, actual[rows], who, epochs[which]),
+        "EPOCH": _observed_epochs(people, actual[rows], who, epochs, which),
         "SVSTDTC": dates, "SVENDTC": dates,
-        "SVSTDY": day, "SVENDY": day, "SVUPDES": ""}, index=pd.RangeIndex(len(rows)))
+        "SVSTDY": day, "SVENDY": day, "SVUPDES": ""}, len(rows)), index=pd.RangeIndex(len(rows)))
     return frame  # in key order as made: USUBJID's codes are the ranks sorted by, then VISITNUM
 
 
@@ -749,7 +782,7 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
             for row in first.tolist()]
     terms = np.array(made, dtype=object)[shape]
     epochs = {visit.code: visit.epoch for visit in protocol.visits}
-    frame = pd.DataFrame({
+    frame = pd.DataFrame(_constants({
         "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": people.ids(who),
         "DVSEQ": np.nan, "DVREFID": codes, "DVTERM": terms,
         "DVDECOD": np.array(["VISIT OUT OF WINDOW", "MISSED VISIT"], dtype=object)[
@@ -758,15 +791,15 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
         "EPOCH": _observed_epoch(people, start, who,
                                  pd.Series(codes, dtype=object).map(epochs).to_numpy(dtype=object)),
         "DVSTDTC": iso(start), "DVSTDY": study_day(start, people.reference[who]),
-        "reason": people.reason.ravel()[keep]}, index=pd.RangeIndex(int(keep.sum())))
+        "reason": people.reason.ravel()[keep]}, int(keep.sum())), index=pd.RangeIndex(int(keep.sum())))
     frame = _sorted(frame, ["STUDYID", "USUBJID", "DVSTDTC", "DVREFID"], "DVSEQ")
     with_reason = frame[frame["reason"] != ""]
     label, _origin = SUPPLEMENTAL["DVREAS"]
-    supplemental = pd.DataFrame({
+    supplemental = pd.DataFrame(_constants({
         "STUDYID": protocol.study_id, "RDOMAIN": "DV", "USUBJID": with_reason["USUBJID"].array,
         "IDVAR": "DVSEQ", "IDVARVAL": with_reason["DVSEQ"].astype(int).astype(str).to_numpy(dtype=object),
         "QNAM": "DVREAS", "QLABEL": label, "QVAL": with_reason["reason"].to_numpy(dtype=object),
-        "QORIG": "Collected", "QEVAL": ""}, index=pd.RangeIndex(len(with_reason)))
+        "QORIG": "Collected", "QEVAL": ""}, len(with_reason)), index=pd.RangeIndex(len(with_reason)))
     return frame.drop(columns="reason"), supplemental
 
 
@@ -831,13 +864,13 @@ def unscheduled_visits(protocol: Protocol, people: Subjects, extra: Unscheduled)
     fallback = np.where(before.any(axis=1), planned[last] if len(numbers) else "", "").astype(object)
     text = iso(dates)
     day = study_day(dates, people.reference[extra.participant])
-    return pd.DataFrame({
+    return pd.DataFrame(_constants({
         "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.ids(extra.participant),
         "VISITNUM": np.round(base + 0.01 * rank, 2), "VISIT": "UNSCHEDULED", "SVPRESP": "", "SVOCCUR": "",
         "SVREASOC": "", "VISITDY": np.nan,
         "EPOCH": _observed_epoch(people, dates, extra.participant, fallback),
         "SVSTDTC": text, "SVENDTC": text, "SVSTDY": day, "SVENDY": day,
-        "SVUPDES": extra.reason.astype(object)}, index=pd.RangeIndex(len(dates)))
+        "SVUPDES": extra.reason.astype(object)}, len(dates)), index=pd.RangeIndex(len(dates)))
 
 
 def build(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame, as_of: np.datetime64,
