@@ -176,3 +176,25 @@ def test_the_datasets_agree_with_each_other(study):
     assert not completed & withdrawn
     assert completed <= set(sv.loc[sv["SVOCCUR"] == "Y", "USUBJID"])
     assert (ds["DSCAT"] == "DISPOSITION EVENT").groupby(ds["USUBJID"]).sum().le(1).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.sampled_from(["early", "late", "missed"]), st.integers(-30, 30),
+                          st.integers(0, 400)), min_size=1, max_size=50),
+       st.sampled_from([1, 2 ** 50]))
+def test_deviations_are_told_apart_as_their_terms_are(rows, scale):
+    """DV's shapes (one int64 key, or the tuples when the window closes lie too far apart
+    for one: scale 2**50) number the rows as pd.factorize numbers (visit, status, days
+    outside, the close written out when missed): one DVTERM per number."""
+    from scheduler.core.dates import iso
+    from scheduler.core.words import Status
+
+    visit = np.array([row[0] for row in rows], dtype=np.intp)
+    status = np.array([Status(row[1]) for row in rows], dtype=object)
+    days = np.array([row[2] if row[1] != "missed" else 0 for row in rows], dtype=np.int64)
+    closes = np.array([14000 + row[3] * scale for row in rows], dtype=np.int64).astype("M8[D]")
+    closed = np.where(status == Status.MISSED, iso(closes), "").astype(object)
+    expected = pd.factorize(pd.MultiIndex.from_arrays([visit, status.astype(object), days, closed]))[0]
+    assert sdtm._shapes(visit, status, days, closes).tolist() == expected.tolist()
+    nothing = np.zeros(0, dtype=np.intp)
+    assert sdtm._shapes(nothing, status[:0], days[:0], closes[:0]).tolist() == []

@@ -653,12 +653,18 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
         per_arm = {arm: number for (arm, etcd), number in order.items() if etcd == element.code}
         taetord = pd.Series(arms[started], dtype=object).map(per_arm).to_numpy(dtype=float)
         parts.append(pd.DataFrame(_constants({
-            "STUDYID": protocol.study_id, "DOMAIN": "SE", "USUBJID": people.ids(np.flatnonzero(started)),
+            "STUDYID": protocol.study_id, "DOMAIN": "SE", "who": np.flatnonzero(started),
             "SESEQ": np.nan,
             "ETCD": element.code, "ELEMENT": element.name, "TAETORD": taetord, "EPOCH": element.epoch,
             "SESTDTC": iso(start), "SEENDTC": iso(end), "SESTDY": study_day(start, reference),
             "SEENDY": study_day(end, reference)}, len(start))))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(DATASETS["SE"].names))
+    if not parts:
+        return _sorted(pd.DataFrame(columns=list(DATASETS["SE"].names)), ["STUDYID", "USUBJID", "TAETORD", "SESTDTC"],
+                       "SESEQ")
+    # The participants' positions are put together, then made USUBJIDs once: pandas compares
+    # the categories of every categorical it puts together (a hash of 100,000 USUBJIDs each).
+    frame = pd.concat(parts, ignore_index=True)
+    frame["USUBJID"] = people.ids(frame["who"].to_numpy())
     return _sorted(frame[list(DATASETS["SE"].names)], ["STUDYID", "USUBJID", "TAETORD", "SESTDTC"], "SESEQ")
 
 
@@ -686,24 +692,24 @@ def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects
             "nothing was written", len(ids)).format(count=len(ids)), problems)
     given = ~np.isnat(consent)
     parts = [pd.DataFrame({
-        "USUBJID": people.ids(np.flatnonzero(given)), "DSTERM": "INFORMED CONSENT OBTAINED",
+        "who": np.flatnonzero(given), "DSTERM": "INFORMED CONSENT OBTAINED",
         "DSDECOD": "INFORMED CONSENT OBTAINED", "DSCAT": "PROTOCOL MILESTONE",
         "EPOCH": _epoch_on(people, consent, found)[given], "date": consent[given],
         "reference": people.reference[given]})]
     parts.append(pd.DataFrame({
-        "USUBJID": people.ids(np.flatnonzero(withdrew)),
+        "who": np.flatnonzero(withdrew),
         "DSTERM": np.where(reason != "", reason, category)[withdrew], "DSDECOD": category[withdrew],
         "DSCAT": "DISPOSITION EVENT", "EPOCH": _epoch_on(people, people.withdrawn, found)[withdrew],
         "date": people.withdrawn[withdrew], "reference": people.reference[withdrew]}))
     finished = ~np.isnat(people.completed)
     parts.append(pd.DataFrame({
-        "USUBJID": people.ids(np.flatnonzero(finished)), "DSTERM": "COMPLETED", "DSDECOD": "COMPLETED",
+        "who": np.flatnonzero(finished), "DSTERM": "COMPLETED", "DSDECOD": "COMPLETED",
         "DSCAT": "DISPOSITION EVENT", "EPOCH": people.completed_epoch[finished],
         "date": people.completed[finished], "reference": people.reference[finished]}))
     rows = pd.concat(parts, ignore_index=True)
     dates = rows["date"].to_numpy().astype("M8[D]")
     frame = pd.DataFrame(_constants({
-        "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": rows["USUBJID"].array,
+        "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": people.ids(rows["who"].to_numpy()),
         "DSSEQ": np.nan, "DSTERM": rows["DSTERM"].to_numpy(dtype=object),
         "DSDECOD": rows["DSDECOD"].to_numpy(dtype=object), "DSCAT": rows["DSCAT"].to_numpy(dtype=object),
         "EPOCH": rows["EPOCH"].to_numpy(dtype=object), "DSSTDTC": iso(dates),
@@ -752,6 +758,25 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     return frame  # in key order as made: USUBJID's codes are the ranks sorted by, then VISITNUM
 
 
+def _shapes(visit: np.ndarray, status: np.ndarray, days: np.ndarray, closes: np.ndarray) -> np.ndarray:
+    """A number per distinct (visit, status, days outside, window close when missed) — a
+    deviation's DVTERM — numbered as pd.factorize numbers them (in order of first
+    appearance): one int64 key when they fit in it, else the tuples themselves."""
+    kind = np.select([status == Status.EARLY, status == Status.LATE], [0, 1], 2)
+    missed = kind == 2
+    close = np.where(missed, closes.astype("M8[D]").astype(np.int64), 0)
+    low, span = (int(close[missed].min()), int(close[missed].max() - close[missed].min()) + 1) if missed.any() \
+        else (0, 1)
+    reach = int(days.max()) - min(int(days.min()), 0) + 1 if len(days) else 1
+    if (int(visit.max()) + 1 if len(visit) else 1) * 3 * reach * span < 2 ** 62:
+        key = ((visit.astype(np.int64) * 3 + kind) * reach + (days - min(int(days.min()), 0) if len(days) else days))
+        key = key * span + np.where(missed, close - low, 0)
+        shape: np.ndarray = pd.factorize(key)[0]
+        return shape
+    shape = pd.factorize(pd.MultiIndex.from_arrays([visit, kind, days, close]))[0]
+    return shape
+
+
 def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
     """DV, one record per early, late or missed visit as of the as-of date, and SUPPDV: the
     reason recorded for it, where there is one (QNAM DVREAS)."""
@@ -774,7 +799,7 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
     # distinct text made once (81,000 deviations hold a few hundred).
     days = np.where(kept_status == Status.EARLY, early_days, np.where(kept_status == Status.LATE, late_days, 0))
     closed = np.where(kept_status == Status.MISSED, iso(closes), "").astype(object)
-    shape, _shapes = pd.factorize(pd.MultiIndex.from_arrays([codes, kept_status.astype(object), days, closed]))
+    shape = _shapes(np.flatnonzero(keep) % max(visits, 1), kept_status, days, closes)
     first = np.unique(shape, return_index=True)[1]  # the first row of each shape, in shape order
     made = [f"{names[codes[row]]} done {_days(int(days[row]))} before its window" if kept_status[row] == Status.EARLY
             else f"{names[codes[row]]} done {_days(int(days[row]))} after its window"
