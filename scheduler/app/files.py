@@ -250,7 +250,7 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     """The SDTM datasets and define.xml into ``folder`` (docs/sdtm.md)."""
     from scheduler.core import sdtm
     from scheduler.core.status import compute_check
-    from scheduler.outputs.dataset_json import distinct_texts
+    from scheduler.outputs.dataset_json import distinct_texts, text_measures
     from scheduler.outputs.sdtm_files import write
 
     study = load_study(options, as_of)
@@ -264,11 +264,11 @@ def export_sdtm(options: StudyOptions, as_of: np.datetime64 | None, folder: Path
     for note in built.warnings:
         messages.warning(note)
     package = _package(study, built)
-    texts = distinct_texts(package)
-    for note in sdtm.length_warnings(texts):
+    measures = text_measures(package)
+    for note in sdtm.length_warnings(measures):
         messages.warning(note)
     if file_format == "xpt":
-        for note in sdtm.transport_warnings(texts):
+        for note in sdtm.transport_warnings(distinct_texts(package), measures):
             messages.warning(note)
     written = write(package, folder, file_format)
     visits, deviations = len(built.datasets["SV"]), len(built.datasets["DV"])

@@ -949,27 +949,29 @@ XPT_TEXT_LIMIT = 200  # SAS transport version 5: a character variable holds at m
 SDTM_TEXT_LIMIT = 200  # SDTMIG: a text value holds at most 200 characters
 
 
-def length_warnings(texts: Mapping[tuple[str, str], Sequence[str]]) -> list[str]:
+def length_warnings(measures: Mapping[tuple[str, str], tuple[int, bool]]) -> list[str]:
     """Text longer than SDTM allows (200 characters), in any format: kept whole in CSV and
-    Dataset-JSON, but a validator refuses it; shortened where it is recorded. ``texts``:
-    each text variable's distinct values by (dataset, variable), as
-    outputs.dataset_json.distinct_texts gives them."""
+    Dataset-JSON, but a validator refuses it; shortened where it is recorded. ``measures``:
+    each text variable's longest value and whether all are ASCII, by (dataset, variable), as
+    outputs.dataset_json.text_measures gives them."""
     return [_("{dataset}.{variable} holds text longer than {limit} characters, more than SDTM "
               "allows — shorten it where it is recorded (a reason, the protocol's title)").format(
                   dataset=name, variable=column, limit=SDTM_TEXT_LIMIT)
-            for (name, column), values in texts.items() if max(map(len, values), default=0) > SDTM_TEXT_LIMIT]
+            for (name, column), (longest, _ascii) in measures.items() if longest > SDTM_TEXT_LIMIT]
 
 
-def transport_warnings(texts: Mapping[tuple[str, str], Sequence[str]]) -> list[str]:
-    """What a SAS transport v5 file cannot hold as it is: non-ASCII text, long text (``texts``
-    as for length_warnings)."""
+def transport_warnings(texts: Mapping[tuple[str, str], Sequence[str]],
+                       measures: Mapping[tuple[str, str], tuple[int, bool]]) -> list[str]:
+    """What a SAS transport v5 file cannot hold as it is: non-ASCII text, long text
+    (``texts``: each text variable's distinct values, as outputs.dataset_json.distinct_texts
+    gives them; ``measures`` as for length_warnings)."""
     notes = []
     for (name, column), values in texts.items():
-        ascii_only = "".join(values).isascii()
+        longest, ascii_only = measures[name, column]
         if not ascii_only:
             notes.append(_("{dataset}.{variable} holds characters outside ASCII; SAS transport files "
                            "for a submission should be ASCII only").format(dataset=name, variable=column))
-        longest = max(map(len, values), default=0)  # in characters: bytes too when ASCII
+        # The longest in characters: in bytes too when ASCII.
         if longest > XPT_TEXT_LIMIT or (not ascii_only and any(len(value.encode("utf-8")) > XPT_TEXT_LIMIT
                                                                for value in values)):
             notes.append(_("{dataset}.{variable} holds text longer than {limit} bytes: it is cut to "

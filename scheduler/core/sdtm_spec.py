@@ -324,6 +324,9 @@ class Package:
     # outputs.dataset_json.coded and read by every writer, define.xml and the warnings.
     codes: dict[tuple[str, str], tuple[ndarray, list[str | int | float]]] = field(
         default_factory=dict, compare=False, repr=False)
+    # (dataset, variable) → a text or date variable's longest value in characters and whether
+    # all its values are ASCII (outputs.dataset_json.measured): for define.xml and the warnings.
+    measures: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def study_oid(self) -> str:

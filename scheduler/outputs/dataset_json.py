@@ -131,6 +131,25 @@ def written(uniques: list[Value], kind: Type) -> list[str]:
     return [number_text(value) for value in uniques]
 
 
+def measured(package: Package, name: str, variable: Variable) -> tuple[int, bool]:
+    """A text or date variable's longest value in characters (0 when it has none) and
+    whether every value is ASCII, made once per export from its distinct values: the length
+    warnings and define.xml's lengths read them (100,000 USUBJIDs in each of seven datasets)."""
+    key = (name, variable.name)
+    found = package.measures.get(key)
+    if found is None:
+        texts = cast("list[str]", coded(package, name, variable)[1])
+        found = package.measures[key] = (max(map(len, texts), default=0), "".join(texts).isascii())
+    return found
+
+
+def text_measures(package: Package) -> dict[tuple[str, str], tuple[int, bool]]:
+    """``measured`` of every text and date variable, by (dataset, variable)."""
+    return {(name, variable.name): measured(package, name, variable)
+            for name in package.datasets for variable in DATASETS[name].variables
+            if variable.type in ("text", "date")}
+
+
 def distinct_texts(package: Package) -> dict[tuple[str, str], list[str]]:
     """Every text and date variable's distinct values, present ones only, by (dataset,
     variable): what core.sdtm's length and transport warnings read."""

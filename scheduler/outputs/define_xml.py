@@ -35,7 +35,7 @@ from scheduler.core.sdtm_spec import (
 )
 from scheduler.errors import OutputError
 from scheduler.i18n import _
-from scheduler.outputs.dataset_json import Value, cells, coded, written
+from scheduler.outputs.dataset_json import Value, cells, coded, measured, written
 
 if TYPE_CHECKING:
     import xmlschema
@@ -107,7 +107,8 @@ def define_xml(package: Package, file_format: str) -> bytes:
     version.ItemGroupDef = [_item_group(DATASETS[name], package.datasets[name], file_format, values, methods)
                             for name in ORDER]
     version.ItemDef = [_item_def(DATASETS[name], variable, values[name, variable.name], file_format, codelists,
-                                 comments)
+                                 comments, measured(package, name, variable)
+                                 if variable.type in ("text", "date") else None)
                        for name in ORDER for variable in DATASETS[name].variables]
     version.ItemDef += [_value_item_def(qnam, values, file_format) for qnam in SUPPLEMENTAL]
     version.CodeList = [_codelist(key, terms) for key, terms in codelists.items()]
@@ -161,9 +162,12 @@ def _values(package: Package, name: str, variable: Variable) -> list[str | None]
     return [*texts, None] if (codes < 0).any() else texts
 
 
-def _length(texts: Sequence[str | None], file_format: str) -> int:
+def _length(texts: Sequence[str | None], file_format: str, measure: tuple[int, bool] | None = None) -> int:
     """The longest value, at least 1: in bytes for a transport file (SAS counts bytes, up to
-    200), in characters otherwise."""
+    200), in characters otherwise. ``measure``: the texts' longest and whether all are ASCII,
+    when known (``dataset_json.measured``)."""
+    if measure is not None and (file_format != "xpt" or measure[1]):
+        return max(1, min(TRANSPORT_TEXT_LIMIT, measure[0]) if file_format == "xpt" else measure[0])
     # filter(None, …): the texts present (neither None nor ""), with no list made of them.
     if file_format == "xpt" and "".join(filter(None, texts)).isascii():  # a byte a character
         return max(1, min(TRANSPORT_TEXT_LIMIT, max(map(len, filter(None, texts)), default=0)))
@@ -297,15 +301,16 @@ def _item_group(dataset: Dataset, frame: DataFrame, file_format: str,
     return group
 
 
-def _item_def(dataset: Dataset, variable: Variable, texts: list[str | None],
-              file_format: str, codelists: dict[str, list[str]], comments: dict[str, _Note]) -> define.ItemDef:
+def _item_def(dataset: Dataset, variable: Variable, texts: list[str | None], file_format: str,
+              codelists: dict[str, list[str]], comments: dict[str, _Note],
+              measure: tuple[int, bool] | None = None) -> define.ItemDef:
     """A variable: its type and length from the data, its label, terms, origin and method."""
     data_type: str = variable.type
     if variable.type == "date" and any(text is not None and not COMPLETE_DATE.fullmatch(text) for text in texts):
         data_type = "partialDate"  # "2010-08"
     item = define.ItemDef(OID=item_oid(dataset.name, variable.name), Name=variable.name, DataType=data_type)
     if variable.type in ("text", "integer", "float"):
-        item.Length = _length(texts, file_format)
+        item.Length = _length(texts, file_format, measure)
     if variable.type == "float":
         item.SignificantDigits = max([len(text.partition(".")[2]) for text in texts if text] + [0])
     item.SASFieldName = variable.name
