@@ -344,6 +344,47 @@ def test_a_first_line_ending_in_a_comma_is_a_long_line_too(tmp_path: Path):
     assert found[("007", "D0")] == "missed" and found[("008", "D0")] == "in_window"
 
 
+def test_a_header_ending_in_a_comma_names_no_column_a_value_can_spill_into(tmp_path: Path):
+    """A header saved with a comma at its end ("…,reason,") has a blank fifth cell: the lines
+    that end with an empty cell are as they should be, but "late,rain" (an unquoted comma)
+    puts "rain" under no name — the reason would be "late" without a word. Such a line has
+    more cells than the header names: listed and left out, as without the blank cell; a
+    line longer still is counted against the four names too."""
+    write(tmp_path, "participants.csv", ROSTER)
+    write(tmp_path, "visits.csv", VISITS_HEADER.replace("reason\n", "reason,\n")
+          + "007,D0,2010-09-11,,\n"             # line 2: used (late: D0 ± 0 on 2010-09-10)
+          + "008,D0,2010-09-10,late,rain\n"     # line 3: a value under the blank cell
+          + "008,D7,2010-09-17,seen\n"          # line 4: 4 cells, used (in window: 2010-09-17 ± 1)
+          + "007,D7,2010-09-17,a,b,c\n")        # line 5: 6 cells
+    result = check(tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:3] == [
+        "visits.csv: 2 data problems (each record named is left out, unless it says it is used):",
+        "  visits.csv:3: the line has 5 cells where the header has 4 — a value holding a comma needs double quotes",
+        "  visits.csv:5: the line has 6 cells where the header has 4 — a value holding a comma needs double quotes",
+    ]
+    found = statuses(tmp_path)
+    assert found[("007", "D0")] == "late" and found[("008", "D0")] == "missed"
+    assert found[("008", "D7")] == "in_window" and found[("007", "D7")] == "missed"
+    rows = {(row["participant_id"], row["visit_code"]): row for row in rows_of(tmp_path / "c.csv")}
+    assert rows[("008", "D7")]["reason"] == "seen"
+    # Every line ending in an empty cell under the blank one: nothing to say.
+    write(tmp_path, "visits.csv", VISITS_HEADER.replace("reason\n", "reason,\n") + "007,D0,2010-09-10,,\n")
+    result = check(tmp_path)
+    assert result.exit_code == 0 and "cells" not in result.stderr
+
+
+def test_a_roster_header_ending_in_a_comma_refuses_a_value_under_it(tmp_path: Path):
+    """In the participants file (where every problem stops the command) the same line refuses
+    the file, named by its line: a name "Wang, Li" would shift the dates."""
+    write(tmp_path, "participants.csv", "participant_id,enrollment_date,\n007,2010-09-10,\n008,2010-09-10,x\n")
+    write(tmp_path, "visits.csv", VISITS_HEADER)
+    result = check(tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("Error: participants.csv:3: the line has 3 cells where the header has 2 — "
+                                     "a value holding a comma needs double quotes")
+
+
 def test_status_of_one_participant_lists_only_their_long_lines(tmp_path: Path):
     write(tmp_path, "participants.csv", ROSTER)
     write(tmp_path, "visits.csv", VISITS_HEADER + "007,D0,2010-09-10,\n008,D0,2010-09-10,x,y\n")

@@ -142,7 +142,8 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
                                "the first line must be the header").format(file=label))
     separator = separator_of(first_line)
     # The header is read here, not by pandas, which would quietly rename a repeated column.
-    names = header_names(next(csv.reader(io.StringIO(text), delimiter=separator), []), label)
+    header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+    names = header_names(header, label)
     frame, first_row_long, skipped = _parse_csv(text, separator, names, label, skip_long=long_lines is not None)
     if first_row_long and long_lines is None:
         raise _too_many_cells(text, separator, label)
@@ -153,6 +154,7 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         # too long are those lines: only they are read again, by the csv module, for the
         # message; every other line is a record, in order.
         frame["line"] = _long_lines_of(text, separator, names, wanted, skipped, physical, long_lines)
+        frame = _spilled(frame, header, names, wanted, label, long_lines)
         return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, True, skipped))
     elif long_lines is not None and (first_row_long or physical != len(frame) + 1):
         # Lines that are not one record each: quoted line breaks, or records too long. The
@@ -164,9 +166,50 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         if len(starts) != len(frame):  # the csv module and pandas disagree: say what it sees
             raise _too_many_cells(text, separator, label)
         frame["line"] = np.asarray(starts, dtype=np.int64)
+        frame = _spilled(frame, header, names, wanted, label, long_lines)
         return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, False))
     frame["line"] = _line_numbers(text, separator, len(frame), physical)
+    frame = _spilled(frame, header, names, wanted, label, long_lines)
     return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, physical == len(frame) + 1))
+
+
+def _spilled(frame: pd.DataFrame, header: list[str], names: list[str], wanted: tuple[str, ...], label: str,
+             long_lines: list[LongLine] | None) -> pd.DataFrame:
+    """A header that ends with blank cells ("…,reason," as a spreadsheet may save it) names
+    fewer columns than it has: a line with a value under them has more cells than the header
+    names (an unquoted comma: "late,rain" would leave the reason "late" without a word), and
+    is a line with too many cells — left out with its message in the visits file
+    (``long_lines``), refusing a file that has none to take them."""
+    trailing = 0
+    while trailing < len(header) and not header[len(header) - 1 - trailing].strip():
+        trailing += 1
+    named = len(names) - trailing
+    if not trailing or named <= 0 or not len(frame):
+        return frame
+    if long_lines:  # the lines longer than the whole header: as long as the names say
+        long_lines[:] = [LongLine(long.line, long.cells, named, long.values) if long.width == len(names) else long
+                         for long in long_lines]
+    last = np.zeros(len(frame), dtype=np.int64)  # 1 + the last trailing column with a value, 0: none
+    for offset, name in enumerate(names[named:], start=1):
+        cells = frame[name].to_numpy(dtype=object)
+        filled = cells != ""
+        if filled.any():
+            at = np.flatnonzero(filled)
+            at = at[np.array([bool(str(cell).strip()) for cell in cells[at]], dtype=bool)]
+            last[at] = offset
+    spilled = np.flatnonzero(last > 0)
+    if not len(spilled):
+        return frame
+    lines = frame["line"].to_numpy()
+    if long_lines is None:
+        raise _too_many_cells_at(label, int(lines[spilled[0]]), named + int(last[spilled[0]]), named)
+    columns = [name for name in names[:named] if name in wanted]
+    for row in spilled.tolist():
+        long_lines.append(LongLine(int(lines[row]), named + int(last[row]), named,
+                                   {name: str(frame[name].iat[row]).strip() for name in columns}))
+    kept = np.ones(len(frame), dtype=bool)
+    kept[spilled] = False
+    return frame[kept].reset_index(drop=True)
 
 
 def _parse_csv(text: str, separator: str, names: list[str], label: str,
