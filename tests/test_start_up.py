@@ -120,6 +120,12 @@ def test_the_light_commands_leave_the_heavy_libraries_alone(tmp_path: Path, lang
     assert imported("--help") == set()
     assert imported("protocol") == set()
     assert imported("verify") == set()
+    # verify reads and hashes: neither the protocol's model and checks (the sample study has
+    # the built-in protocol: no TOML read) nor the modules of writing (a copy, a temporary
+    # file, the login name).
+    writing = ("scheduler.protocol.model", "scheduler.protocol.checks", "tomllib", "shutil", "tempfile",
+               "getpass")
+    assert imported_by(writing, "verify", cwd=study, env=env) == set()
 
 
 def test_the_catalog_read_where_it_lies_says_what_gnutranslations_says():

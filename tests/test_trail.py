@@ -480,6 +480,32 @@ def test_no_change_is_made_on_top_of_an_outside_edit_or_a_changed_protocol(prove
     assert verified(proven)[0] == 1
 
 
+def test_verify_reads_of_the_protocol_only_the_closures_file_it_names(folder):
+    """verify needs of the protocol the closures file it names (the trail covers it) and no
+    more: a closures file edited is found; a protocol key misspelt does not stop the record
+    from being proved (its digest is compared: found too); a protocol that is not TOML is
+    still explained, as by every command."""
+    from scheduler.protocol import built_in_text
+
+    text = built_in_text().replace("[clinic]\n", '[clinic]\nclosures = " closures.csv "\n', 1)
+    (folder / "protocol.toml").write_text(text, "utf-8")
+    (folder / "closures.csv").write_text("date,open,note\n2010-09-08,no,moving the clinic\n", "utf-8")
+    assert run_cli("record", "007", "D14", "2010-09-17", cwd=folder).exit_code == 0
+    assert verified(folder)[0] == 0
+    (folder / "closures.csv").write_text("date,open,note\n2010-09-09,no,moving the clinic\n", "utf-8")
+    code, out = verified(folder)
+    assert code == 1 and "closures.csv" in out
+    (folder / "closures.csv").write_text("date,open,note\n2010-09-08,no,moving the clinic\n", "utf-8")
+    assert verified(folder)[0] == 0
+    (folder / "protocol.toml").write_text(text.replace("timezone", "time_zone", 1), "utf-8")
+    assert run_cli("check", "--as-of", "2010-09-20", cwd=folder).exit_code == 2  # the protocol's own problem
+    code, out = verified(folder)
+    assert code == 1 and "protocol.toml" in out
+    (folder / "protocol.toml").write_text(text.replace("[clinic]", "[clinic", 1), "utf-8")
+    result = run_cli("verify", cwd=folder)
+    assert result.exit_code == 2 and "not valid TOML" in result.stderr
+
+
 def test_a_line_break_in_free_text_is_refused_and_an_old_one_is_read(proven):
     """A reason with a carriage return is refused where it is typed; a trail that holds a
     quoted line break (written by hand) is still read by every command, never a crash."""

@@ -38,7 +38,7 @@ from scheduler.errors import ChangeRefused
 from scheduler.i18n import _, ngettext
 from scheduler.paths import label
 from scheduler.protocol import Protocol
-from scheduler.protocol.versions import VERSIONS_FOLDER
+from scheduler.protocol.loading import VERSIONS_FOLDER
 from scheduler.sources.folder import VERSIONS_FILE
 from scheduler.sources.history import VERSION_COLUMNS, VERSIONS_HEADER
 from scheduler.storage.change import changing

@@ -67,12 +67,14 @@ class Verified:
 
 
 def _files(folder: Path) -> RecordFiles:
-    # Light on purpose: verify replays text files and never needs pandas (it starts fast).
-    from scheduler.protocol import load_protocol_for
+    # Light on purpose: verify replays text files and never needs pandas (it starts fast),
+    # nor more of the protocol than the closures file it names: a protocol with problems
+    # (a key misspelt) does not stop the record from being proved, and its digest is compared.
+    from scheduler.protocol.loading import closures_named
     from scheduler.sources.folder import resolve
 
     inputs = resolve(folder, None, None, None)
-    return RecordFiles.of(inputs, load_protocol_for(inputs.protocol))
+    return RecordFiles.named(inputs, closures_named(inputs.protocol))
 
 
 def verify(folder: Path, messages: Messages) -> Verified:

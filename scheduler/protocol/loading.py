@@ -6,16 +6,20 @@ The only module of the protocol package that opens a file.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scheduler.errors import Problem, ProtocolError
 from scheduler.i18n import _, ngettext
-from scheduler.protocol.checks import Checker
-from scheduler.protocol.model import Protocol
-from scheduler.protocol.versions import VERSIONS_FOLDER, combine
+
+if TYPE_CHECKING:
+    import tomllib
+
+    from scheduler.protocol.model import Protocol
 
 BUILT_IN_NAME = "nct01143168.toml"
+# The folder beside protocol.toml that holds the study's earlier protocol versions.
+VERSIONS_FOLDER = "protocols"
 
 
 def built_in_text() -> str:
@@ -64,6 +68,8 @@ def load_protocol_for(path: Path | None) -> Protocol:
             file=folder, reason=error.strerror)) from None
     if not files:
         return current
+    from scheduler.protocol.versions import combine
+
     earlier = []
     problems: list[Problem] = []
     for file in files:
@@ -114,6 +120,8 @@ def load_protocol(path: Path) -> Protocol:
 
 def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> Protocol:
     """Validate protocol TOML text. Every problem is collected before anything is raised."""
+    import tomllib  # here: verify of a study on the built-in protocol reads no TOML
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -122,6 +130,8 @@ def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> P
             [Problem(source, _toml_message(error), line=_toml_line(error),
                      fix=_toml_fix(error, text))],
         ) from None
+    from scheduler.protocol.checks import Checker
+
     checker = Checker(source, text)
     protocol = checker.check(data, base_folder)
     if checker.problems or protocol is None:
@@ -160,6 +170,26 @@ def _toml_message(error: tomllib.TOMLDecodeError) -> str:
     return _("not valid TOML: {reason}").format(reason=f"{message[:1].lower()}{message[1:]}")
 
 
+
+
+def closures_named(path: Path | None) -> Path | None:
+    """The clinic's closures file a protocol names (``[clinic] closures``, beside the
+    protocol), read from its TOML alone, without the checks: what ``verify`` needs of the
+    protocol (the files the trail covers). A file that cannot be read so is loaded whole,
+    which says what is wrong with it (ProtocolError); the built-in protocol (None) names none."""
+    if path is None:
+        return None
+    import tomllib
+
+    try:
+        clinic = tomllib.loads(path.read_bytes().decode("utf-8-sig")).get("clinic", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        clinic = None
+    name = clinic.get("closures") if isinstance(clinic, dict) else None
+    if isinstance(clinic, dict) and (name is None or (isinstance(name, str) and name.strip())):
+        return path.parent / name.strip() if name is not None else None  # as checks.Checker.text reads it
+    found = load_protocol(path).clinic  # raises, naming the problem; else as the checks read it
+    return found.closures if found is not None else None
 
 
 def declared_language(path: Path) -> str | None:

@@ -22,8 +22,6 @@ from scheduler.i18n import _, ngettext
 from scheduler.protocol.model import Protocol, Visit
 from scheduler.protocol.schema import ENROLLMENT
 
-VERSIONS_FOLDER = "protocols"
-
 
 def combine(current: Protocol, earlier: list[Protocol]) -> Protocol:
     """The study's protocol over all its versions; ProtocolError naming every problem."""

@@ -14,10 +14,7 @@ import contextlib
 import errno
 import os
 import re
-import shutil
-import signal
 import sys
-import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
@@ -53,6 +50,8 @@ def atomic_path(path: Path, durable: bool = False) -> Iterator[Path]:
         raise OutputError(_("{file}: the folder {folder} does not exist — "
                             "create it first, or write somewhere else with -o")
                           .format(file=label(path), folder=label(folder)))
+    import tempfile  # here, not at the top: verify and the readers start without it
+
     try:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
@@ -165,6 +164,9 @@ def atomic_folder(folder: Path, names: Collection[str], ours: Callable[[Path], b
     whole folder, as an SDTM export whose define.xml describes exactly its files); a folder
     holding any other file (or a folder) is refused before anything is written, never
     emptied. Ctrl-C or SIGTERM waits while the folders are swapped."""
+    import shutil  # the modules of writing, imported where one writes: verify starts without them
+    import tempfile
+
     target = Path(os.path.realpath(folder))  # a link to a folder: the folder it names is replaced
     if target.parent == target:
         raise OutputError(_("{folder}: cannot be replaced whole — name a folder inside it with -o")
@@ -215,6 +217,8 @@ def _aside(target: Path) -> Path:
 
 def _settle(target: Path) -> None:
     """Finish or reverse a swap an earlier run did not complete; remove its leftovers."""
+    import shutil
+
     aside = _aside(target)
     if os.path.lexists(aside):
         if os.path.lexists(target):
@@ -291,6 +295,8 @@ def _check_target(target: Path, folder: Path, ours: Callable[[Path], bool],
 
 def _carry_over(target: Path, building: Path, names: list[str]) -> None:
     """The tool's earlier files this run does not write, into the new folder as they are."""
+    import shutil
+
     for name in names:
         try:
             os.link(target / name, building / name, follow_symlinks=False)
@@ -373,6 +379,8 @@ def _exchange(first: Path, second: Path) -> bool:
 
 def _swap(target: Path, building: Path, folder: Path) -> None:
     """``building`` becomes ``target``; the earlier ``target``, if any, is removed."""
+    import shutil
+
     aside = _aside(target)
     with SignalsHeld() as held:
         try:
@@ -410,6 +418,8 @@ class SignalsHeld:
         self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> SignalsHeld:
+        import signal
+
         for number in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError, OSError):  # not the main thread: nothing to hold
                 self.previous[number] = signal.signal(number, self._hold)
@@ -419,6 +429,8 @@ class SignalsHeld:
         self.received = number
 
     def __exit__(self, *exc: object) -> None:
+        import signal
+
         for number, handler in self.previous.items():
             signal.signal(number, handler)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import getpass
 import hashlib
 import io
 import os
@@ -58,6 +57,8 @@ ENDS = ("done", "completed", "rolled back")
 def who(by: str | None = None) -> str:
     """The login name (getpass works without a terminal). ``by`` is ignored here: it is
     recorded as on_behalf_of, never instead of the login."""
+    import getpass  # here: reading the trail (verify) needs no login name
+
     try:
         return getpass.getuser()
     except Exception:  # no login name at all (a bare container): say so in the trail

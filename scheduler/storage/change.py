@@ -26,16 +26,19 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scheduler.errors import ChangeRefused, SchedulerError
 from scheduler.i18n import _
 from scheduler.paths import label
-from scheduler.protocol import Protocol
-from scheduler.protocol.versions import VERSIONS_FOLDER
+from scheduler.protocol.loading import VERSIONS_FOLDER
 from scheduler.sources.folder import VERSIONS_FILE, Inputs
 from scheduler.storage.atomic import SignalsHeld, fsync_folder
 from scheduler.storage.audit import AUDIT_FOLDER, Appender, Line, Trail, read_trail, sha256_bytes, sha256_text
 from scheduler.storage.csv_file import CsvFile
+
+if TYPE_CHECKING:
+    from scheduler.protocol import Protocol
 
 ADD, SET, REMOVE = "add", "set", "remove"
 
@@ -152,13 +155,19 @@ class RecordFiles:
     @classmethod
     def of(cls, inputs: Inputs, protocol: Protocol) -> RecordFiles:
         """The files the audit trail covers in this study folder, and the protocol in use."""
-        from scheduler.protocol import built_in_text
-
         clinic = protocol.clinic
+        return cls.named(inputs, clinic.closures if clinic is not None else None)
+
+    @classmethod
+    def named(cls, inputs: Inputs, closures: Path | None) -> RecordFiles:
+        """``of``, given the clinic's closures file instead of the protocol (verify reads no
+        more of the protocol: protocol.loading.closures_named)."""
+        from scheduler.protocol.loading import built_in_text
+
         return cls(inputs.folder, inputs.participants or inputs.folder / "participants.csv",
                    inputs.visits or inputs.folder / "visits.csv", inputs.protocol,
                    "" if inputs.protocol is not None else built_in_text(),
-                   clinic.closures if clinic is not None else None, inputs.folder / VERSIONS_FILE)
+                   closures, inputs.folder / VERSIONS_FILE)
 
     @property
     def record(self) -> tuple[Path, ...]:
