@@ -126,6 +126,32 @@ def test_the_light_commands_leave_the_heavy_libraries_alone(tmp_path: Path, lang
     writing = ("scheduler.protocol.model", "scheduler.protocol.checks", "tomllib", "shutil", "tempfile",
                "getpass")
     assert imported_by(writing, "verify", cwd=study, env=env) == set()
+    # protocol in English: its zone found in the system's zone folder (no zoneinfo), its
+    # table measured without the Unicode database ("±" is one column in English).
+    if language == "en":
+        assert imported_by(("zoneinfo", "unicodedata"), "protocol", cwd=study, env=env) == (
+            {"zoneinfo"} if not Path("/usr/share/zoneinfo/Asia/Shanghai").is_file() else set())
+
+
+def test_a_zone_in_the_system_folder_is_one_zoneinfo_knows():
+    """system_zone says yes only of names zoneinfo loads (it never says no for zoneinfo: a
+    no asks it); PYTHONTZPATH set, it leaves the answer to zoneinfo."""
+    import os
+    import zoneinfo
+
+    from scheduler.protocol.loading import SYSTEM_ZONES, system_zone
+
+    for name in ("Asia/Shanghai", "Europe/Paris", "America/Argentina/Buenos_Aires", "UTC", "Asia/Nowhere"):
+        if system_zone(name):
+            zoneinfo.ZoneInfo(name)  # raises if not a zone
+    assert not system_zone("Asia/Nowhere")
+    if Path(SYSTEM_ZONES[0], "Asia", "Shanghai").is_file():
+        assert system_zone("Asia/Shanghai")
+        os.environ["PYTHONTZPATH"] = "/nowhere"
+        try:
+            assert not system_zone("Asia/Shanghai")
+        finally:
+            del os.environ["PYTHONTZPATH"]
 
 
 def test_the_catalog_read_where_it_lies_says_what_gnutranslations_says():

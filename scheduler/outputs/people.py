@@ -13,7 +13,6 @@ The pages' fonts (``CJK_FONTS``, ``font_file``) are chosen here for the same rea
 
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_right
 from functools import cache, lru_cache
 from pathlib import Path
@@ -143,8 +142,11 @@ def _char_width(char: str, ambiguous_wide: bool) -> int:
         width = wcwidth(char)
         if width < 0:
             width = 1
-    if width == 1 and ambiguous_wide and unicodedata.east_asian_width(char) == "A":
-        width = 2
+    if width == 1 and ambiguous_wide:
+        import unicodedata  # here: an English table (± in "Day 7 ± 1") needs no Unicode database
+
+        if unicodedata.east_asian_width(char) == "A":
+            width = 2
     return width
 
 

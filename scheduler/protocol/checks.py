@@ -777,6 +777,10 @@ def _is_timezone(name: str) -> bool:
     # A name of the usual shape (Asia/Shanghai) is looked up directly; listing every zone
     # (zoneinfo.available_timezones) costs 15 ms of every command's start.
     if _IANA_SHAPE.fullmatch(name):
+        from scheduler.protocol.loading import system_zone
+
+        if system_zone(name):
+            return True
         import zoneinfo
 
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from scheduler.i18n import N_, _, current, pgettext
 from scheduler.months import add_months_to
@@ -34,8 +34,10 @@ _TIMING: dict[tuple[Unit, bool], str] = {
 }
 
 
-@dataclass(frozen=True)
-class VisitWords:
+# The small records are NamedTuples (as immutable, compared and hashed by value as frozen
+# dataclasses, and a third of the cost to define: every command that reads a protocol
+# defines them at start-up); the classes with fields left out of comparisons stay dataclasses.
+class VisitWords(NamedTuple):
     """A visit's words in one language (``[visits.translations.LANG]``)."""
 
     name: str = ""
@@ -109,16 +111,14 @@ class Arm:
         return self.name_in("en")
 
 
-@dataclass(frozen=True)
-class Criterion:
+class Criterion(NamedTuple):
     """One eligibility criterion ([[criteria]], SDTM TI)."""
 
     category: str  # INCLUSION or EXCLUSION
     text: str
 
 
-@dataclass(frozen=True)
-class Design:
+class Design(NamedTuple):
     """What SDTM's TS and DM say of the study ([study] keys; None when the protocol is silent)."""
 
     country: str | None = None
@@ -140,8 +140,7 @@ class Design:
     criteria: tuple[Criterion, ...] = ()
 
 
-@dataclass(frozen=True)
-class Clinic:
+class Clinic(NamedTuple):
     """The clinic's working days, used for suggested dates."""
 
     country: str | None = None
