@@ -88,8 +88,7 @@ def define_xml(package: Package, file_format: str) -> bytes:
         # dataset-json are option values: not translated).
         raise OutputError(_("define.xml cannot name files of format {format}: use csv, xpt or "
                             "dataset-json").format(format=file_format))
-    values = {(name, variable.name): _values(package, name, variable)
-              for name in ORDER for variable in DATASETS[name].variables}
+    values = _Values(package)
     methods = _notes("MT", derived=True)
     comments = _notes("COM", derived=False)
     codelists = _codelists(package, values)
@@ -106,9 +105,7 @@ def define_xml(package: Package, file_format: str) -> bytes:
     version.WhereClauseDef = [_where_clause(qnam) for qnam in SUPPLEMENTAL]
     version.ItemGroupDef = [_item_group(DATASETS[name], package.datasets[name], file_format, values, methods)
                             for name in ORDER]
-    version.ItemDef = [_item_def(DATASETS[name], variable, values[name, variable.name], file_format, codelists,
-                                 comments, measured(package, name, variable)
-                                 if variable.type in ("text", "date") else None)
+    version.ItemDef = [_item_def(DATASETS[name], variable, values, file_format, codelists, comments)
                        for name in ORDER for variable in DATASETS[name].variables]
     version.ItemDef += [_value_item_def(qnam, values, file_format) for qnam in SUPPLEMENTAL]
     version.CodeList = [_codelist(key, terms) for key, terms in codelists.items()]
@@ -147,6 +144,32 @@ def _serialise(root: define.ODM) -> bytes:
     ET.indent(element, space="  ")
     body: bytes = ET.tostring(element, encoding="UTF-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+
+
+class _Values(dict[tuple[str, str], list[str | None]]):
+    """``_values`` by (dataset, variable), each made when first asked for: a text variable
+    without a codelist is described by its measure alone (``dataset_json.measured``: its
+    length, whether it has data), and its list of 100,000 USUBJIDs is never made."""
+
+    def __init__(self, package: Package) -> None:
+        super().__init__()
+        self.package = package
+
+    def __missing__(self, key: tuple[str, str]) -> list[str | None]:
+        name, column = key
+        found = self[key] = _values(self.package, name, DATASETS[name].variable(column))
+        return found
+
+    def measure(self, name: str, variable: Variable) -> tuple[int, bool] | None:
+        """A text or date variable's longest value and whether all are ASCII; None for numbers."""
+        return measured(self.package, name, variable) if variable.type in ("text", "date") else None
+
+    def no_data(self, name: str, variable: Variable) -> bool:
+        """No row has a value: for text, its longest value is empty."""
+        measure = self.measure(name, variable)
+        if measure is not None:
+            return measure[0] == 0
+        return all(text is None for text in self[name, variable.name])
 
 
 def _values(package: Package, name: str, variable: Variable) -> list[str | None]:
@@ -267,7 +290,7 @@ def _value_item_def(qnam: str, values: dict[tuple[str, str], list[str | None]], 
 
 
 def _item_group(dataset: Dataset, frame: DataFrame, file_format: str,
-                values: dict[tuple[str, str], list[str | None]], methods: dict[str, _Note]) -> define.ItemGroupDef:
+                values: _Values, methods: dict[str, _Note]) -> define.ItemGroupDef:
     """A dataset: what it is, its variables in order with keys, roles and methods, its file."""
     file_name = f"{dataset.file_stem}.{EXTENSIONS[file_format]}"
     supplemental = dataset.name.startswith("SUPP")
@@ -290,7 +313,7 @@ def _item_group(dataset: Dataset, frame: DataFrame, file_format: str,
         if variable.origin == "Derived" and variable.method:
             ref.MethodOID = methods[variable.method].oid
         ref.Role = variable.role
-        if all(text is None for text in values[dataset.name, variable.name]):
+        if values.no_data(dataset.name, variable):
             ref.HasNoData = "Yes"
         refs.append(ref)
     group.ItemRef = refs
@@ -301,18 +324,21 @@ def _item_group(dataset: Dataset, frame: DataFrame, file_format: str,
     return group
 
 
-def _item_def(dataset: Dataset, variable: Variable, texts: list[str | None], file_format: str,
-              codelists: dict[str, list[str]], comments: dict[str, _Note],
-              measure: tuple[int, bool] | None = None) -> define.ItemDef:
+def _item_def(dataset: Dataset, variable: Variable, values: _Values, file_format: str,
+              codelists: dict[str, list[str]], comments: dict[str, _Note]) -> define.ItemDef:
     """A variable: its type and length from the data, its label, terms, origin and method."""
+    key = (dataset.name, variable.name)
     data_type: str = variable.type
-    if variable.type == "date" and any(text is not None and not COMPLETE_DATE.fullmatch(text) for text in texts):
+    if variable.type == "date" and any(text is not None and not COMPLETE_DATE.fullmatch(text)
+                                       for text in values[key]):
         data_type = "partialDate"  # "2010-08"
     item = define.ItemDef(OID=item_oid(dataset.name, variable.name), Name=variable.name, DataType=data_type)
+    measure = values.measure(dataset.name, variable)
     if variable.type in ("text", "integer", "float"):
-        item.Length = _length(texts, file_format, measure)
+        usable = measure is not None and (file_format != "xpt" or measure[1])
+        item.Length = _length([] if usable else values[key], file_format, measure)
     if variable.type == "float":
-        item.SignificantDigits = max([len(text.partition(".")[2]) for text in texts if text] + [0])
+        item.SignificantDigits = max([len(text.partition(".")[2]) for text in values[key] if text] + [0])
     item.SASFieldName = variable.name
     if variable.origin != "Derived" and variable.method:
         item.CommentOID = comments[variable.method].oid
