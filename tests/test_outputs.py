@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.core.dates import iso
-from scheduler.outputs.files import write_csv
+from scheduler.outputs.files import _encoded, write_csv
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=12)
 
@@ -70,3 +70,15 @@ def test_json_is_what_json_dump_writes_of_the_records():
         assert written.getvalue() == reference(table)
     assert json.loads(reference(frame))[1] == {"participant_id": "007", "target_date": None,
                                               "days_outside": None, "reason": None, "flag": "false"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(st.characters(min_codepoint=1, max_codepoint=127), max_size=30),
+                          st.text(st.characters(blacklist_characters="\x00"), max_size=8)), max_size=40))
+def test_words_are_encoded_as_numpy_encodes_them(words):
+    """_encoded (ASCII words read as fixed-width Unicode, their code points taken as bytes)
+    is the UTF-8 bytes numpy makes of each word, in the same width of slot."""
+    expected = np.array([word.encode("utf-8") for word in words], dtype=bytes) if words else np.array([], "S1")
+    found = _encoded(words)
+    assert found.dtype == expected.dtype
+    assert found.tolist() == expected.tolist()

@@ -215,10 +215,18 @@ def _framed(table: np.ndarray, prefix: bytes, suffix: bytes) -> np.ndarray:
 
 
 def _encoded(words: list[str]) -> np.ndarray:
-    """The words as UTF-8 bytes (numpy "S"): ASCII ones converted by numpy in one step."""
-    if "".join(words).isascii():
-        return np.array(words, dtype=bytes) if words else np.array([], dtype="S1")
-    return np.array([word.encode("utf-8") for word in words], dtype=bytes)
+    """The words as UTF-8 bytes (numpy "S"). ASCII ones: read by numpy as fixed-width
+    Unicode, whose code points are then the bytes (np.array of 100,000 str to bytes takes
+    twice as long); a word holding NUL (which "S" would drop at its end) never reaches here
+    (``_write_rows``)."""
+    if not words:
+        return np.array([], dtype="S1")
+    if not "".join(words).isascii():
+        return np.array([word.encode("utf-8") for word in words], dtype=bytes)
+    width = max(max(map(len, words)), 1)
+    table: np.ndarray = np.fromiter(words, dtype=f"U{width}", count=len(words)).view(np.uint32).astype(
+        np.uint8).view(f"S{width}")
+    return table
 
 
 def _bytes_writer(stream: Any) -> Callable[[bytes], object]:
