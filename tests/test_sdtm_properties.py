@@ -198,3 +198,13 @@ def test_deviations_are_told_apart_as_their_terms_are(rows, scale):
     assert sdtm._shapes(visit, status, days, closes).tolist() == expected.tolist()
     nothing = np.zeros(0, dtype=np.intp)
     assert sdtm._shapes(nothing, status[:0], days[:0], closes[:0]).tolist() == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=4), max_size=20))
+def test_distinct_values_are_a_categorical_of_themselves(values):
+    """SUBJID's column: its values in order, as a categorical when no two are the same (each
+    row its own code), else as they are."""
+    column = sdtm._distinct(np.array(values, dtype=object))
+    assert list(column) == values
+    assert isinstance(column, pd.Categorical) == (len(set(values)) == len(values))

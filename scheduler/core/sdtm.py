@@ -81,6 +81,16 @@ def _taken(values: np.ndarray, codes: np.ndarray) -> pd.Categorical | np.ndarray
     return taken
 
 
+def _distinct(values: np.ndarray) -> pd.Categorical | np.ndarray:
+    """Values all different (DM's SUBJID: the roster refuses an ID twice) as a categorical of
+    them in their order, each row its own code: the writers take the codes as they are, no
+    100,000 IDs hashed a second time; the values as they are if two are the same."""
+    index = pd.Index(values, dtype=object)
+    if not index.is_unique:
+        return values
+    return pd.Categorical.from_codes(np.arange(len(values)), categories=index)
+
+
 def _coded_iso(dates: np.ndarray) -> pd.Categorical:
     """``iso(dates)`` as a categorical: each distinct day written once ("" for none)."""
     codes, days = pd.factorize(np.asarray(dates, dtype="M8[D]").astype(np.int64))
@@ -615,7 +625,7 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     assigned = ~screened_out & ~unassigned
     frame = _frame("DM", {
         "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.ids(),
-        "SUBJID": participants["participant_id"].to_numpy(dtype=object),
+        "SUBJID": _distinct(participants["participant_id"].to_numpy(dtype=object)),
         "RFSTDTC": iso(people.reference), "RFENDTC": iso(last_treatment), "RFXSTDTC": iso(first_treatment),
         "RFXENDTC": iso(last_treatment), "RFICDTC": iso(consent), "RFPENDTC": iso(end),
         "DTHDTC": iso(np.where(dead, people.withdrawn, NAT)), "DTHFL": np.where(dead, "Y", "").astype(object),
