@@ -344,45 +344,61 @@ def test_a_first_line_ending_in_a_comma_is_a_long_line_too(tmp_path: Path):
     assert found[("007", "D0")] == "missed" and found[("008", "D0")] == "in_window"
 
 
-def test_a_header_ending_in_a_comma_names_no_column_a_value_can_spill_into(tmp_path: Path):
-    """A header saved with a comma at its end ("…,reason,") has a blank fifth cell: the lines
+UNNAMED_FIX = "name that column in line 1, or put double quotes around a value holding a comma"
+
+
+def test_a_value_under_an_empty_header_cell_is_said_and_the_record_used(tmp_path: Path):
+    """A header saved with a comma at its end ("…,reason,") has an empty fifth cell: lines
     that end with an empty cell are as they should be, but "late,rain" (an unquoted comma)
-    puts "rain" under no name — the reason would be "late" without a word. Such a line has
-    more cells than the header names: listed and left out, as without the blank cell; a
-    line longer still is counted against the four names too."""
+    or a note in a column without a name puts a value under no name — the reason would be
+    "late" without a word. The line is listed, its record used as it is (the date is right:
+    a missed visit would be wrong); a line longer than the whole header is counted against
+    the four names, whether or not other lines follow."""
     write(tmp_path, "participants.csv", ROSTER)
     write(tmp_path, "visits.csv", VISITS_HEADER.replace("reason\n", "reason,\n")
-          + "007,D0,2010-09-11,,\n"             # line 2: used (late: D0 ± 0 on 2010-09-10)
-          + "008,D0,2010-09-10,late,rain\n"     # line 3: a value under the blank cell
-          + "008,D7,2010-09-17,seen\n"          # line 4: 4 cells, used (in window: 2010-09-17 ± 1)
+          + "007,D0,2010-09-11,,\n"             # line 2: late (D0 ± 0 on 2010-09-10)
+          + "008,D0,2010-09-10,late,rain\n"     # line 3: a value under the empty cell
+          + "008,D7,2010-09-17,seen\n"          # line 4: 4 cells, in window (2010-09-17 ± 1)
           + "007,D7,2010-09-17,a,b,c\n")        # line 5: 6 cells
     result = check(tmp_path)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:3] == [
         "visits.csv: 2 data problems (each record named is left out, unless it says it is used):",
-        "  visits.csv:3: the line has 5 cells where the header has 4 — a value holding a comma needs double quotes",
+        f"  visits.csv:3: cell 5 is under an empty cell of the header (value 'rain') — {UNNAMED_FIX}; "
+        "the record is used as it is",
         "  visits.csv:5: the line has 6 cells where the header has 4 — a value holding a comma needs double quotes",
     ]
     found = statuses(tmp_path)
-    assert found[("007", "D0")] == "late" and found[("008", "D0")] == "missed"
+    assert found[("007", "D0")] == "late" and found[("008", "D0")] == "in_window"
     assert found[("008", "D7")] == "in_window" and found[("007", "D7")] == "missed"
     rows = {(row["participant_id"], row["visit_code"]): row for row in rows_of(tmp_path / "c.csv")}
-    assert rows[("008", "D7")]["reason"] == "seen"
-    # Every line ending in an empty cell under the blank one: nothing to say.
+    assert rows[("008", "D0")]["reason"] == "late" and rows[("008", "D7")]["reason"] == "seen"
+    status = run_cli("status", "008", "--as-of", "2010-09-20", cwd=tmp_path)
+    assert status.exit_code == 1 and "visits.csv:3: cell 5 is under an empty cell" in status.stderr
+    assert "cell 5" not in run_cli("status", "007", "--as-of", "2010-09-20", cwd=tmp_path).stderr
+    # Every line ending in an empty cell under it: nothing to say.
     write(tmp_path, "visits.csv", VISITS_HEADER.replace("reason\n", "reason,\n") + "007,D0,2010-09-10,,\n")
     result = check(tmp_path)
-    assert result.exit_code == 0 and "cells" not in result.stderr
+    assert result.exit_code == 0 and "cell" not in result.stderr
+    # A long line alone (no record left beside it) is counted against the names too.
+    write(tmp_path, "visits.csv", VISITS_HEADER.replace("reason\n", "reason,\n") + "007,D0,2010-09-10,a,b,c\n")
+    assert "visits.csv:2: the line has 6 cells where the header has 4" in check(tmp_path).stderr
 
 
-def test_a_roster_header_ending_in_a_comma_refuses_a_value_under_it(tmp_path: Path):
-    """In the participants file (where every problem stops the command) the same line refuses
-    the file, named by its line: a name "Wang, Li" would shift the dates."""
-    write(tmp_path, "participants.csv", "participant_id,enrollment_date,\n007,2010-09-10,\n008,2010-09-10,x\n")
+def test_a_roster_value_under_an_empty_header_cell_refuses_the_file(tmp_path: Path):
+    """In the participants file (where every problem stops the command) the same value
+    refuses the file, named by its line and the separator the file uses; a line longer than
+    the whole header is counted against the names."""
+    write(tmp_path, "participants.csv", "participant_id;enrollment_date;\n007;2010-09-10;\n008;2010-09-10;x\n")
     write(tmp_path, "visits.csv", VISITS_HEADER)
     result = check(tmp_path)
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("Error: participants.csv:3: the line has 3 cells where the header has 2 — "
-                                     "a value holding a comma needs double quotes")
+    assert result.stderr.strip() == ("Error: participants.csv:3: cell 3 is under an empty cell of the header "
+                                     "(value 'x') — name that column in line 1, or put double quotes around a "
+                                     "value holding a semicolon")
+    write(tmp_path, "participants.csv", "participant_id,enrollment_date,\n007,2010-09-10,,x\n")
+    assert check(tmp_path).stderr.strip().startswith(
+        "Error: participants.csv:2: the line has 4 cells where the header has 2")
 
 
 def test_status_of_one_participant_lists_only_their_long_lines(tmp_path: Path):

@@ -166,6 +166,12 @@ def check_records(records: pd.DataFrame, table: Table, participants: pd.DataFram
         if len(positions):
             problems.append(describe.rule(rule, positions, enrollment[positions], withdrawal[positions]))
 
+    # A value under no name in the header (the visits reader's note): said of a record that
+    # breaks no rule, which is used as it is.
+    if "note" in records.columns:
+        noted = np.flatnonzero(records["note"].notna().to_numpy() & (broken < 0))
+        if len(noted):
+            problems.append(Problems.of(records["note"].to_numpy(dtype=object)[noted].tolist()))
     # Records dated after an explicit past as-of date had not happened yet: not problems.
     usable = (broken < 0) & ~(has_date & (actual > as_of))
     # Unscheduled visits are kept apart: the duplicate and order rules are for planned ones.

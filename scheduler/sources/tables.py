@@ -55,6 +55,45 @@ class LongLine:
                              participant=participant)
 
 
+@dataclass(frozen=True)
+class UnnamedCell:
+    """A CSV value under a blank cell at the header's end (line 1 ends "…,reason,"): a notes
+    column without a name, or what an unquoted comma pushed out of the last column ("late,
+    rain" would leave the reason "late"). In the visits file a data problem of that record,
+    which is used as it is. ``position`` counts the line's cells from 1."""
+
+    line: int
+    position: int
+    value: str
+    separator: str
+
+    def problem(self, table: Table, participant: str) -> Problem:
+        return table.problem(unnamed_cell(self.position), self.line, value=self.value,
+                             fix=_("name that column in line 1, or put double quotes around a value holding "
+                                   "{separator}; the record is used as it is").format(
+                                       separator=separator_word(self.separator)),
+                             participant=participant)
+
+
+def unnamed_cell(position: int) -> str:
+    # TRANSLATORS: {position} is the place of a cell in its line (5: the fifth).
+    return _("cell {position} is under an empty cell of the header").format(position=position)
+
+
+def separator_word(separator: str) -> str:
+    """The separator as people name it, for a hint: a comma, a semicolon, a tab."""
+    words = {",": _("a comma"), ";": _("a semicolon"), "\t": _("a tab")}
+    return words.get(separator, f"'{separator}'")
+
+
+def named_width(header: list[str]) -> int:
+    """The header's cells less the blank ones at its end: the columns it names."""
+    width = len(header)
+    while width and not header[width - 1].strip():
+        width -= 1
+    return width
+
+
 def too_many_cells(cells: int, width: int) -> str:
     return _("the line has {cells} cells where the header has {width} — "
              "a value holding a comma needs double quotes").format(cells=cells, width=width)
@@ -70,7 +109,8 @@ def _too_many_cells_at(label: str, line: int, cells: int, width: int) -> InputFi
 
 def read_table(path: Path, label: str, required: tuple[str, ...], optional: tuple[str, ...],
                encoding: str | None = None, sheet: str | None = None,
-               notes: list[str] | None = None, long_lines: list[LongLine] | None = None) -> Table:
+               notes: list[str] | None = None, long_lines: list[LongLine] | None = None,
+               unnamed: list[UnnamedCell] | None = None) -> Table:
     """Read a CSV or .xlsx file into text columns; refuse it (exit 2) if it cannot be used.
 
     ``notes``, when given, gets one line for what the caller should say (the encoding of
@@ -89,7 +129,7 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
         raise InputFileError(_("{file}: old Excel 97–2003 workbooks (.xls) cannot be read — "
                                "in Excel, Save As 'Excel Workbook (.xlsx)' or 'CSV UTF-8'").format(file=label))
     else:
-        frame, sheet_name = _read_csv(path, label, encoding, required + optional, notes, long_lines), None
+        frame, sheet_name = _read_csv(path, label, encoding, required + optional, notes, long_lines, unnamed), None
     missing = [name for name in required if name not in frame.columns]
     if missing:
         present = frame.attrs.get("header") or [c for c in frame.columns if c != "line"]
@@ -120,7 +160,8 @@ def read_table(path: Path, label: str, required: tuple[str, ...], optional: tupl
 
 
 def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, ...],
-              notes: list[str] | None = None, long_lines: list[LongLine] | None = None) -> pd.DataFrame:
+              notes: list[str] | None = None, long_lines: list[LongLine] | None = None,
+              unnamed: list[UnnamedCell] | None = None) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -154,7 +195,7 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         # too long are those lines: only they are read again, by the csv module, for the
         # message; every other line is a record, in order.
         frame["line"] = _long_lines_of(text, separator, names, wanted, skipped, physical, long_lines)
-        frame = _spilled(frame, header, names, wanted, label, long_lines)
+        frame = _spilled(frame, header, names, separator, label, long_lines, unnamed)
         return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, True, skipped))
     elif long_lines is not None and (first_row_long or physical != len(frame) + 1):
         # Lines that are not one record each: quoted line breaks, or records too long. The
@@ -166,50 +207,47 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         if len(starts) != len(frame):  # the csv module and pandas disagree: say what it sees
             raise _too_many_cells(text, separator, label)
         frame["line"] = np.asarray(starts, dtype=np.int64)
-        frame = _spilled(frame, header, names, wanted, label, long_lines)
+        frame = _spilled(frame, header, names, separator, label, long_lines, unnamed)
         return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, False))
     frame["line"] = _line_numbers(text, separator, len(frame), physical)
-    frame = _spilled(frame, header, names, wanted, label, long_lines)
+    frame = _spilled(frame, header, names, separator, label, long_lines, unnamed)
     return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, physical == len(frame) + 1))
 
 
-def _spilled(frame: pd.DataFrame, header: list[str], names: list[str], wanted: tuple[str, ...], label: str,
-             long_lines: list[LongLine] | None) -> pd.DataFrame:
+def _spilled(frame: pd.DataFrame, header: list[str], names: list[str], separator: str, label: str,
+             long_lines: list[LongLine] | None, unnamed: list[UnnamedCell] | None) -> pd.DataFrame:
     """A header that ends with blank cells ("…,reason," as a spreadsheet may save it) names
-    fewer columns than it has: a line with a value under them has more cells than the header
-    names (an unquoted comma: "late,rain" would leave the reason "late" without a word), and
-    is a line with too many cells — left out with its message in the visits file
-    (``long_lines``), refusing a file that has none to take them."""
-    trailing = 0
-    while trailing < len(header) and not header[len(header) - 1 - trailing].strip():
-        trailing += 1
-    named = len(names) - trailing
-    if not trailing or named <= 0 or not len(frame):
+    fewer columns than it has. A line with a value under them is said (``unnamed``: the
+    visits file, where the record is used as it is, with its message), refusing a file that
+    has no list to take them (the participants file); the lines longer than the whole
+    header are counted against the columns it names."""
+    named = named_width(header)
+    if named == len(names) or named <= 0:
         return frame
-    if long_lines:  # the lines longer than the whole header: as long as the names say
+    if long_lines:
         long_lines[:] = [LongLine(long.line, long.cells, named, long.values) if long.width == len(names) else long
                          for long in long_lines]
-    last = np.zeros(len(frame), dtype=np.int64)  # 1 + the last trailing column with a value, 0: none
-    for offset, name in enumerate(names[named:], start=1):
-        cells = frame[name].to_numpy(dtype=object)
-        filled = cells != ""
-        if filled.any():
-            at = np.flatnonzero(filled)
-            at = at[np.array([bool(str(cell).strip()) for cell in cells[at]], dtype=bool)]
-            last[at] = offset
-    spilled = np.flatnonzero(last > 0)
-    if not len(spilled):
+    if not len(frame):
         return frame
+    first = np.zeros(len(frame), dtype=np.int64)  # the first cell with a value under a blank one (1 is the first)
+    for position in range(len(names), named, -1):
+        cells = frame[names[position - 1]].to_numpy(dtype=object)
+        at = np.flatnonzero(cells != "")
+        at = at[np.array([bool(str(cell).strip()) for cell in cells[at]], dtype=bool)]
+        first[at] = position
+    found = np.flatnonzero(first > 0)
     lines = frame["line"].to_numpy()
-    if long_lines is None:
-        raise _too_many_cells_at(label, int(lines[spilled[0]]), named + int(last[spilled[0]]), named)
-    columns = [name for name in names[:named] if name in wanted]
-    for row in spilled.tolist():
-        long_lines.append(LongLine(int(lines[row]), named + int(last[row]), named,
-                                   {name: str(frame[name].iat[row]).strip() for name in columns}))
-    kept = np.ones(len(frame), dtype=bool)
-    kept[spilled] = False
-    return frame[kept].reset_index(drop=True)
+    values = [(int(lines[row]), int(first[row]), str(frame[names[first[row] - 1]].iat[row]).strip())
+             for row in found.tolist()]
+    if values and unnamed is None:
+        line, position, value = values[0]
+        raise InputFileError(_("{file}:{line}: {problem} (value '{value}') — name that column in line 1, or put "
+                               "double quotes around a value holding {separator}").format(
+                                   file=label, line=line, problem=unnamed_cell(position), value=value,
+                                   separator=separator_word(separator)))
+    if unnamed is not None:
+        unnamed += [UnnamedCell(line, position, value, separator) for line, position, value in values]
+    return frame
 
 
 def _parse_csv(text: str, separator: str, names: list[str], label: str,
@@ -342,7 +380,7 @@ def _too_many_cells(text: str, separator: str, label: str) -> InputFileError:
     start = 2
     for row in reader:
         if len(row) > len(header):
-            return _too_many_cells_at(label, start, len(row), len(header))
+            return _too_many_cells_at(label, start, len(row), named_width(header) or len(header))
         start = reader.line_num + 1
     return InputFileError(_("{file}: the lines do not all have as many cells as the header").format(file=label))
 

@@ -9,7 +9,15 @@ import pandas as pd
 
 from scheduler.core import dates as datelib
 from scheduler.core.table import Table
-from scheduler.sources.tables import LongLine, control_in_id, participant_ids, read_date_column, read_table, text_column
+from scheduler.sources.tables import (
+    LongLine,
+    UnnamedCell,
+    control_in_id,
+    participant_ids,
+    read_date_column,
+    read_table,
+    text_column,
+)
 from scheduler.sources.text import normal_id
 
 VISIT_COLUMNS = ("participant_id", "visit_code", "actual_date")
@@ -29,7 +37,8 @@ def read_visits(path: Path, label: str, encoding: str | None = None, sheet: str 
     read_table.
     """
     long_lines: list[LongLine] = []
-    table = read_table(path, label, VISIT_COLUMNS, VISIT_OPTIONAL, encoding, sheet, notes, long_lines)
+    unnamed: list[UnnamedCell] = []
+    table = read_table(path, label, VISIT_COLUMNS, VISIT_OPTIONAL, encoding, sheet, notes, long_lines, unnamed)
     frame = table.frame
     ids, control = participant_ids(frame["participant_id"])
     actual, codes = datelib.parse_dates(frame["actual_date"], date_format)
@@ -51,6 +60,11 @@ def read_visits(path: Path, label: str, encoding: str | None = None, sheet: str 
             problems[position] = control_in_id(table, int(lines[position]),
                                                frame["participant_id"].iloc[position])
         records["problem"] = problems
+    if unnamed:  # used as they are, with their message (core.records)
+        at = pd.Index(lines).get_indexer([cell.line for cell in unnamed])
+        said = np.full(len(records), None, dtype=object)
+        said[at] = [cell.problem(table, str(ids.iloc[row])) for cell, row in zip(unnamed, at.tolist())]
+        records["note"] = said
     if long_lines:
         records = pd.concat([records, _long_line_records(long_lines, table)], ignore_index=True)
     return records, table
