@@ -266,6 +266,18 @@ def test_two_digit_years_in_the_visits_file_are_named_too(tmp_path: Path):
     assert "column actual_date: a date that does not exist (value '31/09/2010')" in result.stderr
 
 
+def test_an_encoding_that_gives_half_a_character_is_refused_with_a_message(tmp_path: Path):
+    """utf-7 (or unicode_escape) can read bytes as half a UTF-16 pair, which no output can
+    be written with: the file is refused naming where (it was an internal error, exit 3)."""
+    write(tmp_path, "participants.csv", ROSTER)
+    write(tmp_path, "visits.csv", VISITS_HEADER + "007,D0,2010-09-10,a+2D0-b\n")
+    result = check(tmp_path, "--encoding", "utf-7")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("Error: visits.csv: read as utf-7, the file holds a character that is not "
+                                     "text (character 63) — leave out --encoding to let the file's encoding be "
+                                     "found")
+
+
 # 6. An unquoted comma in the visits file -------------------------------------------------
 
 def test_a_visits_line_with_too_many_cells_is_a_data_problem(tmp_path: Path):

@@ -30,6 +30,9 @@ _EAST_ASIAN = ["big5", "big5hkscs", "cp932", "cp949", "cp950", "euc_jis_2004", "
 _USUAL = ("cp125", "latin_1", "iso8859_", "mac_roman", "koi8_r", "utf_16")
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
     """The text of a CSV file, and the codec that writes it back the same way.
 
@@ -39,7 +42,7 @@ def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
     naming it: "Müller" in Latin-1 must not become "M黮ler")."""
     if encoding:
         try:
-            return raw.decode(encoding), encoding
+            text = raw.decode(encoding)
         except LookupError:
             raise InputFileError(_("{file}: unknown encoding '{encoding}' — "
                                    "use utf-8, utf-8-sig or gb18030").format(file=label, encoding=encoding)) from None
@@ -49,6 +52,15 @@ def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
             raise InputFileError(_("{file}: the file is not {encoding} text (byte {byte}) "
                                    "— leave out --encoding to let the file's encoding be found")
                                  .format(file=label, encoding=encoding, byte=error.start)) from None
+        # A codec such as utf-7 or unicode_escape can give half a UTF-16 pair, which no text
+        # file holds and no output could be written with.
+        lone = None if text.isascii() else LONE_SURROGATE.search(text)
+        if lone is not None:
+            # TRANSLATORS: {position} counts the characters of the file read (0 is the first).
+            raise InputFileError(_("{file}: read as {encoding}, the file holds a character that is not text "
+                                   "(character {position}) — leave out --encoding to let the file's encoding "
+                                   "be found").format(file=label, encoding=encoding, position=lone.start()))
+        return text, encoding
     if raw.startswith(b"\xef\xbb\xbf"):
         return _marked(raw, "utf-8-sig", "UTF-8", label), "utf-8-sig"  # Excel's "CSV UTF-8"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
