@@ -274,7 +274,7 @@ def test_an_encoding_that_gives_half_a_character_is_refused_with_a_message(tmp_p
     result = check(tmp_path, "--encoding", "utf-7")
     assert result.exit_code == 2
     assert result.stderr.strip() == ("Error: visits.csv: read as utf-7, the file holds a character that is not "
-                                     "text (character 63) — leave out --encoding to let the file's encoding be "
+                                     "text (character 64) — leave out --encoding to let the file's encoding be "
                                      "found")
 
 
