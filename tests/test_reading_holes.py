@@ -408,9 +408,10 @@ def test_a_roster_value_under_an_empty_header_cell_refuses_the_file(tmp_path: Pa
     assert result.stderr.strip() == ("Error: participants.csv:3: cell 3 is under an empty cell of the header "
                                      "(value 'x') — name that column in line 1, or put double quotes around a "
                                      "value holding a semicolon")
-    write(tmp_path, "participants.csv", "participant_id,enrollment_date,\n007,2010-09-10,,x\n")
-    assert check(tmp_path).stderr.strip().startswith(
-        "Error: participants.csv:2: the line has 4 cells where the header has 2")
+    for roster in ("participant_id,enrollment_date,\n007,2010-09-10,,x\n",
+                   "participant_id,enrollment_date,\n007,2010-09-10,\n008,2010-09-10,,x\n"):
+        write(tmp_path, "participants.csv", roster)  # the long line first, or after another
+        assert "the line has 4 cells where the header has 2" in check(tmp_path).stderr
 
 
 def test_status_of_one_participant_lists_only_their_long_lines(tmp_path: Path):

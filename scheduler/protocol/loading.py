@@ -203,7 +203,7 @@ def system_zone(name: str) -> bool:
     has the IANA shape (Asia/Shanghai: letters, digits, _ + -), never a path of its own."""
     import os
 
-    if os.environ.get("PYTHONTZPATH"):
+    if "PYTHONTZPATH" in os.environ:  # even empty: zoneinfo's own search path then
         return False
     for folder in SYSTEM_ZONES:
         try:

@@ -268,8 +268,12 @@ def _parse_csv(text: str, separator: str, names: list[str], label: str,
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if match:
             expected, line, saw = match.groups()
+            # Counted against the columns the header names (its empty cells at the end name none).
+            blank = len(names)
+            while blank and names[blank - 1] == f"unnamed_{blank}":
+                blank -= 1
             raise _too_many_cells_at(label, _physical_line(text, separator, int(line)), int(saw),
-                                     int(expected)) from None
+                                     int(expected) - (len(names) - blank) if blank else int(expected)) from None
         match = re.search(r"EOF inside string starting at row (\d+)", str(error))
         if match:
             raise InputFileError(
