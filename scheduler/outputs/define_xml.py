@@ -185,12 +185,17 @@ def _values(package: Package, name: str, variable: Variable) -> list[str | None]
     return [*texts, None] if (codes < 0).any() else texts
 
 
-def _length(texts: Sequence[str | None], file_format: str, measure: tuple[int, bool] | None = None) -> int:
+def _measured_length(measure: tuple[int, bool] | None, file_format: str) -> int | None:
+    """``_length`` from a variable's measure (longest, all ASCII: ``dataset_json.measured``),
+    None when it cannot say: no measure, or a transport file of non-ASCII text (its bytes)."""
+    if measure is None or (file_format == "xpt" and not measure[1]):
+        return None
+    return max(1, min(TRANSPORT_TEXT_LIMIT, measure[0]) if file_format == "xpt" else measure[0])
+
+
+def _length(texts: Sequence[str | None], file_format: str) -> int:
     """The longest value, at least 1: in bytes for a transport file (SAS counts bytes, up to
-    200), in characters otherwise. ``measure``: the texts' longest and whether all are ASCII,
-    when known (``dataset_json.measured``)."""
-    if measure is not None and (file_format != "xpt" or measure[1]):
-        return max(1, min(TRANSPORT_TEXT_LIMIT, measure[0]) if file_format == "xpt" else measure[0])
+    200), in characters otherwise."""
     # filter(None, …): the texts present (neither None nor ""), with no list made of them.
     if file_format == "xpt" and "".join(filter(None, texts)).isascii():  # a byte a character
         return max(1, min(TRANSPORT_TEXT_LIMIT, max(map(len, filter(None, texts)), default=0)))
@@ -333,10 +338,9 @@ def _item_def(dataset: Dataset, variable: Variable, values: _Values, file_format
                                        for text in values[key]):
         data_type = "partialDate"  # "2010-08"
     item = define.ItemDef(OID=item_oid(dataset.name, variable.name), Name=variable.name, DataType=data_type)
-    measure = values.measure(dataset.name, variable)
     if variable.type in ("text", "integer", "float"):
-        usable = measure is not None and (file_format != "xpt" or measure[1])
-        item.Length = _length([] if usable else values[key], file_format, measure)
+        length = _measured_length(values.measure(dataset.name, variable), file_format)
+        item.Length = length if length is not None else _length(values[key], file_format)
     if variable.type == "float":
         item.SignificantDigits = max([len(text.partition(".")[2]) for text in values[key] if text] + [0])
     item.SASFieldName = variable.name

@@ -185,7 +185,8 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
     # The header is read here, not by pandas, which would quietly rename a repeated column.
     header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
     names = header_names(header, label)
-    frame, first_row_long, skipped = _parse_csv(text, separator, names, label, skip_long=long_lines is not None)
+    named = named_width(header) or len(names)
+    frame, first_row_long, skipped = _parse_csv(text, separator, names, named, label, skip_long=long_lines is not None)
     if first_row_long and long_lines is None:
         raise _too_many_cells(text, separator, label)
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
@@ -195,34 +196,33 @@ def _read_csv(path: Path, label: str, encoding: str | None, wanted: tuple[str, .
         # too long are those lines: only they are read again, by the csv module, for the
         # message; every other line is a record, in order.
         frame["line"] = _long_lines_of(text, separator, names, wanted, skipped, physical, long_lines)
-        frame = _spilled(frame, header, names, separator, label, long_lines, unnamed)
-        return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, True, skipped))
+        one_line, left_out = True, skipped
     elif long_lines is not None and (first_row_long or physical != len(frame) + 1):
         # Lines that are not one record each: quoted line breaks, or records too long. The
         # csv module says where each record starts and which are too long; those are taken
         # out of the text and the rest read again, so that pandas reads every cell.
         starts, removed = _long_records(text, separator, names, wanted, long_lines)
         if removed:
-            frame = _parse_csv(_without_lines(text, removed), separator, names, label, skip_long=False)[0]
+            frame = _parse_csv(_without_lines(text, removed), separator, names, named, label, skip_long=False)[0]
         if len(starts) != len(frame):  # the csv module and pandas disagree: say what it sees
             raise _too_many_cells(text, separator, label)
         frame["line"] = np.asarray(starts, dtype=np.int64)
-        frame = _spilled(frame, header, names, separator, label, long_lines, unnamed)
-        return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, False))
-    frame["line"] = _line_numbers(text, separator, len(frame), physical)
-    frame = _spilled(frame, header, names, separator, label, long_lines, unnamed)
-    return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, physical == len(frame) + 1))
+        one_line, left_out = False, None
+    else:
+        frame["line"] = _line_numbers(text, separator, len(frame), physical)
+        one_line, left_out = physical == len(frame) + 1, None
+    frame = _spilled(frame, named, names, separator, label, long_lines, unnamed)
+    return _trim_and_drop_blank(frame, wanted, _spaces_at_edges(text, separator, one_line, left_out))
 
 
-def _spilled(frame: pd.DataFrame, header: list[str], names: list[str], separator: str, label: str,
+def _spilled(frame: pd.DataFrame, named: int, names: list[str], separator: str, label: str,
              long_lines: list[LongLine] | None, unnamed: list[UnnamedCell] | None) -> pd.DataFrame:
     """A header that ends with blank cells ("…,reason," as a spreadsheet may save it) names
     fewer columns than it has. A line with a value under them is said (``unnamed``: the
     visits file, where the record is used as it is, with its message), refusing a file that
     has no list to take them (the participants file); the lines longer than the whole
-    header are counted against the columns it names."""
-    named = named_width(header)
-    if named == len(names) or named <= 0:
+    header are counted against the ``named`` columns."""
+    if named == len(names):
         return frame
     if long_lines:
         long_lines[:] = [LongLine(long.line, long.cells, named, long.values) if long.width == len(names) else long
@@ -250,13 +250,14 @@ def _spilled(frame: pd.DataFrame, header: list[str], names: list[str], separator
     return frame
 
 
-def _parse_csv(text: str, separator: str, names: list[str], label: str,
+def _parse_csv(text: str, separator: str, names: list[str], named: int, label: str,
                skip_long: bool) -> tuple[pd.DataFrame, bool, list[int]]:
     """pandas' reading of the text as cells, whether its first record was too long (pandas
     then cuts it to the header's width, and takes that width for later records: the caller
     must not trust which later records it kept), and the records it skipped as too long
     (numbered as pandas counts them, the header being 1; lines when every record is one).
-    Later too-long records are skipped (skip_long) or refuse the file."""
+    Later too-long records are skipped (skip_long) or refuse the file; ``named``: the
+    columns the header names, which a message counts the cells against."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -268,12 +269,9 @@ def _parse_csv(text: str, separator: str, names: list[str], label: str,
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if match:
             expected, line, saw = match.groups()
-            # Counted against the columns the header names (its empty cells at the end name none).
-            blank = len(names)
-            while blank and names[blank - 1] == f"unnamed_{blank}":
-                blank -= 1
+            # Counted against the ``named`` columns (the header's empty cells at its end name none).
             raise _too_many_cells_at(label, _physical_line(text, separator, int(line)), int(saw),
-                                     int(expected) - (len(names) - blank) if blank else int(expected)) from None
+                                     int(expected) - (len(names) - named)) from None
         match = re.search(r"EOF inside string starting at row (\d+)", str(error))
         if match:
             raise InputFileError(
