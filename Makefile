@@ -92,10 +92,12 @@ lint: $(VENV)/.installed-test $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The long crash campaign (make test runs a short one): 200 changes of the real command, each
-# killed with SIGKILL at a random instant; the trail must explain the folder after each.
+# The long campaigns (make test runs short ones): 200 changes of the real command, each
+# killed with SIGKILL at a random instant, the trail explaining the folder after each; and
+# two nurses recording 120 visits each into one folder at the same time (make test: 64 each).
 campaign: $(VENV)/.installed-test
 	VISIT_SCHEDULER_KILL_RUNS=200 $(BIN)/python -m pytest -q tests/test_trail.py -k random
+	VISIT_SCHEDULER_NURSES=15 $(BIN)/python -m pytest -q tests/test_recording.py -k two_nurses_recording
 
 # The benchmark (issues 7 and 20: speed at every size, on messy files, for every output):
 # times the real commands against floors on 24 … 100,000 participants, tidy and messy, and

@@ -223,9 +223,17 @@ def test_all_writes_one_one_page_file_per_participant(tmp_path: Path):
 def test_all_is_swapped_in_whole(tmp_path: Path, monkeypatch):
     """A failure while the set is built replaces nothing and leaves no temporary folder; a
     folder holding a file the tool did not write is refused, never emptied; a run left
-    half-done (a building folder beside DIR) is tidied by the next one."""
+    half-done (a building folder beside DIR) is tidied by the next one. On the sample's first
+    eleven participants (001 … 011): the failure at 010 comes after nine files are built."""
+    study = tmp_path / "study"
+    study.mkdir()
+    for name in ("participants.csv", "visits.csv"):
+        lines = (SAMPLE / name).read_text("utf-8").splitlines(keepends=True)
+        kept = [line for line in lines[1:] if line[:3] <= "011"]
+        (study / name).write_text(lines[0] + "".join(kept), "utf-8")
     folder = tmp_path / "plans"
-    assert run_cli("plan", "--all", "--study", str(SAMPLE), "--as-of", AS_OF, "-o", str(folder)).exit_code == 0
+    assert run_cli("plan", "--all", "--study", str(study), "--as-of", AS_OF, "-o", str(folder)).exit_code == 0
+    assert len(list(folder.iterdir())) == 11
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
 
     import scheduler.outputs.plan_pdf as plan_pdf
@@ -239,23 +247,23 @@ def test_all_is_swapped_in_whole(tmp_path: Path, monkeypatch):
         return real(plan)
 
     monkeypatch.setattr(plan_pdf, "render", failing)
-    result = run_cli("plan", "--all", "--study", str(SAMPLE), "--as-of", "2011-06-20", "-o", str(folder))
+    result = run_cli("plan", "--all", "--study", str(study), "--as-of", "2011-06-20", "-o", str(folder))
     assert result.exit_code == 2 and "the disk is full (simulated)" in result.stderr
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["plans"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["plans", "study"]
     monkeypatch.setattr(plan_pdf, "render", real)
 
     (folder / "notes.txt").write_text("the nurse's own notes")
-    result = run_cli("plan", "--all", "--study", str(SAMPLE), "--as-of", "2011-06-20", "-o", str(folder))
+    result = run_cli("plan", "--all", "--study", str(study), "--as-of", "2011-06-20", "-o", str(folder))
     assert result.exit_code == 2
     assert "holds notes.txt, which visit-scheduler did not write — nothing was written" in result.stderr
     assert {path.name: path.read_bytes() for path in folder.iterdir() if path.name != "notes.txt"} == before
     (folder / "notes.txt").unlink()
 
     (tmp_path / ".plans.visit-scheduler-new-abcd1234").mkdir()   # what a killed run leaves
-    result = run_cli("plan", "--all", "--study", str(SAMPLE), "--as-of", "2011-06-20", "-o", str(folder))
+    result = run_cli("plan", "--all", "--study", str(study), "--as-of", "2011-06-20", "-o", str(folder))
     assert result.exit_code == 0, result.stderr
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["plans"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["plans", "study"]
     assert "AS OF 2011-06-20" in pdf_text(folder / "007.pdf")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -147,28 +148,31 @@ def _record_many(folder: str, participants: list[str]) -> None:
 
 
 def test_two_nurses_recording_at_once_lose_nothing(tmp_path: Path):
-    """Two processes record 120 visits each into one study folder at the same time: all 240
-    in the visits file, 240 lines in the audit trail, every line whole (each change rewrites
-    the growing visits file under the lock: the two interleave hundreds of times)."""
-    ids = [f"P{n:03d}" for n in range(30)]
+    """Two processes record 64 visits each (8 participants × 8 visits) into one study folder
+    at the same time: all 128 in the visits file, 128 lines in the audit trail, every line
+    whole (each change rewrites the growing visits file under the lock: the two interleave
+    scores of times). VISIT_SCHEDULER_NURSES=15 (make campaign) records 15 participants each."""
+    each = int(os.environ.get("VISIT_SCHEDULER_NURSES", "8"))
+    ids = [f"P{n:03d}" for n in range(2 * each)]
     write(tmp_path, "participants.csv", "participant_id,enrollment_date\n" + "".join(f"{p},2010-01-04\n" for p in ids))
     write(tmp_path, "visits.csv", "participant_id,visit_code,actual_date,reason\n")
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_record_many, args=(str(tmp_path), ids[:15])),
-               context.Process(target=_record_many, args=(str(tmp_path), ids[15:]))]
+    workers = [context.Process(target=_record_many, args=(str(tmp_path), ids[:each])),
+               context.Process(target=_record_many, args=(str(tmp_path), ids[each:]))]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=600)
         assert worker.exitcode == 0
     visits = rows(tmp_path / "visits.csv")
-    assert len(visits) == 240
-    assert len({(v["participant_id"], v["visit_code"]) for v in visits}) == 240
+    expected = 2 * each * 8   # two nurses × their participants × 8 visits: 2 × 8 × 8 = 128
+    assert len(visits) == expected
+    assert len({(v["participant_id"], v["visit_code"]) for v in visits}) == expected
     trail = [e for e in rows(tmp_path / "audit.csv") if e["step"] == "value"]
-    assert len(trail) == 240 and all(len(e) == 21 and e["new_value"] for e in trail)
+    assert len(trail) == expected and all(len(e) == 21 and e["new_value"] for e in trail)
     assert run_cli("verify", cwd=tmp_path).exit_code == 0
     result = run_cli("check", "--as-of", "2012-01-01", "--deviations-only", cwd=tmp_path)
-    assert result.exit_code == 0 and "0 deviations in 240 expected visits" in result.stdout
+    assert result.exit_code == 0 and f"0 deviations in {expected} expected visits" in result.stdout
 
 
 def test_two_nurses_through_the_real_command(tmp_path: Path):
