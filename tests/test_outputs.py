@@ -82,3 +82,20 @@ def test_words_are_encoded_as_numpy_encodes_them(words):
     found = _encoded(words)
     assert found.dtype == expected.dtype
     assert found.tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=10), max_size=30), st.booleans())
+def test_json_values_are_what_json_dumps_writes(words, shortcut):
+    """_json_values (text only put between quotes when the whole column holds no quote,
+    backslash or unprintable character) against json.dumps of every word; "" is null."""
+    import json
+
+    from scheduler.outputs.files import _json_values
+
+    if shortcut:  # a column the shortcut takes: printable, no quote, no backslash
+        words = [word for word in words if word.isprintable() and '"' not in word and "\\" not in word]
+    expected = ['  "k": ' + ("null" if word == "" else json.dumps(word, ensure_ascii=False)) for word in words]
+    assert _json_values(words, '  "k": ', integer=False) == expected
+    numbers = [str(len(word)) if word else "" for word in words]
+    assert _json_values(numbers, "", integer=True) == ["null" if n == "" else n for n in numbers]
