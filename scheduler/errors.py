@@ -194,39 +194,69 @@ class Problems(Sequence[Problem]):
         who = self._columns[7]
         return Problems(self._columns, [row for row in self._rows() if who[row] in participants])
 
-    def texts(self) -> list[str]:
-        """``[str(problem) for problem in self]``, the same texts made together: grouped by
-        shape (with a column, a value, a fix or not), each group joined at once (``fill``)."""
+    def texts(self, prefix: str = "") -> list[str]:
+        """``[prefix + str(problem) for problem in self]``, the same texts made together:
+        grouped by shape (with a column, a value, a fix or not), each group joined at once
+        (``fill``). The usual visits file's problems (one file, every one on a line, values
+        short and printable) put the file's name and the quotes in the template itself."""
         if self._order is not None and len(self._order) * 2 >= len(self._columns[0]):
             # Most rows in another order (by_line): said in the columns' order, then put in this one.
-            return _taken(Problems(self._columns).texts(), self._order)
+            return _taken(Problems(self._columns).texts(prefix), self._order)
         self._ordered()  # a few rows (about one participant): only those are said
         files, messages, lines, columns, values, fixes, sheets, _participants = self._columns
         if not files:
             return []
-        sheet_words = _problem_words().sheet
-        wheres = [(file if sheet is None else sheet_words.format(file=file, sheet=sheet))
-                  + ("" if line is None else f":{line}") for file, line, sheet in zip(files, lines, sheets)]
-        groups: dict[tuple[bool, bool, bool], list[int]] = {}
-        for row, shape in enumerate(zip([column is not None for column in columns],
-                                        [value is not None for value in values], map(bool, fixes))):
-            groups.setdefault(shape, []).append(row)
-        if len(groups) == 1:  # one shape (the usual): every row as it is
-            [(column, value, fix)] = groups
-            return fill(_problem_template(column, value, fix), len(files), where=wheres, message=messages,
-                        column=columns if column else "",
-                        value=[_quoted(text) for text in values] if value else "",
-                        fix=fixes if fix else "")
-        said: list[str] = [""] * len(files)
-        for (column, value, fix), rows in groups.items():
-            for row, text in zip(rows, fill(
-                    _problem_template(column, value, fix), len(rows),
-                    where=_taken(wheres, rows), message=_taken(messages, rows),
-                    column=_taken(columns, rows) if column else "",
-                    value=[_quoted(text) for text in _taken(values, rows)] if value else "",
-                    fix=_taken(fixes, rows) if fix else "")):
+        count = len(files)
+        if sheets.count(None) == count and None not in lines and files.count(files[0]) == count:
+            # One file, no sheet, every problem on a line: FILE:{line}, the name's braces doubled.
+            place = files[0].replace("{", "{{").replace("}", "}}") + ":{line}"
+            where: dict[str, list[str]] = {"line": list(map(str, lines))}
+        else:
+            sheet_words = _problem_words().sheet
+            place = "{where}"
+            where = {"where": [(file if sheet is None else sheet_words.format(file=file, sheet=sheet))
+                               + ("" if line is None else f":{line}")
+                               for file, line, sheet in zip(files, lines, sheets)]}
+        said: list[str] = [""] * count
+        for (column, value, fix), rows in _shapes(columns, values, fixes).items():
+            template = prefix.replace("{", "{{").replace("}", "}}") + \
+                _problem_template(column, value, fix).replace("{where}", place)
+            shown = _among(values, rows) if value else []
+            if value and max(map(len, shown)) <= 60 and "".join(shown).isprintable():
+                template = template.replace("{value}", "'{value}'")  # _quoted's usual case, for all at once
+            else:
+                shown = [_quoted(text) for text in shown]
+            made = fill(template, count if rows is None else len(rows),
+                        message=_among(messages, rows), column=_among(columns, rows) if column else "",
+                        value=shown if value else "", fix=_among(fixes, rows) if fix else "",
+                        **{name: _among(cells, rows) for name, cells in where.items()})
+            if rows is None:
+                return made
+            for row, text in zip(rows, made):
                 said[row] = text
         return said
+
+
+def _among(cells: list[Any], rows: list[int] | None) -> list[Any]:
+    """The cells of these rows; all of them for None."""
+    return cells if rows is None else _taken(cells, rows)
+
+
+def _shapes(columns: list[str | None], values: list[str | None], fixes: list[str | None]
+            ) -> dict[tuple[bool, bool, bool], list[int] | None]:
+    """The rows of each shape of problem (with a column, a value, a fix or not); None for
+    "every row", when all have one shape (the usual case, told without a loop)."""
+    count = len(columns)
+    column_none, value_none = columns.count(None), values.count(None)
+    if column_none in (0, count) and value_none in (0, count) and (all(fixes) or not any(fixes)):
+        return {(column_none == 0, value_none == 0, bool(fixes[0])): None}
+    import numpy as np
+
+    code = ((np.array(columns, dtype=object) != None).astype(np.int8) * 4  # noqa: E711 (elementwise)
+            + (np.array(values, dtype=object) != None).astype(np.int8) * 2  # noqa: E711
+            + np.array(fixes, dtype=object).astype(bool))
+    return {(bool(shape & 4), bool(shape & 2), bool(shape & 1)): np.flatnonzero(code == shape).tolist()
+            for shape in np.unique(code).tolist()}
 
 
 def _taken(cells: list[Any], rows: list[int]) -> list[Any]:

@@ -30,6 +30,28 @@ def test_problems_say_what_each_problem_says(language, problems):
         i18n.use(i18n.ENGLISH)
 
 
+@pytest.mark.parametrize("language", [i18n.ENGLISH, i18n.CHINESE])
+@settings(max_examples=60, deadline=None)
+@given(file=TEXT, rows=st.lists(st.tuples(st.integers(0, 10**7), TEXT, MAYBE, MAYBE, MAYBE), min_size=1, max_size=30),
+       plain=st.booleans(), prefix=st.sampled_from(["", "  ", "{x} "]))
+def test_one_files_problems_say_what_each_says(language, file, rows, plain, prefix):
+    """The usual visits file's problems (one file, each on a line, no sheet: the file's name
+    and the quotes put in the template), with a prefix, in both languages; ``plain``: every
+    value short and printable, as the template quotes them all at once."""
+    if plain:
+        rows = [(line, message, column, None if value is None else value[:60].replace("\n", " "), fix)
+                for line, message, column, value, fix in rows]
+        rows = [row for row in rows if row[3] is None or row[3].isprintable()] or [(1, "m", None, None, None)]
+    problems = [Problem(file, message, line, column, value, fix) for line, message, column, value, fix in rows]
+    i18n.use(language)
+    try:
+        assert Problems.of(problems).texts(prefix) == [prefix + str(problem) for problem in problems]
+        assert Problems.of(problems).by_line().texts(prefix) == [
+            prefix + str(problem) for problem in sorted(problems, key=lambda problem: problem.line or 0)]
+    finally:
+        i18n.use(i18n.ENGLISH)
+
+
 @settings(max_examples=60, deadline=None)
 @given(problems=st.lists(PROBLEM, max_size=30), wanted=st.sets(TEXT, max_size=3))
 def test_problems_held_by_column_are_the_same_problems(problems, wanted):
@@ -69,6 +91,12 @@ def test_problems_by_hand():
         "visits.xlsx (sheet Visits): odd {braces} (value 'a\\tb')",
     ]
     assert Problems.none().texts() == [] and not Problems.none()
+    # One file, every problem on a line (the name and the quotes go in the template): 60
+    # characters are shown whole, 61 cut to 57 and "..."; a name with braces kept as it is.
+    one_file = [Problem("{v}.csv", "odd", 2, None, "x" * 60), Problem("{v}.csv", "odd", 3, None, "y" * 61)]
+    assert Problems.of(one_file).texts("  ") == [f"  {{v}}.csv:2: odd (value '{'x' * 60}')",
+                                                 f"  {{v}}.csv:3: odd (value '{'y' * 57}...')"]
+    assert Problems.of(one_file[:1]).texts() == [f"{{v}}.csv:2: odd (value '{'x' * 60}')"]
     made = Problems.made("visits.csv", None, [3, 2], ["m", "n"], "actual_date", ["v", None], ["f", "g"], ["P1", "P2"])
     assert list(made) == [Problem("visits.csv", "m", 3, "actual_date", "v", "f", None, "P1"),
                           Problem("visits.csv", "n", 2, "actual_date", None, "g", None, "P2")]

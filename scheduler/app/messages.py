@@ -39,7 +39,7 @@ def report_problems(study: Study, messages: Messages, participant: str | None = 
                              "says it is used):",
                              "{file}: {count} data problems (each record named is left out, unless it "
                              "says it is used):", count).format(file=study.visits_label, count=count))
-    messages.extend("  " + text for text in problems.texts())
+    messages.extend(problems.texts(prefix="  "))
     return EXIT_DATA_PROBLEMS
 
 

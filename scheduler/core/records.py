@@ -333,8 +333,7 @@ class _Describer:
             fix = _("check the visit code (an unscheduled visit is recorded as {codes}), or the participant's "
                     "version history (visit-scheduler status ID)").format(
                         codes=", ".join(self.protocol.unscheduled) or "UNS")
-            return self._problems(positions, [template.format(participant=participant, visit=code)
-                                              for participant, code in zip(participants, codes)],
+            return self._problems(positions, fill(template, rows, participant=participants, visit=codes),
                                   "visit_code", codes, repeat(fix, rows), participants=participants)
         if rule == "bad date":
             kinds = self.date_codes[positions].tolist()
@@ -346,8 +345,7 @@ class _Describer:
             template = _("no date and no reason for {participant} {visit}")
             # TRANSLATORS: "reason" is the name of a column of the visits file.
             fix = _("fill in the date the visit was done, or give in column reason why it did not happen")
-            return self._problems(positions, [template.format(participant=participant, visit=code)
-                                              for participant, code in zip(participants, codes)],
+            return self._problems(positions, fill(template, rows, participant=participants, visit=codes),
                                   "actual_date", repeat(None, rows), repeat(fix, rows), participants=participants)
         if rule == "after today":
             return self._problems(positions, repeat(_("the date is after today ({date})").format(
@@ -357,13 +355,11 @@ class _Describer:
                                          rows), participants=participants)
         if rule == "before enrollment":
             template = _("the date is before {participant} was enrolled ({date})")
-            return self._problems(positions, [template.format(participant=participant, date=day)
-                                              for participant, day in zip(participants, _days(enrollment))],
+            return self._problems(positions, fill(template, rows, participant=participants, date=_days(enrollment)),
                                   "actual_date", dates, repeat(_("check this date and the enrollment date"), rows),
                                   participants=participants)
         template = _("visit recorded after {participant} withdrew ({date})")
-        return self._problems(positions, [template.format(participant=participant, date=day)
-                                          for participant, day in zip(participants, _days(withdrawal))],
+        return self._problems(positions, fill(template, rows, participant=participants, date=_days(withdrawal)),
                               "actual_date", dates,
                               repeat(_("check this date and the withdrawal date; the record is left out"), rows),
                               participants=participants)
@@ -472,9 +468,10 @@ class _Describer:
         # TRANSLATORS: {participant} is a participant ID; {visit} and {earlier} are
         # visit codes (D7, D0); {date} the earlier visit's date.
         template = _("{participant} {visit} is dated before {earlier} ({date}), which comes earlier in the protocol")
-        messages = [template.format(participant=self.roster[row], visit=codes[column], earlier=codes[first], date=day)
-                    for row, column, first, day in zip(rows.tolist(), columns.tolist(), earlier.tolist(),
-                                                       _days(grid[rows, earlier]))]
+        roster = self.roster
+        messages = fill(template, len(early), participant=list(map(roster.__getitem__, rows.tolist())),
+                        visit=list(map(codes.__getitem__, columns.tolist())),
+                        earlier=list(map(codes.__getitem__, earlier.tolist())), date=_days(grid[rows, earlier]))
         found = positions[early]
         return self._problems(found, messages, "actual_date",
                               self._texts("date_text", found),
