@@ -345,6 +345,30 @@ def test_no_space_to_trim_is_said_only_of_cells_without_one(text, separator):
     assert all(cell == cell.strip() for cell in cells), (text, cells)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(["a", "7", ",", ";", '"', " ", "\n", "\ufeff", "\xa0", "中", "é", "\U0001f600"]),
+               min_size=1, max_size=30), st.sampled_from([",", ";"]))
+def test_pandas_reads_the_same_cells_from_the_texts_bytes(text, separator):
+    """_source hands pandas the text's UTF-8 bytes (faster): the cells, the lines skipped
+    as too long and the errors are those of reading the text itself, a byte-order mark
+    after the first line, Chinese and emoji included."""
+    from scheduler.sources.tables import _source
+
+    def read(source):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = pd.read_csv(source, sep=separator, dtype=object, header=0, names=["a", "b", "c"],
+                                    keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                                    index_col=False, engine="c", encoding="utf-8", on_bad_lines="warn")
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+                return type(error).__name__
+        return frame.to_numpy().tolist(), sorted(str(warning.message) for warning in caught)
+
+    body = "a,b,c\n" + text  # the header is the readers' own: never a byte-order mark in it
+    assert read(_source(body)) == read(io.StringIO(body))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(max_size=5), max_size=12))
 def test_an_id_is_judged_by_its_first_character_alone(ids):
