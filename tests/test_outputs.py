@@ -99,3 +99,16 @@ def test_json_values_are_what_json_dumps_writes(words, shortcut):
     assert _json_values(words, '  "k": ', integer=False) == expected
     numbers = [str(len(word)) if word else "" for word in words]
     assert _json_values(numbers, "", integer=True) == ["null" if n == "" else n for n in numbers]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["", "", "", "late", "a,b", None, float("nan"), pd.NA, 7]), max_size=30))
+def test_a_mostly_empty_column_is_the_text_of_its_cells(cells):
+    """coded_column of a column of Python objects (the check's reasons: mostly empty, the
+    empty cells left out of the hashing) is each cell's text, "" where missing, as
+    text_column gives it."""
+    from scheduler.outputs.files import coded_column, text_column
+
+    column = pd.Series(cells, dtype=object)
+    codes, words = coded_column(column)
+    assert words[codes].tolist() == text_column(column).tolist()

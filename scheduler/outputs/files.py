@@ -77,16 +77,18 @@ def coded_column(column: pd.Series, convert: Callable[[np.ndarray], np.ndarray] 
     if _is_date(column):
         days = np.asarray(column.to_numpy()).astype("M8[D]")
         missing = np.isnat(days)
-        if missing.all():
+        some_missing = bool(missing.any())
+        if some_missing and missing.all():
             return np.zeros(len(days), dtype=np.int64), np.array([""], dtype=object)
-        numbers = days.astype(np.int64)
-        first, last = int(numbers[~missing].min()), int(numbers[~missing].max())
+        numbers = days.view(np.int64)
+        present = numbers[~missing] if some_missing else numbers  # the targets and windows: every day there
+        first, last = int(present.min()), int(present.max())
         if last - first > 200_000:  # not a study's dates
             codes, spelled = pd.factorize(datelib.iso(days))
             return codes, np.asarray(spelled, dtype=object)
         span = np.arange(first, last + 1).astype("M8[D]")
         words = np.append(np.datetime_as_string(span, unit="D").astype(object), "")
-        return np.where(missing, last - first + 1, numbers - first), words
+        return (np.where(missing, last - first + 1, numbers - first) if some_missing else numbers - first), words
     if column.dtype == bool:
         return np.where(column.to_numpy(), 0, 1), np.array(["true", "false"], dtype=object)
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -96,9 +98,29 @@ def coded_column(column: pd.Series, convert: Callable[[np.ndarray], np.ndarray] 
     if _is_integer(column):
         codes, uniques = pd.factorize(column.astype("Int64"), use_na_sentinel=True)
         return codes, np.array([str(int(v)) for v in uniques] + [""], dtype=object)
-    codes, distinct = pd.factorize(column.to_numpy(dtype=object, na_value=""), use_na_sentinel=True)
+    empty = _empty_cells(column)
+    if empty is not None and empty.sum() * 4 > len(column):
+        # Mostly empty (the check's reasons): only the other cells are looked at and hashed
+        # (a missing one, as pd.factorize finds it, and an empty one take code -1, the
+        # trailing ""), not 800,000 cells searched for a missing value first.
+        codes = np.full(len(column), -1, dtype=np.intp)
+        codes[~empty], distinct = pd.factorize(column.to_numpy(dtype=object)[~empty], use_na_sentinel=True)
+    else:
+        codes, distinct = pd.factorize(column.to_numpy(dtype=object, na_value=""), use_na_sentinel=True)
     words = np.array([v if isinstance(v, str) else str(v) for v in distinct] + [""], dtype=object)
     return codes, convert(words) if convert is not None else words
+
+
+def _empty_cells(column: pd.Series) -> np.ndarray | None:
+    """Which cells of a column of Python objects are the empty text; None for another kind
+    of column, or one holding a value that cannot say whether it equals "" (pd.NA)."""
+    if column.dtype != object:
+        return None
+    try:
+        empty: np.ndarray = column.to_numpy() == ""
+    except TypeError:  # bool(pd.NA == "") is ambiguous
+        return None
+    return empty if empty.dtype == bool else None
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
