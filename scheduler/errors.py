@@ -187,6 +187,12 @@ class Problems(Sequence[Problem]):
         """In line order (a problem without a line first), problems of one line as they were."""
         lines = self._columns[2]
         rows = self._rows()
+        if self._order is None and None not in lines:
+            # Every problem on a line (a visits file's): the lines sorted by numpy, stably.
+            import numpy as np
+
+            order: list[int] = np.argsort(np.fromiter(lines, dtype=np.int64, count=len(lines)), kind="stable").tolist()
+            return Problems(self._columns, order)
         return Problems(self._columns, sorted(rows, key=lambda row: lines[row] or 0))  # sorted is stable
 
     def about(self, participants: Collection[str]) -> Problems:

@@ -375,3 +375,16 @@ def test_an_id_is_judged_by_its_first_character_alone(ids):
     """_starts_well (once per distinct first character) is ID_PATTERN matched on each ID."""
     expected = [re.match(ID_PATTERN, value) is not None for value in ids]
     assert _starts_well(np.array(ids, dtype=object)).tolist() == expected
+
+
+def test_long_lines_say_what_each_says():
+    """The problems of the lines with too many cells, each message made once per count of
+    cells, are what each LongLine says (in a workbook's sheet too)."""
+    from scheduler.core.table import Table
+    from scheduler.sources.tables import LongLine
+    from scheduler.sources.visits import _long_line_problems
+
+    lines = [LongLine(2, 5, 4, {}), LongLine(3, 6, 4, {}), LongLine(7, 5, 4, {}), LongLine(9, 5, 3, {})]
+    ids = ["P1", "P2", "P1", ""]
+    for table in (Table(pd.DataFrame(), "visits.csv"), Table(pd.DataFrame(), "visits.xlsx", "Visits")):
+        assert _long_line_problems(lines, ids, table) == [line.problem(table, pid) for line, pid in zip(lines, ids)]

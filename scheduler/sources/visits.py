@@ -9,6 +9,7 @@ import pandas as pd
 
 from scheduler.core import dates as datelib
 from scheduler.core.table import Table
+from scheduler.errors import Problem
 from scheduler.sources.tables import (
     LongLine,
     UnnamedCell,
@@ -83,6 +84,18 @@ def _long_line_records(long_lines: list[LongLine], table: Table) -> pd.DataFrame
         "date_text": pd.Series([""] * count, dtype=object),
         "reason": pd.Series([""] * count, dtype=object),
         "line": np.asarray([line.line for line in long_lines], dtype=np.int64),
-        "problem": pd.Series([line.problem(table, pid) for line, pid in zip(long_lines, ids)],
-                             dtype=object),
+        "problem": pd.Series(_long_line_problems(long_lines, ids, table), dtype=object),
     })
+
+
+def _long_line_problems(long_lines: list[LongLine], ids: list[str], table: Table) -> list[Problem]:
+    """``line.problem(table, participant)`` for each line, each message made once per count
+    of cells (a messy file has 19,000 such lines, with a few different counts)."""
+    said: dict[tuple[int, int], str] = {}
+    problems = []
+    for line, participant in zip(long_lines, ids):
+        message = said.get((line.cells, line.width))
+        if message is None:
+            message = said[line.cells, line.width] = line.problem(table, participant).message
+        problems.append(Problem(table.label, message, line.line, None, None, None, table.sheet, participant))
+    return problems
