@@ -11,7 +11,6 @@ Exit codes (documented in docs/exit-codes.md):
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
@@ -54,8 +53,7 @@ class Problem(NamedTuple):
                                value=None if self.value is None else _quote(self.value), fix=self.fix)
 
 
-@dataclass(frozen=True)
-class _ProblemWords:
+class _ProblemWords(NamedTuple):
     sheet: str
     column: str
     plain: str

@@ -112,3 +112,15 @@ def test_a_mostly_empty_column_is_the_text_of_its_cells(cells):
     column = pd.Series(cells, dtype=object)
     codes, words = coded_column(column)
     assert words[codes].tolist() == text_column(column).tolist()
+
+
+def test_date_columns_are_their_iso_text_whatever_is_missing():
+    """coded_column of dates (every day present, some missing, all missing, none at all)
+    is text_column's ISO text, "" where missing."""
+    from scheduler.outputs.files import coded_column, text_column
+
+    for days in (["2010-08-01", "2012-02-29", "2010-08-01"], ["NaT", "2011-12-31", "NaT"], ["NaT", "NaT"], []):
+        column = pd.Series(np.array(days, dtype="M8[D]").astype("M8[s]"))
+        codes, words = coded_column(column)
+        assert words[codes].tolist() == text_column(column).tolist() == [
+            "" if day == "NaT" else day for day in days]

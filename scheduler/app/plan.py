@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -166,6 +165,8 @@ def init(folder: Path, language: str | None = None) -> list[str]:
     lines.append(_("Wrote {file} (the audit trail, with its baseline in {folder})").format(
         file=label(folder / AUDIT_FILE), folder=label(folder / "audit")))
     # The folder as the shell needs it: a name with spaces is quoted, so the hint can be pasted.
+    import shlex
+
     study = shlex.quote(label(folder))
     # TRANSLATORS: {study} is a folder name inside two command lines; keep the commands as they are.
     lines.append(_("Next: enroll participants (visit-scheduler enroll 001 --date YYYY-MM-DD --study "

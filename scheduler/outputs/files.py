@@ -78,7 +78,7 @@ def coded_column(column: pd.Series, convert: Callable[[np.ndarray], np.ndarray] 
         days = np.asarray(column.to_numpy()).astype("M8[D]")
         missing = np.isnat(days)
         some_missing = bool(missing.any())
-        if some_missing and missing.all():
+        if not len(days) or (some_missing and missing.all()):
             return np.zeros(len(days), dtype=np.int64), np.array([""], dtype=object)
         numbers = days.view(np.int64)
         present = numbers[~missing] if some_missing else numbers  # the targets and windows: every day there

@@ -10,7 +10,7 @@ missing and each default is what a loaded protocol holds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scheduler.i18n import LANGUAGES
 
@@ -42,8 +42,7 @@ TERMS = {
 Default = str | int | tuple[str, ...] | None
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One key of the protocol file: what it holds, whether it is required, its default."""
 
     name: str

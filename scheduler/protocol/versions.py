@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scheduler.errors import Problem, ProtocolError
 from scheduler.i18n import _, ngettext
@@ -163,8 +163,7 @@ def numbering_warnings(protocol: Protocol) -> list[str]:
                      len(moved)).format(visits=", ".join(moved))]
 
 
-@dataclass(frozen=True)
-class Difference:
+class Difference(NamedTuple):
     """One visit's change between two versions: added, dropped, or changed (how, in words)."""
 
     code: str

@@ -8,8 +8,8 @@ protocol applies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from scheduler.errors import OptionError
 from scheduler.i18n import N_, _
@@ -21,8 +21,7 @@ PARTICIPANTS_FILE = "participants"
 VISITS_FILE = "visits"
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(NamedTuple):
     """The files a command reads; None where the study folder has none."""
 
     folder: Path
