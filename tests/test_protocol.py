@@ -72,6 +72,19 @@ def test_built_in_protocol_is_the_registry_plan():
     ]
 
 
+def test_the_built_in_protocol_is_its_file_read_with_tomllib():
+    """load_built_in takes the .toml file's tables from protocol.built_in (no TOML reader at
+    start-up): the same protocol as reading the file itself, translations and SDTM keys too."""
+    from scheduler.protocol.built_in import data
+    from scheduler.protocol.loading import built_in_text, parse_protocol
+
+    read = parse_protocol(built_in_text(), source=load_built_in().source)
+    assert load_built_in() == read
+    assert [visit.translations for visit in load_built_in().visits] == [visit.translations for visit in read.visits]
+    assert load_built_in().title_translations == read.title_translations
+    assert data() is not data() and data() == data()  # made anew: the checks may keep or change it
+
+
 def test_timing_reads_as_a_nurse_says_it():
     """Symmetric windows read "± n", asymmetric ones "−minus/+plus"."""
     protocol = parse_protocol(DEMO, "demo")

@@ -126,6 +126,8 @@ def test_the_light_commands_leave_the_heavy_libraries_alone(tmp_path: Path, lang
     writing = ("scheduler.protocol.model", "scheduler.protocol.checks", "tomllib", "shutil", "tempfile",
                "getpass")
     assert imported_by(writing, "verify", cwd=study, env=env) == set()
+    # protocol on the built-in protocol: its tables from protocol.built_in, no TOML reader.
+    assert imported_by(("tomllib",), "protocol", cwd=study, env=env) == set()
     # protocol in English: its zone found in the system's zone folder (no zoneinfo), its
     # table measured without the Unicode database ("±" is one column in English).
     if language == "en":

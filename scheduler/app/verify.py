@@ -12,8 +12,8 @@ keeps outside the folder and compares at the next visit.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from scheduler.app.results import Messages
 from scheduler.errors import SchedulerError
@@ -44,8 +44,7 @@ from scheduler.storage.lock import locked
 KEYS = ("participant_id", "visit_code")  # said with the row, not among its values
 
 
-@dataclass
-class Finding:
+class Finding(NamedTuple):
     """One thing the trail does not explain. ``accept`` turns it into a trail line."""
 
     text: str
@@ -59,11 +58,10 @@ class Finding:
     op: str = "set"
 
 
-@dataclass
-class Verified:
+class Verified(NamedTuple):
     lines: list[str]
     explained: bool
-    findings: list[Finding] = field(default_factory=list)
+    findings: tuple[Finding, ...] = ()
 
 
 def _files(folder: Path) -> RecordFiles:
@@ -117,7 +115,7 @@ def verify(folder: Path, messages: Messages) -> Verified:
                               "verify: the audit trail explains the study files ({count} changes replayed "
                               "from the baseline)", changes).format(count=changes))
     lines.append(_head(shown, trail))
-    return Verified(lines, not findings, findings)
+    return Verified(lines, not findings, tuple(findings))
 
 
 def _head(shown: str, trail: Trail) -> str:

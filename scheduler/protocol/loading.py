@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scheduler.errors import Problem, ProtocolError
 from scheduler.i18n import _, ngettext
@@ -47,8 +47,12 @@ def holidays_registry_text() -> str:
 
 
 def load_built_in() -> Protocol:
+    """The built-in protocol, its tables read from protocol.built_in (the .toml file's data,
+    made by `make docs`, held to the file by the tests): no TOML reader imported."""
+    from scheduler.protocol.built_in import data
+
     # The label people read where a file's name would be (messages, the report's sources).
-    return parse_protocol(built_in_text(), source=_("built-in NCT01143168 protocol"))
+    return _checked(data(), built_in_text(), _("built-in NCT01143168 protocol"))
 
 
 def load_protocol_for(path: Path | None) -> Protocol:
@@ -130,6 +134,12 @@ def parse_protocol(text: str, source: str, base_folder: Path | None = None) -> P
             [Problem(source, _toml_message(error), line=_toml_line(error),
                      fix=_toml_fix(error, text))],
         ) from None
+    return _checked(data, text, source, base_folder)
+
+
+def _checked(data: dict[str, Any], text: str, source: str, base_folder: Path | None = None) -> Protocol:
+    """The protocol of a file's tables (``data``, read from ``text``): every problem
+    collected before anything is raised."""
     from scheduler.protocol.checks import Checker
 
     checker = Checker(source, text)

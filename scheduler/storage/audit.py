@@ -33,6 +33,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from scheduler.errors import ChangeRefused
 from scheduler.i18n import _
@@ -147,8 +148,7 @@ class Trail:
         return None
 
 
-@dataclass(frozen=True)
-class Break:
+class Break(NamedTuple):
     """A place where the trail does not follow from itself: a chain break or a time that
     goes backwards. ``expected`` and ``found`` are the two values that disagree."""
 

@@ -24,9 +24,8 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from scheduler.errors import ChangeRefused, SchedulerError
 from scheduler.i18n import _
@@ -43,8 +42,7 @@ if TYPE_CHECKING:
 ADD, SET, REMOVE = "add", "set", "remove"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """One changed value of one row of one record file."""
 
     file: str  # the file's name in the study folder
@@ -136,8 +134,7 @@ def _row(file: CsvFile, edit: Edit) -> list[str]:
 # --------------------------------------------------------------------------- the record files
 
 
-@dataclass(frozen=True)
-class RecordFiles:
+class RecordFiles(NamedTuple):
     """The files the trail covers, and the protocol files it records the digests of."""
 
     folder: Path
@@ -306,8 +303,7 @@ def write_baseline(files: RecordFiles, timezone: str, who: str, action: str, rea
         appender.close()
 
 
-@dataclass(frozen=True)
-class Committed:
+class Committed(NamedTuple):
     change_id: int
     interrupted: bool  # Ctrl-C or SIGTERM arrived while it was written
 
