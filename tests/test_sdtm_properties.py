@@ -159,7 +159,7 @@ def test_the_datasets_agree_with_each_other(study):
 
     # EPOCH agrees with SE on the record's date.
     def element_on(usubjid: str, date: str) -> str:
-        begun = se[(se["USUBJID"] == usubjid) & (se["SESTDTC"] <= date)]
+        begun = se[(se["USUBJID"] == usubjid) & (se["SESTDTC"].astype(object) <= date)]  # as text (a categorical)
         return "" if begun.empty else begun.sort_values("SESTDTC", kind="stable").iloc[-1]["EPOCH"]
 
     for name, date in (("SV", "SVSTDTC"), ("DV", "DVSTDTC"), ("DS", "DSSTDTC")):
@@ -208,3 +208,35 @@ def test_distinct_values_are_a_categorical_of_themselves(values):
     column = sdtm._distinct(np.array(values, dtype=object))
     assert list(column) == values
     assert isinstance(column, pd.Categorical) == (len(set(values)) == len(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda elements: st.tuples(
+    st.lists(st.lists(st.none() | st.integers(0, 6), min_size=elements, max_size=elements), min_size=1, max_size=6),
+    st.lists(st.tuples(st.integers(0, 5), st.none() | st.integers(0, 7)), max_size=12))))
+def test_the_element_on_a_date_is_the_latest_begun(case):
+    """_element_on (element by element) against the reference it replaced: of the elements
+    begun on or before the date, the one with the latest start, the later in TA order on a
+    tie; -1 when none had begun or there is no date (NaT on either side)."""
+    import types
+
+    from scheduler.core.sdtm import _element_on
+
+    starts_list, picks = case
+    day = np.datetime64("2010-08-01", "D")
+    starts = np.array([[np.datetime64("NaT", "D") if s is None else day + s for s in row] for row in starts_list],
+                      dtype="M8[D]")
+    rows = np.array([who % len(starts) for who, _date in picks], dtype=np.intp)
+    dates = np.array([np.datetime64("NaT", "D") if d is None else day + d for _who, d in picks], dtype="M8[D]")
+    found = tuple(range(starts.shape[1]))
+
+    def reference(starts: np.ndarray, dates: np.ndarray) -> list[int]:
+        begun = ~np.isnat(starts) & ~np.isnat(dates)[:, None] & (starts <= dates[:, None])
+        values = np.where(begun, starts.astype(np.int64), np.iinfo(np.int64).min)
+        latest = len(found) - 1 - values[:, ::-1].argmax(axis=1)
+        return np.where(begun.any(axis=1), latest, -1).tolist()
+
+    people = types.SimpleNamespace(starts=starts)
+    assert _element_on(people, dates, found, rows).tolist() == reference(starts[rows], dates)
+    every = np.array([day + 3] * len(starts), dtype="M8[D]")  # one date per participant (rows None)
+    assert _element_on(people, every, found).tolist() == reference(starts, every)

@@ -97,6 +97,18 @@ def _coded_iso(dates: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(iso(days.astype("M8[D]")), dtype=object))
 
 
+def _days_iso(dates: np.ndarray) -> pd.Categorical | np.ndarray:
+    """``iso(dates)`` as a categorical whose categories are in text order ("" first): each
+    distinct day written once, and the writers and _sorted read its codes, not 100,000
+    texts. Plain text where days and texts would not sort alike (a year beyond 9999)."""
+    days = np.asarray(dates, dtype="M8[D]")
+    codes, distinct = pd.factorize(days.view(np.int64), sort=True)  # NaT, the least, first
+    index = pd.Index(iso(np.asarray(distinct, dtype=np.int64).view("M8[D]")), dtype=object)
+    if not (index.is_unique and index.is_monotonic_increasing):
+        return iso(days)
+    return pd.Categorical.from_codes(codes, categories=index)
+
+
 def iso(dates: np.ndarray) -> np.ndarray:
     """ISO 8601 text of each date, "" for none (each day's text made once: core.dates.iso)."""
     return datelib.iso(np.asarray(dates, dtype="M8[D]"))
@@ -542,16 +554,20 @@ def _epoch_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...],
 def _element_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...],
                 rows: np.ndarray | None = None) -> np.ndarray:
     """_epoch_on's element: its place in ``found``, -1 when none had begun."""
-    starts = subjects.starts if rows is None else subjects.starts[rows]
     dates = np.asarray(dates, dtype="M8[D]")
     if not len(found) or not len(dates):
         return np.full(len(dates), -1, dtype=np.intp)
-    begun = ~np.isnat(starts) & ~np.isnat(dates)[:, None] & (starts <= dates[:, None])
-    values = np.where(begun, starts.astype(np.int64), np.iinfo(np.int64).min)
-    # The latest start; of two begun the same day, the later in TA order (the earlier one
-    # lasted no time: on the day an element ends and the next begins, the day is the next's).
-    latest = len(found) - 1 - values[:, ::-1].argmax(axis=1)
-    found_one: np.ndarray = np.where(begun.any(axis=1), latest, -1)
+    # The latest start on or before the date; of two begun the same day, the later in TA
+    # order (the earlier one lasted no time: on the day an element ends and the next begins,
+    # the day is the next's). Element by element, each a column: a comparison with NaT, on
+    # either side, is false.
+    found_one = np.full(len(dates), -1, dtype=np.intp)
+    latest = np.full(len(dates), NAT)
+    for index in range(len(found)):
+        start = subjects.starts[:, index] if rows is None else subjects.starts[rows, index]
+        later = (start <= dates) & ~(start < latest)  # begun, and not before the latest so far
+        found_one[later] = index
+        latest = np.where(later, start, latest)
     return found_one
 
 
@@ -626,9 +642,10 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     frame = _frame("DM", {
         "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.ids(),
         "SUBJID": _distinct(participants["participant_id"].to_numpy(dtype=object)),
-        "RFSTDTC": iso(people.reference), "RFENDTC": iso(last_treatment), "RFXSTDTC": iso(first_treatment),
-        "RFXENDTC": iso(last_treatment), "RFICDTC": iso(consent), "RFPENDTC": iso(end),
-        "DTHDTC": iso(np.where(dead, people.withdrawn, NAT)), "DTHFL": np.where(dead, "Y", "").astype(object),
+        "RFSTDTC": _days_iso(people.reference), "RFENDTC": _days_iso(last_treatment),
+        "RFXSTDTC": _days_iso(first_treatment), "RFXENDTC": _days_iso(last_treatment),
+        "RFICDTC": _days_iso(consent), "RFPENDTC": _days_iso(end),
+        "DTHDTC": _days_iso(np.where(dead, people.withdrawn, NAT)), "DTHFL": np.where(dead, "Y", "").astype(object),
         "SITEID": people.site, "AGE": age, "AGEU": np.where(np.isnan(age), "", "YEARS").astype(object),
         "SEX": np.where(unknown, "U", sex).astype(object), "RACE": "",
         "ARMCD": np.where(assigned, code, "").astype(object),
@@ -666,7 +683,7 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
             "STUDYID": protocol.study_id, "DOMAIN": "SE", "who": np.flatnonzero(started),
             "SESEQ": np.nan,
             "ETCD": element.code, "ELEMENT": element.name, "TAETORD": taetord, "EPOCH": element.epoch,
-            "SESTDTC": iso(start), "SEENDTC": iso(end), "SESTDY": study_day(start, reference),
+            "SESTDTC": start, "SEENDTC": end, "SESTDY": study_day(start, reference),
             "SEENDY": study_day(end, reference)}, len(start))))
     if not parts:
         return _sorted(pd.DataFrame(columns=list(DATASETS["SE"].names)), ["STUDYID", "USUBJID", "TAETORD", "SESTDTC"],
@@ -675,6 +692,8 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
     # the categories of every categorical it puts together (a hash of 100,000 USUBJIDs each).
     frame = pd.concat(parts, ignore_index=True)
     frame["USUBJID"] = people.ids(frame["who"].to_numpy())
+    for name in ("SESTDTC", "SEENDTC"):  # the days made text once they are together
+        frame[name] = _days_iso(frame[name].to_numpy())
     return _sorted(frame[list(DATASETS["SE"].names)], ["STUDYID", "USUBJID", "TAETORD", "SESTDTC"], "SESEQ")
 
 
@@ -722,7 +741,7 @@ def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects
         "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": people.ids(rows["who"].to_numpy()),
         "DSSEQ": np.nan, "DSTERM": rows["DSTERM"].to_numpy(dtype=object),
         "DSDECOD": rows["DSDECOD"].to_numpy(dtype=object), "DSCAT": rows["DSCAT"].to_numpy(dtype=object),
-        "EPOCH": rows["EPOCH"].to_numpy(dtype=object), "DSSTDTC": iso(dates),
+        "EPOCH": rows["EPOCH"].to_numpy(dtype=object), "DSSTDTC": _days_iso(dates),
         "DSSTDY": study_day(dates, rows["reference"].to_numpy().astype("M8[D]"))}, len(rows)),
         index=pd.RangeIndex(len(rows)))
     return _sorted(frame, ["STUDYID", "USUBJID", "DSSTDTC", "DSDECOD"], "DSSEQ")
@@ -825,7 +844,7 @@ def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.D
         "DVCAT": "VISIT SCHEDULE",
         "EPOCH": _observed_epoch(people, start, who,
                                  pd.Series(codes, dtype=object).map(epochs).to_numpy(dtype=object)),
-        "DVSTDTC": iso(start), "DVSTDY": study_day(start, people.reference[who]),
+        "DVSTDTC": _days_iso(start), "DVSTDY": study_day(start, people.reference[who]),
         "reason": people.reason.ravel()[keep]}, int(keep.sum())), index=pd.RangeIndex(int(keep.sum())))
     frame = _sorted(frame, ["STUDYID", "USUBJID", "DVSTDTC", "DVREFID"], "DVSEQ")
     with_reason = frame[frame["reason"] != ""]
