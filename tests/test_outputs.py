@@ -124,3 +124,17 @@ def test_date_columns_are_their_iso_text_whatever_is_missing():
         codes, words = coded_column(column)
         assert words[codes].tolist() == text_column(column).tolist() == [
             "" if day == "NaT" else day for day in days]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", "", "", "", "late", "lab closed", "x", None, float("nan")]), max_size=40))
+def test_texts_mostly_empty_factorize_as_pandas_does(cells):
+    """dataset_json._factorized_texts (a mostly empty column: only the other cells hashed,
+    "" put where it first appears) gives pd.factorize's codes and values, in its order."""
+    from scheduler.outputs.dataset_json import _factorized_texts
+
+    raw = np.array(cells, dtype=object)
+    codes, uniques = _factorized_texts(raw)
+    expected_codes, expected_uniques = pd.factorize(raw, use_na_sentinel=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert list(uniques) == list(expected_uniques)

@@ -181,7 +181,15 @@ def _constants(columns: dict[str, object], rows: int) -> dict[str, object]:
     category, ``rows`` long: the writers take their codes as they are, with no cell looked
     at (SV's are 650,000 cells each)."""
     return {name: pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=pd.Index([value], dtype=object))
-            if isinstance(value, str) else value for name, value in columns.items()}
+            if isinstance(value, str) else _objects(value) for name, value in columns.items()}
+
+
+def _objects(value: object) -> object:
+    """A numpy column of Python objects kept as one (pandas 3 would check each of SV's
+    650,000 cells to make it its "str" type, whose every later read checks them again)."""
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return pd.Series(value, dtype=object, copy=False)
+    return value
 
 
 def _among(values: np.ndarray, wanted: Iterable[str]) -> np.ndarray:

@@ -77,9 +77,9 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
         return codes, [int(value) if float(value).is_integer() else float(value) for value in present]
     if isinstance(column.dtype, pd.CategoricalDtype):  # USUBJID (core.sdtm Subjects.ids): codes as they are
         codes = column.cat.codes.to_numpy().astype(np.intp)
-        used = np.zeros(len(column.cat.categories), dtype=bool)
-        used[codes[codes >= 0]] = True
         uniques = column.cat.categories.to_numpy(dtype=object)
+        # Which categories the rows take: counted (code -1, none, counted apart), not marked.
+        used = np.bincount(codes + 1, minlength=len(uniques) + 1)[1:] > 0
         if not used.all():  # only the values present, as pd.factorize gives them
             renumbered = np.cumsum(used) - 1
             codes = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1)
@@ -91,7 +91,7 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
         if one_text(raw):  # STUDYID, DOMAIN …: one value in every row, no table to look it up in
             codes, uniques = np.zeros(len(raw), dtype=np.intp), raw[:1]
         else:
-            codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+            codes, uniques = _factorized_texts(raw)
     listed = uniques.tolist()
     # Text already (the builders' columns): no str() a value; else each made text.
     texts: list[Value] = listed if pd.api.types.infer_dtype(uniques, skipna=False) in ("string", "empty") \
@@ -99,6 +99,30 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
     if "" in texts:
         codes = np.where(codes == texts.index(""), -1, codes)
     return codes, texts
+
+
+def _factorized_texts(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(raw)``, the same codes and values in the same order. A column mostly
+    "" (SV's SVREASOC: a reason only for the visits not done) has only its other cells
+    hashed, and "" put among the values where it first appears."""
+    try:
+        empty = raw == ""
+    except TypeError:  # bool(pd.NA == "") is ambiguous
+        empty = None
+    if not isinstance(empty, np.ndarray) or empty.dtype != bool or empty.sum() * 4 <= len(raw):
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        return codes, np.asarray(uniques, dtype=object)
+    others = np.flatnonzero(~empty)
+    found, values = pd.factorize(raw[others], use_na_sentinel=True)
+    # "" comes after the values first seen before the first empty cell: as many as the
+    # codes those cells take (factorize numbers values in order of first appearance).
+    before = found[:int(np.searchsorted(others, int(np.argmax(empty))))]
+    place = int(before.max()) + 1 if len(before) and before.max() >= 0 else 0
+    codes = np.full(len(raw), place, dtype=np.intp)
+    codes[others] = np.where(found >= place, found + 1, found)  # -1 (missing) stays
+    uniques = np.concatenate([np.asarray(values[:place], dtype=object), np.array([""], dtype=object),
+                              np.asarray(values[place:], dtype=object)])
+    return codes, uniques
 
 
 def _factorized_numbers(values: np.ndarray, kind: Type) -> tuple[np.ndarray, list[Value]]:
