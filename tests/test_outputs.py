@@ -138,3 +138,15 @@ def test_texts_mostly_empty_factorize_as_pandas_does(cells):
     expected_codes, expected_uniques = pd.factorize(raw, use_na_sentinel=True)
     assert codes.tolist() == expected_codes.tolist()
     assert list(uniques) == list(expected_uniques)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 12).flatmap(lambda width: st.lists(
+    st.text(st.characters(min_codepoint=1, max_codepoint=127), min_size=width, max_size=width), max_size=30)))
+def test_words_of_one_length_are_encoded_as_numpy_encodes_them(words):
+    """_encoded's shortcut for ASCII words all as long (IDs, dates: the joined bytes cut in
+    slots) gives numpy's own bytes and slot width; "" words alone take a slot of one."""
+    expected = np.array([word.encode("utf-8") for word in words], dtype=bytes) if words else np.array([], "S1")
+    found = _encoded(words)
+    assert found.dtype == expected.dtype or (not any(words) and found.dtype == np.dtype("S1"))
+    assert found.tolist() == expected.tolist()

@@ -184,7 +184,7 @@ def write_csv(frame: pd.DataFrame, stream: Any, chunk: int = 50_000, defuse: boo
 def write_coded_csv(names: list[str], coded: list[tuple[np.ndarray, np.ndarray]], stream: Any,
                     chunk: int = 50_000) -> None:
     """A CSV from columns already factorized: (codes, distinct text) per column, the text
-    not yet quoted."""
+    not yet quoted; a code -1 takes the last text (the empty one, for a missing value)."""
     quoted = [(codes, _csv_cells(words)) for codes, words in coded]
     write = _bytes_writer(stream)
     write((",".join(_csv_cell(name) for name in names) + "\n").encode("utf-8"))
@@ -251,9 +251,12 @@ def _encoded(words: list[str]) -> np.ndarray:
     (``_write_rows``)."""
     if not words:
         return np.array([], dtype="S1")
-    if not "".join(words).isascii():
+    joined = "".join(words)
+    if not joined.isascii():
         return np.array([word.encode("utf-8") for word in words], dtype=bytes)
     width = max(max(map(len, words)), 1)
+    if width * len(words) == len(joined):  # every word as long (IDs, dates): the joined bytes, cut
+        return np.frombuffer(joined.encode("ascii"), dtype=f"S{width}")
     table: np.ndarray = np.fromiter(words, dtype=f"U{width}", count=len(words)).view(np.uint32).astype(
         np.uint8).view(f"S{width}")
     return table

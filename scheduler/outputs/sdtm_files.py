@@ -77,7 +77,7 @@ def _write_csv(package: Package, name: str, path: Path) -> None:
     for variable in dataset.variables:
         codes, uniques = coded(package, name, variable)
         texts = written(uniques, variable.type)
-        columns.append((np.where(codes < 0, len(texts), codes), np.array([*texts, ""], dtype=object)))
+        columns.append((codes, np.array([*texts, ""], dtype=object)))  # code -1 (none) takes the last, ""
     with open(path, "wb") as stream:
         write_coded_csv(list(dataset.names), columns, stream)
 
