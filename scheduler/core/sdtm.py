@@ -402,6 +402,8 @@ class Subjects:
     @functools.cached_property
     def in_id_order(self) -> np.ndarray:
         """(P,) the participants (their positions) in USUBJID order (text order)."""
+        if pd.Index(self.usubjid, dtype=object).is_monotonic_increasing:  # a roster in ID order: no sort
+            return np.arange(len(self.usubjid))
         return np.argsort(self.usubjid.astype(str), kind="stable")
 
     @functools.cached_property
@@ -429,7 +431,8 @@ def usubjids(protocol: Protocol, participants: pd.DataFrame, roster: str = "") -
     site = np.where(given != "", given, protocol.site_id).astype(object)
     prefix = np.where(site != "", protocol.study_id + "-" + site.astype(str) + "-", protocol.study_id + "-")
     ids = participants["participant_id"].to_numpy(dtype=object).astype(str)
-    usubjid = np.char.add(prefix.astype(str), ids).astype(object)
+    # Joined as Python text (numpy's fixed-width strings made and unmade cost thrice as much).
+    usubjid = np.array(list(map(str.__add__, prefix.tolist(), ids.tolist())), dtype=object)
     shared = pd.Series(usubjid).duplicated(keep=False).to_numpy()
     if shared.any():
         lines = participants["line"].to_numpy() if "line" in participants else np.zeros(len(ids), dtype=int)
