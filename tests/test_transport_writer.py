@@ -399,3 +399,18 @@ def test_text_cells_the_quick_way_and_the_long_way_agree(texts, picks):
     expected = [value.split(b"\0", 1)[0][:width].ljust(width) for value in encoded] + [b" " * width]
     cells = _text_cells(Column("X", "", texts, codes))
     assert [bytes(row) for row in cells] == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda size: st.lists(
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=size, max_size=size),
+    min_size=1, max_size=6, unique=True)), st.data())
+def test_values_all_as_long_are_pyreadstats_bytes(texts, data):
+    """A text column whose values are all as long (USUBJIDs, dates: laid out from their
+    joined bytes), some unused or missing rows included: pyreadstat's bytes."""
+    rows = data.draw(st.integers(0, 20))
+    codes = np.array(data.draw(st.lists(st.integers(-1, len(texts) - 1), min_size=rows, max_size=rows)),
+                     dtype=np.int64)
+    columns = [Column("USUBJID", "Unique Subject Identifier", texts, codes)]
+    frame = pd.DataFrame({"USUBJID": pd.Series([texts[code] if code >= 0 else "" for code in codes], dtype=object)})
+    assert theirs(frame, ["Unique Subject Identifier"]) == ours(columns, rows)

@@ -118,8 +118,9 @@ def write_transport(stream: BinaryIO, table_name: str, file_label: str, when: da
             if table is None:
                 block[:, offset:offset + width] = _ibm_doubles(column.codes[start:stop])
             else:
-                # Code -1 (missing) takes the table's last row: blanks.
-                block[:, offset:offset + width] = table[column.codes[start:stop]]
+                # Code -1 (missing) takes the table's last row, blanks ("wrap"); taken straight
+                # into the block's columns, without a copy in between.
+                np.take(table, column.codes[start:stop], axis=0, out=block[:, offset:offset + width], mode="wrap")
             offset += width
         stream.write(block.data)  # the array's own bytes, not a copy
     stream.write(b" " * (-rows * record_length % RECORD))
@@ -190,6 +191,14 @@ def _text_cells(column: Column) -> npt.NDArray[np.uint8]:
     used = np.zeros(len(column.texts), dtype=bool)
     used[column.codes[column.codes >= 0]] = True
     joined = "".join(column.texts)
+    size = len(column.texts[0]) if column.texts else 0
+    if (size and joined.isascii() and "\0" not in joined and len(joined) == size * len(column.texts)
+            and max(map(len, column.texts)) == size):
+        # Every value as long (USUBJIDs, dates): the joined bytes are the rows already.
+        width = size if used.any() else 1  # an unused value longer than the width is cut
+        laid = np.full((len(column.texts) + 1, width), ord(" "), dtype=np.uint8)
+        laid[:-1] = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(len(column.texts), size)[:, :width]
+        return laid
     if joined.isascii() and "\0" not in joined:  # the usual column: laid out by numpy in one step
         table = np.array(column.texts, dtype=bytes) if column.texts else np.zeros(0, dtype="S1")
         size = max(table.itemsize, 1)
