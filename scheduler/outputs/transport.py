@@ -110,18 +110,19 @@ def write_transport(stream: BinaryIO, table_name: str, file_label: str, when: da
     stream.write(_headers(table_name, file_label, stamp, columns, widths))
     record_length = sum(widths)
     chunk = max(1, BLOCK_BYTES // max(record_length, 1))
+    # An observation is a record of fixed-size raw fields (numpy "V"), one a column: each
+    # column's cells are gathered as whole fields (twice as fast as byte columns of a 2-D block).
+    layout = np.dtype([(f"c{number}", f"V{width}") for number, width in enumerate(widths)])
+    fields = [None if table is None else np.ascontiguousarray(table).view(f"V{table.shape[1]}").ravel()
+              for table in cells]
     for start in range(0, rows, chunk):
         stop = min(start + chunk, rows)
-        block = np.empty((stop - start, record_length), dtype=np.uint8)
-        offset = 0
-        for column, table, width in zip(columns, cells, widths):
+        block = np.empty(stop - start, dtype=layout)
+        for number, (column, table) in enumerate(zip(columns, fields)):
             if table is None:
-                block[:, offset:offset + width] = _ibm_doubles(column.codes[start:stop])
+                block[f"c{number}"] = _ibm_doubles(column.codes[start:stop]).view(f"V{NUMBER_WIDTH}").ravel()
             else:
-                # Code -1 (missing) takes the table's last row, blanks ("wrap"); taken straight
-                # into the block's columns, without a copy in between.
-                np.take(table, column.codes[start:stop], axis=0, out=block[:, offset:offset + width], mode="wrap")
-            offset += width
+                block[f"c{number}"] = table[column.codes[start:stop]]  # code -1 (missing): the last row, blanks
         stream.write(block.data)  # the array's own bytes, not a copy
     stream.write(b" " * (-rows * record_length % RECORD))
 
