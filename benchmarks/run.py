@@ -114,8 +114,14 @@ class Measurement:
 
 
 def run_once(measurement: Measurement, workdir: Path) -> None:
-    """One process: wall time around fork … wait4, and that child's own peak RSS."""
+    """One process: wall time around fork … wait4, and that child's own peak RSS. Before it,
+    untimed, the earlier runs' written files are flushed to disk (os.sync): a process that
+    writes 276 MB of JSON after a round that left a gigabyte unflushed is slowed by the
+    kernel's writeback of the others' files (the floor flushes nothing, nor do the commands'
+    -o files), and every run starts with the disk as quiet as the one it is compared with."""
     out, err = workdir / "last.stdout", workdir / "last.stderr"
+    if hasattr(os, "sync"):
+        os.sync()
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(measurement.command, stdout=stdout, stderr=stderr,
@@ -661,7 +667,9 @@ def main(argv: list[str] | None = None) -> int:
         "measured (22,000 messages at 100,000 participants).",
         f"- Every command with `--as-of {AS_OF}` and `-o` to a file (`status ID` to standard output, "
         "redirected to a file), each run a whole process (interpreter start, imports, reading, computing, "
-        "writing). Wall time is the best of the runs shown, the commands compared run interleaved; peak "
+        "writing), after the earlier runs' files are flushed to disk (untimed `os.sync()`: a run is not "
+        "slowed by the kernel writing back the files of the runs before it). Wall time is the best of the "
+        "runs shown, the commands compared run interleaved; peak "
         "memory is the process's maximum resident set size (`ru_maxrss` from `wait4`), the highest of its "
         f"runs (the runner itself peaked at {runner_mb:.0f} MB, below every process it measured, so these are "
         "the processes' own).",
