@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from scheduler.app.results import Messages
@@ -44,12 +45,15 @@ def report_problems(study: Study, messages: Messages, participant: str | None = 
 
 
 def warn_reason_missing(table: pd.DataFrame, messages: Messages) -> None:
-    missing = table[table["status"].isin(DEVIATIONS) & (table["reason"] == "")]
-    if not len(missing):
+    # Only the rows named are taken out of the table (800,000 rows at 100,000 participants).
+    # The reasons compared as the plain array (pandas' == on 800,000 objects takes thrice as long).
+    rows = np.flatnonzero(table["status"].isin(DEVIATIONS).to_numpy()
+                          & (table["reason"].to_numpy(dtype=object) == ""))
+    if not len(rows):
         return
     named = [f"{row.participant_id} {row.visit_code} ({status_word(str(row.status))})"
-             for row in missing.head(MAX_LISTED_WARNINGS).itertuples()]
-    count = len(missing)
+             for row in table.iloc[rows[:MAX_LISTED_WARNINGS]].itertuples()]
+    count = len(rows)
     # TRANSLATORS: {visits} lists "ID VISIT (status)"; the command line stays as it is.
     messages.warning(ngettext("reason missing for {count} deviation: {visits} — give each its reason: "
                               "visit-scheduler correct ID VISIT DATE --reason \"…\" --visit-reason \"…\" "
