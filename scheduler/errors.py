@@ -223,13 +223,15 @@ class Problems(Sequence[Problem]):
                                for file, line, sheet in zip(files, lines, sheets)]}
         said: list[str] = [""] * count
         for (column, value, fix), rows in _shapes(columns, values, fixes).items():
-            template = prefix.replace("{", "{{").replace("}", "}}") + \
-                _problem_template(column, value, fix).replace("{where}", place)
+            template = _problem_template(column, value, fix)
             shown = _among(values, rows) if value else []
             if value and max(map(len, shown)) <= 60 and "".join(shown).isprintable():
-                template = template.replace("{value}", "'{value}'")  # _quoted's usual case, for all at once
+                # _quoted's usual case, for all at once: in the template alone, before the file's
+                # name and the prefix go in (their doubled braces may hold the text "{value}").
+                template = template.replace("{value}", "'{value}'")
             else:
                 shown = [_quoted(text) for text in shown]
+            template = prefix.replace("{", "{{").replace("}", "}}") + template.replace("{where}", place)
             made = fill(template, count if rows is None else len(rows),
                         message=_among(messages, rows), column=_among(columns, rows) if column else "",
                         value=shown if value else "", fix=_among(fixes, rows) if fix else "",
