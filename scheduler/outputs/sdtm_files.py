@@ -24,7 +24,7 @@ import numpy as np
 
 from scheduler.core.sdtm import XPT_TEXT_LIMIT
 from scheduler.core.sdtm_spec import DATASETS, ORDER, Package
-from scheduler.outputs.dataset_json import DEFINE, Value, coded, dataset_json, dataset_of, written
+from scheduler.outputs.dataset_json import DEFINE, Value, coded, dataset_json, dataset_of, measured, written
 from scheduler.outputs.files import write_coded_csv
 from scheduler.outputs.transport import Column, write_transport
 from scheduler.storage.atomic import atomic_folder
@@ -91,7 +91,10 @@ def _transport_columns(package: Package, name: str) -> list[Column]:
     for variable in dataset.variables:
         codes, uniques = coded(package, name, variable)
         if variable.type in ("text", "date"):
-            columns.append(Column(variable.name, variable.label, _fit_transport(uniques), codes))
+            longest, ascii_only = measured(package, name, variable)  # measured once per export
+            fits = ascii_only and longest <= XPT_TEXT_LIMIT
+            columns.append(Column(variable.name, variable.label,
+                                  cast("list[str]", uniques) if fits else _fit_transport(uniques), codes))
         else:
             numbers = np.array([*uniques, np.nan], dtype=np.float64)  # code -1 takes the NaN
             columns.append(Column(variable.name, variable.label, None, numbers[codes]))
