@@ -91,12 +91,6 @@ def _distinct(values: np.ndarray) -> pd.Categorical | np.ndarray:
     return pd.Categorical.from_codes(np.arange(len(values)), categories=index)
 
 
-def _coded_iso(dates: np.ndarray) -> pd.Categorical:
-    """``iso(dates)`` as a categorical: each distinct day written once ("" for none)."""
-    codes, days = pd.factorize(np.asarray(dates, dtype="M8[D]").astype(np.int64))
-    return pd.Categorical.from_codes(codes, categories=pd.Index(iso(days.astype("M8[D]")), dtype=object))
-
-
 def _days_iso(dates: np.ndarray) -> pd.Categorical | np.ndarray:
     """``iso(dates)`` as a categorical whose categories are in text order ("" first): each
     distinct day written once, and the writers and _sorted read its codes, not 100,000
@@ -784,7 +778,7 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     planned = planned_days(protocol)
     epochs = np.array([visit.epoch for visit in protocol.visits], dtype=object)
     names = np.array([visit.contract_name for visit in protocol.visits], dtype=object)
-    dates = _coded_iso(actual[rows])
+    dates = _days_iso(actual[rows])
     day = study_day(actual[rows], people.reference[who])
     frame = pd.DataFrame(_constants({
         "STUDYID": protocol.study_id, "DOMAIN": "SV", "USUBJID": people.ids(who),

@@ -37,6 +37,7 @@ from scheduler.core.sdtm_spec import (
     Type,
     Variable,
 )
+from scheduler.outputs.files import empty_texts
 
 ORIGINATOR = "visit-scheduler"
 DEFINE = "define.xml"  # metaDataRef: define.xml beside the datasets
@@ -105,11 +106,8 @@ def _factorized_texts(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(raw)``, the same codes and values in the same order. A column mostly
     "" (SV's SVREASOC: a reason only for the visits not done) has only its other cells
     hashed, and "" put among the values where it first appears."""
-    try:
-        empty = raw == ""
-    except TypeError:  # bool(pd.NA == "") is ambiguous
-        empty = None
-    if not isinstance(empty, np.ndarray) or empty.dtype != bool or empty.sum() * 4 <= len(raw):
+    empty = empty_texts(raw)
+    if empty is None or empty.sum() * 4 <= len(raw):
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
         return codes, np.asarray(uniques, dtype=object)
     others = np.flatnonzero(~empty)

@@ -98,7 +98,7 @@ def coded_column(column: pd.Series, convert: Callable[[np.ndarray], np.ndarray] 
     if _is_integer(column):
         codes, uniques = pd.factorize(column.astype("Int64"), use_na_sentinel=True)
         return codes, np.array([str(int(v)) for v in uniques] + [""], dtype=object)
-    empty = _empty_cells(column)
+    empty = empty_texts(column.to_numpy()) if column.dtype == object else None
     if empty is not None and empty.sum() * 4 > len(column):
         # Mostly empty (the check's reasons): only the other cells are looked at and hashed
         # (a missing one, as pd.factorize finds it, and an empty one take code -1, the
@@ -111,16 +111,15 @@ def coded_column(column: pd.Series, convert: Callable[[np.ndarray], np.ndarray] 
     return codes, convert(words) if convert is not None else words
 
 
-def _empty_cells(column: pd.Series) -> np.ndarray | None:
-    """Which cells of a column of Python objects are the empty text; None for another kind
-    of column, or one holding a value that cannot say whether it equals "" (pd.NA)."""
-    if column.dtype != object:
-        return None
+def empty_texts(values: np.ndarray) -> np.ndarray | None:
+    """Which cells of an array of Python objects are the empty text; None when one holds a
+    value that cannot say whether it equals "" (pd.NA). Mostly empty columns (the check's
+    reasons, SV's SVREASOC) are hashed by their other cells alone."""
     try:
-        empty: np.ndarray = column.to_numpy() == ""
+        empty = values == ""
     except TypeError:  # bool(pd.NA == "") is ambiguous
         return None
-    return empty if empty.dtype == bool else None
+    return empty if isinstance(empty, np.ndarray) and empty.dtype == bool else None
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
