@@ -150,3 +150,33 @@ def test_words_of_one_length_are_encoded_as_numpy_encodes_them(words):
     found = _encoded(words)
     assert found.dtype == expected.dtype or (not any(words) and found.dtype == np.dtype("S1"))
     assert found.tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", "P001", "P002", "乙", "a" * 30, "x"]), unique=True, min_size=1, max_size=6)
+       .flatmap(lambda categories: st.tuples(
+           st.just(categories),
+           st.lists(st.lists(st.integers(-1, len(categories) - 1), max_size=25), min_size=1, max_size=3))))
+def test_categorical_columns_code_as_their_cells_and_share_one_table(case):
+    """dataset_json's categorical path (USUBJID in seven datasets: the categories made text and
+    measured once per export) against the plain reading of the same cells: each row's value
+    (code -1 for none, "" included), only the values present, and measured's (longest, all
+    ASCII) of those values; a second column with the same categories takes the table made for
+    the first and gives what it gives alone."""
+    from scheduler.outputs.dataset_json import _factorized_categorical
+
+    categories, columns = case
+    index = pd.Index(categories, dtype=object)
+    tables: dict[int, object] = {}
+    for codes in columns:
+        column = pd.Series(pd.Categorical.from_codes(np.array(codes, dtype=np.int8), categories=index))
+        assert column.cat.categories is index
+        for shared in (tables, None):
+            found, texts, (longest, ascii_only) = _factorized_categorical(column, shared)
+            cells = [texts[code] if code >= 0 else "" for code in found.tolist()]
+            assert cells == ["" if code < 0 else categories[code] for code in codes]
+            assert "" not in [texts[code] for code in found.tolist() if code >= 0]  # "": code -1
+            assert sorted(set(texts) - {""}) == sorted({categories[code] for code in codes if code >= 0} - {""})
+            assert longest == max([len(text) for text in texts], default=0)
+            assert ascii_only == "".join(texts).isascii()
+    assert len(tables) == 1  # one table for the categories, whatever the columns

@@ -195,9 +195,10 @@ def test_deviations_are_told_apart_as_their_terms_are(rows, scale):
     closes = np.array([14000 + row[3] * scale for row in rows], dtype=np.int64).astype("M8[D]")
     closed = np.where(status == Status.MISSED, iso(closes), "").astype(object)
     expected = pd.factorize(pd.MultiIndex.from_arrays([visit, status.astype(object), days, closed]))[0]
-    assert sdtm._shapes(visit, status, days, closes).tolist() == expected.tolist()
+    codes = sdtm._status_codes(pd.Series(status, dtype=object))  # as Subjects holds them
+    assert sdtm._shapes(visit, codes, days, closes).tolist() == expected.tolist()
     nothing = np.zeros(0, dtype=np.intp)
-    assert sdtm._shapes(nothing, status[:0], days[:0], closes[:0]).tolist() == []
+    assert sdtm._shapes(nothing, codes[:0], days[:0], closes[:0]).tolist() == []
 
 
 @settings(max_examples=100, deadline=None)
@@ -240,3 +241,37 @@ def test_the_element_on_a_date_is_the_latest_begun(case):
     assert _element_on(people, dates, found, rows).tolist() == reference(starts[rows], dates)
     every = np.array([day + 3] * len(starts), dtype="M8[D]")  # one date per participant (rows None)
     assert _element_on(people, every, found).tolist() == reference(starts, every)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["D7", "D14", "M1", "D0", None])), max_size=30))
+def test_a_categorical_key_sorts_as_its_text_does(rows):
+    """_sorted by a categorical whose categories are not in text order (DVREFID: the protocol's
+    codes, D0 D7 D14 M1) gives pandas' stable sort by the same values as text, missing last."""
+    codes = ["D0", "D7", "D14", "M1"]
+    who = [row[0] for row in rows]
+    refid = [row[1] for row in rows]
+    frame = pd.DataFrame({
+        "USUBJID": pd.Categorical(who), "DVSEQ": np.nan,
+        "DVREFID": pd.Categorical.from_codes([codes.index(r) if r else -1 for r in refid],
+                                             categories=pd.Index(codes, dtype=object)),
+        "row": range(len(rows))})
+    plain = frame.assign(DVREFID=pd.Series(refid, dtype=object), USUBJID=pd.Series(who))
+    expected = plain.sort_values(["USUBJID", "DVREFID"], kind="stable", na_position="last")["row"].tolist()
+    assert sdtm._sorted(frame, ["USUBJID", "DVREFID"])["row"].tolist() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["early", "late", "missed", "in_window", "due", "upcoming", "withdrawn", None]),
+                max_size=30))
+def test_statuses_are_coded_alike_from_a_categorical_and_from_text(statuses):
+    """_status_codes: each status's place in STATUSES, -1 for none, the same whether the check's
+    column is its categorical or plain text."""
+    from scheduler.core.words import STATUSES
+
+    expected = [STATUSES.index(status) if status else -1 for status in statuses]
+    text = pd.Series(statuses, dtype=object)
+    categorical = pd.Series(pd.Categorical(statuses, categories=["early", "late", "in_window", "withdrawn",
+                                                                 "upcoming", "missed", "due"]))
+    assert sdtm._status_codes(text).tolist() == expected
+    assert sdtm._status_codes(categorical).tolist() == expected

@@ -31,7 +31,7 @@ from scheduler.core import dates as datelib
 from scheduler.core.arms import row_participants
 from scheduler.core.records import Unscheduled
 from scheduler.core.sdtm_spec import DATASETS, ORDER, SDTMIG_VERSION, SUPPLEMENTAL
-from scheduler.core.words import DEVIATIONS, JUDGED, Status
+from scheduler.core.words import DEVIATIONS, JUDGED, STATUSES, Status
 from scheduler.errors import ExportRefused, Problem
 from scheduler.i18n import _, ngettext
 from scheduler.protocol import ENROLLMENT, Protocol
@@ -186,9 +186,21 @@ def _objects(value: object) -> object:
     return value
 
 
-def _among(values: np.ndarray, wanted: Iterable[str]) -> np.ndarray:
-    """np.isin for a column of text: hashed (np.isin sorts 800,000 Python strings)."""
-    return pd.Series(values, dtype=object).isin(list(wanted)).to_numpy(dtype=bool)
+def _status_codes(values: pd.Series) -> np.ndarray:
+    """Each status as its place in STATUSES (int8), -1 for none or a word not among them:
+    SV and DV pick their 800,000 participant × visit cells by small numbers, no text hashed."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the check's: its categories placed once
+        places = np.array([STATUSES.index(name) if name in STATUSES else -1 for name in values.cat.categories] + [-1],
+                          dtype=np.int8)
+        placed: np.ndarray = places[values.cat.codes.to_numpy()]  # code -1 (none): the last, -1
+        return placed
+    codes: np.ndarray = pd.Categorical(values.to_numpy(dtype=object), categories=list(STATUSES)).codes
+    return codes.astype(np.int8)
+
+
+def _with_status(status: np.ndarray, wanted: Iterable[Status]) -> np.ndarray:
+    """Where ``status`` (_status_codes) is one of ``wanted``."""
+    return np.isin(status, [STATUSES.index(name) for name in wanted])
 
 
 def one_text(values: np.ndarray) -> bool:
@@ -213,8 +225,11 @@ def _sorted(frame: pd.DataFrame, keys: list[str], sequence: str | None = None) -
         if isinstance(values.dtype, pd.CategoricalDtype) and len(values.cat.categories) == 1 and \
                 not (values.cat.codes.to_numpy() < 0).any():
             continue  # the same, made a categorical (_constants)
-        if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.is_monotonic_increasing:
+        if isinstance(values.dtype, pd.CategoricalDtype):
             codes = values.cat.codes.to_numpy()  # Subjects.ids: categories in text order
+            if not values.cat.categories.is_monotonic_increasing:  # DVREFID: each category's rank
+                ranks = pd.factorize(values.cat.categories.to_numpy(dtype=object), sort=True)[0]
+                codes = np.where(codes < 0, -1, ranks[np.maximum(codes, 0)] if len(ranks) else -1)
             columns.append(np.where(codes < 0, np.iinfo(np.int64).max, codes))
         elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
             codes, _uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
@@ -380,14 +395,14 @@ class Subjects:
     site: np.ndarray  # (P,)
     actual: np.ndarray  # (P, V) M8[D], NaT when not done
     close: np.ndarray  # (P, V)
-    status: np.ndarray  # (P, V)
+    status: np.ndarray  # (P, V) int8: each visit's status as its place in STATUSES, -1 for none
     reason: np.ndarray  # (P, V)
     reference: np.ndarray  # (P,) RFSTDTC
     withdrawn: np.ndarray  # (P,) M8[D]: the withdrawal date on or before the as-of date, else NaT
     starts: np.ndarray  # (P, E) each element's start, NaT when not started
     ends: np.ndarray  # (P, E)
     completed: np.ndarray  # (P,) M8[D]: the completion date, NaT when not completed
-    completed_epoch: np.ndarray  # (P,)
+    completed_element: np.ndarray  # (P,) the element (its place in found) the study ended in, -1 when none
     consent: np.ndarray  # (P,) M8[D]: the informed consent on or before the as-of date, else NaT
     found: tuple[Element, ...] = ()  # the elements, in TA order (the columns of starts, ends)
     opens: np.ndarray | None = None  # (P, V) window_open, NaT for a visit not expected
@@ -481,8 +496,8 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
     actual[person, column] = check["actual_date"].to_numpy().astype("M8[D]")
     close = np.full((count, visits), NAT)
     close[person, column] = check["window_close"].to_numpy().astype("M8[D]")
-    status = np.full((count, visits), "", dtype=object)
-    status[person, column] = check["status"].to_numpy(dtype=object)
+    status = np.full((count, visits), -1, dtype=np.int8)
+    status[person, column] = _status_codes(check["status"])
     reason = np.full((count, visits), "", dtype=object)
     reason[person, column] = check["reason"].to_numpy(dtype=object)
     opens = np.full((count, visits), NAT)
@@ -541,9 +556,9 @@ def subjects(protocol: Protocol, check: pd.DataFrame, participants: pd.DataFrame
         ends[:, index] = np.where(started, np.where(np.isnat(following), final, following), NAT)
         following = np.where(started, starts[:, index], following)
     people = Subjects(usubjid, site, actual, close, status, reason, reference, withdrawn, starts, ends,
-                      completed, np.full(count, "", dtype=object), consent, found, opens, last_contact)
-    # The epoch of the element the participant was in when the study ended for them.
-    return replace(people, completed_epoch=_epoch_on(people, completed, found))
+                      completed, np.full(count, -1, dtype=np.intp), consent, found, opens, last_contact)
+    # The element the participant was in when the study ended for them (DS EPOCH).
+    return replace(people, completed_element=_element_on(people, completed, found))
 
 
 def _epoch_on(subjects: Subjects, dates: np.ndarray, found: tuple[Element, ...],
@@ -641,25 +656,34 @@ def demographics(protocol: Protocol, participants: pd.DataFrame, people: Subject
     # The planned arm: [[arms]]'s, from the roster (empty: not yet assigned); else the single group.
     names = dict(planned_arms(protocol))
     code = _column(participants, "arm") if protocol.arms else np.full(count, SINGLE_ARM_CODE, dtype=object)
-    arm = pd.Series(code, dtype=object).map(names).fillna("").to_numpy(dtype=object)
+    # Each arm code once, and its name: the four ARM columns are its codes (an arm not
+    # planned has no name; the last place, "", is where a column has none).
+    arm_of, found_codes = pd.factorize(code)
+    arm_codes = np.asarray(found_codes, dtype=object).tolist()
+    codes_text = np.array([*arm_codes, ""], dtype=object)
+    names_text = np.array([*(names.get(value, "") for value in arm_codes), ""], dtype=object)
     unassigned = code == ""
     assigned = ~screened_out & ~unassigned
+    nothing = len(arm_codes)
+
+    def arm_column(texts: np.ndarray, given: np.ndarray) -> pd.Categorical | np.ndarray:
+        return _taken(texts, np.where(given, arm_of, nothing))
     frame = _frame("DM", {
         "STUDYID": protocol.study_id, "DOMAIN": "DM", "USUBJID": people.ids(),
         "SUBJID": _distinct(participants["participant_id"].to_numpy(dtype=object)),
         "RFSTDTC": _days_iso(people.reference), "RFENDTC": _days_iso(last_treatment),
         "RFXSTDTC": _days_iso(first_treatment), "RFXENDTC": _days_iso(last_treatment),
         "RFICDTC": _days_iso(consent), "RFPENDTC": _days_iso(end),
-        "DTHDTC": _days_iso(np.where(dead, people.withdrawn, NAT)), "DTHFL": np.where(dead, "Y", "").astype(object),
-        "SITEID": people.site, "AGE": age, "AGEU": np.where(np.isnan(age), "", "YEARS").astype(object),
+        "DTHDTC": _days_iso(np.where(dead, people.withdrawn, NAT)),
+        "DTHFL": _taken(np.array(["", "Y"], dtype=object), dead.astype(np.intp)),
+        "SITEID": people.site, "AGE": age,
+        "AGEU": _taken(np.array(["YEARS", ""], dtype=object), np.isnan(age).astype(np.intp)),
         "SEX": np.where(unknown, "U", sex).astype(object), "RACE": "",
-        "ARMCD": np.where(assigned, code, "").astype(object),
-        "ARM": np.where(assigned, arm, "").astype(object),
-        "ACTARMCD": np.where(is_treated & assigned, code, "").astype(object),
-        "ACTARM": np.where(is_treated & assigned, arm, "").astype(object),
-        "ARMNRS": np.where(screened_out, "SCREEN FAILURE",
-                           np.where(unassigned, "NOT ASSIGNED",
-                                    np.where(is_treated, "", "ASSIGNED, NOT TREATED"))).astype(object),
+        "ARMCD": arm_column(codes_text, assigned), "ARM": arm_column(names_text, assigned),
+        "ACTARMCD": arm_column(codes_text, is_treated & assigned),
+        "ACTARM": arm_column(names_text, is_treated & assigned),
+        "ARMNRS": _taken(np.array(["SCREEN FAILURE", "NOT ASSIGNED", "", "ASSIGNED, NOT TREATED"], dtype=object),
+                         np.select([screened_out, unassigned, is_treated], [0, 1, 2], 3)),
         "COUNTRY": country,
     }, count)
     return _sorted(frame, ["STUDYID", "USUBJID"]), warnings
@@ -686,8 +710,7 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
         taetord = pd.Series(arms[started], dtype=object).map(per_arm).to_numpy(dtype=float)
         parts.append(pd.DataFrame(_constants({
             "STUDYID": protocol.study_id, "DOMAIN": "SE", "who": np.flatnonzero(started),
-            "SESEQ": np.nan,
-            "ETCD": element.code, "ELEMENT": element.name, "TAETORD": taetord, "EPOCH": element.epoch,
+            "SESEQ": np.nan, "element": np.full(len(start), index, dtype=np.intp), "TAETORD": taetord,
             "SESTDTC": start, "SEENDTC": end, "SESTDY": study_day(start, reference),
             "SEENDY": study_day(end, reference)}, len(start))))
     if not parts:
@@ -697,6 +720,10 @@ def subject_elements(protocol: Protocol, people: Subjects, participants: pd.Data
     # the categories of every categorical it puts together (a hash of 100,000 USUBJIDs each).
     frame = pd.concat(parts, ignore_index=True)
     frame["USUBJID"] = people.ids(frame["who"].to_numpy())
+    which = frame["element"].to_numpy()  # the element's texts by its place (its rows' codes)
+    for name, texts in (("ETCD", [element.code for element in found]), ("ELEMENT", [element.name for element in found]),
+                        ("EPOCH", [element.epoch for element in found])):
+        frame[name] = _taken(np.array(texts, dtype=object), which)
     for name in ("SESTDTC", "SEENDTC"):  # the days made text once they are together
         frame[name] = _days_iso(frame[name].to_numpy())
     return _sorted(frame[list(DATASETS["SE"].names)], ["STUDYID", "USUBJID", "TAETORD", "SESTDTC"], "SESEQ")
@@ -725,30 +752,35 @@ def disposition(protocol: Protocol, participants: pd.DataFrame, people: Subjects
             "SDTM DS needs the CDISC category of every withdrawal: {count} participants have none — "
             "nothing was written", len(ids)).format(count=len(ids)), problems)
     given = ~np.isnat(consent)
-    parts = [pd.DataFrame({
-        "who": np.flatnonzero(given), "DSTERM": "INFORMED CONSENT OBTAINED",
-        "DSDECOD": "INFORMED CONSENT OBTAINED", "DSCAT": "PROTOCOL MILESTONE",
-        "EPOCH": _epoch_on(people, consent, found)[given], "date": consent[given],
-        "reference": people.reference[given]})]
-    parts.append(pd.DataFrame({
-        "who": np.flatnonzero(withdrew),
-        "DSTERM": np.where(reason != "", reason, category)[withdrew], "DSDECOD": category[withdrew],
-        "DSCAT": "DISPOSITION EVENT", "EPOCH": _epoch_on(people, people.withdrawn, found)[withdrew],
-        "date": people.withdrawn[withdrew], "reference": people.reference[withdrew]}))
     finished = ~np.isnat(people.completed)
-    parts.append(pd.DataFrame({
-        "who": np.flatnonzero(finished), "DSTERM": "COMPLETED", "DSDECOD": "COMPLETED",
-        "DSCAT": "DISPOSITION EVENT", "EPOCH": people.completed_epoch[finished],
-        "date": people.completed[finished], "reference": people.reference[finished]}))
-    rows = pd.concat(parts, ignore_index=True)
-    dates = rows["date"].to_numpy().astype("M8[D]")
+    # The records: the consents, then the withdrawals, then the completions; each text column
+    # the codes of its few texts (a column of the same in 100,000 rows is looked up once).
+    kinds = (given, withdrew, finished)
+    sizes = [int(rows.sum()) for rows in kinds]
+    who = np.concatenate([np.flatnonzero(rows) for rows in kinds])
+    dates = np.concatenate([consent[given], people.withdrawn[withdrew], people.completed[finished]]).astype("M8[D]")
+    reference = np.concatenate([people.reference[rows] for rows in kinds]).astype("M8[D]")
+
+    def column(consented: str, withdrawals: np.ndarray, completion: str) -> pd.Categorical | np.ndarray:
+        codes, values = pd.factorize(withdrawals)
+        texts = np.array([consented, completion, *np.asarray(values, dtype=object).tolist()], dtype=object)
+        return _taken(texts, np.concatenate([np.zeros(sizes[0], dtype=np.intp), codes + 2,
+                                             np.ones(sizes[2], dtype=np.intp)]))
+
+    elements_ended = np.concatenate([_element_on(people, consent, found)[given],
+                                     _element_on(people, people.withdrawn, found)[withdrew],
+                                     people.completed_element[finished]])
     frame = pd.DataFrame(_constants({
-        "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": people.ids(rows["who"].to_numpy()),
-        "DSSEQ": np.nan, "DSTERM": rows["DSTERM"].to_numpy(dtype=object),
-        "DSDECOD": rows["DSDECOD"].to_numpy(dtype=object), "DSCAT": rows["DSCAT"].to_numpy(dtype=object),
-        "EPOCH": rows["EPOCH"].to_numpy(dtype=object), "DSSTDTC": _days_iso(dates),
-        "DSSTDY": study_day(dates, rows["reference"].to_numpy().astype("M8[D]"))}, len(rows)),
-        index=pd.RangeIndex(len(rows)))
+        "STUDYID": protocol.study_id, "DOMAIN": "DS", "USUBJID": people.ids(who), "DSSEQ": np.nan,
+        "DSTERM": column("INFORMED CONSENT OBTAINED", np.where(reason != "", reason, category)[withdrew], "COMPLETED"),
+        "DSDECOD": column("INFORMED CONSENT OBTAINED", category[withdrew], "COMPLETED"),
+        "DSCAT": _taken(np.array(["PROTOCOL MILESTONE", "DISPOSITION EVENT"], dtype=object),
+                        np.repeat(np.array([0, 1, 1], dtype=np.intp), sizes)),
+        # -1 (no element begun): the last, "".
+        "EPOCH": _taken(np.array([element.epoch for element in found] + [""], dtype=object),
+                        np.where(elements_ended < 0, len(found), elements_ended)),
+        "DSSTDTC": _days_iso(dates), "DSSTDY": study_day(dates, reference)}, len(who)),
+        index=pd.RangeIndex(len(who)))
     return _sorted(frame, ["STUDYID", "USUBJID", "DSSTDTC", "DSDECOD"], "DSSEQ")
 
 
@@ -765,7 +797,7 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
     # look-back before then does not know of it, as it would not know of a later visit).
     assert people.opens is not None
     opened = people.opens.ravel() <= np.asarray(as_of).astype("M8[D]")
-    keep = _among(status, JUDGED) | (~done & (reason != "") & opened)
+    keep = _with_status(status, JUDGED) | (~done & (reason != "") & opened)
     numbers = protocol.visit_numbers()
     visitnum = np.array([numbers[code] for code in protocol.codes], dtype=float)
     # The rows kept (positions in participant × visit), already in the dataset's key order
@@ -795,8 +827,9 @@ def subject_visits(protocol: Protocol, check: pd.DataFrame, people: Subjects,
 def _shapes(visit: np.ndarray, status: np.ndarray, days: np.ndarray, closes: np.ndarray) -> np.ndarray:
     """A number per distinct (visit, status, days outside, window close when missed) — a
     deviation's DVTERM — numbered as pd.factorize numbers them (in order of first
-    appearance): one int64 key when they fit in it, else the tuples themselves."""
-    kind = np.select([status == Status.EARLY, status == Status.LATE], [0, 1], 2)
+    appearance): one int64 key when they fit in it, else the tuples themselves. ``status``:
+    _status_codes of early, late and missed."""
+    kind = np.select([status == STATUSES.index(Status.EARLY), status == STATUSES.index(Status.LATE)], [0, 1], 2)
     missed = kind == 2
     close = np.where(missed, closes.astype("M8[D]").astype(np.int64), 0)
     low, span = (int(close[missed].min()), int(close[missed].max() - close[missed].min()) + 1) if missed.any() \
@@ -814,43 +847,40 @@ def _shapes(visit: np.ndarray, status: np.ndarray, days: np.ndarray, closes: np.
 def deviations(protocol: Protocol, people: Subjects) -> tuple[pd.DataFrame, pd.DataFrame]:
     """DV, one record per early, late or missed visit as of the as-of date, and SUPPDV: the
     reason recorded for it, where there is one (QNAM DVREAS)."""
-    visits = len(protocol.visits)
-    status = people.status.ravel()
-    keep = _among(status, DEVIATIONS)
+    visits = max(len(protocol.visits), 1)
+    keep = _with_status(people.status.ravel(), DEVIATIONS)
+    kept = np.flatnonzero(keep)
+    who, visit = np.divmod(kept, visits)  # each deviation's participant and visit (its place)
     actual = people.actual.ravel()[keep]
     closes = people.close.ravel()[keep]
-    codes = np.tile(np.array(protocol.codes, dtype=object), len(people.usubjid))[keep]
     start = np.where(np.isnat(actual), closes + np.timedelta64(1, "D"), actual)
-    names = {visit.code: visit.contract_name for visit in protocol.visits}
-    window = {visit.code: (visit.minus, visit.plus) for visit in protocol.visits}
     # Days outside the window: before its open (early), after its close (late).
-    opens = closes - np.array([sum(window[code]) for code in codes], dtype="m8[D]")
+    opens = closes - np.array([item.minus + item.plus for item in protocol.visits], dtype="m8[D]")[visit]
     early_days = (opens - actual).astype("m8[D]").astype(np.int64)
     late_days = (actual - closes).astype("m8[D]").astype(np.int64)
-    kept_status = status[keep]
-    who = np.flatnonzero(keep) // max(visits, 1)
+    status = people.status.ravel()[keep]
+    early, late, missed = (status == STATUSES.index(Status.EARLY), status == STATUSES.index(Status.LATE),
+                           status == STATUSES.index(Status.MISSED))
     # "Week 2 done 3 days before its window", "… missed (window closed 2010-09-01)": each
-    # distinct text made once (81,000 deviations hold a few hundred).
-    days = np.where(kept_status == Status.EARLY, early_days, np.where(kept_status == Status.LATE, late_days, 0))
-    closed = np.where(kept_status == Status.MISSED, iso(closes), "").astype(object)
-    shape = _shapes(np.flatnonzero(keep) % max(visits, 1), kept_status, days, closes)
-    first = np.unique(shape, return_index=True)[1]  # the first row of each shape, in shape order
-    made = [f"{names[codes[row]]} done {_days(int(days[row]))} before its window" if kept_status[row] == Status.EARLY
-            else f"{names[codes[row]]} done {_days(int(days[row]))} after its window"
-            if kept_status[row] == Status.LATE else f"{names[codes[row]]} missed (window closed {closed[row]})"
-            for row in first.tolist()]
-    terms = np.array(made, dtype=object)[shape]
-    epochs = {visit.code: visit.epoch for visit in protocol.visits}
+    # distinct text made once (81,000 deviations hold a few hundred), the rows its codes.
+    days = np.where(early, early_days, np.where(late, late_days, 0))
+    shape = _shapes(visit, status, days, closes)
+    first = np.unique(shape, return_index=True)[1].tolist()  # the first row of each shape, in shape order
+    names = [item.contract_name for item in protocol.visits]
+    closed = iso(closes[first]).tolist()
+    made = [f"{names[visit[row]]} done {_days(int(days[row]))} before its window" if early[row]
+            else f"{names[visit[row]]} done {_days(int(days[row]))} after its window" if late[row]
+            else f"{names[visit[row]]} missed (window closed {close})" for row, close in zip(first, closed)]
+    epochs = np.array([item.epoch for item in protocol.visits], dtype=object)
     frame = pd.DataFrame(_constants({
         "STUDYID": protocol.study_id, "DOMAIN": "DV", "USUBJID": people.ids(who),
-        "DVSEQ": np.nan, "DVREFID": codes, "DVTERM": terms,
-        "DVDECOD": np.array(["VISIT OUT OF WINDOW", "MISSED VISIT"], dtype=object)[
-            (kept_status == Status.MISSED).astype(np.intp)],
+        "DVSEQ": np.nan, "DVREFID": _taken(np.array(protocol.codes, dtype=object), visit),
+        "DVTERM": _taken(np.array(made, dtype=object), shape),
+        "DVDECOD": _taken(np.array(["VISIT OUT OF WINDOW", "MISSED VISIT"], dtype=object), missed.astype(np.intp)),
         "DVCAT": "VISIT SCHEDULE",
-        "EPOCH": _observed_epoch(people, start, who,
-                                 pd.Series(codes, dtype=object).map(epochs).to_numpy(dtype=object)),
+        "EPOCH": _observed_epochs(people, start, who, epochs, visit),
         "DVSTDTC": _days_iso(start), "DVSTDY": study_day(start, people.reference[who]),
-        "reason": people.reason.ravel()[keep]}, int(keep.sum())), index=pd.RangeIndex(int(keep.sum())))
+        "reason": people.reason.ravel()[keep]}, len(kept)), index=pd.RangeIndex(len(kept)))
     frame = _sorted(frame, ["STUDYID", "USUBJID", "DVSTDTC", "DVREFID"], "DVSEQ")
     with_reason = frame[frame["reason"] != ""]
     label, _origin = SUPPLEMENTAL["DVREAS"]

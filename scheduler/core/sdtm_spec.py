@@ -327,6 +327,9 @@ class Package:
     # (dataset, variable) → a text or date variable's longest value in characters and whether
     # all its values are ASCII (outputs.dataset_json.measured): for define.xml and the warnings.
     measures: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict, compare=False, repr=False)
+    # id of a categorical's categories → what outputs.dataset_json made of them once (their
+    # texts, lengths): the 100,000 USUBJIDs every subject dataset shares, made text once.
+    categories: dict[int, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def study_oid(self) -> str:

@@ -21,7 +21,7 @@ github.com/cdisc-org/DataExchange-DatasetJson):
 from __future__ import annotations
 
 import json
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -77,22 +77,15 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
             return codes, [int(value) for value in present]
         return codes, [int(value) if float(value).is_integer() else float(value) for value in present]
     if isinstance(column.dtype, pd.CategoricalDtype):  # USUBJID (core.sdtm Subjects.ids): codes as they are
-        codes = column.cat.codes.to_numpy().astype(np.intp)
-        uniques = column.cat.categories.to_numpy(dtype=object)
-        # Which categories the rows take: counted (code -1, none, counted apart), not marked.
-        used = np.bincount(codes + 1, minlength=len(uniques) + 1)[1:] > 0
-        if not used.all():  # only the values present, as pd.factorize gives them
-            renumbered = np.cumsum(used) - 1
-            codes = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1)
-            uniques = uniques[used]
+        taken = _factorized_categorical(column, None)
+        return taken[0], taken[1]
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        column = pd.Series(datelib.iso(column.to_numpy()), index=column.index, dtype=object)
+    raw = column.to_numpy(dtype=object)
+    if one_text(raw):  # STUDYID, DOMAIN …: one value in every row, no table to look it up in
+        codes, uniques = np.zeros(len(raw), dtype=np.intp), raw[:1]
     else:
-        if pd.api.types.is_datetime64_any_dtype(column.dtype):
-            column = pd.Series(datelib.iso(column.to_numpy()), index=column.index, dtype=object)
-        raw = column.to_numpy(dtype=object)
-        if one_text(raw):  # STUDYID, DOMAIN …: one value in every row, no table to look it up in
-            codes, uniques = np.zeros(len(raw), dtype=np.intp), raw[:1]
-        else:
-            codes, uniques = _factorized_texts(raw)
+        codes, uniques = _factorized_texts(raw)
     listed = uniques.tolist()
     # Text already (the builders' columns): no str() a value; else each made text.
     texts: list[Value] = listed if pd.api.types.infer_dtype(uniques, skipna=False) in ("string", "empty") \
@@ -100,6 +93,62 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
     if "" in texts:
         codes = np.where(codes == texts.index(""), -1, codes)
     return codes, texts
+
+
+class _Categories(NamedTuple):
+    """A categorical's categories as the writers take them, made once per export and shared
+    by every column that has them (the 100,000 USUBJIDs of the seven subject datasets)."""
+
+    categories: pd.Index  # held, so that the id they are found by is theirs
+    words: np.ndarray  # each as text, Python objects
+    texts: list[Value]  # the same, a list
+    lengths: np.ndarray  # each text's length in characters
+    ascii: bool  # every one ASCII
+    empty: int  # the place of "" among them, -1 when none
+
+
+def _categories(index: pd.Index, tables: dict[int, object] | None) -> _Categories:
+    """``index`` as _Categories, from ``tables`` (Package.categories) when made before."""
+    found = tables.get(id(index)) if tables is not None else None
+    if isinstance(found, _Categories) and found.categories is index:
+        return found
+    values = index.to_numpy(dtype=object)
+    listed = values.tolist()
+    # Text already (the builders' columns): no str() a value; else each made text.
+    textual = pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
+    texts: list[Value] = listed if textual else [value if isinstance(value, str) else str(value) for value in listed]
+    words = values if textual else np.array(texts, dtype=object)
+    strings = cast("list[str]", texts)
+    made = _Categories(index, words, texts, np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)),
+                       "".join(strings).isascii(), texts.index("") if "" in texts else -1)
+    if tables is not None:
+        tables[id(index)] = made
+    return made
+
+
+def _factorized_categorical(column: pd.Series, tables: dict[int, object] | None
+                            ) -> tuple[np.ndarray, list[Value], tuple[int, bool]]:
+    """``factorized`` of a categorical text or date column (code -1 where it has none, ""
+    included; only the categories present), with ``measured``'s measure: the codes as they
+    are, the categories made text once per export (``tables``)."""
+    table = _categories(column.cat.categories, tables)
+    codes = column.cat.codes.to_numpy().astype(np.intp)
+    # Which categories the rows take: counted (code -1, none, counted apart), not marked.
+    used = np.bincount(codes + 1, minlength=len(table.texts) + 1)[1:] > 0
+    empty = table.empty
+    if used.all():
+        texts, longest, ascii_only = table.texts, int(table.lengths.max(initial=0)), table.ascii
+    else:  # only the values present, as pd.factorize gives them
+        renumbered = np.cumsum(used) - 1
+        codes = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1)
+        present = table.words[used]
+        texts = present.tolist()
+        longest = int(table.lengths[used].max(initial=0))
+        ascii_only = table.ascii or "".join(cast("list[str]", texts)).isascii()
+        empty = int(renumbered[empty]) if empty >= 0 and used[empty] else -1
+    if empty >= 0:
+        codes = np.where(codes == empty, -1, codes)
+    return codes, texts, (longest, ascii_only)
 
 
 def _factorized_texts(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +190,13 @@ def coded(package: Package, name: str, variable: Variable) -> tuple[np.ndarray, 
     key = (name, variable.name)
     found = package.codes.get(key)
     if found is None:
-        found = package.codes[key] = factorized(package.datasets[name][variable.name], variable.type)
+        column = package.datasets[name][variable.name]
+        if variable.type in ("text", "date") and isinstance(column.dtype, pd.CategoricalDtype):
+            codes, texts, measure = _factorized_categorical(column, package.categories)
+            package.measures[key] = measure  # measured, from the categories' lengths
+            found = package.codes[key] = (codes, texts)
+        else:
+            found = package.codes[key] = factorized(column, variable.type)
     return found
 
 
@@ -161,7 +216,9 @@ def measured(package: Package, name: str, variable: Variable) -> tuple[int, bool
     found = package.measures.get(key)
     if found is None:
         texts = cast("list[str]", coded(package, name, variable)[1])
-        found = package.measures[key] = (max(map(len, texts), default=0), "".join(texts).isascii())
+        found = package.measures.get(key)  # a categorical's, made with its codes
+        if found is None:
+            found = package.measures[key] = (max(map(len, texts), default=0), "".join(texts).isascii())
     return found
 
 
