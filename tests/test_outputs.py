@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +181,47 @@ def test_categorical_columns_code_as_their_cells_and_share_one_table(case):
             assert longest == max([len(text) for text in texts], default=0)
             assert ascii_only == "".join(texts).isascii()
     assert len(tables) == 1  # one table for the categories, whatever the columns
+
+
+numbers = st.lists(st.one_of(st.integers(-400, 400).map(float), st.just(float("nan")), st.just(-0.0),
+                             st.floats(-1e6, 1e6), st.sampled_from([1.01, 2.5, 2.0 ** 60, -(2.0 ** 60)])),
+                   max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(numbers, st.sampled_from(["integer", "float"]))
+def test_a_float_column_s_distinct_numbers_are_its_factorized_values(values, kind):
+    """define.xml's numbers without codes (dataset_json._distinct_numbers: whole numbers a
+    short range apart counted, others hashed) hold factorized's values, in any order, and say
+    whether a row has none; an integer variable refuses a fraction, as factorized does."""
+    from scheduler.outputs.dataset_json import _distinct_numbers, factorized
+
+    column = pd.Series(np.array(values, dtype=np.float64))
+    try:
+        codes, expected = factorized(column, kind)
+    except TypeError:
+        with pytest.raises(TypeError):
+            _distinct_numbers(column.to_numpy(), kind)
+        return
+    found, missing = _distinct_numbers(column.to_numpy(), kind)
+    assert sorted(found) == sorted(expected)
+    assert [type(value) for value in sorted(found)] == [type(value) for value in sorted(expected)]
+    assert missing == bool((codes < 0).any())
+
+
+@settings(max_examples=300, deadline=None)
+@given(numbers, st.sampled_from(["integer", "float"]))
+def test_a_float_column_is_written_to_transport_as_its_codes_would_be(values, kind):
+    """The transport writer takes a float column as it is (sdtm_files._transport_columns): the
+    IBM doubles of its values are those of the values its codes give (factorized's 8 for 8.0,
+    0 for -0.0), NaN SAS's missing."""
+    from scheduler.outputs.dataset_json import factorized
+    from scheduler.outputs.transport import _ibm_doubles
+
+    column = np.array(values, dtype=np.float64)
+    try:
+        codes, uniques = factorized(pd.Series(column), kind)
+    except TypeError:
+        return  # an integer variable with a fraction: refused before any file is swapped in
+    through_codes = np.array([*uniques, np.nan], dtype=np.float64)[codes]
+    assert _ibm_doubles(column).tobytes() == _ibm_doubles(through_codes).tobytes()

@@ -35,7 +35,7 @@ from scheduler.core.sdtm_spec import (
 )
 from scheduler.errors import OutputError
 from scheduler.i18n import _
-from scheduler.outputs.dataset_json import Value, cells, coded, measured, written
+from scheduler.outputs.dataset_json import Value, cells, coded, measured, numbers_present, written
 
 if TYPE_CHECKING:
     import xmlschema
@@ -177,6 +177,11 @@ def _values(package: Package, name: str, variable: Variable) -> list[str | None]
     where missing: lengths, digits and terms need no more (800,000 SV rows hold a few
     thousand values), from the codes every writer shares (``dataset_json.coded``). SUPPDV:
     one value per row, in order (its QVAL length is taken per QNAM)."""
+    if variable.type in ("integer", "float") and name != SUPPLEMENTAL_DATASET:
+        # Numbers: their distinct values alone (no codes: the transport writer takes floats as they are).
+        numbers, missing = numbers_present(package, name, variable)
+        written_numbers: list[str | None] = list(written(numbers, variable.type))
+        return [*written_numbers, None] if missing else written_numbers
     codes, uniques = coded(package, name, variable)
     texts: list[str | None] = [text or None for text in written(uniques, variable.type)]  # "": no code points there
     if name == SUPPLEMENTAL_DATASET:

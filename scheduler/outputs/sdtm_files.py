@@ -89,13 +89,18 @@ def _transport_columns(package: Package, name: str) -> list[Column]:
     dataset = dataset_of(package, name)
     columns = []
     for variable in dataset.variables:
-        codes, uniques = coded(package, name, variable)
         if variable.type in ("text", "date"):
+            codes, uniques = coded(package, name, variable)
             longest, ascii_only = measured(package, name, variable)  # measured once per export
             fits = ascii_only and longest <= XPT_TEXT_LIMIT
             columns.append(Column(variable.name, variable.label,
                                   cast("list[str]", uniques) if fits else _fit_transport(uniques), codes))
+        elif (column := package.datasets[name][variable.name]).dtype == np.float64:
+            # Floats as they are, NaN where missing: each the double its code would give
+            # (factorized's int 8 is 8.0; -0.0, made 0 there, is IBM's 0 either way).
+            columns.append(Column(variable.name, variable.label, None, column.to_numpy()))
         else:
+            codes, uniques = coded(package, name, variable)
             numbers = np.array([*uniques, np.nan], dtype=np.float64)  # code -1 takes the NaN
             columns.append(Column(variable.name, variable.label, None, numbers[codes]))
     return columns
