@@ -80,14 +80,16 @@ def runs_for(size: int | None) -> int:
     """Best of how many: more where a run is short and noisy, fewer where it is long. The
     machine this was tuned on slows down for seconds at a time (a pure-Python loop took 0.90 s
     and 1.34 s five seconds apart): thirty interleaved runs of a 60 ms command span long
-    enough to meet a quiet moment each. At 100,000 participants five: with three, all of one
-    command's runs once fell in slow moments (the check 2.38 s, every other command of its
-    round at its usual speed: 1.72× the floor against 1.28–1.35× in the runs before and
-    after); the calendar at 10,000 (30 s a run) stays at three."""
+    enough to meet a quiet moment each, fifteen of the half-second ones at 24 participants
+    (with five, `check` once measured 507 ms against its usual 400–490 ms), five at 100,000
+    (with three, all of one command's runs once fell in slow moments: the check 2.38 s while
+    every other command of its rounds kept its usual speed, 1.72× the floor against
+    1.28–1.35× in the runs before and after). The calendar at 10,000 (30 s a run) stays at
+    three."""
     if size is None:  # --help and the import floors: tens of milliseconds
         return 30
     if size <= 24:
-        return 5
+        return 15
     return 5 if size >= 100_000 else 3
 
 
