@@ -94,10 +94,12 @@ lint: $(VENV)/.installed-test $(COMPILED)
 
 # The long campaigns (make test runs short ones): 200 changes of the real command, each
 # killed with SIGKILL at a random instant, the trail explaining the folder after each; and
-# two nurses recording 120 visits each into one folder at the same time (make test: 64 each).
+# two nurses recording 120 visits each into one folder at the same time (make test: 64 each);
+# the SDTM datasets' agreement on 500 random studies (make test: 100).
 campaign: $(VENV)/.installed-test
 	VISIT_SCHEDULER_KILL_RUNS=200 $(BIN)/python -m pytest -q tests/test_trail.py -k random
 	VISIT_SCHEDULER_NURSES=15 $(BIN)/python -m pytest -q tests/test_recording.py -k two_nurses_recording
+	VISIT_SCHEDULER_SDTM_STUDIES=500 $(BIN)/python -m pytest -q tests/test_sdtm_properties.py -k agree
 
 # The benchmark (issues 7 and 20: speed at every size, on messy files, for every output):
 # times the real commands against floors on 24 … 100,000 participants, tidy and messy, and

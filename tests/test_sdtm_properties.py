@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from itertools import pairwise
 
 import numpy as np
@@ -101,7 +102,8 @@ def day_of(date: str, reference: str) -> float:
     return float(difference + 1 if difference >= 0 else difference)
 
 
-@settings(max_examples=150, deadline=None)
+# make test: 100 random studies; make campaign: VISIT_SCHEDULER_SDTM_STUDIES=500.
+@settings(max_examples=int(os.environ.get("VISIT_SCHEDULER_SDTM_STUDIES", "100")), deadline=None)
 @given(studies())
 def test_the_datasets_agree_with_each_other(study):
     datasets, participants = built(*study)
