@@ -86,13 +86,19 @@ def factorized(column: pd.Series, kind: Type) -> tuple[np.ndarray, list[Value]]:
         codes, uniques = np.zeros(len(raw), dtype=np.intp), raw[:1]
     else:
         codes, uniques = _factorized_texts(raw)
-    listed = uniques.tolist()
-    # Text already (the builders' columns): no str() a value; else each made text.
-    texts: list[Value] = listed if pd.api.types.infer_dtype(uniques, skipna=False) in ("string", "empty") \
-        else [value if isinstance(value, str) else str(value) for value in listed]
+    texts = _as_texts(uniques)
     if "" in texts:
         codes = np.where(codes == texts.index(""), -1, codes)
     return codes, texts
+
+
+def _as_texts(values: np.ndarray) -> list[Value]:
+    """Distinct values as a list of text: as they are when they are text already (the
+    builders' columns), else each made text."""
+    listed: list[Value] = values.tolist()
+    if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
+        return listed
+    return [value if isinstance(value, str) else str(value) for value in listed]
 
 
 class _Categories(NamedTuple):
@@ -112,12 +118,8 @@ def _categories(index: pd.Index, tables: dict[int, object] | None) -> _Categorie
     found = tables.get(id(index)) if tables is not None else None
     if isinstance(found, _Categories) and found.categories is index:
         return found
-    values = index.to_numpy(dtype=object)
-    listed = values.tolist()
-    # Text already (the builders' columns): no str() a value; else each made text.
-    textual = pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
-    texts: list[Value] = listed if textual else [value if isinstance(value, str) else str(value) for value in listed]
-    words = values if textual else np.array(texts, dtype=object)
+    texts = _as_texts(index.to_numpy(dtype=object))
+    words = np.array(texts, dtype=object)
     strings = cast("list[str]", texts)
     made = _Categories(index, words, texts, np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)),
                        "".join(strings).isascii(), texts.index("") if "" in texts else -1)

@@ -83,9 +83,10 @@ def _write_csv(package: Package, name: str, path: Path) -> None:
 
 
 def _transport_columns(package: Package, name: str) -> list[Column]:
-    """A dataset as the transport writer takes it: each variable's codes as every writer
-    shares them (``coded``), text (dates too) cut to fit (``_fit_transport``), a missing text
-    blank (SAS has no missing text); numbers as float64, NaN where missing (SAS's ".")."""
+    """A dataset as the transport writer takes it: each text (dates too) variable's codes as
+    every writer shares them (``coded``), its values cut to fit where they must
+    (``_fit_transport``), a missing text blank (SAS has no missing text); numbers as float64,
+    NaN where missing (SAS's "."): a float column as it is, others through their codes."""
     dataset = dataset_of(package, name)
     columns = []
     for variable in dataset.variables:
@@ -108,10 +109,8 @@ def _transport_columns(package: Package, name: str) -> list[Column]:
 
 def _fit_transport(texts: list[Value]) -> list[str]:
     """Each distinct text cut to the 200 bytes a v5 transport variable can hold (on a
-    character boundary): nothing to cut when all are ASCII and short (100,000 USUBJIDs)."""
-    words = cast("list[str]", texts)  # a text variable's values (dataset_json.factorized): all str
-    if "".join(words).isascii() and max(map(len, words), default=0) <= XPT_TEXT_LIMIT:
-        return words
+    character boundary). Called for the variables that need it: ``_transport_columns`` takes
+    the others' values as they are, from the export's measures."""
     return [str(text).encode("utf-8")[:XPT_TEXT_LIMIT].decode("utf-8", errors="ignore") for text in texts]
 
 
